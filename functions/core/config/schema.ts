@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { parseDuration } from '../time.ts';
+
+/**
+ * The one config file, as the user writes it. `compileConfig` (compile.ts) turns it into the
+ * normalised `BreakerConfig` the rest of the code uses (lower-cased addresses, bigint limits,
+ * flat rule list). Every message here is written to be read after a path such as
+ * `chains.ethereum.rpc[0]: `.
+ */
+
+const httpUrl = z
+  .string({ error: 'expected a URL string' })
+  .refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: 'not an http(s) URL' });
+
+const evmAddress = z
+  .string({ error: 'expected an address string' })
+  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { error: 'not a 20-byte 0x address' })
+  .transform((s) => s.toLowerCase());
+
+// Deep validation (checksums, network prefix) happens in the bitcoin adapter; this catches typos early.
+const bitcoinAddress = z
+  .string({ error: 'expected an address string' })
+  .refine((s) => /^(bc1|tb1|bcrt1)[02-9ac-hj-np-z]{8,87}$|^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$/.test(s), {
+    error: 'not a Bitcoin address (P2PKH, P2SH, bech32 or bech32m)',
+  });
+
+const positiveUsd = z.number({ error: 'expected a USD number' }).positive({ error: 'must be > 0' });
+const decimalString = z
+  .union([z.string(), z.number()], { error: 'expected a decimal amount' })
+  .transform((v) => String(v))
+  .refine((s) => /^\d+(\.\d+)?$/.test(s), { error: 'not a non-negative decimal amount like "12.5"' });
+
+const duration = z
+  .string({ error: 'expected a duration like 10m' })
+  .refine(
+    (s) => {
+      try {
+        return parseDuration(s) > 0;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'not a duration like 30s, 10m, 1h or 7d' },
+  );
+
+/** `{ 10m: 1000000, 1h: 2500000 }` — window → limit. */
+function windowed<T extends z.ZodType>(value: T) {
+  return z.record(duration, value, { error: 'expected a map of window → limit, e.g. { 1h: 1000000 }' });
+}
+
+const haltScope = z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' });
+
+const assetLimits = z
+  .object({
+    units: windowed(decimalString).optional(),
+    count: windowed(z.number().int().positive()).optional(),
+    singleTx: decimalString.optional(),
+    halt: haltScope.optional(),
+  })
+  .strict();
+
+const chainLimits = z
+  .object({
+    usd: windowed(positiveUsd).optional(),
+    count: windowed(z.number().int().positive({ error: 'must be a positive integer' })).optional(),
+    singleTxUsd: positiveUsd.optional(),
+    halt: haltScope.optional(),
+    assets: z.record(z.string(), assetLimits).optional(),
+  })
+  .strict();
+
+const globalLimits = z
+  .object({
+    usd: windowed(positiveUsd).optional(),
+    count: windowed(z.number().int().positive({ error: 'must be a positive integer' })).optional(),
+    singleTxUsd: positiveUsd.optional(),
+  })
+  .strict();
+
+const tokenSchema = z
+  .object({
+    symbol: z.string().min(1),
+    contract: evmAddress,
+    decimals: z.number().int().min(0).max(36),
+    usdPrice: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+const nativeAsset = z
+  .object({
+    symbol: z.string().min(1),
+    decimals: z.number().int().min(0).max(36),
+    usdPrice: z.number().nonnegative().optional(),
+  })
+  .strict();
+
+const pollingFields = {
+  confirmations: z.number().int().min(0).max(1000),
+  blockTimeSeconds: z.number().positive().max(3600),
+  /** Seconds between polls inside one invocation; default = blockTimeSeconds. */
+  pollIntervalSeconds: z.number().positive().max(60).optional(),
+  maxBlocksPerPoll: z.number().int().min(1).max(10_000).default(100),
+  /** Where a chain with no cursor yet starts: "latest" (head − confirmations) or a block number. */
+  startBlock: z.union([z.literal('latest'), z.number().int().nonnegative()]).default('latest'),
+  /** Explorer base URL; transaction links are `${explorer}/tx/${hash}`. */
+  explorer: httpUrl.optional(),
+};
+
+const evmChain = z
+  .object({
+    kind: z.literal('evm'),
+    chainId: z.number().int().positive(),
+    rpc: z.array(httpUrl).min(1, { error: 'at least one RPC URL is required' }),
+    rpcBatchSize: z.number().int().min(1).max(1000).default(100),
+    rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    ...pollingFields,
+    hotWallets: z.array(evmAddress).min(1, { error: 'at least one hot wallet is required' }),
+    ownAddresses: z.array(evmAddress).default([]),
+    native: nativeAsset,
+    tokens: z.array(tokenSchema).default([]),
+  })
+  .strict();
+
+const bitcoinChain = z
+  .object({
+    kind: z.literal('bitcoin'),
+    network: z.enum(['mainnet', 'testnet', 'regtest']).default('mainnet'),
+    /** Bitcoin Core JSON-RPC endpoints (user:pass may be in the URL). */
+    rpc: z.array(httpUrl).default([]),
+    /** Esplora REST API base URLs (electrs, mempool). */
+    esplora: z.array(httpUrl).default([]),
+    rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    ...pollingFields,
+    hotWallets: z.array(bitcoinAddress).min(1, { error: 'at least one hot wallet is required' }),
+    ownAddresses: z.array(bitcoinAddress).default([]),
+    native: nativeAsset.default({ symbol: 'BTC', decimals: 8 }),
+  })
+  .strict()
+  .refine((c) => c.rpc.length + c.esplora.length > 0, {
+    error: 'a bitcoin chain needs at least one endpoint in rpc or esplora',
+  });
+
+const subscription = z
+  .object({
+    protocol: z.enum(['email', 'https', 'sms']),
+    endpoint: z.string().min(3),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Deployment name: appears in pages, stack names and the console. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,40}$/, { error: 'lower-case letters, digits and dashes, 2–41 chars' }),
+    chains: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'chain ids are lower-case like "ethereum"' }),
+        z.discriminatedUnion('kind', [evmChain, bitcoinChain], { error: 'kind must be "evm" or "bitcoin"' }),
+      )
+      .refine((c) => Object.keys(c).length > 0, { error: 'at least one chain is required' }),
+    unknownAssets: z
+      .object({
+        /** USD each transfer of a token the config does not know is valued at. */
+        usdPerTransfer: z.number().nonnegative().default(0),
+      })
+      .strict()
+      .default({ usdPerTransfer: 0 }),
+    limits: z
+      .object({
+        warnRatio: z.number().gt(0).lt(1).default(0.8),
+        global: globalLimits.default({}),
+        chains: z.record(z.string(), chainLimits).default({}),
+      })
+      .strict(),
+    pages: z
+      .object({
+        subscriptions: z.array(subscription).default([]),
+        /** Local runtime: also POST each page as JSON here. */
+        webhookUrl: httpUrl.optional(),
+        /** Link to the ops console, included in pages. */
+        consoleUrl: httpUrl.optional(),
+      })
+      .strict()
+      .default({ subscriptions: [] }),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type EvmChainInput = z.output<typeof evmChain>;
+export type BitcoinChainInput = z.output<typeof bitcoinChain>;

@@ -1,0 +1,77 @@
+/**
+ * The domain model shared by core, adapters and handlers.
+ * Amounts are bigint base units; USD values are bigint micro-dollars; times are Unix seconds
+ * (chain time) unless a name says `Ms`.
+ */
+
+/** One transfer out of a hot wallet, as a chain adapter reads it (before valuation or classification). */
+export interface ChainTransfer {
+  chain: string;
+  block: number;
+  blockHash: string;
+  /** Block timestamp, Unix seconds. */
+  blockTime: number;
+  txHash: string;
+  /**
+   * Position that makes the transfer unique inside its transaction: the log index for a token
+   * Transfer, the output index (vout) for Bitcoin, null for an EVM native value transfer.
+   */
+  index: number | null;
+  /** Token contract (lower-case), null for the chain's native coin. */
+  contract: string | null;
+  from: string;
+  to: string;
+  amount: bigint;
+  /** Network fee paid by the hot wallet, when the adapter knows it (recorded, never counted as a loss). */
+  fee?: bigint;
+}
+
+/** A transfer after classification and valuation: what the ledger stores and the rules count. */
+export interface OutflowRecord extends ChainTransfer {
+  /** Stable identity: `${chain}:${txHash}:${index ?? 'native'}`. */
+  id: string;
+  /** Monotone time used for windows: max(blockTime, the parent's windowTime). */
+  t: number;
+  /** Asset symbol; `UNKNOWN` for tokens the config does not know. */
+  asset: string;
+  decimals: number | null;
+  known: boolean;
+  /** Destination is an own address (cold wallet, another hot wallet): recorded, never a loss. */
+  own: boolean;
+  usdMicros: bigint;
+  /** How usdMicros was obtained. */
+  priceSource: 'static' | 'feed' | 'worst-case' | 'unknown-asset' | 'scenario';
+}
+
+export function outflowId(chain: string, txHash: string, index: number | null): string {
+  return `${chain}:${txHash}:${index ?? 'native'}`;
+}
+
+/** A block as far as reorg detection needs it. */
+export interface BlockRef {
+  number: number;
+  hash: string;
+  parentHash: string;
+  /** Unix seconds. */
+  time: number;
+}
+
+/** What a chain adapter returns for one contiguous range [from, to]. */
+export interface RangeRead {
+  /** Every block in the range, ascending, each the parent of the next. */
+  blocks: BlockRef[];
+  transfers: ChainTransfer[];
+}
+
+/** A halt scope: everything, or one chain. */
+export type HaltScope = { kind: 'global' } | { kind: 'chain'; chain: string };
+
+export function scopeKey(scope: HaltScope): string {
+  return scope.kind === 'global' ? 'global' : `chain:${scope.chain}`;
+}
+
+export function parseScopeKey(key: string): HaltScope {
+  if (key === 'global') return { kind: 'global' };
+  if (key.startsWith('chain:') && key.length > 6) return { kind: 'chain', chain: key.slice(6) };
+  throw new RangeError(`not a halt scope: "${key}" (expected "global" or "chain:<id>")`);
+}

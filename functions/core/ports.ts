@@ -1,0 +1,56 @@
+/**
+ * Ports: what core needs from the outside world. Adapters (functions/adapters/*) implement them;
+ * tests use the real adapters against local stand-ins.
+ */
+import type { BlockRef, OutflowRecord, RangeRead } from './model.ts';
+import type { AuditRecord, BreakerState, ChainCursor, Page } from './state.ts';
+
+export interface ChainReader {
+  readonly chain: string;
+  /** Latest block number the endpoints agree on. Throws ChainReadError. */
+  head(): Promise<number>;
+  /** Blocks [from, to] with every hot-wallet transfer in them. Throws ChainReadError. */
+  readRange(from: number, to: number): Promise<RangeRead>;
+  /** Headers of the given blocks (any order), for finding a reorg's common ancestor. */
+  blockRefs(numbers: number[]): Promise<BlockRef[]>;
+}
+
+export interface CursorStore {
+  getCursor(chain: string): Promise<ChainCursor | undefined>;
+  /**
+   * Write `next` only if the stored cursor still has `expectedVersion` (undefined = must not exist).
+   * Throws StateConflictError otherwise. `next.version` must be expectedVersion + 1 (or 1).
+   */
+  saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void>;
+}
+
+export interface OutflowLedger {
+  /** Idempotent: writing the same record twice leaves one record. */
+  recordOutflows(records: OutflowRecord[]): Promise<void>;
+  /** Every record of `chain` with window time t >= sinceT, ascending by (t, block). */
+  outflowsSince(chain: string, sinceT: number): Promise<OutflowRecord[]>;
+  /** Delete records of `chain` with block > afterBlock (and t >= sinceT, a lower bound for the query). */
+  removeOutflowsAfter(chain: string, afterBlock: number, sinceT: number): Promise<number>;
+}
+
+export interface BreakerStateStore {
+  /** Strongly consistent read; the initial armed state (version 0) when nothing is stored yet. */
+  getState(): Promise<BreakerState>;
+  /** Conditional on `expectedVersion`; throws StateConflictError (carrying the current state) on a race. */
+  saveState(next: BreakerState, expectedVersion: number): Promise<void>;
+}
+
+export interface AuditLog {
+  /** Idempotent by record id. */
+  appendAudit(record: AuditRecord): Promise<void>;
+  /** Newest first. */
+  listAudit(limit: number): Promise<AuditRecord[]>;
+}
+
+export interface PagePublisher {
+  /** Throws PublishError when the page could not be handed to the transport. */
+  publish(page: Page): Promise<void>;
+}
+
+/** The whole store, as one DynamoDB table implements it. */
+export type BreakerStore = CursorStore & OutflowLedger & BreakerStateStore & AuditLog;

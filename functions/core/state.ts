@@ -1,0 +1,101 @@
+import type { HaltScope } from './model.ts';
+
+/** The evidence behind a warn or trip: what a page and the console show. */
+export interface RuleEvidence {
+  ruleId: string;
+  /** Human summary, e.g. "global USD over 1h: $3,120,000.00 > limit $3,000,000.00". */
+  summary: string;
+  measure: 'usd' | 'count' | 'units';
+  /** Measured value and limit, as decimal strings (micro-USD, count, or base units). */
+  value: string;
+  limit: string;
+  windowSeconds: number;
+  /** The window that broke: (windowEnd − windowSeconds, windowEnd], chain time. */
+  windowEnd: number;
+  /** Ids of the outflows inside that window (capped), largest USD first. */
+  outflowIds: string[];
+}
+
+export interface TripInfo {
+  tripId: string;
+  /** Wall-clock ms when the trip was written. */
+  atMs: number;
+  ruleId: string;
+  scope: HaltScope;
+  /** 'enforce' halts; 'shadow' only pages "would have tripped". */
+  evidence: RuleEvidence;
+}
+
+export type ScopeState = { status: 'armed' } | { status: 'tripped'; trip: TripInfo };
+
+/** A side effect recorded atomically with a transition and carried out afterwards (outbox). */
+export type PendingEffect =
+  | { kind: 'page'; id: string; page: Page }
+  | { kind: 'audit'; id: string; record: AuditRecord };
+
+/** The breaker's single source of truth; the kill switch a signing service reads. */
+export interface BreakerState {
+  /** Schema version of this item. */
+  schema: 1;
+  /** Optimistic-concurrency version: every write is conditional on it. */
+  version: number;
+  /** Tripped scopes by scope key ('global', 'chain:ethereum'); absent = armed. */
+  tripped: Record<string, TripInfo>;
+  /**
+   * Per chain, the last block the operators reviewed at a reset: outflows at or below it no longer
+   * count toward any rule (so a reset does not re-trip on the same evidence). Limits are unchanged.
+   */
+  reviewedThrough: Record<string, number>;
+  /** Warn dedupe: rule id → chain time until which that rule's warning is not repeated. */
+  warnedUntil: Record<string, number>;
+  /** Effects committed with the last transitions that have not been carried out yet. */
+  outbox: PendingEffect[];
+  updatedAtMs: number;
+}
+
+export function initialState(): BreakerState {
+  return { schema: 1, version: 0, tripped: {}, reviewedThrough: {}, warnedUntil: {}, outbox: [], updatedAtMs: 0 };
+}
+
+export interface Page {
+  id: string;
+  kind: 'trip' | 'warn' | 'reset' | 'blind' | 'escalation' | 'actuator-failure';
+  /** ≤ 100 characters (SNS email subject limit). */
+  subject: string;
+  /** Plain-text body for humans (email, SMS, chat). */
+  text: string;
+  /** Structured body for machines (PagerDuty/Opsgenie transforms, the console). */
+  details: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  id: string;
+  atMs: number;
+  /** What happened: 'trip', 'reset', 'warn', 'actuator', 'reorg', … */
+  action: string;
+  /** Who: 'breaker' for automatic transitions, an operator identity (ARN, user) for resets. */
+  actor: string;
+  reason?: string;
+  scope?: string;
+  details: Record<string, unknown>;
+}
+
+/** Per-chain progress: the last processed block and enough recent history to detect a reorg. */
+export interface ChainCursor {
+  chain: string;
+  /** Last fully processed block; -1 before the first poll processed anything. */
+  lastBlock: number;
+  /** Recent processed blocks, ascending, newest last (bounded); used to find a reorg's common ancestor. */
+  recent: { n: number; h: string; t: number }[];
+  /** Window time (monotone) of lastBlock; the next block's window time is max(its time, this). */
+  lastT: number;
+  /**
+   * Set while a poller writes outflow records for [from, to] before committing the cursor.
+   * A later poller that finds an expired lease deletes those records first (crash recovery).
+   */
+  lease?: { owner: string; untilMs: number; from: number; to: number; fromT: number };
+  /** Incremented on every rewind (reorg), so caches of this chain's records can be invalidated. */
+  epoch: number;
+  version: number;
+  updatedAtMs: number;
+}
