@@ -10,8 +10,8 @@ export interface AssetConfig {
   /** Lower-case token contract; null for the native coin. */
   contract: string | null;
   decimals: number;
-  /** Static USD price in micro-USD per whole unit; undefined when the config gives none. */
-  priceMicros: bigint | undefined;
+  /** Static USD price in micro-USD per whole unit. */
+  priceMicros: bigint;
 }
 
 export interface ChainConfig {
@@ -101,7 +101,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
       symbol: raw.native.symbol,
       contract: null,
       decimals: raw.native.decimals,
-      priceMicros: raw.native.usdPrice === undefined ? undefined : usdToMicros(raw.native.usdPrice),
+      priceMicros: usdToMicros(raw.native.usdPrice),
     };
     const tokens = new Map<string, AssetConfig>();
     if (raw.kind === 'evm') {
@@ -115,7 +115,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
           symbol: t.symbol,
           contract: t.contract,
           decimals: t.decimals,
-          priceMicros: t.usdPrice === undefined ? undefined : usdToMicros(t.usdPrice),
+          priceMicros: usdToMicros(t.usdPrice),
         });
       });
     }

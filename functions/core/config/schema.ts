@@ -82,7 +82,7 @@ const tokenSchema = z
     symbol: z.string().min(1),
     contract: evmAddress,
     decimals: z.number().int().min(0).max(36),
-    usdPrice: z.number().nonnegative().optional(),
+    usdPrice: z.number({ error: 'a static USD price is required (the fallback when no feed answers)' }).positive(),
   })
   .strict();
 
@@ -90,7 +90,7 @@ const nativeAsset = z
   .object({
     symbol: z.string().min(1),
     decimals: z.number().int().min(0).max(36),
-    usdPrice: z.number().nonnegative().optional(),
+    usdPrice: z.number({ error: 'a static USD price is required (the fallback when no feed answers)' }).positive(),
   })
   .strict();
 
@@ -133,7 +133,7 @@ const bitcoinChain = z
     ...pollingFields,
     hotWallets: z.array(bitcoinAddress).min(1, { error: 'at least one hot wallet is required' }),
     ownAddresses: z.array(bitcoinAddress).default([]),
-    native: nativeAsset.default({ symbol: 'BTC', decimals: 8 }),
+    native: nativeAsset,
   })
   .strict()
   .refine((c) => c.rpc.length + c.esplora.length > 0, {

@@ -1,0 +1,58 @@
+import { valueInMicros } from './amounts.ts';
+import type { BreakerConfig, ChainConfig } from './config/compile.ts';
+import { type ChainTransfer, type OutflowRecord, outflowId } from './model.ts';
+
+export const UNKNOWN_ASSET = 'UNKNOWN';
+
+/**
+ * Turn what a chain adapter read into ledger records: which asset, whether the destination is one
+ * of our own addresses, and the USD value. `windowTimeOf` gives each block's monotone window time.
+ */
+export function classifyTransfers(
+  config: BreakerConfig,
+  chain: ChainConfig,
+  transfers: readonly ChainTransfer[],
+  windowTimeOf: (block: number) => number,
+): OutflowRecord[] {
+  return transfers.map((transfer) => {
+    const asset = transfer.contract === null ? chain.native : chain.tokens.get(transfer.contract);
+    const base = {
+      ...transfer,
+      id: outflowId(transfer.chain, transfer.txHash, transfer.index),
+      t: windowTimeOf(transfer.block),
+      own: chain.ownAddresses.has(chain.kind === 'evm' ? transfer.to.toLowerCase() : transfer.to),
+    };
+    if (!asset) {
+      return {
+        ...base,
+        asset: UNKNOWN_ASSET,
+        decimals: null,
+        known: false,
+        usdMicros: config.unknownAssetUsdMicros,
+        priceSource: 'unknown-asset' as const,
+      };
+    }
+    return {
+      ...base,
+      asset: asset.symbol,
+      decimals: asset.decimals,
+      known: true,
+      usdMicros: valueInMicros(transfer.amount, asset.decimals, asset.priceMicros),
+      priceSource: 'static' as const,
+    };
+  });
+}
+
+/**
+ * Window times are monotone per chain: max(block time, parent's window time). Ethereum-style chains
+ * already have increasing timestamps; Bitcoin's may step back, and a window must not.
+ */
+export function windowTimes(blocks: readonly { number: number; time: number }[], parentT: number): Map<number, number> {
+  const times = new Map<number, number>();
+  let t = parentT;
+  for (const b of blocks) {
+    t = Math.max(t, b.time);
+    times.set(b.number, t);
+  }
+  return times;
+}

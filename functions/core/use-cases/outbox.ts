@@ -1,0 +1,46 @@
+import { PublishError, StateConflictError } from '../errors.ts';
+import type { AuditLog, BreakerStateStore, PagePublisher } from '../ports.ts';
+import type { BreakerState } from '../state.ts';
+
+export interface OutboxDeps {
+  store: BreakerStateStore & AuditLog;
+  publisher: PagePublisher;
+}
+
+/**
+ * Carry out the effects committed with earlier transitions: write audit records, publish pages,
+ * then remove what was done from the outbox. A page is published at least once; publishing is
+ * retried by the next flush until it succeeds, and a failure is thrown, never swallowed.
+ * Returns how many effects were carried out.
+ */
+export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promise<number> {
+  let state = known ?? (await deps.store.getState());
+  if (state.outbox.length === 0) return 0;
+  const done = new Set<string>();
+  const failures: string[] = [];
+  for (const effect of state.outbox) {
+    try {
+      if (effect.kind === 'audit') await deps.store.appendAudit(effect.record);
+      else await deps.publisher.publish(effect.page);
+      done.add(effect.id);
+    } catch (e) {
+      failures.push(`${effect.kind} ${effect.id}: ${(e as Error).message}`);
+    }
+  }
+  // Remove only the effects carried out; concurrent transitions may have appended more.
+  for (let attempt = 0; done.size > 0 && attempt < 10; attempt++) {
+    const remaining = state.outbox.filter((e) => !done.has(e.id));
+    if (remaining.length === state.outbox.length) break;
+    try {
+      await deps.store.saveState({ ...state, outbox: remaining, version: state.version + 1 }, state.version);
+      break;
+    } catch (e) {
+      if (!(e instanceof StateConflictError)) throw e;
+      state = await deps.store.getState();
+    }
+  }
+  if (failures.length > 0) {
+    throw new PublishError(`${failures.length} effect(s) not carried out; they stay queued and are retried:\n  ${failures.join('\n  ')}`);
+  }
+  return done.size;
+}

@@ -1,0 +1,220 @@
+import { applyBreaches } from '../breaker.ts';
+import { classifyTransfers, windowTimes } from '../classify.ts';
+import type { BreakerConfig, ChainConfig } from '../config/compile.ts';
+import { ChainReadError, StateConflictError } from '../errors.ts';
+import { evaluateRules } from '../evaluate.ts';
+import type { OutflowRecord } from '../model.ts';
+import type { BreakerStore, ChainReader, PagePublisher } from '../ports.ts';
+import type { AuditRecord, BreakerState, ChainCursor, TripInfo } from '../state.ts';
+import type { Clock } from '../time.ts';
+import { flushOutbox } from './outbox.ts';
+
+/** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
+export const RECENT_BLOCKS = 128;
+
+export interface PollDeps {
+  config: BreakerConfig;
+  chain: ChainConfig;
+  reader: ChainReader;
+  store: BreakerStore;
+  publisher: PagePublisher;
+  clock: Clock;
+  /** Unique per poller process/invocation: who holds a lease. */
+  owner: string;
+  /** How long a lease protects a poller's in-flight writes (must exceed one poll's duration). */
+  leaseMs?: number;
+}
+
+export type PollResult =
+  | { kind: 'idle'; head: number; lastBlock: number; lastBlockTime: number }
+  | {
+      kind: 'advanced';
+      head: number;
+      from: number;
+      to: number;
+      lastBlockTime: number;
+      outflows: OutflowRecord[];
+      trips: TripInfo[];
+      warnings: string[];
+    }
+  | { kind: 'reorg'; rewoundTo: number; removed: number; depthKnown: boolean }
+  | { kind: 'busy'; reason: string };
+
+/**
+ * One poll of one chain: read the next confirmed blocks, record their hot-wallet outflows exactly
+ * once, evaluate the rules, trip/warn, and advance the cursor.
+ *
+ * Exactly once without transactions:
+ *  - outflow records are keyed by (chain, window time, block, tx, index): rewriting is harmless;
+ *  - before writing records the poller takes a lease on the cursor (conditional write), so a second
+ *    poller of the same chain backs off; an expired lease means its holder crashed mid-batch, and
+ *    the records it may have written are deleted before the range is read again;
+ *  - rules are evaluated and the trip written *before* the cursor moves past the blocks, so a
+ *    crash can repeat an evaluation (idempotent: a tripped scope does not trip twice) but never
+ *    skip one;
+ *  - a reorg deletes the records of orphaned blocks and rewinds the cursor to the common ancestor.
+ */
+export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ result: PollResult; cursor?: ChainCursor }> {
+  const { chain, reader, store, clock } = deps;
+  let cursor = cached ?? (await store.getCursor(chain.id));
+  if (!cursor) return { result: { kind: 'busy', reason: 'cursor created' }, cursor: await createCursor(deps) };
+
+  if (cursor.lease) {
+    if (cursor.lease.owner !== deps.owner && cursor.lease.untilMs > clock.now()) {
+      return { result: { kind: 'busy', reason: `lease held by ${cursor.lease.owner}` } };
+    }
+    cursor = await recoverLease(deps, cursor);
+  }
+
+  const head = await reader.head();
+  const target = head - chain.confirmations;
+  const lastBlockTime = cursor.recent.at(-1)?.t ?? cursor.lastT;
+  if (target <= cursor.lastBlock) {
+    return { result: { kind: 'idle', head, lastBlock: cursor.lastBlock, lastBlockTime }, cursor };
+  }
+  const from = cursor.lastBlock + 1;
+  const to = Math.min(target, cursor.lastBlock + chain.maxBlocksPerPoll);
+  const read = await reader.readRange(from, to);
+  if (read.blocks.length !== to - from + 1 || read.blocks[0]?.number !== from) {
+    throw new ChainReadError(`${chain.id}: asked for blocks ${from}–${to}, got ${read.blocks.length} starting at ${read.blocks[0]?.number}`);
+  }
+
+  const parent = cursor.recent.at(-1);
+  if (parent && read.blocks[0].parentHash !== parent.h) {
+    return rewindAfterReorg(deps, cursor);
+  }
+
+  const times = windowTimes(read.blocks, cursor.lastT);
+  const outflows = classifyTransfers(deps.config, chain, read.transfers, (n) => {
+    const t = times.get(n);
+    if (t === undefined) throw new ChainReadError(`${chain.id}: transfer in block ${n} outside the range ${from}–${to}`);
+    return t;
+  });
+  const lastT = times.get(to) as number;
+  const recent = [...cursor.recent, ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number }))].slice(
+    -RECENT_BLOCKS,
+  );
+  const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
+
+  if (outflows.length === 0) {
+    const next = await saveCursorOrBusy(deps, { ...advanced, version: cursor.version + 1 }, cursor.version);
+    if (!next) return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
+    return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: next };
+  }
+
+  const fromT = times.get(from) as number;
+  const leased: ChainCursor = {
+    ...cursor,
+    lease: { owner: deps.owner, untilMs: clock.now() + (deps.leaseMs ?? 120_000), from, to, fromT },
+    version: cursor.version + 1,
+    updatedAtMs: clock.now(),
+  };
+  if (!(await saveCursorOrBusy(deps, leased, cursor.version))) {
+    return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
+  }
+  await store.recordOutflows(outflows);
+  const { trips, warnings, state } = await evaluateAndTransition(deps, outflows);
+
+  const committed = { ...advanced, version: leased.version + 1 };
+  await store.saveCursor(committed, leased.version);
+  // Pages go out after the cursor commit: they are durable in the state's outbox either way.
+  if (state.outbox.length > 0) await flushOutbox({ store, publisher: deps.publisher }, state);
+  return { result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings }, cursor: committed };
+}
+
+/** Evaluate every rule against the history of all chains plus `fresh`, and commit any transition. */
+export async function evaluateAndTransition(
+  deps: Pick<PollDeps, 'config' | 'store' | 'clock'>,
+  fresh: readonly OutflowRecord[],
+): Promise<{ trips: TripInfo[]; warnings: string[]; state: BreakerState }> {
+  const { config, store } = deps;
+  const countable = fresh.filter((r) => !r.own);
+  let state = await store.getState();
+  if (countable.length === 0) return { trips: [], warnings: [], state };
+  const fromT = Math.min(...countable.map((r) => r.t));
+  const toT = Math.max(...countable.map((r) => r.t));
+  const since = fromT - config.maxWindowSeconds;
+  const stored = (await Promise.all([...config.chains.keys()].map((c) => store.outflowsSince(c, since)))).flat();
+  const byId = new Map(stored.map((r) => [r.id, r]));
+  for (const r of fresh) byId.set(r.id, r);
+  const all = [...byId.values()];
+  const freshIds = new Set(fresh.map((r) => r.id));
+
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
+    const newIds = new Set(history.filter((r) => freshIds.has(r.id)).map((r) => r.id));
+    if (newIds.size === 0) return { trips: [], warnings: [], state };
+    const breaches = evaluateRules(config.rules, history, { fromT, toT, newIds });
+    const transition = applyBreaches(state, breaches, { config, history, nowMs: deps.clock.now() });
+    if (!transition.changed) return { trips: [], warnings: [], state };
+    try {
+      await store.saveState(transition.state, state.version);
+      return { trips: transition.trips, warnings: transition.warned.map((b) => b.rule.id), state: transition.state };
+    } catch (e) {
+      if (!(e instanceof StateConflictError)) throw e;
+      state = await store.getState(); // someone else tripped, warned or reset: decide again
+    }
+  }
+  throw new StateConflictError('breaker state kept changing under 20 consecutive evaluations');
+}
+
+async function createCursor(deps: PollDeps): Promise<ChainCursor | undefined> {
+  const { chain, reader, store, clock } = deps;
+  const start =
+    chain.startBlock === 'latest' ? Math.max(0, (await reader.head()) - chain.confirmations) : chain.startBlock;
+  const cursor: ChainCursor = { chain: chain.id, lastBlock: start - 1, recent: [], lastT: 0, epoch: 0, version: 1, updatedAtMs: clock.now() };
+  return saveCursorOrBusy(deps, cursor, undefined);
+}
+
+async function saveCursorOrBusy(deps: PollDeps, next: ChainCursor, expected: number | undefined): Promise<ChainCursor | undefined> {
+  try {
+    await deps.store.saveCursor(next, expected);
+    return next;
+  } catch (e) {
+    if (e instanceof StateConflictError) return undefined;
+    throw e;
+  }
+}
+
+/** A previous poller crashed (or this one failed) after leasing a range: undo its possible writes. */
+async function recoverLease(deps: PollDeps, cursor: ChainCursor): Promise<ChainCursor> {
+  const lease = cursor.lease as NonNullable<ChainCursor['lease']>;
+  await deps.store.removeOutflowsAfter(cursor.chain, cursor.lastBlock, lease.fromT);
+  const next: ChainCursor = { ...cursor, lease: undefined, version: cursor.version + 1, updatedAtMs: deps.clock.now() };
+  await deps.store.saveCursor(next, cursor.version);
+  return next;
+}
+
+async function rewindAfterReorg(deps: PollDeps, cursor: ChainCursor): Promise<{ result: PollResult; cursor?: ChainCursor }> {
+  const { reader, store, clock, chain } = deps;
+  const refs = await reader.blockRefs(cursor.recent.map((r) => r.n));
+  const canonical = new Map(refs.map((r) => [r.number, r.hash]));
+  const ancestorIndex = cursor.recent.findLastIndex((r) => canonical.get(r.n) === r.h);
+  const depthKnown = ancestorIndex >= 0;
+  // Deeper than we track: rewind past everything we know (records are re-read, never lost).
+  const ancestor = depthKnown ? cursor.recent[ancestorIndex] : undefined;
+  const rewindTo = ancestor ? ancestor.n : (cursor.recent[0]?.n ?? cursor.lastBlock + 1) - 1;
+  const sinceT = ancestor ? ancestor.t : 0;
+  const removed = await store.removeOutflowsAfter(chain.id, rewindTo, sinceT);
+  const next: ChainCursor = {
+    ...cursor,
+    lastBlock: rewindTo,
+    lastT: ancestor ? ancestor.t : cursor.recent[0] ? Math.max(0, cursor.recent[0].t - 1) : cursor.lastT,
+    recent: depthKnown ? cursor.recent.slice(0, ancestorIndex + 1) : [],
+    epoch: cursor.epoch + 1,
+    version: cursor.version + 1,
+    updatedAtMs: clock.now(),
+  };
+  const saved = await saveCursorOrBusy(deps, next, cursor.version);
+  if (!saved) return { result: { kind: 'busy', reason: 'cursor moved by another poller during reorg' } };
+  const record: AuditRecord = {
+    id: `reorg-${chain.id}-${next.epoch}`,
+    atMs: clock.now(),
+    action: 'reorg',
+    actor: 'breaker',
+    scope: `chain:${chain.id}`,
+    details: { from: cursor.lastBlock, rewoundTo: rewindTo, removedOutflows: removed, depthKnown },
+  };
+  await store.appendAudit(record);
+  return { result: { kind: 'reorg', rewoundTo: rewindTo, removed, depthKnown }, cursor: saved };
+}

@@ -1,0 +1,74 @@
+import { isBreakerError } from '../errors.ts';
+import type { ChainCursor } from '../state.ts';
+import { flushOutbox } from './outbox.ts';
+import { type PollDeps, type PollResult, pollOnce } from './poll-chain.ts';
+
+export interface RunOptions {
+  /** Stop starting new polls after this wall-clock time (ms). */
+  deadlineMs: number;
+  /** Wait between polls once caught up (defaults to the chain's pollIntervalSeconds). */
+  intervalMs?: number;
+  sleep: (ms: number) => Promise<void>;
+  /** Called after every poll (metrics, logs, the local UI). */
+  onResult?: (result: PollResult) => void;
+  onError?: (error: unknown) => void;
+  /** Stop early (Ctrl-C locally). */
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  polls: number;
+  failures: number;
+  outflows: number;
+  lastError?: unknown;
+  /** Chain time of the last processed block, for the "last processed block age" metric. */
+  lastBlockTime?: number;
+}
+
+/**
+ * Keep polling one chain at about its block time until the deadline, so detection takes about
+ * one block rather than one schedule period. Catches up without sleeping while behind.
+ * Throws at the end if the last poll failed, so the platform records an error and alarms: a
+ * poller that cannot see its chain must never look healthy.
+ */
+export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSummary> {
+  const interval = opts.intervalMs ?? deps.chain.pollIntervalSeconds * 1000;
+  const summary: RunSummary = { polls: 0, failures: 0, outflows: 0 };
+  let cursor: ChainCursor | undefined;
+  let lastFailed = false;
+
+  // Effects a crashed run left queued go out first.
+  await flushOutbox({ store: deps.store, publisher: deps.publisher });
+
+  while (!opts.signal?.aborted && deps.clock.now() < opts.deadlineMs) {
+    let behind = false;
+    try {
+      const { result, cursor: next } = await pollOnce(deps, cursor);
+      cursor = next;
+      summary.polls++;
+      lastFailed = false;
+      if (result.kind === 'advanced') {
+        summary.outflows += result.outflows.length;
+        behind = result.to < result.head - deps.chain.confirmations;
+      }
+      if (result.kind === 'advanced' || result.kind === 'idle') summary.lastBlockTime = result.lastBlockTime;
+      if (result.kind === 'reorg') behind = true;
+      if (result.kind === 'idle' && result.lastBlock < result.head - deps.chain.confirmations) behind = true;
+      opts.onResult?.(result);
+    } catch (e) {
+      cursor = undefined;
+      summary.failures++;
+      summary.lastError = e;
+      lastFailed = true;
+      opts.onError?.(e);
+      // A page that could not be published is already queued; a chain read error may be transient.
+      if (!isBreakerError(e)) throw e;
+    }
+    if (behind) continue;
+    const wait = Math.min(interval, opts.deadlineMs - deps.clock.now());
+    if (wait <= 0) break;
+    await opts.sleep(wait);
+  }
+  if (lastFailed) throw summary.lastError;
+  return summary;
+}
