@@ -1,0 +1,305 @@
+/**
+ * The whole BreakerStore on one DynamoDB table (layout in table.ts).
+ *
+ * Only single-item conditional writes, BatchWriteItem and Query are used — no transactions — so the
+ * same code runs against DynamoDB, DynamoDB Local and dynalite. Where a conflict must report what
+ * the store holds now, the item is re-read rather than relying on ReturnValuesOnConditionCheckFailure.
+ */
+import {
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { BreakerError, StateConflictError } from '../../core/errors.ts';
+import type { OutflowRecord } from '../../core/model.ts';
+import type { BreakerStore } from '../../core/ports.ts';
+import { type AuditRecord, type BreakerState, type ChainCursor, initialState } from '../../core/state.ts';
+import { documentToItem, type Item, itemToDocument, itemToOutflow, outflowToItem } from './item-codec.ts';
+import { isConditionalCheckFailed, translateStoreError } from './store-errors.ts';
+import {
+  AUDIT_PARTITION,
+  auditKey,
+  cursorKey,
+  type ItemKey,
+  outflowKey,
+  outflowPartition,
+  outflowSortFrom,
+  PARTITION_KEY,
+  SORT_KEY,
+  STATE_KEY,
+} from './table.ts';
+
+/** BatchWriteItem's limit. */
+const BATCH_SIZE = 25;
+
+export interface UnprocessedRetryOptions {
+  /**
+   * Retries of the items a BatchWriteItem left unprocessed (throttling) before giving up.
+   * @default 8
+   */
+  readonly attempts?: number;
+  /** @default 50 */
+  readonly baseDelayMs?: number;
+  /** @default 2000 */
+  readonly maxDelayMs?: number;
+}
+
+export interface DynamoDbBreakerStoreOptions {
+  /** Configure the SDK's own retries (maxAttempts, retryMode) on this client; they run first. */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly unprocessedRetry?: UnprocessedRetryOptions;
+}
+
+export class DynamoDbBreakerStore implements BreakerStore {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+  private readonly retry: Required<UnprocessedRetryOptions>;
+
+  constructor(options: DynamoDbBreakerStoreOptions) {
+    if (!options.tableName) throw new TypeError('DynamoDbBreakerStore: tableName is required');
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.retry = { attempts: 8, baseDelayMs: 50, maxDelayMs: 2000, ...options.unprocessedRetry };
+  }
+
+  // ---- CursorStore ----
+
+  async getCursor(chain: string): Promise<ChainCursor | undefined> {
+    const item = await this.getItem(cursorKey(chain));
+    return item && toCursor(item);
+  }
+
+  async saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void> {
+    if (next.version !== (expectedVersion ?? 0) + 1) {
+      throw new RangeError(`cursor version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
+    }
+    const written = await this.conditionalPut(cursorKey(next.chain), next, expectedVersion);
+    if (!written) {
+      const current = await this.getCursor(next.chain);
+      throw new StateConflictError<ChainCursor>(
+        `cursor of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
+        current,
+      );
+    }
+  }
+
+  // ---- OutflowLedger ----
+
+  async recordOutflows(records: OutflowRecord[]): Promise<void> {
+    // One batch must not name a key twice (DynamoDB rejects it); the last copy wins, as a later put would.
+    const byKey = new Map<string, Item>();
+    for (const r of records) {
+      const key = outflowKey(r);
+      byKey.set(`${key.pk}\u0000${key.sk}`, outflowToItem(r));
+    }
+    await this.batchWrite([...byKey.values()].map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  async outflowsSince(chain: string, sinceT: number): Promise<OutflowRecord[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+      ExpressionAttributeValues: { ':pk': { S: outflowPartition(chain) }, ':from': { S: outflowSortFrom(sinceT) } },
+    });
+    return items.map(itemToOutflow);
+  }
+
+  async removeOutflowsAfter(chain: string, afterBlock: number, sinceT: number): Promise<number> {
+    const keys = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+      FilterExpression: '#block > :after',
+      ProjectionExpression: '#pk, #sk',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY, '#block': 'block' },
+      ExpressionAttributeValues: {
+        ':pk': { S: outflowPartition(chain) },
+        ':from': { S: outflowSortFrom(sinceT) },
+        ':after': { N: String(afterBlock) },
+      },
+    });
+    await this.batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+    return keys.length;
+  }
+
+  // ---- BreakerStateStore ----
+
+  async getState(): Promise<BreakerState> {
+    const item = await this.getItem(STATE_KEY);
+    return item ? toState(item) : initialState();
+  }
+
+  async saveState(next: BreakerState, expectedVersion: number): Promise<void> {
+    // Writing the same version again would let two writers that read the same state both succeed.
+    if (next.version <= expectedVersion) {
+      throw new RangeError(`state version must advance past ${expectedVersion}, got ${next.version}`);
+    }
+    const written = await this.conditionalPut(STATE_KEY, next, expectedVersion === 0 ? undefined : expectedVersion);
+    if (!written) {
+      const current = await this.getState();
+      throw new StateConflictError<BreakerState>(
+        `breaker state is at version ${current.version}, expected ${expectedVersion}`,
+        current,
+      );
+    }
+  }
+
+  // ---- AuditLog ----
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    const item = documentToItem(auditKey(record.atMs, record.id), record);
+    // The id is part of the key: an existing item is this very record, written by an earlier attempt.
+    await this.put(item, 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY });
+  }
+
+  async listAudit(limit: number): Promise<AuditRecord[]> {
+    if (limit <= 0) return [];
+    const items = await this.queryAll(
+      {
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: { ':pk': { S: AUDIT_PARTITION } },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
+    return items.map((item) => itemToDocument(item) as unknown as AuditRecord);
+  }
+
+  // ---- DynamoDB plumbing ----
+
+  private async getItem(key: ItemKey): Promise<Item | undefined> {
+    const out = await this.call('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: keyAttributes(key), ConsistentRead: true }),
+      ),
+    );
+    return out.Item;
+  }
+
+  /** Put `doc` if the stored item's version is `expectedVersion` (undefined: no item). False on conflict. */
+  private async conditionalPut(key: ItemKey, doc: object, expectedVersion: number | undefined): Promise<boolean> {
+    const item = documentToItem(key, doc);
+    return expectedVersion === undefined
+      ? this.put(item, 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY })
+      : this.put(
+          item,
+          '#version = :expected',
+          { '#version': 'version' },
+          { ':expected': { N: String(expectedVersion) } },
+        );
+  }
+
+  /** A conditional PutItem; false when the condition failed. */
+  private async put(
+    item: Item,
+    condition: string,
+    names: Record<string, string>,
+    values?: Record<string, { N: string }>,
+  ): Promise<boolean> {
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Every item of the query (all pages, strongly consistent), or the first `limit`. */
+  private async queryAll(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const remaining = limit - items.length;
+      const out = await this.call('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+            Limit: Number.isFinite(remaining) ? remaining : undefined,
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items;
+  }
+
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) {
+      let pending = requests.slice(i, i + BATCH_SIZE);
+      for (let retry = 0; pending.length > 0; retry++) {
+        if (retry > this.retry.attempts) {
+          throw new BreakerError(
+            'STORE_UNAVAILABLE',
+            `DynamoDB BatchWriteItem on table ${this.tableName}: ${pending.length} items still unprocessed after ${this.retry.attempts} retries`,
+          );
+        }
+        if (retry > 0) await sleep(this.backoffMs(retry));
+        const out = await this.call('BatchWriteItem', () =>
+          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })),
+        );
+        pending = out.UnprocessedItems?.[this.tableName] ?? [];
+      }
+    }
+  }
+
+  /** Full jitter, as AWS recommends for unprocessed items: spreads competing writers apart. */
+  private backoffMs(retry: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (retry - 1));
+    return Math.random() * ceiling;
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (e) {
+      throw translateStoreError(e, operation, this.tableName);
+    }
+  }
+}
+
+function keyAttributes(key: ItemKey): Item {
+  return { [PARTITION_KEY]: { S: key.pk }, [SORT_KEY]: { S: key.sk } };
+}
+
+function toCursor(item: Item): ChainCursor {
+  const doc = itemToDocument(item);
+  if (typeof doc.chain !== 'string' || typeof doc.version !== 'number' || typeof doc.lastBlock !== 'number') {
+    throw new Error(`malformed cursor item ${item[PARTITION_KEY]?.S}`);
+  }
+  return doc as unknown as ChainCursor;
+}
+
+/** A state written by a newer schema must not be misread as this one: refuse it loudly. */
+function toState(item: Item): BreakerState {
+  const doc = itemToDocument(item);
+  if (doc.schema !== 1 || typeof doc.version !== 'number') {
+    throw new Error(`breaker state item has schema ${String(doc.schema)}; this build reads schema 1`);
+  }
+  return doc as unknown as BreakerState;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

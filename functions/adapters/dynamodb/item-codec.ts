@@ -1,0 +1,158 @@
+/**
+ * Conversion between domain objects and DynamoDB items.
+ *
+ * Outflow records use an explicit codec: they are the ledger the rules sum, so every bigint is stored
+ * as a decimal string (DynamoDB numbers hold only 38 digits; a uint256 has 78) and every field is
+ * checked on the way back rather than defaulted.
+ *
+ * Cursor, state and audit items are documents with free-form `details`; they are stored as native
+ * maps (readable in the console, and a reader can project a single attribute such as `tripped`).
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { OutflowRecord } from '../../core/model.ts';
+import { type ItemKey, outflowExpiresAt, outflowKey, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './table.ts';
+
+export type Item = Record<string, AttributeValue>;
+
+const PRICE_SOURCES: ReadonlySet<string> = new Set<OutflowRecord['priceSource']>([
+  'static',
+  'feed',
+  'worst-case',
+  'unknown-asset',
+  'scenario',
+]);
+
+export function outflowToItem(r: OutflowRecord): Item {
+  const key = outflowKey(r);
+  const item: Item = {
+    [PARTITION_KEY]: { S: key.pk },
+    [SORT_KEY]: { S: key.sk },
+    [TTL_ATTRIBUTE]: { N: String(outflowExpiresAt(r.t)) },
+    id: { S: r.id },
+    chain: { S: r.chain },
+    block: { N: String(r.block) },
+    blockHash: { S: r.blockHash },
+    blockTime: { N: String(r.blockTime) },
+    txHash: { S: r.txHash },
+    index: r.index === null ? { NULL: true } : { N: String(r.index) },
+    contract: r.contract === null ? { NULL: true } : { S: r.contract },
+    from: { S: r.from },
+    to: { S: r.to },
+    amount: { S: r.amount.toString() },
+    t: { N: String(r.t) },
+    asset: { S: r.asset },
+    decimals: r.decimals === null ? { NULL: true } : { N: String(r.decimals) },
+    known: { BOOL: r.known },
+    own: { BOOL: r.own },
+    usdMicros: { S: r.usdMicros.toString() },
+    priceSource: { S: r.priceSource },
+  };
+  if (r.fee !== undefined) item.fee = { S: r.fee.toString() };
+  return item;
+}
+
+export function itemToOutflow(item: Item): OutflowRecord {
+  const f = new ItemFields(item, 'outflow');
+  const priceSource = f.str('priceSource');
+  if (!PRICE_SOURCES.has(priceSource)) f.malformed('priceSource');
+  const record: OutflowRecord = {
+    id: f.str('id'),
+    chain: f.str('chain'),
+    block: f.num('block'),
+    blockHash: f.str('blockHash'),
+    blockTime: f.num('blockTime'),
+    txHash: f.str('txHash'),
+    index: f.isNull('index') ? null : f.num('index'),
+    contract: f.isNull('contract') ? null : f.str('contract'),
+    from: f.str('from'),
+    to: f.str('to'),
+    amount: f.big('amount'),
+    t: f.num('t'),
+    asset: f.str('asset'),
+    decimals: f.isNull('decimals') ? null : f.num('decimals'),
+    known: f.bool('known'),
+    own: f.bool('own'),
+    usdMicros: f.big('usdMicros'),
+    priceSource: priceSource as OutflowRecord['priceSource'],
+  };
+  if (item.fee !== undefined) record.fee = f.big('fee');
+  return record;
+}
+
+/** A document item: the key plus the object's fields as native attributes. */
+export function documentToItem(key: ItemKey, doc: object): Item {
+  return {
+    ...marshall(bigintsToStrings(doc) as Record<string, unknown>, {
+      removeUndefinedValues: true,
+      convertClassInstanceToMap: false,
+    }),
+    [PARTITION_KEY]: { S: key.pk },
+    [SORT_KEY]: { S: key.sk },
+  };
+}
+
+/** The document without its key attributes. The caller checks the shape it expects. */
+export function itemToDocument(item: Item): Record<string, unknown> {
+  // Number(): a huge JS number that someone put in `details` must read back as itself, not throw on
+  // every later read (the default unmarshall turns unsafe integers into BigInt or throws).
+  const doc = unmarshall(item, { wrapNumbers: (text: string) => Number(text) });
+  delete doc[PARTITION_KEY];
+  delete doc[SORT_KEY];
+  return doc;
+}
+
+/**
+ * `details` maps are free-form; a bigint in them is stored as its decimal string, so no value loses
+ * precision and the item can always be read back.
+ */
+function bigintsToStrings(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return value.map(bigintsToStrings);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bigintsToStrings(v)]));
+  }
+  return value;
+}
+
+/** Typed field access that refuses a malformed item instead of inventing a default. */
+class ItemFields {
+  constructor(
+    private readonly item: Item,
+    private readonly what: string,
+  ) {}
+
+  str(name: string): string {
+    const v = this.item[name]?.S;
+    if (v === undefined) this.malformed(name);
+    return v;
+  }
+
+  num(name: string): number {
+    const text = this.item[name]?.N;
+    const v = text === undefined ? Number.NaN : Number(text);
+    if (!Number.isSafeInteger(v)) this.malformed(name);
+    return v;
+  }
+
+  big(name: string): bigint {
+    const text = this.str(name);
+    if (!/^-?\d+$/.test(text)) this.malformed(name);
+    return BigInt(text);
+  }
+
+  bool(name: string): boolean {
+    const v = this.item[name]?.BOOL;
+    if (v === undefined) this.malformed(name);
+    return v;
+  }
+
+  isNull(name: string): boolean {
+    return this.item[name]?.NULL === true;
+  }
+
+  malformed(name: string): never {
+    const key = `${this.item[PARTITION_KEY]?.S}/${this.item[SORT_KEY]?.S}`;
+    throw new Error(`malformed ${this.what} item ${key}: field "${name}" is missing or has the wrong type`);
+  }
+}

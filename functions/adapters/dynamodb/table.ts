@@ -1,0 +1,92 @@
+/**
+ * The single-table layout. Everything the breaker stores lives in one table keyed by string pk/sk, so
+ * the CDK stack, the local runtime and the tests must agree on these names: the stack mirrors
+ * `tableDefinition` (pk string partition key, sk string sort key, TTL on `expiresAt`).
+ *
+ * | item          | pk               | sk                                                    |
+ * |---------------|------------------|-------------------------------------------------------|
+ * | chain cursor  | CURSOR#<chain>   | CURSOR                                                |
+ * | outflow       | OUT#<chain>      | <t:10>#<block:12>#<txHash>#<index or 'native'>        |
+ * | breaker state | BREAKER          | STATE                                                 |
+ * | audit record  | AUDIT            | <atMs:13>#<id>                                        |
+ *
+ * Numbers in sort keys are zero-padded so that string order is numeric order: a Query on an outflow
+ * partition returns records ascending by (window time, block), and audit newest-first is a reverse Query.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const PARTITION_KEY = 'pk';
+export const SORT_KEY = 'sk';
+/** DynamoDB TTL attribute (Unix seconds). Only outflow records carry it. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Outflows are kept a little longer than the longest rule window a config may use (30 days). */
+export const OUTFLOW_RETENTION_SECONDS = 35 * 86_400;
+
+const T_DIGITS = 10;
+const BLOCK_DIGITS = 12;
+const AT_MS_DIGITS = 13;
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+      { AttributeName: SORT_KEY, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+      { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
+export function cursorKey(chain: string): ItemKey {
+  return { pk: `CURSOR#${chain}`, sk: 'CURSOR' };
+}
+
+export const STATE_KEY: ItemKey = { pk: 'BREAKER', sk: 'STATE' };
+
+export const AUDIT_PARTITION = 'AUDIT';
+
+export function auditKey(atMs: number, id: string): ItemKey {
+  return { pk: AUDIT_PARTITION, sk: `${pad(atMs, AT_MS_DIGITS, 'atMs')}#${id}` };
+}
+
+export function outflowPartition(chain: string): string {
+  return `OUT#${chain}`;
+}
+
+export function outflowKey(r: {
+  chain: string;
+  t: number;
+  block: number;
+  txHash: string;
+  index: number | null;
+}): ItemKey {
+  const sk = `${pad(r.t, T_DIGITS, 't')}#${pad(r.block, BLOCK_DIGITS, 'block')}#${r.txHash}#${r.index ?? 'native'}`;
+  return { pk: outflowPartition(r.chain), sk };
+}
+
+/** The smallest outflow sort key with window time >= t: a bare padded number sorts before "<it>#…". */
+export function outflowSortFrom(t: number): string {
+  return pad(t, T_DIGITS, 't');
+}
+
+export function outflowExpiresAt(t: number): number {
+  return t + OUTFLOW_RETENTION_SECONDS;
+}
+
+/** A value that does not fit its width would sort out of order and silently break windows, so refuse it. */
+function pad(value: number, digits: number, name: string): string {
+  if (!Number.isSafeInteger(value) || value < 0 || value >= 10 ** digits) {
+    throw new RangeError(`${name} must be an integer in [0, 10^${digits}), got ${value}`);
+  }
+  return String(value).padStart(digits, '0');
+}
