@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDbBreakerStore,
@@ -90,7 +90,8 @@ export function storeBackends(): StoreBackend[] {
   return dynamoDbLocalJar ? [dynaliteBackend, dynamoDbLocalBackend(dynamoDbLocalJar)] : [dynaliteBackend];
 }
 
-async function startDynamoDbLocal(jarPath: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+async function startDynamoDbLocal(jar: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const jarPath = resolve(jar);
   const port = await freePort();
   const child = spawn(
     'java',
@@ -103,7 +104,8 @@ async function startDynamoDbLocal(jarPath: string): Promise<{ endpoint: string; 
       '-port',
       String(port),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // cwd: DynamoDB Local writes dynamodb-local-metadata.json there even when in memory.
+    { cwd: dirname(jarPath), env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
