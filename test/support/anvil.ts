@@ -86,7 +86,8 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
 async function launch(options: AnvilOptions): Promise<Anvil> {
   const port = await freePort();
   const chainId = options.chainId ?? ANVIL_CHAIN_ID;
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--silent', '--chain-id', String(chainId)];
+  // fifo: transactions mined together keep the order they were sent in.
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--silent', '--chain-id', String(chainId), '--order', 'fifo'];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.noMining) args.push('--no-mining');
   args.push(...(options.args ?? []));

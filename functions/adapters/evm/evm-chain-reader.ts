@@ -1,0 +1,267 @@
+import type { ChainConfig } from '../../core/config/compile.ts';
+import { ChainReadError } from '../../core/errors.ts';
+import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
+import type { ChainReader } from '../../core/ports.ts';
+import {
+  isMethodUnsupported,
+  JsonRpcClient,
+  type JsonRpcClientOptions,
+  type RpcCall,
+  RpcCallError,
+  type RpcCounters,
+} from './json-rpc-client.ts';
+import {
+  addressTopic,
+  checkBlock,
+  checkBlockReceipts,
+  checkLogs,
+  checkReceipt,
+  decodeErc20Transfer,
+  quantityToNumber,
+  type RpcBlock,
+  type RpcLog,
+  type RpcReceipt,
+  type RpcTransaction,
+  TRANSFER_TOPIC,
+  toQuantity,
+} from './rpc-shapes.ts';
+
+export type EvmChainReaderOptions = Pick<
+  JsonRpcClientOptions,
+  'fetch' | 'maxAttempts' | 'backoffMs' | 'maxConcurrentRequests'
+>;
+
+interface Candidate {
+  block: RpcBlock;
+  txs: RpcTransaction[];
+}
+
+interface Positioned {
+  transfer: ChainTransfer;
+  txIndex: number;
+  /** -1 for the transaction's native value, the log index for tokens. */
+  order: number;
+}
+
+/**
+ * Reads hot-wallet outflows from an EVM chain with as few HTTP requests as the JSON-RPC API allows:
+ *  1. one batch: every block of the range with full transactions, plus ONE eth_getLogs for ERC-20
+ *     Transfer events whose `from` is any hot wallet (all tokens, known or not);
+ *  2. only if some transaction sends native value from a hot wallet: one batch of eth_getBlockReceipts
+ *     for those blocks, to drop reverted sends (falls back to eth_getTransactionReceipt per transaction
+ *     where the endpoint lacks block receipts).
+ * Native value moved by internal calls (a contract hot wallet, an EIP-7702 delegate) is not seen: hot
+ * wallets are expected to be EOAs.
+ */
+export class EvmChainReader implements ChainReader {
+  readonly chain: string;
+  private readonly client: JsonRpcClient;
+  private readonly hotWallets: ReadonlySet<string>;
+  private readonly hotTopics: readonly string[];
+  /** Turned off for good once every endpoint said it has no eth_getBlockReceipts. */
+  private blockReceipts = true;
+
+  constructor(config: ChainConfig, options: EvmChainReaderOptions = {}) {
+    const raw = config.raw;
+    if (raw.kind !== 'evm') throw new TypeError(`chain ${config.id} is ${raw.kind}, not evm`);
+    this.chain = config.id;
+    this.hotWallets = new Set(config.hotWallets.map((w) => w.toLowerCase()));
+    this.hotTopics = [...this.hotWallets].map(addressTopic);
+    this.client = new JsonRpcClient({
+      label: `chain ${config.id}`,
+      urls: raw.rpc,
+      timeoutMs: raw.rpcTimeoutMs,
+      batchSize: raw.rpcBatchSize,
+      chainId: raw.chainId,
+      ...options,
+    });
+  }
+
+  /** JSON-RPC calls and HTTP requests made so far (for benchmarks and metrics). */
+  counters(): RpcCounters {
+    return this.client.counters();
+  }
+
+  resetCounters(): void {
+    this.client.resetCounters();
+  }
+
+  async head(): Promise<number> {
+    const hex = await this.client.call<string>({
+      method: 'eth_blockNumber',
+      params: [],
+      check: (r) => (typeof r === 'string' && /^0x[0-9a-fA-F]+$/.test(r) ? undefined : 'not a hex quantity'),
+    });
+    return quantityToNumber(hex);
+  }
+
+  async readRange(from: number, to: number): Promise<RangeRead> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) {
+      throw new RangeError(`chain ${this.chain}: not a block range: [${from}, ${to}]`);
+    }
+    const calls: RpcCall[] = [];
+    for (let n = from; n <= to; n++) {
+      calls.push({ method: 'eth_getBlockByNumber', params: [toQuantity(n), true], check: checkBlock(n, true) });
+    }
+    // Last, so it shares a request with block `to`: the endpoint that answers it has the whole range.
+    calls.push({
+      method: 'eth_getLogs',
+      params: [{ fromBlock: toQuantity(from), toBlock: toQuantity(to), topics: [TRANSFER_TOPIC, this.hotTopics] }],
+      check: checkLogs,
+    });
+    // Atomic: a request's answers all come from one endpoint, so a lagging endpoint cannot slip in an
+    // empty log list for blocks another endpoint served.
+    const results = await this.client.batch(calls, { atomic: true });
+    const rawBlocks = results.slice(0, -1) as RpcBlock[];
+    const logs = results[results.length - 1] as RpcLog[];
+
+    const blocks = this.linkedRefs(rawBlocks);
+    const byNumber = new Map(blocks.map((b) => [b.number, b]));
+    const found: Positioned[] = [];
+
+    const candidates: Candidate[] = [];
+    for (const block of rawBlocks) {
+      const txs = (block.transactions as RpcTransaction[]).filter(
+        (tx) => this.hotWallets.has(tx.from.toLowerCase()) && BigInt(tx.value) > 0n,
+      );
+      if (txs.length > 0) candidates.push({ block, txs });
+    }
+    const receipts = await this.receiptsFor(candidates);
+    for (const { block, txs } of candidates) {
+      const ref = byNumber.get(quantityToNumber(block.number))!;
+      for (const tx of txs) {
+        const receipt = receipts.get(tx.hash.toLowerCase());
+        if (!receipt) throw new ChainReadError(`chain ${this.chain}: no receipt for ${tx.hash} in block ${ref.number}`);
+        if (receipt.status === '0x0') continue;
+        found.push({
+          transfer: {
+            chain: this.chain,
+            block: ref.number,
+            blockHash: ref.hash,
+            blockTime: ref.time,
+            txHash: tx.hash.toLowerCase(),
+            index: null,
+            contract: null,
+            from: tx.from.toLowerCase(),
+            // A contract creation carries value too; it goes to the new contract.
+            to: (tx.to ?? receipt.contractAddress ?? '0x0000000000000000000000000000000000000000').toLowerCase(),
+            amount: BigInt(tx.value),
+            ...(receipt.effectiveGasPrice === undefined
+              ? {}
+              : { fee: BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice) }),
+          },
+          txIndex: quantityToNumber(tx.transactionIndex),
+          order: -1,
+        });
+      }
+    }
+
+    for (const log of logs) {
+      if (log.removed === true) continue;
+      const number = quantityToNumber(log.blockNumber);
+      const ref = byNumber.get(number);
+      if (!ref || ref.hash !== log.blockHash.toLowerCase()) {
+        throw new ChainReadError(
+          `chain ${this.chain}: log in block ${number} (${log.blockHash}) does not match the block read ` +
+            `(${ref?.hash ?? 'outside the range'}): the endpoint answered from another fork`,
+        );
+      }
+      const decoded = decodeErc20Transfer(log);
+      // Zero-value transfers move nothing and are a common address-poisoning spam (anyone may
+      // transferFrom 0 out of any address).
+      if (!decoded || !this.hotWallets.has(decoded.from) || decoded.amount === 0n) continue;
+      const logIndex = quantityToNumber(log.logIndex);
+      found.push({
+        transfer: {
+          chain: this.chain,
+          block: number,
+          blockHash: ref.hash,
+          blockTime: ref.time,
+          txHash: log.transactionHash.toLowerCase(),
+          index: logIndex,
+          contract: log.address.toLowerCase(),
+          from: decoded.from,
+          to: decoded.to,
+          amount: decoded.amount,
+        },
+        txIndex: quantityToNumber(log.transactionIndex),
+        order: logIndex,
+      });
+    }
+
+    found.sort((a, b) => a.transfer.block - b.transfer.block || a.txIndex - b.txIndex || a.order - b.order);
+    return { blocks, transfers: found.map((p) => p.transfer) };
+  }
+
+  async blockRefs(numbers: number[]): Promise<BlockRef[]> {
+    const unique = [...new Set(numbers)];
+    for (const n of unique) {
+      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`chain ${this.chain}: not a block number: ${n}`);
+    }
+    const results = await this.client.batch(
+      unique.map((n) => ({
+        method: 'eth_getBlockByNumber',
+        params: [toQuantity(n), false],
+        check: checkBlock(n, false),
+      })),
+    );
+    return (results as RpcBlock[]).map(toBlockRef);
+  }
+
+  /** BlockRefs ascending, each the parent of the next: else the answers mix two forks. */
+  private linkedRefs(rawBlocks: RpcBlock[]): BlockRef[] {
+    const refs = rawBlocks.map(toBlockRef);
+    for (let i = 1; i < refs.length; i++) {
+      const prev = refs[i - 1]!;
+      const ref = refs[i]!;
+      if (ref.parentHash !== prev.hash) {
+        throw new ChainReadError(
+          `chain ${this.chain}: block ${ref.number} has parent ${ref.parentHash}, but block ${prev.number} ` +
+            `read as ${prev.hash}: the endpoints answered from different forks`,
+        );
+      }
+    }
+    return refs;
+  }
+
+  /** Receipts of the candidate transactions, by lower-case transaction hash. */
+  private async receiptsFor(candidates: Candidate[]): Promise<Map<string, RpcReceipt>> {
+    if (candidates.length === 0) return new Map();
+    if (this.blockReceipts) {
+      try {
+        // By hash, not number: the receipts must be those of the block just read, whatever the endpoint.
+        const lists = (await this.client.batch(
+          candidates.map(({ block }) => ({
+            method: 'eth_getBlockReceipts',
+            params: [block.hash],
+            check: checkBlockReceipts(block.hash, block.transactions.length),
+          })),
+        )) as RpcReceipt[][];
+        return new Map(lists.flat().map((r) => [r.transactionHash.toLowerCase(), r]));
+      } catch (e) {
+        // Endpoints that answered but refused (no such method, no block-hash parameter): ask per transaction.
+        if (!(e instanceof RpcCallError) || !e.attempts.every((a) => a.reason === 'rpc-error')) throw e;
+        if (e.attempts.every(isMethodUnsupported)) this.blockReceipts = false;
+      }
+    }
+    const receipts = (await this.client.batch(
+      candidates.flatMap(({ block, txs }) =>
+        txs.map((tx) => ({
+          method: 'eth_getTransactionReceipt',
+          params: [tx.hash],
+          check: (r: unknown) => checkReceipt(r, block.hash),
+        })),
+      ),
+    )) as RpcReceipt[];
+    return new Map(receipts.map((r) => [r.transactionHash.toLowerCase(), r]));
+  }
+}
+
+function toBlockRef(block: RpcBlock): BlockRef {
+  return {
+    number: quantityToNumber(block.number),
+    hash: block.hash.toLowerCase(),
+    parentHash: block.parentHash.toLowerCase(),
+    time: quantityToNumber(block.timestamp),
+  };
+}
