@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { type BreakerConfig, compileConfig } from '../../../functions/core/config/compile.ts';
+import { ConfigError, isBreakerError } from '../../../functions/core/errors.ts';
+import { ADDR, configInput, usd } from '../../support/fixtures.ts';
+
+const EXAMPLE_PATH = new URL('../../../config/example.yaml', import.meta.url);
+
+// biome-ignore lint/suspicious/noExplicitAny: the bad-config table edits arbitrary paths of a YAML document
+type Doc = any;
+
+function example(): Doc {
+  return parse(readFileSync(EXAMPLE_PATH, 'utf8'));
+}
+
+function compileError(doc: Doc): ConfigError {
+  try {
+    compileConfig(doc, 'example.yaml');
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError, but the config compiled');
+}
+
+describe('compileConfig on config/example.yaml', () => {
+  const config: BreakerConfig = compileConfig(example(), 'example.yaml');
+  const rule = (id: string) => {
+    const r = config.rules.find((x) => x.id === id);
+    if (!r) throw new Error(`no rule ${id}`);
+    return r;
+  };
+
+  it('yields one rule per configured limit, with stable ids', () => {
+    expect(config.rules.map((r) => r.id)).toEqual([
+      'global-usd-10m',
+      'global-usd-1h',
+      'global-usd-24h',
+      'global-count-10m',
+      'global-count-1h',
+      'global-single-tx-usd',
+      'chain-ethereum-usd-10m',
+      'chain-ethereum-usd-1h',
+      'asset-ethereum-ETH-units-1h',
+      'asset-ethereum-ETH-single-tx',
+      'asset-ethereum-USDT-units-1h',
+      'asset-ethereum-USDC-units-1h',
+      'chain-bsc-usd-10m',
+      'chain-bsc-usd-1h',
+      'asset-bsc-BNB-units-1h',
+    ]);
+  });
+
+  it.each([
+    ['global-usd-10m', 600, usd(1_500_000), usd(1_200_000), 'global'],
+    ['global-usd-24h', 86_400, usd(25_000_000), usd(20_000_000), 'global'],
+    ['global-count-1h', 3600, 600n, 480n, 'global'],
+    ['global-single-tx-usd', 0, usd(1_000_000), usd(800_000), 'global'],
+    ['chain-ethereum-usd-1h', 3600, usd(2_500_000), usd(2_000_000), 'chain:ethereum'],
+    ['asset-ethereum-ETH-units-1h', 3600, 600n * 10n ** 18n, 480n * 10n ** 18n, 'chain:ethereum'],
+    ['asset-ethereum-ETH-single-tx', 0, 250n * 10n ** 18n, 200n * 10n ** 18n, 'chain:ethereum'],
+    ['asset-ethereum-USDT-units-1h', 3600, 1_500_000n * 10n ** 6n, 1_200_000n * 10n ** 6n, 'chain:ethereum'],
+    // BSC's USDT has 18 decimals, not 6: the limit is in its own base units
+    ['chain-bsc-usd-10m', 600, usd(400_000), usd(320_000), 'chain:bsc'],
+    ['asset-bsc-BNB-units-1h', 3600, 800n * 10n ** 18n, 640n * 10n ** 18n, 'chain:bsc'],
+  ])('%s: window %is, limit %s, warns above %s, halts %s', (id, window, limit, warnAt, halt) => {
+    const r = rule(id);
+    expect(r.windowSeconds).toBe(window);
+    expect(r.limit).toBe(limit);
+    expect(r.warnAt).toBe(warnAt);
+    expect(r.halt.kind === 'global' ? 'global' : `chain:${r.halt.chain}`).toBe(halt);
+  });
+
+  it('reads the longest window so evaluation loads 24h of history', () => {
+    expect(config.maxWindowSeconds).toBe(86_400);
+  });
+
+  it('normalises addresses, prices and the unknown-asset value', () => {
+    const eth = config.chains.get('ethereum');
+    expect(eth?.hotWallets).toEqual([
+      '0x28c6c06298d514db089934071355e5743bf21d60',
+      '0x21a31ee1afc51d94c2efccaa2092ad1028285549',
+    ]);
+    expect(eth?.native.priceMicros).toBe(usd(3300));
+    expect(eth?.tokens.get('0xdac17f958d2ee523a2206206994597c13d831ec7')?.symbol).toBe('USDT');
+    expect(eth?.explorer).toBe('https://etherscan.io');
+    expect(config.unknownAssetUsdMicros).toBe(usd(10_000));
+  });
+
+  it("treats every chain's hot wallets and the cold wallet as own addresses on every chain", () => {
+    const bsc = config.chains.get('bsc');
+    expect(bsc?.ownAddresses.has('0x28c6c06298d514db089934071355e5743bf21d60')).toBe(true); // Ethereum hot wallet
+    expect(bsc?.ownAddresses.has('0xf977814e90da44bfa03b6295a0616a897441acec')).toBe(true); // cold wallet
+  });
+
+  it('applies defaults the example leaves out', () => {
+    const eth = config.chains.get('ethereum');
+    expect(eth?.startBlock).toBe('latest');
+    expect(eth?.pollIntervalSeconds).toBe(12);
+    expect(config.pages.subscriptions).toHaveLength(2);
+  });
+});
+
+describe('compileConfig rejects a bad config with an error naming the path and the problem', () => {
+  const cases: [string, (d: Doc) => void, string | RegExp][] = [
+    ['a non-http RPC URL', (d) => (d.chains.ethereum.rpc[0] = 'wss://eth.example'), 'chains.ethereum.rpc[0]: not an http(s) URL'],
+    [
+      'a malformed hot wallet address',
+      (d) => (d.chains.ethereum.hotWallets[1] = '0x28C6c06298d514Db0899'),
+      'chains.ethereum.hotWallets[1]: not a 20-byte 0x address',
+    ],
+    [
+      'a bad own address',
+      (d) => (d.chains.bsc.ownAddresses[0] = 'cold-wallet'),
+      'chains.bsc.ownAddresses[0]: not a 20-byte 0x address',
+    ],
+    [
+      'an empty hot wallet list',
+      (d) => (d.chains.ethereum.hotWallets = []),
+      'chains.ethereum.hotWallets: at least one hot wallet is required',
+    ],
+    ['no hot wallets key at all', (d) => delete d.chains.bsc.hotWallets, /^chains\.bsc\.hotWallets: .*expected array/],
+    [
+      'limits for a chain that is not configured',
+      (d) => (d.limits.chains.solana = { usd: { '1h': 100 } }),
+      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc)',
+    ],
+    [
+      'limits for an asset the chain does not list',
+      (d) => (d.limits.chains.ethereum.assets.DAI = { units: { '1h': '100' } }),
+      'limits.chains.ethereum.assets.DAI: no asset "DAI" on chain ethereum (known: ETH, USDT, USDC)',
+    ],
+    [
+      'a window written out in words',
+      (d) => (d.limits.global.usd['10 minutes'] = 1_000_000),
+      /^limits\.global\.usd\.10 minutes: not a duration like 30s, 10m, 1h or 7d/,
+    ],
+    [
+      'a window key on a chain limit',
+      (d) => (d.limits.chains.bsc.usd = { '1 hour': 5 }),
+      /^limits\.chains\.bsc\.usd\.1 hour: not a duration/,
+    ],
+    [
+      'a single number where a window map belongs',
+      (d) => (d.limits.global.usd = 1_500_000),
+      'limits.global.usd: expected a map of window → limit, e.g. { 1h: 1000000 }',
+    ],
+    ['a warn ratio above 1', (d) => (d.limits.warnRatio = 1.5), /^limits\.warnRatio: .*<1/],
+    [
+      'two tokens with one symbol',
+      (d) => (d.chains.ethereum.tokens[1].symbol = 'USDT'),
+      'chains.ethereum.tokens[1].symbol: "USDT" is used twice on this chain',
+    ],
+    [
+      'a token with the native coin symbol',
+      (d) => (d.chains.bsc.tokens[0].symbol = 'BNB'),
+      'chains.bsc.tokens[0].symbol: "BNB" is used twice on this chain',
+    ],
+    [
+      'the same token contract twice',
+      (d) => (d.chains.ethereum.tokens[1].contract = d.chains.ethereum.tokens[0].contract.toLowerCase()),
+      'chains.ethereum.tokens[1].contract: listed twice',
+    ],
+    [
+      'an own address that is a hot wallet of the chain (any case)',
+      (d) => (d.chains.ethereum.ownAddresses = ['0x28c6c06298d514db089934071355e5743bf21d60']),
+      'chains.ethereum.ownAddresses[0]: 0x28c6c06298d514db089934071355e5743bf21d60 is already a hot wallet of this chain',
+    ],
+    ['an unknown top-level field', (d) => (d.alerts = { email: 'x' }), /^\(root\): .*"alerts"/],
+    ['an unknown field in a chain', (d) => (d.chains.bsc.hotwallet = []), /^chains\.bsc: .*"hotwallet"/],
+    ['a misspelt limit', (d) => (d.limits.global.singleTxUSD = 5), /^limits\.global: .*"singleTxUSD"/],
+    ['no limits at all', (d) => (d.limits = {}), 'limits: no limits configured — the breaker would never trip'],
+    [
+      'only empty limit maps',
+      (d) => (d.limits = { global: { usd: {} }, chains: { ethereum: { assets: {} } } }),
+      'limits: no limits configured — the breaker would never trip',
+    ],
+    ['no limits section', (d) => delete d.limits, /^limits: .*expected object/],
+    [
+      'a token without usdPrice',
+      (d) => delete d.chains.bsc.tokens[1].usdPrice,
+      'chains.bsc.tokens[1].usdPrice: a static USD price is required (the fallback when no feed answers)',
+    ],
+    [
+      'a native coin without usdPrice',
+      (d) => delete d.chains.ethereum.native.usdPrice,
+      'chains.ethereum.native.usdPrice: a static USD price is required (the fallback when no feed answers)',
+    ],
+    [
+      'a unit limit finer than the asset',
+      (d) => (d.limits.chains.ethereum.assets.USDT.units['1h'] = '0.0000001'),
+      'limits.chains.ethereum.assets.USDT.units.1h: "0.0000001" has more than 6 decimal places',
+    ],
+    [
+      'a negative single-transaction limit',
+      (d) => (d.limits.chains.ethereum.assets.ETH.singleTx = '-5'),
+      /^limits\.chains\.ethereum\.assets\.ETH\.singleTx: not a non-negative decimal amount/,
+    ],
+    ['a zero USD limit', (d) => (d.limits.global.usd['1h'] = 0), 'limits.global.usd.1h: must be > 0'],
+  ];
+
+  it.each(cases)('%s', (_name, mutate, expected) => {
+    const doc = example();
+    mutate(doc);
+    const error = compileError(doc);
+    expect(isBreakerError(error, 'CONFIG_INVALID')).toBe(true);
+    if (typeof expected === 'string') expect(error.issues).toContain(expected);
+    else expect(error.issues.some((i) => expected.test(i))).toBe(true);
+    // the thrown message (what a CLI or `cdk synth` prints) carries the source name and every issue
+    expect(error.message).toContain('example.yaml: invalid config');
+    for (const issue of error.issues) expect(error.message).toContain(issue);
+  });
+
+  it('reports every problem at once, not just the first', () => {
+    const doc = example();
+    doc.chains.ethereum.rpc[0] = 'ftp://x';
+    doc.limits.warnRatio = 2;
+    doc.limits.chains.ethereum.assets.DAI = { units: { '1h': '1' } };
+    const error = compileError(doc);
+    // schema issues are reported together; cross-reference checks run once the schema passes
+    expect(error.issues).toHaveLength(2);
+    expect(error.issues.join('\n')).toMatch(/chains\.ethereum\.rpc\[0\][\s\S]*limits\.warnRatio/);
+  });
+
+  it('accepts the fixture config (sanity for the other core tests)', () => {
+    expect(() => compileConfig(configInput(), 'fixture')).not.toThrow();
+    expect(compileConfig(configInput(), 'fixture').chains.get('ethereum')?.hotWallets).toContain(
+      ADDR.ethHot2.toLowerCase(),
+    );
+  });
+});
