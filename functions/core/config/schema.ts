@@ -45,7 +45,13 @@ const duration = z
 
 /** `{ 10m: 1000000, 1h: 2500000 }` — window → limit. */
 function windowed<T extends z.ZodType>(value: T) {
-  return z.record(duration, value, { error: 'expected a map of window → limit, e.g. { 1h: 1000000 }' });
+  // A bad key is reported by the record itself (zod nests the key's own message), so name it here.
+  return z.record(duration, value, {
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? 'not a duration like 30s, 10m, 1h or 7d'
+        : 'expected a map of window → limit, e.g. { 1h: 1000000 }',
+  });
 }
 
 const haltScope = z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' });
