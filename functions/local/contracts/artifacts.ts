@@ -4,6 +4,7 @@
  */
 import type { JsonFragment } from 'ethers';
 import disperse from './artifacts/Disperse.json' with { type: 'json' };
+import logEmitter from './artifacts/LogEmitter.json' with { type: 'json' };
 import revertOnReceive from './artifacts/RevertOnReceive.json' with { type: 'json' };
 import testToken from './artifacts/TestToken.json' with { type: 'json' };
 
@@ -20,3 +21,5 @@ export const TestToken: ContractArtifact = testToken;
 export const Disperse: ContractArtifact = disperse;
 /** Reverts on every call and payment. */
 export const RevertOnReceive: ContractArtifact = revertOnReceive;
+/** `emitLog(topics, data)`: emits any log with up to four topics. */
+export const LogEmitter: ContractArtifact = logEmitter;

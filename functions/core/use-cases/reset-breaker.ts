@@ -1,0 +1,42 @@
+import { type ResetRequest, resetBreaker } from '../breaker.ts';
+import type { BreakerConfig } from '../config/compile.ts';
+import { StateConflictError } from '../errors.ts';
+import type { BreakerStore, PagePublisher } from '../ports.ts';
+import type { BreakerState } from '../state.ts';
+import type { Clock } from '../time.ts';
+import { flushOutbox } from './outbox.ts';
+
+export interface ResetDeps {
+  config: BreakerConfig;
+  store: BreakerStore;
+  publisher: PagePublisher;
+  clock: Clock;
+}
+
+export type ResetInput = Omit<ResetRequest, 'nowMs' | 'processedThrough'>;
+
+/**
+ * Re-arm the breaker after review. The write is conditional on the state the decision was made
+ * from; if the breaker changed meanwhile (a new trip), the decision is made again on the new
+ * state — and rejected if the operator named the trips they reviewed and a new one appeared.
+ */
+export async function resetBreakerUseCase(deps: ResetDeps, input: ResetInput): Promise<BreakerState> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const state = await deps.store.getState();
+    const processedThrough: Record<string, number> = {};
+    for (const chain of deps.config.chains.keys()) {
+      const cursor = await deps.store.getCursor(chain);
+      if (cursor) processedThrough[chain] = cursor.lastBlock;
+    }
+    const next = resetBreaker(state, { ...input, nowMs: deps.clock.now(), processedThrough }, deps.config);
+    try {
+      await deps.store.saveState(next, state.version);
+    } catch (e) {
+      if (e instanceof StateConflictError) continue;
+      throw e;
+    }
+    await flushOutbox({ store: deps.store, publisher: deps.publisher }, next);
+    return next;
+  }
+  throw new StateConflictError('the breaker state kept changing during the reset; try again');
+}
