@@ -111,7 +111,12 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
   if (trippedKeys.length === 0) throw new ResetRejectedError('the breaker is armed: nothing to reset');
   let keys = trippedKeys;
   if (req.scope !== undefined) {
-    const scope = parseScopeKey(req.scope);
+    let scope: HaltScope;
+    try {
+      scope = parseScopeKey(req.scope);
+    } catch (e) {
+      throw new ResetRejectedError((e as Error).message);
+    }
     if (scope.kind === 'chain' && !config.chains.has(scope.chain)) {
       throw new ResetRejectedError(`unknown chain "${scope.chain}" in scope (known: ${[...config.chains.keys()].join(', ')})`);
     }
