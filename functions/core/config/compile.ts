@@ -12,6 +12,10 @@ export interface AssetConfig {
   decimals: number;
   /** Static USD price in micro-USD per whole unit. */
   priceMicros: bigint;
+  /** On-chain USD feed; `chain` is the (EVM) chain it is read on. */
+  priceFeed?: { chain: string; address: string; maxAgeSeconds: number };
+  /** Micro-USD per unit while the feed is stale or unreadable (≥ priceMicros). */
+  worstCasePriceMicros?: bigint;
 }
 
 export interface ChainConfig {
@@ -102,6 +106,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
       contract: null,
       decimals: raw.native.decimals,
       priceMicros: usdToMicros(raw.native.usdPrice),
+      ...pricing(cfg, id, raw.kind, raw.native, `chains.${id}.native`, issues),
     };
     const tokens = new Map<string, AssetConfig>();
     if (raw.kind === 'evm') {
@@ -116,6 +121,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
           contract: t.contract,
           decimals: t.decimals,
           priceMicros: usdToMicros(t.usdPrice),
+          ...pricing(cfg, id, raw.kind, t, `chains.${id}.tokens[${i}]`, issues),
         });
       });
     }
@@ -153,6 +159,34 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     pages: cfg.pages,
     source: cfg,
   };
+}
+
+type PricedInput = { priceFeed?: { address: string; maxAgeSeconds: number; chain?: string }; worstCaseUsdPrice?: number };
+
+/** The feed fields of one asset; the feed must be read on an EVM chain the config has. */
+function pricing(
+  cfg: ParsedConfig,
+  chainId: string,
+  kind: 'evm' | 'bitcoin',
+  a: PricedInput,
+  path: string,
+  issues: string[],
+): Pick<AssetConfig, 'priceFeed' | 'worstCasePriceMicros'> {
+  const out: Pick<AssetConfig, 'priceFeed' | 'worstCasePriceMicros'> = {};
+  if (a.worstCaseUsdPrice !== undefined) out.worstCasePriceMicros = usdToMicros(a.worstCaseUsdPrice);
+  if (a.priceFeed) {
+    const feedChain = a.priceFeed.chain ?? chainId;
+    const on = cfg.chains[feedChain];
+    if (!a.priceFeed.chain && kind !== 'evm') {
+      issues.push(`${path}.priceFeed.chain: required on a ${kind} chain (the EVM chain the feed is read on)`);
+    } else if (!on) {
+      issues.push(`${path}.priceFeed.chain: no chain "${feedChain}" under chains`);
+    } else if (on.kind !== 'evm') {
+      issues.push(`${path}.priceFeed.chain: "${feedChain}" is not an EVM chain`);
+    }
+    out.priceFeed = { chain: feedChain, address: a.priceFeed.address, maxAgeSeconds: a.priceFeed.maxAgeSeconds };
+  }
+  return out;
 }
 
 function normalise(kind: 'evm' | 'bitcoin', address: string): string {

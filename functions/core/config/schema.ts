@@ -83,22 +83,57 @@ const globalLimits = z
   })
   .strict();
 
+/**
+ * A Chainlink-style aggregator (`latestRoundData`, `decimals`) giving the asset's USD price. `chain`
+ * is the EVM chain it is read on (default: the asset's own chain; required for Bitcoin).
+ */
+const priceFeed = z
+  .object({
+    address: evmAddress,
+    maxAgeSeconds: z.number().int().positive({ error: 'must be a positive number of seconds' }),
+    chain: z.string().optional(),
+  })
+  .strict();
+
+const priceFields = {
+  usdPrice: z.number({ error: 'a static USD price is required (the fallback when no feed answers)' }).positive(),
+  priceFeed: priceFeed.optional(),
+  /** What an outflow is valued at while the feed is stale or unreadable (≥ usdPrice). */
+  worstCaseUsdPrice: z.number({ error: 'expected a USD number' }).positive({ error: 'must be > 0' }).optional(),
+};
+
+/** A feed needs a worst case to fall back to, and a worst case below the static price is no worst case. */
+function checkPriceFields(a: { usdPrice: number; priceFeed?: unknown; worstCaseUsdPrice?: number }, ctx: z.RefinementCtx) {
+  if (a.priceFeed !== undefined && a.worstCaseUsdPrice === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['worstCaseUsdPrice'],
+      message: 'required with priceFeed: the price an outflow is valued at while the feed is stale or unreadable',
+    });
+  }
+  if (a.worstCaseUsdPrice !== undefined && a.worstCaseUsdPrice < a.usdPrice) {
+    ctx.addIssue({ code: 'custom', path: ['worstCaseUsdPrice'], message: `must be ≥ usdPrice (${a.usdPrice})` });
+  }
+}
+
 const tokenSchema = z
   .object({
     symbol: z.string().min(1),
     contract: evmAddress,
     decimals: z.number().int().min(0).max(36),
-    usdPrice: z.number({ error: 'a static USD price is required (the fallback when no feed answers)' }).positive(),
+    ...priceFields,
   })
-  .strict();
+  .strict()
+  .superRefine(checkPriceFields);
 
 const nativeAsset = z
   .object({
     symbol: z.string().min(1),
     decimals: z.number().int().min(0).max(36),
-    usdPrice: z.number({ error: 'a static USD price is required (the fallback when no feed answers)' }).positive(),
+    ...priceFields,
   })
-  .strict();
+  .strict()
+  .superRefine(checkPriceFields);
 
 const pollingFields = {
   confirmations: z.number().int().min(0).max(1000),
