@@ -1,18 +1,21 @@
-import { valueInMicros } from './amounts.ts';
 import type { BreakerConfig, ChainConfig } from './config/compile.ts';
 import { type ChainTransfer, type OutflowRecord, outflowId } from './model.ts';
+import { staticValuation, type Valuation } from './prices/price-source.ts';
 
 export const UNKNOWN_ASSET = 'UNKNOWN';
 
 /**
  * Turn what a chain adapter read into ledger records: which asset, whether the destination is one
  * of our own addresses, and the USD value. `windowTimeOf` gives each block's monotone window time.
+ * `valuation` prices known assets (default: the static prices from config; the poller passes
+ * `bookValuation(await priceSource.prices(...))` for feed prices).
  */
 export function classifyTransfers(
   config: BreakerConfig,
   chain: ChainConfig,
   transfers: readonly ChainTransfer[],
   windowTimeOf: (block: number) => number,
+  valuation: Valuation = staticValuation,
 ): OutflowRecord[] {
   return transfers.map((transfer) => {
     const asset = transfer.contract === null ? chain.native : chain.tokens.get(transfer.contract);
@@ -37,8 +40,7 @@ export function classifyTransfers(
       asset: asset.symbol,
       decimals: asset.decimals,
       known: true,
-      usdMicros: valueInMicros(transfer.amount, asset.decimals, asset.priceMicros),
-      priceSource: 'static' as const,
+      ...valuation.value(asset, transfer),
     };
   });
 }
