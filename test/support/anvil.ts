@@ -11,6 +11,7 @@ import { type Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Wallet }
 import {
   type ContractArtifact,
   Disperse,
+  LogEmitter,
   RevertOnReceive,
   TestToken,
 } from '../../functions/local/contracts/artifacts.ts';
@@ -69,7 +70,11 @@ export function anvilBinary(): string {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
+  return join(
+    dirname(require.resolve(`${pkg}/package.json`)),
+    'bin',
+    process.platform === 'win32' ? 'anvil.exe' : 'anvil',
+  );
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
@@ -87,7 +92,17 @@ async function launch(options: AnvilOptions): Promise<Anvil> {
   const port = await freePort();
   const chainId = options.chainId ?? ANVIL_CHAIN_ID;
   // fifo: transactions mined together keep the order they were sent in.
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--silent', '--chain-id', String(chainId), '--order', 'fifo'];
+  const args = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--silent',
+    '--chain-id',
+    String(chainId),
+    '--order',
+    'fifo',
+  ];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.noMining) args.push('--no-mining');
   args.push(...(options.args ?? []));
@@ -152,7 +167,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -205,4 +222,8 @@ export function deployDisperse(anvil: Anvil, signer?: Wallet): Promise<Contract>
 
 export function deployRevertOnReceive(anvil: Anvil, signer?: Wallet): Promise<Contract> {
   return deploy(anvil, RevertOnReceive, [], signer);
+}
+
+export function deployLogEmitter(anvil: Anvil, signer?: Wallet): Promise<Contract> {
+  return deploy(anvil, LogEmitter, [], signer);
 }

@@ -1,11 +1,13 @@
 import { Interface, parseEther, parseUnits } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvmChainReader } from '../../../functions/adapters/evm/evm-chain-reader.ts';
+import { addressTopic, TRANSFER_TOPIC } from '../../../functions/adapters/evm/rpc-shapes.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
-import { Disperse } from '../../../functions/local/contracts/artifacts.ts';
+import { Disperse, LogEmitter } from '../../../functions/local/contracts/artifacts.ts';
 import {
   type Anvil,
   deployDisperse,
+  deployLogEmitter,
   deployRevertOnReceive,
   deployTestToken,
   startAnvil,
@@ -22,6 +24,7 @@ import {
 } from './fixtures.ts';
 
 const disperseAbi = new Interface(Disperse.abi);
+const emitterAbi = new Interface(LogEmitter.abi);
 
 let anvil: Anvil;
 let reader: EvmChainReader;
@@ -34,6 +37,7 @@ let usdt: string;
 let unlisted: string;
 let disperse: string;
 let refuser: string;
+let emitter: string;
 
 beforeAll(async () => {
   anvil = await startAnvil();
@@ -44,6 +48,7 @@ beforeAll(async () => {
   unlisted = await (await deployTestToken(anvil, { symbol: 'SCAM', decimals: 18 })).getAddress();
   disperse = await (await deployDisperse(anvil)).getAddress();
   refuser = await (await deployRevertOnReceive(anvil)).getAddress();
+  emitter = await (await deployLogEmitter(anvil)).getAddress();
   await mineBlockWith(
     anvil,
     [hot1, hot2, outsider].flatMap((holder) => [
@@ -77,7 +82,9 @@ describe('EvmChainReader on anvil', () => {
   });
 
   it('finds a native outflow with its block, hash, time and fee', async () => {
-    const { block, hashes } = await mineBlockWith(anvil, [{ from: hot1, to: recipients[0]!, value: parseEther('1.5') }]);
+    const { block, hashes } = await mineBlockWith(anvil, [
+      { from: hot1, to: recipients[0]!, value: parseEther('1.5') },
+    ]);
     const header = (await anvil.provider.getBlock(block))!;
     const r = await receipt(anvil, hashes[0]!);
 
@@ -141,7 +148,12 @@ describe('EvmChainReader on anvil', () => {
     ]);
 
     expect(await readBlock(block)).toEqual([
-      expect.objectContaining({ txHash: hashes[0], from: lower(hot1), to: lower(outsider), amount: parseUnits('500', 6) }),
+      expect.objectContaining({
+        txHash: hashes[0],
+        from: lower(hot1),
+        to: lower(outsider),
+        amount: parseUnits('500', 6),
+      }),
     ]);
   });
 
@@ -189,7 +201,12 @@ describe('EvmChainReader on anvil', () => {
       { from: hot2, to: unlisted, data: transferData(outsider, parseEther('42')) },
     ]);
     expect(await readBlock(block)).toEqual([
-      expect.objectContaining({ txHash: hashes[0], contract: lower(unlisted), from: lower(hot2), amount: parseEther('42') }),
+      expect.objectContaining({
+        txHash: hashes[0],
+        contract: lower(unlisted),
+        from: lower(hot2),
+        amount: parseEther('42'),
+      }),
     ]);
   });
 
@@ -204,6 +221,29 @@ describe('EvmChainReader on anvil', () => {
       { from: hot1, to: usdt, data: approveData(outsider, 1n) },
     ]);
     expect(await readBlock(block)).toEqual([]);
+  });
+
+  it('skips Transfer-like logs that are not ERC-20 transfers without failing the read', async () => {
+    const word = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}`;
+    const emit = (topics: string[], data: string) => ({
+      from: hot1,
+      to: emitter,
+      data: emitterAbi.encodeFunctionData('emitLog', [topics, data]),
+    });
+    const from = addressTopic(hot1);
+    const to = addressTopic(outsider);
+    const { block, hashes } = await mineBlockWith(anvil, [
+      emit([TRANSFER_TOPIC, from, to, word(77n)], '0x'), // ERC-721: the token id is the 4th topic
+      emit([TRANSFER_TOPIC, from, to], `${word(5n)}${word(6n).slice(2)}`), // 64 bytes of data
+      emit([TRANSFER_TOPIC, from, to], '0x'), // no value
+      emit([TRANSFER_TOPIC, from, `0xff${to.slice(4)}`], word(9n)), // not an address topic
+      emit([TRANSFER_TOPIC, from, to], word(8n)), // a well-formed ERC-20 Transfer
+    ]);
+    for (const h of hashes) expect((await receipt(anvil, h)).logs).toHaveLength(1);
+
+    expect(await readBlock(block)).toEqual([
+      expect.objectContaining({ txHash: hashes[4], contract: lower(emitter), to: lower(outsider), amount: 8n }),
+    ]);
   });
 
   it('orders a block’s transfers by transaction, native before that transaction’s logs', async () => {
@@ -235,9 +275,7 @@ describe('EvmChainReader on anvil', () => {
       sent.push(...hashes);
     }
     const last = first + 22;
-    const small = new EvmChainReader(
-      evmChainConfig({ rpc: [anvil.url], hotWallets: [hot1, hot2], rpcBatchSize: 5 }),
-    );
+    const small = new EvmChainReader(evmChainConfig({ rpc: [anvil.url], hotWallets: [hot1, hot2], rpcBatchSize: 5 }));
     await small.head(); // checks the endpoint's chain id once, so the counters below are the range's own
     small.resetCounters();
 
