@@ -1,5 +1,7 @@
 import type { Rule } from './config/compile.ts';
 import type { OutflowRecord } from './model.ts';
+import { byWindowTime, largestFirst } from './rules/order.ts';
+import { evaluatePattern, isPatternRule, normaliseAddress, patternValueAt } from './rules/patterns.ts';
 
 /**
  * Exact sliding-window rule evaluation.
@@ -20,6 +22,21 @@ export interface Breach {
   windowEnd: number;
   /** Outflows in the breaching window, largest USD first. */
   outflows: OutflowRecord[];
+  /** The levels in force for this window when they move with the data (wallet profile); else the rule's. */
+  limit?: bigint;
+  warnAt?: bigint;
+  /** Wallet profile: the percentile of the wallet's own per-window totals the levels derive from. */
+  baseline?: bigint;
+}
+
+/**
+ * Optional marks on a record. Production records carry none; the replay sets them:
+ * `aggregate` — the row sums many transactions, so it is not one transfer for single-transaction
+ * rules; `usdOnly` — from a chain the config does not watch, counted toward global USD rules only.
+ */
+export interface OutflowMarks {
+  aggregate?: boolean;
+  usdOnly?: boolean;
 }
 
 export interface AffectedSpan {
@@ -32,21 +49,32 @@ export interface AffectedSpan {
 }
 
 /** Does this outflow count toward this rule at all? */
-export function ruleApplies(rule: Rule, r: OutflowRecord): boolean {
+export function ruleApplies(rule: Rule, r: OutflowRecord & OutflowMarks): boolean {
   if (r.own) return false;
+  if (r.usdOnly && !(rule.subject.kind === 'global' && rule.measure.kind === 'usd')) return false;
+  if (r.aggregate && rule.windowSeconds === 0) return false;
   const s = rule.subject;
   if (s.kind === 'chain' && r.chain !== s.chain) return false;
   if (s.kind === 'asset' && (r.chain !== s.chain || !r.known || r.asset !== s.asset)) return false;
+  if (s.kind === 'wallet' && (r.chain !== s.chain || normaliseAddress(r.from) !== s.wallet)) return false;
+  const m = rule.measure;
+  if (m.kind === 'distinct-assets' && !(r.known && m.assets.some((a) => a.chain === r.chain && a.asset === r.asset))) {
+    return false;
+  }
   return true;
 }
 
+/** One outflow's contribution (for a pattern rule, before the pattern decides whether it counts). */
 export function measureOf(rule: Rule, r: OutflowRecord): bigint {
   switch (rule.measure.kind) {
     case 'usd':
+    case 'new-destination-usd':
+    case 'profile-usd':
       return r.usdMicros;
     case 'count':
       return 1n;
     case 'units':
+    case 'distinct-assets':
       return r.amount;
   }
 }
@@ -61,28 +89,42 @@ export function evaluateRules(rules: readonly Rule[], history: readonly OutflowR
   const breaches: Breach[] = [];
   for (const rule of rules) {
     const applicable = sorted.filter((r) => ruleApplies(rule, r));
-    const breach =
-      rule.windowSeconds === 0 ? evaluateSingle(rule, applicable, span) : evaluateWindow(rule, applicable, span);
+    const breach = isPatternRule(rule)
+      ? evaluatePattern(rule, applicable, span)
+      : rule.windowSeconds === 0
+        ? evaluateSingle(rule, applicable, span)
+        : evaluateWindow(rule, applicable, span);
     if (breach) breaches.push(breach);
   }
   return breaches;
 }
 
-/** The measure of every rule's window ending at `t` (for pages and the console). */
+/**
+ * The measure of every rule's window ending at `t` (for pages and the console). `limit` is set
+ * where the level moves with the data (wallet profile); a profile without enough history is left out.
+ */
 export function windowTotalsAt(
   rules: readonly Rule[],
   history: readonly OutflowRecord[],
   t: number,
-): { rule: Rule; value: bigint }[] {
-  return rules
-    .filter((rule) => rule.windowSeconds > 0)
-    .map((rule) => {
-      let value = 0n;
-      for (const r of history) {
-        if (r.t <= t && r.t > t - rule.windowSeconds && ruleApplies(rule, r)) value += measureOf(rule, r);
-      }
-      return { rule, value };
-    });
+): { rule: Rule; value: bigint; limit?: bigint }[] {
+  const totals: { rule: Rule; value: bigint; limit?: bigint }[] = [];
+  let sorted: OutflowRecord[] | undefined;
+  for (const rule of rules) {
+    if (rule.windowSeconds === 0) continue;
+    if (isPatternRule(rule)) {
+      sorted ??= [...history].sort(byWindowTime);
+      const m = patternValueAt(rule, sorted.filter((r) => r.t <= t && ruleApplies(rule, r)), t);
+      if (m) totals.push(rule.measure.kind === 'profile-usd' ? { rule, value: m.value, limit: m.limit } : { rule, value: m.value });
+      continue;
+    }
+    let value = 0n;
+    for (const r of history) {
+      if (r.t <= t && r.t > t - rule.windowSeconds && ruleApplies(rule, r)) value += measureOf(rule, r);
+    }
+    totals.push({ rule, value });
+  }
+  return totals;
 }
 
 function evaluateSingle(rule: Rule, applicable: OutflowRecord[], span: AffectedSpan): Breach | undefined {
@@ -129,12 +171,4 @@ function evaluateWindow(rule: Rule, applicable: OutflowRecord[], span: AffectedS
     windowEnd: best.end,
     outflows: largestFirst(applicable.slice(best.tail, best.head + 1)),
   };
-}
-
-function byWindowTime(a: OutflowRecord, b: OutflowRecord): number {
-  return a.t - b.t || a.block - b.block || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function largestFirst(records: OutflowRecord[]): OutflowRecord[] {
-  return [...records].sort((a, b) => (b.usdMicros > a.usdMicros ? 1 : b.usdMicros < a.usdMicros ? -1 : 0));
 }

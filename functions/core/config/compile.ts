@@ -40,10 +40,49 @@ export interface ChainConfig {
 export type RuleMeasure =
   | { kind: 'usd' }
   | { kind: 'count' }
-  | { kind: 'units'; asset: string; decimals: number };
+  | { kind: 'units'; asset: string; decimals: number }
+  | PatternMeasure;
+
+/**
+ * Drain-pattern measures (functions/core/rules/patterns.ts defines them exactly):
+ *  - `new-destination-usd`: USD sent in the window to destinations first paid less than one window
+ *    earlier (nothing sent to them in [t − lookback, t − window]);
+ *  - `distinct-assets`: how many assets each sent more than `percent`% of their own units limit in
+ *    the window (limit = trip − 1, so "N or more" trips);
+ *  - `profile-usd`: a hot wallet's USD in the window against factor × the percentile of its own
+ *    per-window totals over the trailing baseline; the levels move with the profile, so `limit`
+ *    and `warnAt` hold only the USD floors and each breach carries the levels in force.
+ */
+export type PatternMeasure =
+  | { kind: 'new-destination-usd'; lookbackSeconds: number }
+  | { kind: 'distinct-assets'; percent: number; assets: DistinctAssetLimit[] }
+  | {
+      kind: 'profile-usd';
+      tripFactorPpm: bigint;
+      warnFactorPpm: bigint;
+      /** Percentile × 10 000 (99 → 990 000). */
+      percentilePpm: number;
+      baselineSeconds: number;
+      minHistorySeconds: number;
+    };
+
+export interface DistinctAssetLimit {
+  chain: string;
+  asset: string;
+  decimals: number;
+  /** The asset's own units limit the share is taken of, and its window. */
+  limit: bigint;
+  limitWindowSeconds: number;
+  /** The asset counts when its units in the window exceed this (ceil(limit × percent / 100)). */
+  threshold: bigint;
+}
 
 /** Which outflows a rule looks at. */
-export type RuleSubject = { kind: 'global' } | { kind: 'chain'; chain: string } | { kind: 'asset'; chain: string; asset: string };
+export type RuleSubject =
+  | { kind: 'global' }
+  | { kind: 'chain'; chain: string }
+  | { kind: 'asset'; chain: string; asset: string }
+  | { kind: 'wallet'; chain: string; wallet: string };
 
 export interface Rule {
   /** e.g. `global-usd-1h`, `chain-ethereum-count-10m`, `asset-ethereum-USDT-units-1h`, `global-single-tx-usd`. */
@@ -57,6 +96,8 @@ export interface Rule {
   /** Warns when the measure exceeds this (ceil(limit × warnRatio)). */
   warnAt: bigint;
   halt: HaltScope;
+  /** Shadow mode: a breach pages "would have tripped" and is audited, but never halts. */
+  shadow?: boolean;
 }
 
 export interface BreakerConfig {
@@ -64,7 +105,11 @@ export interface BreakerConfig {
   chains: Map<string, ChainConfig>;
   unknownAssetUsdMicros: bigint;
   rules: Rule[];
-  /** Longest rule window in seconds: how much history evaluation must read. */
+  /**
+   * How much history evaluation must read, in seconds: the longest rule window, or longer when a
+   * drain pattern looks further back (new destinations: window + lookback; wallet profile:
+   * baseline + window).
+   */
   maxWindowSeconds: number;
   warnRatio: number;
   pages: ParsedConfig['pages'];
@@ -154,7 +199,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     chains,
     unknownAssetUsdMicros: usdToMicros(cfg.unknownAssets.usdPerTransfer),
     rules,
-    maxWindowSeconds: Math.max(0, ...rules.map((r) => r.windowSeconds)),
+    maxWindowSeconds: Math.max(0, ...rules.map(historyNeeded)),
     warnRatio: cfg.limits.warnRatio,
     pages: cfg.pages,
     source: cfg,
@@ -260,8 +305,124 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
       }
     }
   }
+  buildPatternRules(cfg, chains, rules, issues);
   if (rules.length === 0) issues.push('limits: no limits configured — the breaker would never trip');
+  const ids = new Set(rules.map((r) => r.id));
+  cfg.limits.shadow.forEach((id, i) => {
+    if (!ids.has(id)) issues.push(`limits.shadow[${i}]: no rule "${id}" (rules: ${[...ids].join(', ')})`);
+  });
+  const shadow = new Set(cfg.limits.shadow);
+  for (const r of rules) if (shadow.has(r.id)) r.shadow = true;
   return rules;
+}
+
+function historyNeeded(rule: Rule): number {
+  switch (rule.measure.kind) {
+    case 'new-destination-usd':
+      return rule.windowSeconds + rule.measure.lookbackSeconds;
+    case 'profile-usd':
+      return rule.measure.baselineSeconds + rule.windowSeconds;
+    default:
+      return rule.windowSeconds;
+  }
+}
+
+function buildPatternRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, rules: Rule[], issues: string[]): void {
+  const ratio = cfg.limits.warnRatio;
+  const p = cfg.limits.patterns;
+  const global: HaltScope = { kind: 'global' };
+
+  if (p.distinctAssets) {
+    const d = p.distinctAssets;
+    const w = parseDuration(d.window);
+    const assets: DistinctAssetLimit[] = [];
+    for (const rule of rules) {
+      if (rule.subject.kind !== 'asset' || rule.measure.kind !== 'units' || rule.windowSeconds === 0) continue;
+      const { chain, asset } = rule.subject;
+      const i = assets.findIndex((a) => a.chain === chain && a.asset === asset);
+      const current = assets[i];
+      // The asset's own limit for this window, else the nearest longer window, else the nearest shorter.
+      if (current && closer(current.limitWindowSeconds, rule.windowSeconds, w)) continue;
+      const entry: DistinctAssetLimit = {
+        chain,
+        asset,
+        decimals: rule.measure.decimals,
+        limit: rule.limit,
+        limitWindowSeconds: rule.windowSeconds,
+        threshold: ceilPercent(rule.limit, d.percentOfLimit),
+      };
+      if (current) assets[i] = entry;
+      else assets.push(entry);
+    }
+    if (assets.length < d.trip) {
+      issues.push(
+        `limits.patterns.distinctAssets.trip: ${d.trip} assets can never count at once — only ${assets.length} asset(s) have a units limit (${assets.map((a) => `${a.asset} on ${a.chain}`).join(', ') || 'none'})`,
+      );
+    }
+    rules.push({
+      id: `pattern-distinct-assets-${d.window}`,
+      subject: { kind: 'global' },
+      measure: { kind: 'distinct-assets', percent: d.percentOfLimit, assets },
+      windowSeconds: w,
+      limit: BigInt(d.trip - 1),
+      warnAt: BigInt((d.warn ?? d.trip - 1) - 1),
+      halt: global,
+      shadow: d.shadow,
+    });
+  }
+
+  if (p.newDestinations) {
+    const n = p.newDestinations;
+    const limit = usdToMicros(n.usd);
+    rules.push({
+      id: `pattern-new-destinations-usd-${n.window}`,
+      subject: { kind: 'global' },
+      measure: { kind: 'new-destination-usd', lookbackSeconds: parseDuration(n.lookback) },
+      windowSeconds: parseDuration(n.window),
+      limit,
+      warnAt: n.warnUsd !== undefined ? usdToMicros(n.warnUsd) : warnLevel(limit, ratio),
+      halt: global,
+      shadow: n.shadow,
+    });
+  }
+
+  if (p.walletProfile) {
+    const w = p.walletProfile;
+    const minUsd = usdToMicros(w.minUsd);
+    for (const chain of chains.values()) {
+      for (const wallet of chain.hotWallets) {
+        rules.push({
+          id: `pattern-profile-${chain.id}-${wallet}-${w.window}`,
+          subject: { kind: 'wallet', chain: chain.id, wallet },
+          measure: {
+            kind: 'profile-usd',
+            tripFactorPpm: BigInt(Math.round(w.tripFactor * 1_000_000)),
+            warnFactorPpm: BigInt(Math.round((w.warnFactor ?? w.tripFactor * ratio) * 1_000_000)),
+            percentilePpm: Math.round(w.percentile * 10_000),
+            baselineSeconds: parseDuration(w.baseline),
+            minHistorySeconds: parseDuration(w.minHistory),
+          },
+          windowSeconds: parseDuration(w.window),
+          limit: minUsd,
+          warnAt: warnLevel(minUsd, ratio),
+          halt: w.halt === 'global' ? global : { kind: 'chain', chain: chain.id },
+          shadow: w.shadow,
+        });
+      }
+    }
+  }
+}
+
+/** Is window `a` a better reference than `b` for a pattern window `w`? (equal, else longer, else nearest) */
+function closer(a: number, b: number, w: number): boolean {
+  const score = (x: number) => (x === w ? 0 : x > w ? 1 : 2);
+  return score(a) !== score(b) ? score(a) < score(b) : Math.abs(a - w) <= Math.abs(b - w);
+}
+
+/** ceil(limit × percent / 100), percent to 1e-4. */
+function ceilPercent(limit: bigint, percent: number): bigint {
+  const ppm = BigInt(Math.round(percent * 10_000));
+  return (limit * ppm + 999_999n) / 1_000_000n;
 }
 
 /** ceil(limit × ratio), computed in integers (ratio to 1e-6). */

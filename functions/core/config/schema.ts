@@ -116,6 +116,90 @@ function checkPriceFields(a: { usdPrice: number; priceFeed?: unknown; worstCaseU
   }
 }
 
+/** Seconds of a duration, or NaN when it is malformed (its own issue is reported on the field). */
+function seconds(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Drain patterns beyond fixed limits. Each has a trip and a warn level and may run in shadow mode
+ * (`shadow: true`: evaluated and paged as "would have tripped", never halting).
+ */
+const distinctAssetsPattern = z
+  .object({
+    window: duration,
+    /** An asset counts when its outflow in the window exceeds this share of its own units limit. */
+    percentOfLimit: z.number().gt(0, { error: 'must be > 0' }).max(100, { error: 'must be ≤ 100' }),
+    /** Trips when this many assets (or more) count at once. */
+    trip: z.number().int().min(2, { error: 'must be an integer ≥ 2' }),
+    /** Warns at this many; default trip − 1. */
+    warn: z.number().int().min(1).optional(),
+    shadow: z.boolean().default(false),
+  })
+  .strict()
+  .refine((p) => p.warn === undefined || p.warn < p.trip, { error: 'warn must be below trip', path: ['warn'] });
+
+const newDestinationsPattern = z
+  .object({
+    window: duration,
+    /** Trips when more than this many USD go, within the window, to destinations new within it. */
+    usd: positiveUsd,
+    /** Warns above this; default usd × warnRatio. */
+    warnUsd: positiveUsd.optional(),
+    /** A destination paid in the lookback (but before the window) is not new. */
+    lookback: duration.default('14d'),
+    shadow: z.boolean().default(false),
+  })
+  .strict()
+  .refine((p) => !(seconds(p.lookback) <= seconds(p.window)), {
+    error: 'lookback must be longer than window',
+    path: ['lookback'],
+  })
+  .refine((p) => p.warnUsd === undefined || p.warnUsd < p.usd, { error: 'warnUsd must be below usd', path: ['warnUsd'] });
+
+const walletProfilePattern = z
+  .object({
+    /** Trips when a hot wallet's outflow in one window exceeds tripFactor × its trailing percentile. */
+    tripFactor: z.number().gt(1, { error: 'must be > 1' }),
+    /** Default tripFactor × warnRatio. */
+    warnFactor: z.number().gt(0).optional(),
+    /** Never trips below this many USD per window (a quiet wallet's percentile can be 0). */
+    minUsd: positiveUsd,
+    percentile: z.number().gt(0).max(100).default(99),
+    window: duration.default('1h'),
+    /** Trailing period whose per-window totals form the profile. */
+    baseline: duration.default('14d'),
+    /** The rule is silent until the wallet has an outflow at least this old within the baseline. */
+    minHistory: duration.default('7d'),
+    halt: haltScope.default('chain'),
+    shadow: z.boolean().default(false),
+  })
+  .strict()
+  .refine((p) => p.warnFactor === undefined || p.warnFactor < p.tripFactor, {
+    error: 'warnFactor must be below tripFactor',
+    path: ['warnFactor'],
+  })
+  .refine((p) => !(seconds(p.baseline) < 2 * seconds(p.window)), {
+    error: 'baseline must span at least two windows',
+    path: ['baseline'],
+  })
+  .refine((p) => !(seconds(p.minHistory) > seconds(p.baseline)), {
+    error: 'minHistory must not exceed baseline',
+    path: ['minHistory'],
+  });
+
+const patternsSchema = z
+  .object({
+    distinctAssets: distinctAssetsPattern.optional(),
+    newDestinations: newDestinationsPattern.optional(),
+    walletProfile: walletProfilePattern.optional(),
+  })
+  .strict();
+
 const tokenSchema = z
   .object({
     symbol: z.string().min(1),
@@ -212,6 +296,9 @@ export const configSchema = z
         warnRatio: z.number().gt(0).lt(1).default(0.8),
         global: globalLimits.default({}),
         chains: z.record(z.string(), chainLimits).default({}),
+        patterns: patternsSchema.default({}),
+        /** Rule ids (e.g. "global-usd-10m") that run in shadow mode: page "would have tripped", never halt. */
+        shadow: z.array(z.string({ error: 'expected a rule id' })).default([]),
       })
       .strict(),
     pages: z

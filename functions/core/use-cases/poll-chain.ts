@@ -56,8 +56,8 @@ export type PollResult =
  */
 export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ result: PollResult; cursor?: ChainCursor }> {
   const { chain, reader, store, clock } = deps;
-  let cursor = cached ?? (await store.getCursor(chain.id));
-  if (!cursor) return { result: { kind: 'busy', reason: 'cursor created' }, cursor: await createCursor(deps) };
+  let cursor = cached ?? (await store.getCursor(chain.id)) ?? (await createCursor(deps));
+  if (!cursor) return { result: { kind: 'busy', reason: 'another poller created the cursor' } };
 
   if (cursor.lease) {
     if (cursor.lease.owner !== deps.owner && cursor.lease.untilMs > clock.now()) {
@@ -116,9 +116,13 @@ export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ 
   const { trips, warnings, state } = await evaluateAndTransition(deps, outflows);
 
   const committed = { ...advanced, version: leased.version + 1 };
-  await store.saveCursor(committed, leased.version);
+  const saved = await saveCursorOrBusy(deps, committed, leased.version);
   // Pages go out after the cursor commit: they are durable in the state's outbox either way.
   if (state.outbox.length > 0) await flushOutbox({ store, publisher: deps.publisher }, state);
+  if (!saved) {
+    // Our lease expired and another poller took the range over (it re-reads and re-evaluates it).
+    return { result: { kind: 'busy', reason: 'lease lost before commit' } };
+  }
   return { result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings }, cursor: committed };
 }
 

@@ -40,9 +40,15 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   // Effects a crashed run left queued go out first.
   await flushOutbox({ store: deps.store, publisher: deps.publisher });
 
+  let pagesPending = false;
   while (!opts.signal?.aborted && deps.clock.now() < opts.deadlineMs) {
     let behind = false;
     try {
+      // A page that failed to publish stays queued in the state; keep retrying it every poll.
+      if (pagesPending) {
+        await flushOutbox({ store: deps.store, publisher: deps.publisher });
+        pagesPending = false;
+      }
       const { result, cursor: next } = await pollOnce(deps, cursor);
       cursor = next;
       summary.polls++;
@@ -61,8 +67,9 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       summary.lastError = e;
       lastFailed = true;
       opts.onError?.(e);
-      // A page that could not be published is already queued; a chain read error may be transient.
-      if (!isBreakerError(e)) throw e;
+      if (isBreakerError(e, 'PUBLISH_FAILED')) pagesPending = true;
+      // A page that could not be published is queued; a chain read error may be transient.
+      else if (!isBreakerError(e)) throw e;
     }
     if (behind) continue;
     const wait = Math.min(interval, opts.deadlineMs - deps.clock.now());

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { loadConfigFile } from '../adapters/config/config-file.ts';
+import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
+import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
+import type { BreakerConfig } from '../core/config/compile.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { BreakerStore, PagePublisher } from '../core/ports.ts';
+
+/**
+ * Everything a handler needs, built once per Lambda container from the environment the CDK
+ * construct set. A missing variable is a deploy bug: fail loudly at cold start, naming it.
+ */
+export interface HandlerDeps {
+  config: BreakerConfig;
+  store: BreakerStore;
+  publisher: PagePublisher;
+  logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
+}
+
+export const METRICS_NAMESPACE = 'HotWalletBreaker';
+
+let cached: HandlerDeps | undefined;
+
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new ConfigError('Lambda environment', [`${name}: not set (the CDK stack sets it)`]);
+  return value;
+}
+
+export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
+  if (cached) return cached;
+  const configFile = env.BREAKER_CONFIG_FILE ?? join(env.LAMBDA_TASK_ROOT ?? process.cwd(), 'breaker-config.json');
+  const config = loadConfigFile(configFile);
+  const tracer = new Tracer({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' });
+  const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
+  const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  cached = {
+    config,
+    store: new DynamoDbBreakerStore({ client: dynamo, tableName: requireEnv('BREAKER_TABLE', env) }),
+    publisher: new SnsPagePublisher({ client: sns, topicArn: requireEnv('PAGE_TOPIC_ARN', env) }),
+    logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' }),
+    metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE }),
+    tracer,
+  };
+  return cached;
+}
+
+/** Tests build handlers against local stand-ins; this forgets the cached container state. */
+export function resetHandlerDepsForTests(): void {
+  cached = undefined;
+}
