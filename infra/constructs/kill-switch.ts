@@ -1,0 +1,64 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { BreakerFunction } from './breaker-function.ts';
+import type { BreakerTable } from './breaker-table.ts';
+
+/**
+ * The value the parameter is created with: the breaker's initial state (armed, version 0). CloudFormation writes
+ * `Value` only when it creates or updates the resource, and the functions own the value afterwards, so this
+ * must never change: an update to the parameter resource would overwrite a live mirror (a test pins it).
+ */
+export const KILL_SWITCH_INITIAL_VALUE = JSON.stringify({ halted: false, scopes: [], version: 0, updatedAt: null });
+
+export interface KillSwitchProps {
+  readonly deploymentName: string;
+  readonly table: BreakerTable;
+}
+
+/**
+ * What a signing service consults before it signs. The table's state item is the truth; the SSM parameter mirrors
+ * it on every transition for signers that can only poll a parameter. The managed policy grants a signer exactly
+ * those reads, so the breaker's owner decides what "read the breaker" means.
+ */
+export class KillSwitch extends Construct {
+  readonly parameter: ssm.StringParameter;
+  readonly signerPolicy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: KillSwitchProps) {
+    super(scope, id);
+    this.parameter = new ssm.StringParameter(this, 'Parameter', {
+      parameterName: `/hot-wallet-breaker/${props.deploymentName}/kill-switch`,
+      description:
+        'Mirror of the breaker state for signing services (truth: the DynamoDB state item). Written by the breaker on every transition; do not edit.',
+      stringValue: KILL_SWITCH_INITIAL_VALUE,
+      tier: ssm.ParameterTier.STANDARD,
+    });
+
+    this.signerPolicy = new iam.ManagedPolicy(this, 'SignerPolicy', {
+      managedPolicyName: `${props.deploymentName}-breaker-signer-read`,
+      description:
+        'Attach to a signing service: read the hot-wallet-breaker kill switch (state item and SSM mirror). Fail closed if either read fails.',
+      statements: [
+        ...props.table.signerStatements(),
+        new iam.PolicyStatement({
+          sid: 'ReadKillSwitchParameter',
+          actions: ['ssm:GetParameter'],
+          resources: [this.parameter.parameterArn],
+        }),
+      ],
+    });
+  }
+
+  /** The poller and the reset function mirror each transition into the parameter; sets KILL_SWITCH_PARAMETER. */
+  grantMirror(fn: BreakerFunction): void {
+    fn.function.addEnvironment('KILL_SWITCH_PARAMETER', this.parameter.parameterName);
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'MirrorKillSwitch',
+        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+        resources: [this.parameter.parameterArn],
+      }),
+    );
+  }
+}

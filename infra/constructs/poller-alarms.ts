@@ -1,0 +1,112 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './breaker-function.ts';
+
+/** Consecutive silent minutes before the dead-man pages: with CloudWatch's evaluation lag, within 5 minutes. */
+export const DEAD_MAN_MINUTES = 3;
+
+export interface PollerAlarmsProps {
+  readonly deploymentName: string;
+  readonly chain: string;
+  readonly kind: 'evm' | 'bitcoin';
+  readonly blockTimeSeconds: number;
+  readonly confirmations: number;
+  readonly function: lambda.IFunction;
+  readonly timeout: Duration;
+  /** The Powertools service name: Powertools adds it as the `service` dimension of every metric. */
+  readonly serviceName: string;
+  readonly action: cloudwatch.IAlarmAction;
+}
+
+/**
+ * A poller that is not polling is a blind spot, so every way it can stop pages: it throws (chain unreadable, page
+ * not published) or times out (Errors), it is starved of concurrency (Throttles), its loop overruns the margin it
+ * keeps before the deadline (Duration), or it stops reporting or falls behind the chain (the dead-man).
+ */
+export class PollerAlarms extends Construct {
+  readonly errors: cloudwatch.Alarm;
+  readonly throttles: cloudwatch.Alarm;
+  readonly duration: cloudwatch.Alarm;
+  readonly deadMan: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: PollerAlarmsProps) {
+    super(scope, id);
+    const label = `${props.deploymentName} ${props.chain} poller`;
+
+    this.errors = new cloudwatch.Alarm(this, 'Errors', {
+      alarmName: `${label}: failing`,
+      alarmDescription: `The ${props.chain} poller threw or timed out: outflows on ${props.chain} are not being watched. Check its logs; the breaker is blind until it recovers.`,
+      metric: props.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Runs end a few seconds before the next tick, so an overlap (scheduler jitter) is rare and retried by Lambda's
+    // async queue; sustained throttling means the reserved concurrency was lowered or the account ran out.
+    this.throttles = new cloudwatch.Alarm(this, 'Throttles', {
+      alarmName: `${label}: throttled`,
+      alarmDescription: `The ${props.chain} poller is being throttled (reserved concurrency set to 0, or account concurrency exhausted): polls are delayed or dropped.`,
+      metric: props.function.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const nearTimeoutMs = Math.floor(props.timeout.toMilliseconds() * 0.95);
+    this.duration = new cloudwatch.Alarm(this, 'Duration', {
+      alarmName: `${label}: near timeout`,
+      alarmDescription: `The ${props.chain} poller's runs end within 5% of the ${props.timeout.toSeconds()} s timeout: a poll (RPC call, page) overran the margin the loop keeps. The next overrun is a timeout.`,
+      metric: props.function.metricDuration({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: nearTimeoutMs,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const maxAge = deadManAgeSeconds(props);
+    this.deadMan = new cloudwatch.Alarm(this, 'DeadMan', {
+      alarmName: `${label}: stopped (dead-man)`,
+      alarmDescription:
+        `No LastProcessedBlockAgeSeconds from the ${props.chain} poller for ${DEAD_MAN_MINUTES} minutes, or the last processed block is older than ${maxAge} s: ` +
+        `the poller is not running (schedule disabled, function deleted or broken) or is falling behind the chain. The breaker is blind on ${props.chain}.`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'LastProcessedBlockAgeSeconds',
+        dimensionsMap: { service: props.serviceName, Chain: props.chain },
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: maxAge,
+      evaluationPeriods: DEAD_MAN_MINUTES,
+      datapointsToAlarm: DEAD_MAN_MINUTES,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // A poller that stops emits nothing: silence is the failure this alarm exists for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
+    for (const alarm of [this.errors, this.throttles, this.duration, this.deadMan]) {
+      alarm.addAlarmAction(props.action);
+      alarm.addOkAction(props.action);
+    }
+  }
+}
+
+/**
+ * How old the last processed block may get before the poller counts as falling behind. Normal age is about
+ * (confirmations + 1) block times plus one poll interval; the slack is generous for Bitcoin, whose block intervals
+ * are exponential (an hour without a block is routine), and at least two minutes everywhere.
+ */
+export function deadManAgeSeconds(chain: {
+  kind: 'evm' | 'bitcoin';
+  blockTimeSeconds: number;
+  confirmations: number;
+}): number {
+  const slackBlocks = chain.kind === 'bitcoin' ? 10 : 5;
+  return Math.ceil(chain.confirmations * chain.blockTimeSeconds + Math.max(120, slackBlocks * chain.blockTimeSeconds));
+}

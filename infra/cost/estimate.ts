@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { MINUTES_PER_MONTH, PRICES } from './prices.ts';
+
+/**
+ * What `npm run bench` measures (BENCHMARKS.json at the repo root). Request counts are per poll / per outflow as
+ * the real adapters send them (SDK retries included). Optional fields refine the estimate; without them the
+ * estimate says what it assumed.
+ */
+export const benchmarksSchema = z.looseObject({
+  /** DynamoDB requests one poll makes when no hot-wallet outflow is in the new blocks. */
+  dynamoRequestsPerIdlePoll: z.number().nonnegative(),
+  /** Additional DynamoDB requests per recorded outflow (ledger write, window reads, state update), amortised. */
+  dynamoRequestsPerOutflow: z.number().nonnegative(),
+  /** Chain RPC calls per processed block (not an AWS cost; reported for the RPC provider's plan). */
+  rpcCallsPerBlock: z.number().nonnegative(),
+  /** Polls per minute of one poller: a number for every chain, or per chain id. Default: 60 / pollIntervalSeconds. */
+  pollsPerMinute: z.union([z.number().positive(), z.record(z.string(), z.number().positive())]).optional(),
+  /** Of the requests above, how many are writes. Default: all of them (priced as writes: an upper bound). */
+  dynamoWritesPerIdlePoll: z.number().nonnegative().optional(),
+  dynamoWritesPerOutflow: z.number().nonnegative().optional(),
+  /** Billed seconds per poller invocation. Default: the function timeout minus the handler's stop margin. */
+  lambdaSecondsPerInvocation: z.number().positive().optional(),
+  /** CloudWatch Logs bytes (log lines + EMF metrics) per poll. Default: 1 KiB, stated as an assumption. */
+  logBytesPerPoll: z.number().nonnegative().optional(),
+  /** Stored bytes per outflow record. Default: 1 KiB, stated as an assumption. */
+  bytesPerOutflowRecord: z.number().positive().optional(),
+});
+export type Benchmarks = z.infer<typeof benchmarksSchema>;
+
+/** What the synthesised stack contains (read from its template, so the estimate follows the infrastructure). */
+export interface Deployment {
+  pollers: { chain: string; memoryMb: number; timeoutSeconds: number }[];
+  alarms: number;
+  kmsKeys: number;
+  subscriptions: { email: number; https: number; sms: number };
+  /** Custom metrics the pollers emit per chain (LastProcessedBlockAgeSeconds, OutflowsRecorded, PollFailures). */
+  metricsPerChain: number;
+  /** Seconds the poll loop stops before its deadline. */
+  stopMarginSeconds: number;
+  /** Days an outflow record is kept before TTL deletes it. */
+  outflowRetentionDays: number;
+}
+
+export interface Workload {
+  chains: { id: string; blockTimeSeconds: number; pollIntervalSeconds: number; outflowsPerDay: number }[];
+  pagesPerMonth: number;
+  resetsPerMonth: number;
+  /** Where outflowsPerDay came from, for the report. */
+  source: string;
+}
+
+export interface CostLine {
+  service: string;
+  item: string;
+  quantity: number;
+  unit: string;
+  usd: number;
+}
+
+export interface CostEstimate {
+  lines: CostLine[];
+  totalUsd: number;
+  /** Per chain, for the report: RPC calls the provider will see (not billed by AWS). */
+  rpcCallsPerMonth: Record<string, number>;
+  assumptions: string[];
+}
+
+const DAYS_PER_MONTH = MINUTES_PER_MONTH / 1440;
+const DEFAULT_LOG_BYTES_PER_POLL = 1024;
+const DEFAULT_BYTES_PER_OUTFLOW = 1024;
+/** DynamoDB and SNS reuse a KMS data key for up to 5 minutes per client; one warm poller ≈ 12 key requests an hour. */
+const KMS_REQUESTS_PER_POLLER_HOUR = 12;
+
+export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, workload: Workload): CostEstimate {
+  const lines: CostLine[] = [];
+  const assumptions: string[] = [];
+  const rpcCallsPerMonth: Record<string, number> = {};
+  const line = (service: string, item: string, quantity: number, unit: string, unitPrice: number) =>
+    lines.push({ service, item, quantity, unit, usd: quantity * unitPrice });
+
+  let invocations = 0;
+  let gbSeconds = 0;
+  let polls = 0;
+  let readUnits = 0;
+  let writeUnits = 0;
+  let outflowsPerMonth = 0;
+  for (const chain of workload.chains) {
+    const poller = deployment.pollers.find((p) => p.chain === chain.id);
+    if (!poller) throw new Error(`the stack has no poller for chain "${chain.id}"`);
+    const chainInvocations = MINUTES_PER_MONTH;
+    const seconds = bench.lambdaSecondsPerInvocation ?? poller.timeoutSeconds - deployment.stopMarginSeconds;
+    invocations += chainInvocations;
+    gbSeconds += (poller.memoryMb / 1024) * seconds * chainInvocations;
+
+    const perMinute =
+      typeof bench.pollsPerMinute === 'number'
+        ? bench.pollsPerMinute
+        : (bench.pollsPerMinute?.[chain.id] ?? 60 / chain.pollIntervalSeconds);
+    const chainPolls = perMinute * MINUTES_PER_MONTH;
+    const chainOutflows = chain.outflowsPerDay * DAYS_PER_MONTH;
+    polls += chainPolls;
+    outflowsPerMonth += chainOutflows;
+
+    const idleWrites = bench.dynamoWritesPerIdlePoll ?? bench.dynamoRequestsPerIdlePoll;
+    const outflowWrites = bench.dynamoWritesPerOutflow ?? bench.dynamoRequestsPerOutflow;
+    writeUnits += chainPolls * idleWrites + chainOutflows * outflowWrites;
+    readUnits +=
+      chainPolls * (bench.dynamoRequestsPerIdlePoll - idleWrites) +
+      chainOutflows * (bench.dynamoRequestsPerOutflow - outflowWrites);
+    rpcCallsPerMonth[chain.id] = ((MINUTES_PER_MONTH * 60) / chain.blockTimeSeconds) * bench.rpcCallsPerBlock;
+  }
+  if (bench.lambdaSecondsPerInvocation === undefined) {
+    assumptions.push(
+      `Each poller invocation is billed for its whole polling loop: timeout − ${deployment.stopMarginSeconds} s stop margin (BENCHMARKS.json has no lambdaSecondsPerInvocation).`,
+    );
+  }
+  if (bench.pollsPerMinute === undefined) {
+    assumptions.push(
+      'Polls per minute = 60 / pollIntervalSeconds of each chain (BENCHMARKS.json has no pollsPerMinute).',
+    );
+  }
+  if (bench.dynamoWritesPerIdlePoll === undefined || bench.dynamoWritesPerOutflow === undefined) {
+    assumptions.push(
+      'DynamoDB requests without a measured read/write split are priced as writes of ≤ 1 KB (an upper bound); every request is one request unit.',
+    );
+  } else {
+    assumptions.push('Every DynamoDB request is one request unit (items ≤ 1 KB written, ≤ 4 KB read).');
+  }
+
+  line('Lambda', 'poller compute (arm64)', gbSeconds, 'GB-s', PRICES.lambdaArmPerGbSecond);
+  line('Lambda', 'requests', invocations, 'requests', PRICES.lambdaPerRequest);
+  line('EventBridge Scheduler', 'one-minute poll schedules', invocations, 'invocations', PRICES.schedulerPerInvocation);
+
+  line('DynamoDB', 'write request units (on-demand)', writeUnits, 'WRU', PRICES.dynamoPerWriteRequestUnit);
+  line('DynamoDB', 'read request units (on-demand)', readUnits, 'RRU', PRICES.dynamoPerReadRequestUnit);
+  const bytesPerOutflow = bench.bytesPerOutflowRecord ?? DEFAULT_BYTES_PER_OUTFLOW;
+  if (bench.bytesPerOutflowRecord === undefined) assumptions.push('An outflow record takes 1 KiB of table storage.');
+  const storedGb =
+    ((outflowsPerMonth / DAYS_PER_MONTH) * deployment.outflowRetentionDays * bytesPerOutflow) / 1024 ** 3;
+  line('DynamoDB', 'storage (outflows kept until TTL)', storedGb, 'GB-month', PRICES.dynamoStoragePerGbMonth);
+  line('DynamoDB', 'point-in-time recovery', storedGb, 'GB-month', PRICES.dynamoPitrPerGbMonth);
+
+  const publishes = workload.pagesPerMonth;
+  const { email, https, sms } = deployment.subscriptions;
+  line('SNS', 'page publishes', publishes, 'publishes', PRICES.snsPerPublish);
+  line('SNS', 'email deliveries', publishes * email, 'emails', PRICES.snsPerEmail);
+  line('SNS', 'HTTPS deliveries', publishes * https, 'deliveries', PRICES.snsPerHttps);
+  if (sms > 0) line('SNS', 'SMS deliveries (US)', publishes * sms, 'messages', PRICES.snsPerSmsUs);
+
+  line('KMS', 'customer-managed keys', deployment.kmsKeys, 'keys', PRICES.kmsPerKeyMonth);
+  const kmsRequests = deployment.pollers.length * KMS_REQUESTS_PER_POLLER_HOUR * (MINUTES_PER_MONTH / 60);
+  assumptions.push(
+    `KMS requests: DynamoDB and SNS cache data keys for up to 5 minutes, so about ${KMS_REQUESTS_PER_POLLER_HOUR} per warm poller per hour.`,
+  );
+  line('KMS', 'requests (via DynamoDB, SNS)', kmsRequests, 'requests', PRICES.kmsPerRequest);
+
+  line('CloudWatch', 'alarms (standard resolution)', deployment.alarms, 'alarms', PRICES.cloudwatchPerAlarm);
+  line(
+    'CloudWatch',
+    'custom metrics (EMF)',
+    deployment.metricsPerChain * workload.chains.length,
+    'metrics',
+    PRICES.cloudwatchPerCustomMetric,
+  );
+  const logBytes = bench.logBytesPerPoll ?? DEFAULT_LOG_BYTES_PER_POLL;
+  if (bench.logBytesPerPoll === undefined) {
+    assumptions.push('Each poll writes 1 KiB of logs and EMF metrics (BENCHMARKS.json has no logBytesPerPoll).');
+  }
+  const logGb = (polls * logBytes) / 1024 ** 3;
+  line('CloudWatch', 'logs ingested', logGb, 'GB', PRICES.cloudwatchLogsPerIngestedGb);
+  line('CloudWatch', 'logs stored (3-month retention)', logGb * 3, 'GB-month', PRICES.cloudwatchLogsPerStoredGbMonth);
+
+  // X-Ray samples the first request each second, so a once-a-minute invocation is always traced.
+  line('X-Ray', 'traces recorded', invocations, 'traces', PRICES.xrayPerTraceRecorded);
+  line('CloudTrail', 'reset Invoke data events', workload.resetsPerMonth, 'events', PRICES.cloudtrailPerDataEvent);
+  assumptions.push(
+    `${workload.pagesPerMonth} pages and ${workload.resetsPerMonth} resets a month; outflows per day from ${workload.source}.`,
+  );
+  assumptions.push('Free tiers are not deducted; S3 storage of the reset audit trail (a few KB a month) is left out.');
+
+  const totalUsd = lines.reduce((sum, l) => sum + l.usd, 0);
+  return { lines, totalUsd, rpcCallsPerMonth, assumptions };
+}
+
+export function formatMarkdown(estimate: CostEstimate, title: string): string {
+  const money = (usd: number) => (usd < 0.005 && usd > 0 ? '< $0.01' : `$${usd.toFixed(2)}`);
+  const qty = (n: number) =>
+    n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toLocaleString('en-US', { maximumSignificantDigits: 3 });
+  const rows = estimate.lines.map(
+    (l) => `| ${l.service} | ${l.item} | ${qty(l.quantity)} ${l.unit} | ${money(l.usd)} |`,
+  );
+  const bySvc = new Map<string, number>();
+  for (const l of estimate.lines) bySvc.set(l.service, (bySvc.get(l.service) ?? 0) + l.usd);
+  return [
+    `## ${title}`,
+    '',
+    `AWS list prices, ${PRICES.region}, as of ${PRICES.asOf} (infra/cost/prices.ts), for one month (730 h).`,
+    '',
+    '| service | item | quantity / month | USD / month |',
+    '|---|---|---:|---:|',
+    ...rows,
+    `| **total** | | | **${money(estimate.totalUsd)}** |`,
+    '',
+    '| service | USD / month |',
+    '|---|---:|',
+    ...[...bySvc].map(([svc, usd]) => `| ${svc} | ${money(usd)} |`),
+    '',
+    `RPC calls per month (your provider's bill, not AWS): ${Object.entries(estimate.rpcCallsPerMonth)
+      .map(([chain, n]) => `${chain} ${Math.round(n).toLocaleString('en-US')}`)
+      .join(', ')}.`,
+    '',
+    'Assumptions:',
+    ...estimate.assumptions.map((a) => `- ${a}`),
+    '',
+  ].join('\n');
+}
