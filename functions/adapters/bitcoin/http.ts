@@ -1,0 +1,110 @@
+import { parseUnits } from '../../core/amounts.ts';
+
+/**
+ * HTTP plumbing shared by the Core and Esplora readers: timeouts, credentials taken out of the URL
+ * (fetch refuses URLs that carry them), and JSON parsed with exact amounts.
+ */
+
+/** Why one endpoint failed; the reader collects these into a ChainReadError. */
+export class EndpointError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EndpointError';
+  }
+}
+
+export interface HttpTarget {
+  /** The URL without credentials. */
+  url: string;
+  /** Safe to log: credentials masked. */
+  label: string;
+  authorization: string | undefined;
+}
+
+export function httpTarget(raw: string): HttpTarget {
+  const url = new URL(raw);
+  let authorization: string | undefined;
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  const plain = url.toString();
+  const label = authorization ? plain.replace('://', '://***@') : plain;
+  return { url: plain, label, authorization };
+}
+
+export interface HttpReply {
+  status: number;
+  text: string;
+}
+
+export async function httpRequest(
+  target: HttpTarget,
+  path: string,
+  init: { method: 'GET' | 'POST'; body?: string; timeoutMs: number },
+): Promise<HttpReply> {
+  const headers: Record<string, string> = {};
+  if (target.authorization) headers.authorization = target.authorization;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const url = path ? `${target.url.replace(/\/+$/, '')}${path}` : target.url;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: init.method,
+      headers,
+      body: init.body,
+      signal: AbortSignal.timeout(init.timeoutMs),
+    });
+    return { status: response.status, text: await response.text() };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === 'TimeoutError') throw new EndpointError(`timed out after ${init.timeoutMs} ms`, { cause: e });
+    const detail = err.cause?.code ?? err.cause?.message ?? err.message;
+    throw new EndpointError(`request failed: ${detail}`, { cause: e });
+  }
+}
+
+/**
+ * JSON.parse that turns the fields named in `amountKeys` into exact satoshi bigints, read from the
+ * number's source text (never through a float): Core writes BTC with 8 decimals, Esplora satoshis.
+ */
+export function parseJsonWithAmounts(text: string, amountKeys: ReadonlySet<string>, unit: 'btc' | 'sat'): unknown {
+  try {
+    return JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
+      if (typeof value !== 'number' || !amountKeys.has(key)) return value;
+      const source = context?.source;
+      if (source === undefined) throw new EndpointError('this runtime lacks JSON.parse source text access');
+      return unit === 'btc' ? btcToSats(source) : BigInt(source);
+    });
+  } catch (e) {
+    if (e instanceof EndpointError) throw e;
+    throw new EndpointError(`malformed JSON: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function btcToSats(source: string): bigint {
+  const negative = source.startsWith('-');
+  const sats = parseUnits(negative ? source.slice(1) : source, 8);
+  return negative ? -sats : sats;
+}
+
+/** Run `fn` over `items` with at most `limit` in flight, keeping the order of results. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
