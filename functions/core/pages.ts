@@ -2,6 +2,7 @@ import { formatUnits, formatUsd } from './amounts.ts';
 import type { BreakerConfig, Rule } from './config/compile.ts';
 import { type Breach, windowTotalsAt } from './evaluate.ts';
 import { type OutflowRecord, scopeKey } from './model.ts';
+import { destinationKey, distinctAssetOf } from './rules/patterns.ts';
 import type { AuditRecord, Page, TripInfo } from './state.ts';
 import { formatDuration } from './time.ts';
 
@@ -26,27 +27,98 @@ export function formatMeasure(rule: Rule, value: bigint): string {
       return `${value} transfers`;
     case 'units':
       return `${formatUnits(value, rule.measure.decimals)} ${rule.measure.asset}`;
+    case 'new-destination-usd':
+    case 'profile-usd':
+      return formatUsd(value);
+    case 'distinct-assets':
+      return `${value} asset${value === 1n ? '' : 's'}`;
   }
 }
 
 export function describeRule(rule: Rule): string {
-  const who =
-    rule.subject.kind === 'global'
-      ? 'all chains'
-      : rule.subject.kind === 'chain'
-        ? rule.subject.chain
-        : `${rule.subject.asset} on ${rule.subject.chain}`;
-  const what = rule.measure.kind === 'usd' ? 'USD' : rule.measure.kind === 'count' ? 'transfer count' : rule.measure.asset;
-  return rule.windowSeconds === 0
-    ? `single transfer ${what}, ${who}`
-    : `${what} out of ${who} per ${formatDuration(rule.windowSeconds)}`;
+  const m = rule.measure;
+  const per = formatDuration(rule.windowSeconds);
+  switch (m.kind) {
+    case 'distinct-assets':
+      return `assets each above ${m.percent}% of their own limit per ${per}, all chains`;
+    case 'new-destination-usd':
+      return `USD to new destinations (not paid in the ${formatDuration(m.lookbackSeconds)} before) per ${per}, all chains`;
+    case 'profile-usd':
+      return `USD out of hot wallet ${rule.subject.kind === 'wallet' ? rule.subject.wallet : '?'} on ${rule.subject.kind === 'wallet' ? rule.subject.chain : '?'} per ${per}, against its own profile`;
+    default:
+      break;
+  }
+  const s = rule.subject;
+  const who = s.kind === 'global' ? 'all chains' : s.kind === 'chain' ? s.chain : s.kind === 'asset' ? `${s.asset} on ${s.chain}` : `${s.wallet} on ${s.chain}`;
+  const what = m.kind === 'usd' ? 'USD' : m.kind === 'count' ? 'transfer count' : m.asset;
+  return rule.windowSeconds === 0 ? `single transfer ${what}, ${who}` : `${what} out of ${who} per ${per}`;
 }
 
 export function breachSummary(b: Breach): string {
+  const limit = b.limit ?? b.rule.limit;
+  const warnAt = b.warnAt ?? b.rule.warnAt;
+  if (b.rule.measure.kind === 'distinct-assets') {
+    return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} at once (${b.level === 'trip' ? 'trips' : 'warns'} at ${
+      (b.level === 'trip' ? limit : warnAt) + 1n
+    }; trips at ${limit + 1n})`;
+  }
   return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} > ${b.level === 'trip' ? 'limit' : 'warn level'} ${formatMeasure(
     b.rule,
-    b.level === 'trip' ? b.rule.limit : b.rule.warnAt,
-  )} (limit ${formatMeasure(b.rule, b.rule.limit)})`;
+    b.level === 'trip' ? limit : warnAt,
+  )} (limit ${formatMeasure(b.rule, limit)})`;
+}
+
+/** For a drain-pattern breach, what the pattern means and the figures behind it; [] for a fixed limit. */
+export function explainBreach(b: Breach): string[] {
+  const m = b.rule.measure;
+  const per = formatDuration(b.rule.windowSeconds);
+  switch (m.kind) {
+    case 'distinct-assets': {
+      const sums = m.assets.map(() => 0n);
+      for (const r of b.outflows) {
+        const i = distinctAssetOf(m, r);
+        if (i >= 0) sums[i] = (sums[i] as bigint) + r.amount;
+      }
+      return [
+        `Drain pattern: several assets are leaving at once, each above ${m.percent}% of its own limit — how a stolen-key drain`,
+        'empties a hot wallet asset by asset while every single-asset limit still holds.',
+        ...m.assets.flatMap((a, i) =>
+          (sums[i] as bigint) > a.threshold
+            ? [
+                `  ${a.asset} on ${a.chain}: ${formatUnits(sums[i] as bigint, a.decimals)} in ${per} (its limit: ${formatUnits(a.limit, a.decimals)} per ${formatDuration(a.limitWindowSeconds)})`,
+              ]
+            : [],
+        ),
+      ];
+    }
+    case 'new-destination-usd': {
+      const byDest = new Map<string, { to: string; chain: string; usd: bigint; n: number }>();
+      for (const r of b.outflows) {
+        const k = destinationKey(r);
+        const d = byDest.get(k) ?? { to: r.to, chain: r.chain, usd: 0n, n: 0 };
+        d.usd += r.usdMicros;
+        d.n++;
+        byDest.set(k, d);
+      }
+      const top = [...byDest.values()].sort((x, y) => (y.usd > x.usd ? 1 : y.usd < x.usd ? -1 : 0)).slice(0, 10);
+      return [
+        `Drain pattern: value is going to destinations this exchange had not paid in the ${formatDuration(m.lookbackSeconds)} before —`,
+        'a thief sends to fresh addresses; customers mostly withdraw to addresses seen before.',
+        ...top.map((d) => `  ${d.to} on ${d.chain}: ${formatUsd(d.usd)} in ${d.n} transfer${d.n === 1 ? '' : 's'}`),
+      ];
+    }
+    case 'profile-usd': {
+      const pct = m.percentilePpm / 10_000;
+      return [
+        `Drain pattern: this hot wallet sent far more than its own normal. Over the last ${formatDuration(m.baselineSeconds)} its`,
+        `${pct}th-percentile ${per} total was ${formatUsd(b.baseline ?? 0n)}; it trips at ${Number(m.tripFactorPpm) / 1e6}× that (never below ${formatUsd(
+          b.rule.limit,
+        )}): ${formatUsd(b.limit ?? b.rule.limit)}.`,
+      ];
+    }
+    default:
+      return [];
+  }
 }
 
 export function txLink(config: BreakerConfig, r: Pick<OutflowRecord, 'chain' | 'txHash'>): string {
@@ -79,11 +151,15 @@ function totalsLines(ctx: PageContext, at: number): { lines: string[]; json: Rec
   const totals = windowTotalsAt(ctx.config.rules, ctx.history, at);
   const lines: string[] = [];
   const json: Record<string, unknown>[] = [];
-  for (const { rule, value } of totals) {
-    const pct = rule.limit === 0n ? 0 : Number((value * 1000n) / rule.limit) / 10;
-    json.push({ rule: rule.id, value: value.toString(), limit: rule.limit.toString(), percent: pct });
+  for (const total of totals) {
+    const { rule, value } = total;
+    const limit = total.limit ?? rule.limit;
+    // "N assets or more" trips: show the trip level, not the (exclusive) limit.
+    const level = rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+    const pct = level === 0n ? 0 : Number((value * 1000n) / level) / 10;
+    json.push({ rule: rule.id, value: value.toString(), limit: limit.toString(), percent: pct });
     if (value === 0n) continue;
-    lines.push(`  ${rule.id.padEnd(34)} ${formatMeasure(rule, value).padStart(22)} of ${formatMeasure(rule, rule.limit)} (${pct}%)`);
+    lines.push(`  ${rule.id.padEnd(34)} ${formatMeasure(rule, value).padStart(22)} of ${formatMeasure(rule, level)} (${pct}%)`);
   }
   return { lines, json };
 }
@@ -107,6 +183,7 @@ export function renderTripPage(trip: TripInfo, breach: Breach, also: readonly Br
     `BREAKER TRIPPED — ${ctx.config.name}: signing halted for ${halted}.`,
     '',
     `Rule ${breach.rule.id}: ${breachSummary(breach)}`,
+    ...explainBreach(breach),
     ...also.map((b) => `Also broken: ${b.rule.id}: ${breachSummary(b)}`),
     '',
     `Totals against limits (window ending ${new Date(breach.windowEnd * 1000).toISOString()}):`,
@@ -131,7 +208,7 @@ export function renderTripPage(trip: TripInfo, breach: Breach, also: readonly Br
       summary: breachSummary(breach),
       scope,
       value: breach.value.toString(),
-      limit: breach.rule.limit.toString(),
+      limit: (breach.limit ?? breach.rule.limit).toString(),
       windowSeconds: breach.rule.windowSeconds,
       windowEnd: breach.windowEnd,
       alsoBroken: also.map((b) => b.rule.id),
@@ -146,9 +223,10 @@ export function renderWarnPage(breach: Breach, id: string, ctx: PageContext): Pa
   const listed = breach.outflows.slice(0, 10);
   const totals = totalsLines(ctx, breach.windowEnd);
   const text = [
-    `WARNING — ${ctx.config.name}: ${breach.rule.id} is at ${Number((breach.value * 1000n) / breach.rule.limit) / 10}% of its limit. Nothing is halted yet.`,
+    `WARNING — ${ctx.config.name}: ${breach.rule.id} is at ${percentOfLimit(breach)}% of its limit. Nothing is halted yet.`,
     '',
     breachSummary(breach),
+    ...explainBreach(breach),
     '',
     'Totals against limits:',
     ...totals.lines,
@@ -165,11 +243,62 @@ export function renderWarnPage(breach: Breach, id: string, ctx: PageContext): Pa
       rule: breach.rule.id,
       summary: breachSummary(breach),
       value: breach.value.toString(),
-      limit: breach.rule.limit.toString(),
-      warnAt: breach.rule.warnAt.toString(),
+      limit: (breach.limit ?? breach.rule.limit).toString(),
+      warnAt: (breach.warnAt ?? breach.rule.warnAt).toString(),
       windowEnd: breach.windowEnd,
       totals: totals.json,
       transactions: listed.map((r) => outflowJson(ctx.config, r)),
+    },
+  };
+}
+
+function percentOfLimit(b: Breach): number {
+  const limit = b.limit ?? b.rule.limit;
+  const level = b.rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+  return level === 0n ? 0 : Number((b.value * 1000n) / level) / 10;
+}
+
+/**
+ * A shadow-mode rule broke: what would have been halted, and the same evidence as a trip page, but
+ * nothing was halted. Sent as a warning (it needs attention, not action), once until a reset.
+ */
+export function renderShadowTripPage(breach: Breach, id: string, ctx: PageContext): Page {
+  const scope = scopeKey(breach.rule.halt);
+  const would = breach.rule.halt.kind === 'global' ? 'ALL withdrawals on every chain' : `withdrawals on ${breach.rule.halt.chain}`;
+  const listed = breach.outflows.slice(0, MAX_LISTED);
+  const totals = totalsLines(ctx, breach.windowEnd);
+  const text = [
+    `SHADOW MODE — ${ctx.config.name}: rule ${breach.rule.id} would have tripped and halted ${would}.`,
+    'The rule runs in shadow mode, so nothing was halted. Review whether this should have been a halt before enforcing it.',
+    '',
+    `Rule ${breach.rule.id}: ${breachSummary(breach)}`,
+    ...explainBreach(breach),
+    '',
+    `Totals against limits (window ending ${new Date(breach.windowEnd * 1000).toISOString()}):`,
+    ...totals.lines,
+    '',
+    `Transactions in the breaching window (${breach.outflows.length}, largest first${breach.outflows.length > MAX_LISTED ? `, first ${MAX_LISTED} shown` : ''}):`,
+    ...listed.map((r) => `  ${outflowLine(ctx.config, r)}`),
+    '',
+    `To enforce this rule, remove it from limits.shadow (or set shadow: false on the pattern) and redeploy.`,
+  ].join('\n');
+  return {
+    id: `page-${id}`,
+    kind: 'warn',
+    subject: `[SHADOW] ${ctx.config.name}: ${breach.rule.id} would have tripped (${scope})`.slice(0, 100),
+    text,
+    details: {
+      shadow: true,
+      rule: breach.rule.id,
+      summary: breachSummary(breach),
+      wouldHalt: scope,
+      value: breach.value.toString(),
+      limit: (breach.limit ?? breach.rule.limit).toString(),
+      windowSeconds: breach.rule.windowSeconds,
+      windowEnd: breach.windowEnd,
+      totals: totals.json,
+      transactions: breach.outflows.slice(0, 200).map((r) => outflowJson(ctx.config, r)),
+      transactionCount: breach.outflows.length,
     },
   };
 }
