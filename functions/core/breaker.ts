@@ -2,7 +2,14 @@ import type { BreakerConfig } from './config/compile.ts';
 import { ResetRejectedError } from './errors.ts';
 import type { Breach } from './evaluate.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
-import { breachSummary, type PageContext, renderResetPage, renderTripPage, renderWarnPage } from './pages.ts';
+import {
+  breachSummary,
+  type PageContext,
+  renderResetPage,
+  renderShadowTripPage,
+  renderTripPage,
+  renderWarnPage,
+} from './pages.ts';
 import type { AuditRecord, BreakerState, PendingEffect, RuleEvidence, TripInfo } from './state.ts';
 
 /**
@@ -18,6 +25,13 @@ export interface Transition {
   changed: boolean;
   trips: TripInfo[];
   warned: Breach[];
+  /** Shadow-mode rules that would have tripped: paged and audited, never halting (set by applyBreaches). */
+  shadowed?: Breach[];
+}
+
+/** warnedUntil key that keeps a shadow rule's "would have tripped" to one page until a reset. */
+export function shadowKey(ruleId: string): string {
+  return `shadow:${ruleId}`;
 }
 
 /** Is anything covering this chain halted? (what `isHalted` and the replay use) */
@@ -38,11 +52,12 @@ export function applyBreaches(
   const state = structuredClone(prev);
   const trips: TripInfo[] = [];
   const warned: Breach[] = [];
+  const shadowed: Breach[] = [];
   const effects: PendingEffect[] = [];
 
   // Trips first, global scope before chain scopes, then earliest window: one trip per scope.
   const tripBreaches = breaches
-    .filter((b) => b.level === 'trip')
+    .filter((b) => b.level === 'trip' && !b.rule.shadow)
     .sort((a, b) => rank(a.rule.halt) - rank(b.rule.halt) || a.windowEnd - b.windowEnd);
   for (const breach of tripBreaches) {
     const key = scopeKey(breach.rule.halt);
@@ -62,8 +77,38 @@ export function applyBreaches(
     effects.push({ kind: 'audit', id: `audit-${trip.tripId}`, record: auditOf(trip, ctx.nowMs) });
   }
 
+  // A shadow rule that breaks pages "would have tripped" once (until a reset clears warnedUntil),
+  // unless its scope is halted anyway.
   for (const breach of breaches) {
-    if (breach.level !== 'warn') continue;
+    if (breach.level !== 'trip' || !breach.rule.shadow) continue;
+    const key = shadowKey(breach.rule.id);
+    if (isScopeHalted(state, breach.rule.halt) || key in state.warnedUntil) continue;
+    state.warnedUntil[key] = Number.MAX_SAFE_INTEGER;
+    shadowed.push(breach);
+    const id = `shadow-${prev.version + 1}-${breach.rule.id}`;
+    const page = renderShadowTripPage(breach, id, ctx);
+    effects.push({ kind: 'page', id: page.id, page });
+    const record: AuditRecord = {
+      id: `audit-${id}`,
+      atMs: ctx.nowMs,
+      action: 'shadow-trip',
+      actor: 'breaker',
+      scope: scopeKey(breach.rule.halt),
+      details: {
+        ruleId: breach.rule.id,
+        summary: breachSummary(breach),
+        value: breach.value.toString(),
+        limit: (breach.limit ?? breach.rule.limit).toString(),
+        windowEnd: breach.windowEnd,
+        wouldHalt: scopeKey(breach.rule.halt),
+        outflowIds: breach.outflows.slice(0, 200).map((r) => r.id),
+      },
+    };
+    effects.push({ kind: 'audit', id: record.id, record });
+  }
+
+  for (const breach of breaches) {
+    if (breach.level !== 'warn' || breach.rule.shadow) continue;
     if (isScopeHalted(state, breach.rule.halt)) continue;
     if ((state.warnedUntil[breach.rule.id] ?? Number.NEGATIVE_INFINITY) > breach.windowEnd) continue;
     state.warnedUntil[breach.rule.id] = breach.windowEnd + Math.max(breach.rule.windowSeconds, 60);
@@ -78,7 +123,7 @@ export function applyBreaches(
     state.updatedAtMs = ctx.nowMs;
     state.outbox = [...state.outbox, ...effects];
   }
-  return { state, changed, trips, warned };
+  return { state, changed, trips, warned, shadowed };
 }
 
 export interface ResetRequest {
@@ -173,13 +218,25 @@ function evidenceOf(b: Breach): RuleEvidence {
   return {
     ruleId: b.rule.id,
     summary: breachSummary(b),
-    measure: b.rule.measure.kind,
+    measure: evidenceMeasure(b.rule.measure.kind),
     value: b.value.toString(),
-    limit: b.rule.limit.toString(),
+    limit: (b.limit ?? b.rule.limit).toString(),
     windowSeconds: b.rule.windowSeconds,
     windowEnd: b.windowEnd,
     outflowIds: b.outflows.slice(0, 200).map((r) => r.id),
   };
+}
+
+function evidenceMeasure(kind: Breach['rule']['measure']['kind']): RuleEvidence['measure'] {
+  switch (kind) {
+    case 'new-destination-usd':
+    case 'profile-usd':
+      return 'usd';
+    case 'distinct-assets':
+      return 'count';
+    default:
+      return kind;
+  }
 }
 
 function auditOf(trip: TripInfo, nowMs: number): AuditRecord {
