@@ -46,7 +46,10 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
     store: new DynamoDbBreakerStore({ client: dynamo, tableName: requireEnv('BREAKER_TABLE', env) }),
     publisher: new SnsPagePublisher({ client: sns, topicArn: requireEnv('PAGE_TOPIC_ARN', env) }),
     logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' }),
-    metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE }),
+    metrics: new Metrics({
+      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+      serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker',
+    }),
     tracer,
   };
   return cached;

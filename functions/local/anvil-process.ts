@@ -43,7 +43,7 @@ export function anvilBinary(): string {
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilProcess> {
-  const port = options.port ?? (await freePort());
+  const port = options.port || (await freePort()); // 0 = any free port
   const args = ['--host', '127.0.0.1', '--port', String(port), '--silent'];
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
   if (options.noMining) args.push('--no-mining');

@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const normalSeconds = Number(values['normal-seconds']);
 
   say('hot-wallet-breaker demo — everything local: anvil (EVM chain), dynalite (DynamoDB), the real pollers and rules.');
-  const anvil = await startAnvil({ port: values.port ? Number(values.port) : await preferredPort(8545), blockTime: 1, chainId: 31337 });
+  const anvil = await startAnvil({ port: values.port !== undefined ? Number(values.port) : await preferredPort(8545), blockTime: 1, chainId: 31337 });
   try {
     return await playDemo(anvil.url, values['exit-after-trip'] === true, normalSeconds, say);
   } finally {
