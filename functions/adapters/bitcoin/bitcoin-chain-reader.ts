@@ -6,7 +6,7 @@ import type { ChainReader } from '../../core/ports.ts';
 import { type BitcoinNetworkName, bitcoinNetwork, canonicalAddress } from './addresses.ts';
 import { CoreRpcSource } from './core-rpc-source.ts';
 import { EsploraSource } from './esplora-source.ts';
-import { describe, EndpointError } from './http.ts';
+import { describe, EndpointError, newCounters, type RequestCounters } from './http.ts';
 import { type BtcBlock, transfersOfBlocks, type WalletView } from './outflows.ts';
 import type { BlockSource } from './sources.ts';
 
@@ -61,6 +61,7 @@ export class BitcoinChainReader implements ChainReader {
   private readonly wallets: WalletView;
   private readonly expectedGenesis: Record<string, string>;
   private readonly verified = new Set<BlockSource>();
+  private readonly requestCounters = newCounters();
   private preferred = 0;
 
   constructor(config: ChainConfig, options: BitcoinChainReaderOptions = {}) {
@@ -82,6 +83,7 @@ export class BitcoinChainReader implements ChainReader {
             timeoutMs: raw.rpcTimeoutMs,
             batchSize: options.rpcBatchSize ?? 100,
             blockConcurrency: options.blockConcurrency ?? 2,
+            counters: this.requestCounters,
           }),
       ),
       ...raw.esplora.map(
@@ -90,9 +92,15 @@ export class BitcoinChainReader implements ChainReader {
             network,
             timeoutMs: raw.rpcTimeoutMs,
             concurrency: options.esploraConcurrency ?? 4,
+            counters: this.requestCounters,
           }),
       ),
     ];
+  }
+
+  /** Requests sent so far (for benchmarks and metrics). */
+  counters(): RequestCounters {
+    return { ...this.requestCounters };
   }
 
   /** The head of the first endpoint that answers (see the class comment for the order). */
@@ -128,6 +136,7 @@ export class BitcoinChainReader implements ChainReader {
         this.preferred = i;
         return result;
       } catch (e) {
+        this.requestCounters.endpointFailures++;
         failures.push(`${source.label}: ${e instanceof EndpointError ? e.message : `malformed data: ${describe(e)}`}`);
         causes.push(e);
       }

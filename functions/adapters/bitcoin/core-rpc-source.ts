@@ -1,6 +1,14 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
-import { EndpointError, type HttpTarget, httpRequest, httpTarget, mapLimit, parseJsonWithAmounts } from './http.ts';
+import {
+  EndpointError,
+  type HttpTarget,
+  httpRequest,
+  httpTarget,
+  mapLimit,
+  parseJsonWithAmounts,
+  type RequestCounters,
+} from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
   type BlockSource,
@@ -21,6 +29,7 @@ export interface CoreRpcSourceOptions {
   batchSize: number;
   /** `getblock` requests in flight at once (a verbosity-3 block can be tens of MB of JSON). */
   blockConcurrency: number;
+  counters: RequestCounters;
 }
 
 const AMOUNT_KEYS = new Set(['value', 'fee']);
@@ -159,10 +168,12 @@ export class CoreRpcSource implements BlockSource {
       const chunk = calls.slice(start, start + this.options.batchSize);
       const requests = chunk.map(([method, params]) => ({ jsonrpc: '1.0', id: this.nextId++, method, params }));
       const single = requests.length === 1;
+      this.options.counters.rpcCalls += requests.length;
       const reply = await httpRequest(this.target, '', {
         method: 'POST',
         body: JSON.stringify(single ? requests[0] : requests),
         timeoutMs: this.options.timeoutMs,
+        counters: this.options.counters,
       });
       if (reply.status === 401 || reply.status === 403) {
         throw new EndpointError(`HTTP ${reply.status}: the node refused the RPC credentials`);

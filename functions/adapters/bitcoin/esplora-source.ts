@@ -1,6 +1,14 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
-import { EndpointError, type HttpTarget, httpRequest, httpTarget, mapLimit, parseJsonWithAmounts } from './http.ts';
+import {
+  EndpointError,
+  type HttpTarget,
+  httpRequest,
+  httpTarget,
+  mapLimit,
+  parseJsonWithAmounts,
+  type RequestCounters,
+} from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
   type BlockSource,
@@ -19,6 +27,7 @@ export interface EsploraSourceOptions {
   timeoutMs: number;
   /** HTTP requests in flight at once. */
   concurrency: number;
+  counters: RequestCounters;
 }
 
 /** Esplora serves a block's transactions 25 at a time; the start index must be a multiple of 25. */
@@ -132,7 +141,11 @@ export class EsploraSource implements BlockSource {
   }
 
   private async text(path: string): Promise<string> {
-    const reply = await httpRequest(this.target, path, { method: 'GET', timeoutMs: this.options.timeoutMs });
+    const reply = await httpRequest(this.target, path, {
+      method: 'GET',
+      timeoutMs: this.options.timeoutMs,
+      counters: this.options.counters,
+    });
     if (reply.status !== 200)
       throw new EndpointError(`GET ${path}: HTTP ${reply.status} ${reply.text.slice(0, 200)}`.trim());
     return reply.text;

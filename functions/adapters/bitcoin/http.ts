@@ -13,6 +13,20 @@ export class EndpointError extends Error {
   }
 }
 
+/** What the reader has sent, for metrics and benchmarks. */
+export interface RequestCounters {
+  /** HTTP requests sent, to every endpoint. */
+  httpRequests: number;
+  /** JSON-RPC calls sent (a batch request carries several). */
+  rpcCalls: number;
+  /** Reader calls an endpoint failed (each moved on to the next endpoint, or ended in ChainReadError). */
+  endpointFailures: number;
+}
+
+export function newCounters(): RequestCounters {
+  return { httpRequests: 0, rpcCalls: 0, endpointFailures: 0 };
+}
+
 export interface HttpTarget {
   /** The URL without credentials. */
   url: string;
@@ -44,8 +58,9 @@ export interface HttpReply {
 export async function httpRequest(
   target: HttpTarget,
   path: string,
-  init: { method: 'GET' | 'POST'; body?: string; timeoutMs: number },
+  init: { method: 'GET' | 'POST'; body?: string; timeoutMs: number; counters: RequestCounters },
 ): Promise<HttpReply> {
+  init.counters.httpRequests++;
   const headers: Record<string, string> = {};
   if (target.authorization) headers.authorization = target.authorization;
   if (init.body !== undefined) headers['content-type'] = 'application/json';

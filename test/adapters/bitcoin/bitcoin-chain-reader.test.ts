@@ -327,6 +327,8 @@ describe('BitcoinChainReader on Core before v23 (no prevouts in getblock)', () =
       [first.getId(), payee1.address, BTC, 2_000n],
       [second.getId(), payee2.address, BTC - 3_000n, 1_000n],
     ]);
+    // getblockhash 0 (network check), one getblockhash batch, two getblock, one getrawtransaction batch
+    expect(reader.counters()).toMatchObject({ httpRequests: 5, rpcCalls: 7 });
     const lookups = node.requests.filter((r) => r.calls.includes('getrawtransaction'));
     expect(lookups).toHaveLength(1);
     expect(lookups[0]?.params).toEqual([
@@ -419,6 +421,8 @@ describe('BitcoinChainReader over Esplora pages', () => {
       expect(read.transfers.map((t) => t.txHash)).toEqual(txs.map((t) => t.getId()));
       const pages = node.requests.map((r) => r.calls[0]).filter((p) => p?.includes('/txs/'));
       expect(pages.sort()).toEqual([0, 25, 50].map((s) => `/block/${block.hash}/txs/${s}`));
+      // genesis check, block-height, block, three pages
+      expect(reader.counters()).toEqual({ httpRequests: 6, rpcCalls: 0, endpointFailures: 0 });
     } finally {
       await node.stop();
     }

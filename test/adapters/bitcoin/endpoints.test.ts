@@ -50,6 +50,7 @@ describe('BitcoinChainReader endpoints', () => {
     expect(read.transfers.map((t) => t.txHash)).toEqual([txid]);
     expect(node.requests[0]?.api).toBe('rpc');
     expect(node.requests.slice(1).every((r) => r.api === 'esplora')).toBe(true);
+    expect(reader.counters().endpointFailures).toBe(1);
 
     node.requests.length = 0;
     expect(await reader.head()).toBe(height);
