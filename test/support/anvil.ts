@@ -49,10 +49,11 @@ export interface Anvil {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+/**
+ * Starts anvil ("$0" "$@"), prints its pid, kills it when stdin reaches end-of-file, exits with its
+ * status. stdin is kept as fd 3 because a background job's own stdin is /dev/null.
+ */
+const WATCHDOG = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; echo "$pid"; (read _ <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
 
 let defaultAccounts: readonly string[] | undefined;
 
@@ -107,20 +108,30 @@ async function launch(options: AnvilOptions): Promise<Anvil> {
   if (options.noMining) args.push('--no-mining');
   args.push(...(options.args ?? []));
 
-  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  running.add(child);
+  // anvil runs under a small shell that kills it as soon as our end of its stdin closes: when stop()
+  // closes it, and also when this process dies without running exit handlers (a test worker killed
+  // with SIGTERM or SIGKILL), so no anvil outlives its test run.
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, anvilBinary(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  const anvilPid = new Promise<number>((resolve) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(Number.parseInt(chunk.toString(), 10)));
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', () => running.delete(child));
 
   const url = `http://127.0.0.1:${port}`;
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    child.stdin?.end();
+    const timer = setTimeout(async () => {
+      try {
+        process.kill(await anvilPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 3000);
     await exited;
     clearTimeout(timer);
   };
