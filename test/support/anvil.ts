@@ -53,7 +53,8 @@ export interface Anvil {
  * Starts anvil ("$0" "$@"), prints its pid, kills it when stdin reaches end-of-file, exits with its
  * status. stdin is kept as fd 3 because a background job's own stdin is /dev/null.
  */
-const WATCHDOG = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; echo "$pid"; (read _ <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
+const WATCHDOG =
+  'exec 3<&0; "$0" "$@" </dev/null & pid=$!; echo "$pid"; (read _ <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
 
 let defaultAccounts: readonly string[] | undefined;
 
