@@ -77,6 +77,7 @@ export class CoreRpcSource implements BlockSource {
     return headers.map((json, i) => {
       const ref = blockRef(json, `getblockheader ${hashes[i]}`);
       checkBlockIdentity(ref, numbers[i] as number, hashes[i] as string);
+      checkInBestChain(json, ref);
       return ref;
     });
   }
@@ -90,10 +91,8 @@ export class CoreRpcSource implements BlockSource {
     const what = `getblock ${hash}`;
     const ref = blockRef(json, what);
     checkBlockIdentity(ref, height, hash);
+    checkInBestChain(json, ref);
     const block = json as Record<string, unknown>;
-    // -1: the block left the best chain between getblockhash and getblock; the caller re-reads.
-    if (block.confirmations === -1)
-      throw new EndpointError(`block ${hash} at height ${height} left the best chain during the read`);
     const txs = expectArray(block.tx, `${what}: tx`).map((tx) => this.toTx(tx, what));
     return { ref, txs };
   }
@@ -221,6 +220,13 @@ function blockRef(json: unknown, what: string): BlockRef {
         : expectHash(block.previousblockhash, `${what}: previousblockhash`),
     time: expectInt(block.time, `${what}: time`),
   };
+}
+
+/** Core says -1 confirmations for a block that left the best chain after getblockhash named it: the caller re-reads. */
+function checkInBestChain(json: unknown, ref: BlockRef): void {
+  if ((json as { confirmations?: unknown }).confirmations === -1) {
+    throw new EndpointError(`block ${ref.hash} at height ${ref.number} left the best chain during the read`);
+  }
 }
 
 function range(from: number, to: number): number[] {
