@@ -7,9 +7,17 @@ import type { BreakerTable } from './breaker-table.ts';
 /**
  * The value the parameter is created with: the breaker's initial state (armed, version 0). CloudFormation writes
  * `Value` only when it creates or updates the resource, and the functions own the value afterwards, so this
- * must never change: an update to the parameter resource would overwrite a live mirror (a test pins it).
+ * must never change: an update to the parameter resource would overwrite a live mirror (a test pins it, and checks
+ * that the SSM adapter's parser reads it as armed). It is a literal, not `encodeKillSwitchValue(initialState())`, so
+ * that a change in the adapter's encoding cannot silently turn into a rewrite of the deployed parameter.
  */
-export const KILL_SWITCH_INITIAL_VALUE = JSON.stringify({ halted: false, scopes: [], version: 0, updatedAt: null });
+export const KILL_SWITCH_INITIAL_VALUE = JSON.stringify({
+  halted: false,
+  scopes: [],
+  version: 0,
+  updatedAt: null,
+  trips: [],
+});
 
 export interface KillSwitchProps {
   readonly deploymentName: string;

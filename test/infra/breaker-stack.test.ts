@@ -5,6 +5,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { SynthesisMessage } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
+import { parseKillSwitchValue } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import { buildBreakerApp } from '../../infra/breaker-app.ts';
 import { POLLER_TIMEOUT } from '../../infra/constructs/chain-poller.ts';
@@ -208,7 +209,15 @@ describe('breaker stack from config/example.yaml', () => {
       Value: KILL_SWITCH_INITIAL_VALUE,
     });
     // Changing this value would make CloudFormation overwrite a live mirror on the next deploy.
-    expect(JSON.parse(KILL_SWITCH_INITIAL_VALUE)).toEqual({ halted: false, scopes: [], version: 0, updatedAt: null });
+    expect(JSON.parse(KILL_SWITCH_INITIAL_VALUE)).toEqual({
+      halted: false,
+      scopes: [],
+      version: 0,
+      updatedAt: null,
+      trips: [],
+    });
+    // Signers reading the parameter before the first transition see an armed breaker at version 0.
+    expect(parseKillSwitchValue(KILL_SWITCH_INITIAL_VALUE)).toMatchObject({ halted: false, scopes: [], version: 0 });
   });
 
   it('exports a signer policy that reads only the state item, its key through DynamoDB, and the parameter', () => {
