@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
 import { type Breach, evaluateRules, windowTotalsAt } from '../../functions/core/evaluate.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
-import { ADDR, compile, outflow, spanOf, usd } from '../support/fixtures.ts';
+import { ADDR, compile, configInput, outflow, spanOf, usd } from '../support/fixtures.ts';
 
 /** A 10-minute boundary (1_700_000_400 = 600 × 2_833_334): where a bucketed counter would reset. */
 const BOUNDARY = 1_700_000_400;
@@ -151,6 +151,16 @@ describe('which outflows a rule counts', () => {
     const eth = [outflow(config, { t: 1_010, units: '60' }), outflow(config, { t: 1_020, units: '50' })];
     expect(evaluate(config, eth, others)[0]).toMatchObject({ level: 'trip', value: 110n * 10n ** 18n });
     expect(evaluate(config, eth, others)[0]?.outflows).toHaveLength(2);
+  });
+
+  it('a configured token whose symbol is literally UNKNOWN does not absorb unconfigured tokens', () => {
+    const input = configInput({ chains: { ethereum: { assets: { UNKNOWN: { units: { '1h': '10' } } } } } });
+    const eth = input.chains.ethereum as { tokens: { symbol: string; contract: string; decimals: number; usdPrice: number }[] };
+    eth.tokens.push({ symbol: 'UNKNOWN', contract: '0x7777777777777777777777777777777777777777', decimals: 0, usdPrice: 1 });
+    const config = compileConfig(input);
+    const unconfigured = [1, 2].map((i) => outflow(config, { t: 1_000 + i, asset: 'UNKNOWN', units: '100' }));
+    expect(unconfigured.every((r) => !r.known)).toBe(true);
+    expect(evaluate(config, unconfigured)).toEqual([]);
   });
 
   it("chain rules count only their chain; global rules count every chain", () => {

@@ -1,0 +1,129 @@
+/**
+ * "A trip is never lost to a reset", across the two use cases that write the breaker state: a
+ * poller evaluating a batch while a scope is halted, and an operator's reset landing in between.
+ * The store is the in-memory BreakerStore (the DynamoDB store's conditional-write semantics); the
+ * chain is scripted, because the interleaving has to be exact.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
+import { haltedFor } from '../../../functions/core/breaker.ts';
+import { evaluateRules } from '../../../functions/core/evaluate.ts';
+import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
+import type { ChainReader } from '../../../functions/core/ports.ts';
+import type { ChainCursor, Page } from '../../../functions/core/state.ts';
+import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
+import { resetBreakerUseCase } from '../../../functions/core/use-cases/reset-breaker.ts';
+import { ADDR, compile, spanOf } from '../../support/fixtures.ts';
+
+const BASE_T = 1_700_000_000;
+const config = compile({ chains: { ethereum: { usd: { '10m': 500_000 }, halt: 'chain' } } });
+const ethereum = config.chains.get('ethereum')!;
+
+class ScriptedChain implements ChainReader {
+  readonly chain = 'ethereum';
+  headNumber = 0;
+  private readonly sends = new Map<number, ChainTransfer[]>();
+
+  send(block: number, eth: bigint) {
+    const list = this.sends.get(block) ?? [];
+    list.push({
+      chain: 'ethereum',
+      block,
+      blockHash: hash(block),
+      blockTime: BASE_T + block * 12,
+      txHash: `0x${(block * 100 + list.length).toString(16).padStart(64, '0')}`,
+      index: null,
+      contract: null,
+      from: ADDR.ethHot,
+      to: ADDR.stranger,
+      amount: eth * 10n ** 18n,
+    });
+    this.sends.set(block, list);
+  }
+  async head() {
+    return this.headNumber;
+  }
+  async readRange(from: number, to: number): Promise<RangeRead> {
+    const blocks: BlockRef[] = [];
+    for (let n = from; n <= to; n++) blocks.push(ref(n));
+    return { blocks, transfers: blocks.flatMap((b) => this.sends.get(b.number) ?? []) };
+  }
+  async blockRefs(numbers: number[]) {
+    return numbers.map(ref);
+  }
+}
+
+function hash(n: number): string {
+  return `0x${n.toString(16).padStart(64, '0')}`;
+}
+function ref(n: number): BlockRef {
+  return { number: n, hash: hash(n), parentHash: hash(n - 1), time: BASE_T + n * 12 };
+}
+
+/** Runs `beforeCommit` once, just before the poller commits its cursor past a leased batch. */
+class InterleavingStore extends MemoryBreakerStore {
+  beforeCommit: (() => Promise<void>) | undefined;
+  override async saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void> {
+    const current = await this.getCursor(next.chain);
+    const hook = this.beforeCommit;
+    if (hook && current?.lease && !next.lease && next.lastBlock > current.lastBlock) {
+      this.beforeCommit = undefined;
+      await hook();
+    }
+    return super.saveCursor(next, expectedVersion);
+  }
+}
+
+describe('a reset racing a poll', () => {
+  // Remove `.fails` once fixed. The reset takes processedThrough from the cursors, which are not
+  // written atomically with the evaluation the poller made against the halted state: an in-flight
+  // batch ends up neither reviewed nor evaluated against the re-armed state.
+  it.fails(
+    'KNOWN BUG: outflows evaluated while halted, then re-armed by a reset that read the cursor before the commit, never trip',
+    async () => {
+      const store = new InterleavingStore();
+      const pages: Page[] = [];
+      const publisher = { publish: async (p: Page) => void pages.push(p) };
+      let nowMs = 1_700_000_000_000;
+      const clock = { now: () => nowMs };
+      const chain = new ScriptedChain();
+      const deps = { config, chain: ethereum, reader: chain, store, publisher, clock, owner: 'poller-1' };
+
+      chain.headNumber = 11; // the cursor starts at head − 2 confirmations: block 9
+      await pollOnce(deps);
+      chain.send(10, 600n); // $600k > $500k: Ethereum halts
+      chain.headNumber = 12;
+      nowMs += 12_000;
+      const first = await pollOnce(deps);
+      expect(first.result.kind === 'advanced' && first.result.trips.map((t) => t.ruleId)).toEqual(['chain-ethereum-usd-10m']);
+
+      // The thief keeps going while signing is halted: another $600k in block 12. While the poller
+      // holds its lease on blocks 11–12 (evaluated against the halted state: no new trip), on-call
+      // resets having reviewed the first trip. The reset reads the cursor — still at block 10.
+      chain.send(12, 600n);
+      chain.headNumber = 14;
+      nowMs += 24_000;
+      store.beforeCommit = async () => {
+        await resetBreakerUseCase(
+          { config, store, publisher, clock },
+          { reason: 'reviewed trip 1 with treasury', actor: 'oncall', scope: 'chain:ethereum' },
+        );
+      };
+      await pollOnce(deps);
+      chain.headNumber = 20; // later blocks are quiet
+      nowMs += 60_000;
+      await pollOnce(deps);
+
+      const state = await store.getState();
+      const unreviewed = (await store.outflowsSince('ethereum', 0)).filter(
+        (r) => r.block > (state.reviewedThrough.ethereum ?? -1),
+      );
+      // The $600k in block 12 is past what the reset marked reviewed, and alone breaks the limit.
+      // Either the reset should have covered it (it was evaluated while halted) or Ethereum should
+      // be halted again; today neither holds and nothing will ever look at it again.
+      const tripping = evaluateRules(config.rules, unreviewed, spanOf(unreviewed)).filter((b) => b.level === 'trip');
+      expect(unreviewed.map((r) => r.block)).toEqual([12]);
+      expect(tripping.length === 0 || haltedFor(state, 'ethereum') !== undefined).toBe(true);
+    },
+  );
+});
