@@ -188,6 +188,12 @@ describe('compileConfig rejects a bad config with an error naming the path and t
       'chains.ethereum.native.usdPrice: a static USD price is required (the fallback when no feed answers)',
     ],
     [
+      // micro-USD per whole unit cannot hold it: every transfer would be valued at $0
+      'a static price below the precision of prices',
+      (d) => (d.chains.bsc.tokens[0].usdPrice = 0.0000004),
+      /^chains\.bsc\.tokens\[0\]\.usdPrice: .*below \$0\.000001 per whole unit.*\$0/,
+    ],
+    [
       'a unit limit finer than the asset',
       (d) => (d.limits.chains.ethereum.assets.USDT.units['1h'] = '0.0000001'),
       'limits.chains.ethereum.assets.USDT.units.1h: "0.0000001" has more than 6 decimal places',
