@@ -54,3 +54,11 @@ export interface PagePublisher {
 
 /** The whole store, as one DynamoDB table implements it. */
 export type BreakerStore = CursorStore & OutflowLedger & BreakerStateStore & AuditLog;
+
+/**
+ * A copy of the kill switch for signers that cannot read the table (an SSM parameter, a webhook).
+ * Must be idempotent and never write an older version over a newer one; failures are paged.
+ */
+export interface StateMirror {
+  mirror(state: BreakerState): Promise<void>;
+}

@@ -43,7 +43,16 @@ async function pollChain(event: unknown, context: Context): Promise<{ chain: str
   let lastBlockTime: number | undefined;
   try {
     const summary = await runPoller(
-      { config: deps.config, chain, reader, store: deps.store, publisher: deps.publisher, clock: systemClock, owner: context.awsRequestId },
+      {
+        config: deps.config,
+        chain,
+        reader,
+        store: deps.store,
+        publisher: deps.publisher,
+        mirror: deps.mirror,
+        clock: systemClock,
+        owner: context.awsRequestId,
+      },
       {
         deadlineMs: systemClock.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
         sleep: (ms) => sleep(ms),

@@ -57,7 +57,7 @@ async function resetHandler(event: unknown, context: Context): Promise<Reply | R
   }
   try {
     const state = await resetBreakerUseCase(
-      { config: deps.config, store: deps.store, publisher: deps.publisher, clock: systemClock },
+      { config: deps.config, store: deps.store, publisher: deps.publisher, mirror: deps.mirror, clock: systemClock },
       { ...body.data, actor },
     );
     deps.logger.info('breaker reset', { actor, scope: body.data.scope ?? 'all', version: state.version });

@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
+import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { BreakerConfig } from '../core/config/compile.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { BreakerStore, PagePublisher } from '../core/ports.ts';
+import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 
 /**
  * Everything a handler needs, built once per Lambda container from the environment the CDK
@@ -19,6 +21,8 @@ export interface HandlerDeps {
   config: BreakerConfig;
   store: BreakerStore;
   publisher: PagePublisher;
+  /** The SSM parameter copy of the kill switch, when the stack configured one. */
+  mirror: StateMirror | undefined;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
@@ -45,6 +49,9 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
     config,
     store: new DynamoDbBreakerStore({ client: dynamo, tableName: requireEnv('BREAKER_TABLE', env) }),
     publisher: new SnsPagePublisher({ client: sns, topicArn: requireEnv('PAGE_TOPIC_ARN', env) }),
+    mirror: env.KILL_SWITCH_PARAMETER
+      ? new SsmKillSwitchMirror({ client: tracer.captureAWSv3Client(new SSMClient({})), parameterName: env.KILL_SWITCH_PARAMETER })
+      : undefined,
     logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' }),
     metrics: new Metrics({
       namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,

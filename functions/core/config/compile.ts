@@ -206,7 +206,11 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
   };
 }
 
-type PricedInput = { priceFeed?: { address: string; maxAgeSeconds: number; chain?: string }; worstCaseUsdPrice?: number };
+type PricedInput = {
+  usdPrice: number;
+  priceFeed?: { address: string; maxAgeSeconds: number; chain?: string };
+  worstCaseUsdPrice?: number;
+};
 
 /** The feed fields of one asset; the feed must be read on an EVM chain the config has. */
 function pricing(
@@ -218,6 +222,9 @@ function pricing(
   issues: string[],
 ): Pick<AssetConfig, 'priceFeed' | 'worstCasePriceMicros'> {
   const out: Pick<AssetConfig, 'priceFeed' | 'worstCasePriceMicros'> = {};
+  if (usdToMicros(a.usdPrice) === 0n) {
+    issues.push(`${path}.usdPrice: ${a.usdPrice} is below $0.000001 per whole unit (the precision of prices): every transfer would be valued at $0`);
+  }
   if (a.worstCaseUsdPrice !== undefined) out.worstCasePriceMicros = usdToMicros(a.worstCaseUsdPrice);
   if (a.priceFeed) {
     const feedChain = a.priceFeed.chain ?? chainId;

@@ -1,10 +1,12 @@
 import { PublishError, StateConflictError } from '../errors.ts';
-import type { AuditLog, BreakerStateStore, PagePublisher } from '../ports.ts';
+import type { AuditLog, BreakerStateStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
 
 export interface OutboxDeps {
   store: BreakerStateStore & AuditLog;
   publisher: PagePublisher;
+  /** Copies of the kill switch, brought up to date after every flush. */
+  mirror?: StateMirror;
 }
 
 /**
@@ -15,7 +17,10 @@ export interface OutboxDeps {
  */
 export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promise<number> {
   let state = known ?? (await deps.store.getState());
-  if (state.outbox.length === 0) return 0;
+  if (state.outbox.length === 0) {
+    await mirrorOrThrow(deps, state);
+    return 0;
+  }
   const done = new Set<string>();
   const failures: string[] = [];
   for (const effect of state.outbox) {
@@ -39,8 +44,21 @@ export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promi
       state = await deps.store.getState();
     }
   }
+  try {
+    await deps.mirror?.mirror(state);
+  } catch (e) {
+    failures.push(`kill-switch mirror: ${(e as Error).message}`);
+  }
   if (failures.length > 0) {
     throw new PublishError(`${failures.length} effect(s) not carried out; they stay queued and are retried:\n  ${failures.join('\n  ')}`);
   }
   return done.size;
+}
+
+async function mirrorOrThrow(deps: OutboxDeps, state: BreakerState): Promise<void> {
+  try {
+    await deps.mirror?.mirror(state);
+  } catch (e) {
+    throw new PublishError(`kill-switch mirror not updated: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -4,7 +4,7 @@ import type { BreakerConfig, ChainConfig } from '../config/compile.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
-import type { BreakerStore, ChainReader, PagePublisher } from '../ports.ts';
+import type { BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import type { AuditRecord, BreakerState, ChainCursor, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
@@ -23,6 +23,8 @@ export interface PollDeps {
   owner: string;
   /** How long a lease protects a poller's in-flight writes (must exceed one poll's duration). */
   leaseMs?: number;
+  /** Kill-switch copies (SSM parameter) updated after every transition. */
+  mirror?: StateMirror;
 }
 
 export type PollResult =
@@ -118,7 +120,7 @@ export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ 
   const committed = { ...advanced, version: leased.version + 1 };
   const saved = await saveCursorOrBusy(deps, committed, leased.version);
   // Pages go out after the cursor commit: they are durable in the state's outbox either way.
-  if (state.outbox.length > 0) await flushOutbox({ store, publisher: deps.publisher }, state);
+  if (state.outbox.length > 0) await flushOutbox({ store, publisher: deps.publisher, mirror: deps.mirror }, state);
   if (!saved) {
     // Our lease expired and another poller took the range over (it re-reads and re-evaluates it).
     return { result: { kind: 'busy', reason: 'lease lost before commit' } };

@@ -1,7 +1,7 @@
 import { type ResetRequest, resetBreaker } from '../breaker.ts';
 import type { BreakerConfig } from '../config/compile.ts';
 import { StateConflictError } from '../errors.ts';
-import type { BreakerStore, PagePublisher } from '../ports.ts';
+import type { BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
@@ -11,6 +11,7 @@ export interface ResetDeps {
   store: BreakerStore;
   publisher: PagePublisher;
   clock: Clock;
+  mirror?: StateMirror;
 }
 
 export type ResetInput = Omit<ResetRequest, 'nowMs' | 'processedThrough'>;
@@ -35,7 +36,7 @@ export async function resetBreakerUseCase(deps: ResetDeps, input: ResetInput): P
       if (e instanceof StateConflictError) continue;
       throw e;
     }
-    await flushOutbox({ store: deps.store, publisher: deps.publisher }, next);
+    await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
     return next;
   }
   throw new StateConflictError('the breaker state kept changing during the reset; try again');

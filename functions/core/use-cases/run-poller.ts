@@ -38,7 +38,8 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   let lastFailed = false;
 
   // Effects a crashed run left queued go out first.
-  await flushOutbox({ store: deps.store, publisher: deps.publisher });
+  // Also re-syncs the kill-switch mirror, healing a copy a crash left behind.
+  await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
 
   let pagesPending = false;
   while (!opts.signal?.aborted && deps.clock.now() < opts.deadlineMs) {
@@ -46,7 +47,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     try {
       // A page that failed to publish stays queued in the state; keep retrying it every poll.
       if (pagesPending) {
-        await flushOutbox({ store: deps.store, publisher: deps.publisher });
+        await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
         pagesPending = false;
       }
       const { result, cursor: next } = await pollOnce(deps, cursor);
