@@ -78,12 +78,9 @@ describe('usdToMicros', () => {
     expect(usdToMicros(input)).toBe(expected);
   });
 
-  it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['-1'], ['1e6'], ['$5'], ['']])(
-    'rejects %j',
-    (input) => {
-      expect(() => usdToMicros(input)).toThrow(RangeError);
-    },
-  );
+  it.each([[-1], [Number.NaN], [Number.POSITIVE_INFINITY], ['-1'], ['1e6'], ['$5'], ['']])('rejects %j', (input) => {
+    expect(() => usdToMicros(input)).toThrow(RangeError);
+  });
 });
 
 describe('valueInMicros', () => {

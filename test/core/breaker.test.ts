@@ -35,7 +35,13 @@ class Run {
     this.nowMs += 1_000;
     this.state = resetBreaker(
       this.state,
-      { reason: 'reviewed with the wallet team: legitimate', actor: 'alice@ops', nowMs: this.nowMs, processedThrough: this.processedThrough(), ...req },
+      {
+        reason: 'reviewed with the wallet team: legitimate',
+        actor: 'alice@ops',
+        nowMs: this.nowMs,
+        processedThrough: this.processedThrough(),
+        ...req,
+      },
       config,
     );
     return this.state;
@@ -59,13 +65,17 @@ describe('applyBreaches', () => {
     const run = new Run();
     const t = run.poll(eth(1_000, '600'));
     expect(t.changed).toBe(true);
-    expect(t.trips.map((x) => [x.ruleId, x.scope])).toEqual([['chain-ethereum-usd-10m', { kind: 'chain', chain: 'ethereum' }]]);
+    expect(t.trips.map((x) => [x.ruleId, x.scope])).toEqual([
+      ['chain-ethereum-usd-10m', { kind: 'chain', chain: 'ethereum' }],
+    ]);
     expect(haltedFor(run.state, 'ethereum')?.ruleId).toBe('chain-ethereum-usd-10m');
     expect(haltedFor(run.state, 'bsc')).toBeUndefined();
     expect(kinds(run.state.outbox)).toEqual(['page:trip', 'audit:trip']);
     const tripId = t.trips[0]?.tripId;
     expect(run.state.outbox.map((e) => e.id)).toEqual([`page-${tripId}`, `audit-${tripId}`]);
-    expect(run.state.outbox[1]).toMatchObject({ record: { actor: 'breaker', scope: 'chain:ethereum', details: { tripId, ruleId: 'chain-ethereum-usd-10m' } } });
+    expect(run.state.outbox[1]).toMatchObject({
+      record: { actor: 'breaker', scope: 'chain:ethereum', details: { tripId, ruleId: 'chain-ethereum-usd-10m' } },
+    });
     expect(run.state.version).toBe(1);
   });
 
@@ -116,7 +126,9 @@ describe('applyBreaches', () => {
     expect(kinds(run.state.outbox)).toEqual(['page:trip', 'audit:trip']);
     // the chain rule that also broke is not a separate trip; the page's totals table shows it over its limit
     const page = run.state.outbox[0];
-    expect(page?.kind === 'page' && page.page.text).toMatch(/chain-ethereum-usd-10m\s+\$1,100,000\.00 of \$500,000\.00 \(220%\)/);
+    expect(page?.kind === 'page' && page.page.text).toMatch(
+      /chain-ethereum-usd-10m\s+\$1,100,000\.00 of \$500,000\.00 \(220%\)/,
+    );
     expect(haltedFor(run.state, 'ethereum')?.ruleId).toBe('global-usd-10m');
   });
 
@@ -203,7 +215,10 @@ describe('resetBreaker', () => {
     const run = tripped();
     const trip = run.state.tripped['chain:ethereum']!;
     const queued = run.state.outbox;
-    const state = run.reset({ reason: '  sweep to new cold wallet, confirmed by treasury  ', actor: 'arn:aws:iam::1:user/alice' });
+    const state = run.reset({
+      reason: '  sweep to new cold wallet, confirmed by treasury  ',
+      actor: 'arn:aws:iam::1:user/alice',
+    });
     expect(state.tripped).toEqual({});
     expect(state.outbox.slice(0, queued.length)).toEqual(queued); // effects not yet carried out stay queued
     const [audit, page] = state.outbox.slice(queued.length);
@@ -214,12 +229,18 @@ describe('resetBreaker', () => {
         actor: 'arn:aws:iam::1:user/alice',
         reason: 'sweep to new cold wallet, confirmed by treasury',
         scope: 'chain:ethereum',
-        details: { clearedTrips: [{ tripId: trip.tripId, ruleId: trip.ruleId }], reviewedThrough: { ethereum: 1_000 }, stillTripped: [] },
+        details: {
+          clearedTrips: [{ tripId: trip.tripId, ruleId: trip.ruleId }],
+          reviewedThrough: { ethereum: 1_000 },
+          stillTripped: [],
+        },
       },
     });
     expect(page?.kind === 'page' && page.page.kind).toBe('reset');
     expect(page?.kind === 'page' && page.page.subject).toContain('arn:aws:iam::1:user/alice');
-    expect(page?.kind === 'page' && page.page.text).toContain('Reason: sweep to new cold wallet, confirmed by treasury');
+    expect(page?.kind === 'page' && page.page.text).toContain(
+      'Reason: sweep to new cold wallet, confirmed by treasury',
+    );
     expect(state.version).toBe(2);
     expect(state.warnedUntil).toEqual({});
   });

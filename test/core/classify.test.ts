@@ -74,13 +74,23 @@ describe('classifyTransfers', () => {
     );
     expect(onBsc).toMatchObject({ asset: 'USDT', decimals: 18, usdMicros: usd(5) });
     // Ethereum's USDT contract means nothing on BSC
-    const [foreign] = classifyTransfers(config, bsc, [transfer({ chain: 'bsc', contract: ADDR.ethUsdt, index: 0 })], () => 0);
+    const [foreign] = classifyTransfers(
+      config,
+      bsc,
+      [transfer({ chain: 'bsc', contract: ADDR.ethUsdt, index: 0 })],
+      () => 0,
+    );
     expect(foreign).toMatchObject({ asset: UNKNOWN_ASSET, known: false });
   });
 
   it.each([
     { name: 'to the cold wallet', chain: ethereum, to: ADDR.cold, own: true },
-    { name: 'to the cold wallet written in upper case', chain: ethereum, to: ADDR.cold.toUpperCase().replace('0X', '0x'), own: true },
+    {
+      name: 'to the cold wallet written in upper case',
+      chain: ethereum,
+      to: ADDR.cold.toUpperCase().replace('0X', '0x'),
+      own: true,
+    },
     { name: 'to another hot wallet of the same chain', chain: ethereum, to: ADDR.ethHot2, own: true },
     { name: "to another chain's hot wallet (rebalancing)", chain: bsc, to: ADDR.ethHot, own: true },
     { name: 'to an outside address', chain: ethereum, to: ADDR.stranger, own: false },

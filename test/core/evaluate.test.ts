@@ -101,10 +101,30 @@ describe('single-transaction rules', () => {
   });
 
   it.each([
-    { name: 'one $600k USDT transfer trips the USD rule', spec: { asset: 'USDT', units: '600000' }, rule: 'global-single-tx-usd', level: 'trip' },
-    { name: 'one $450k transfer warns', spec: { asset: 'USDT', units: '450000' }, rule: 'global-single-tx-usd', level: 'warn' },
-    { name: '300 ETH trips the ETH unit rule', spec: { units: '300' }, rule: 'asset-ethereum-ETH-single-tx', level: 'trip' },
-    { name: '249 ETH stays under 250 (warns at 200)', spec: { units: '249' }, rule: 'asset-ethereum-ETH-single-tx', level: 'warn' },
+    {
+      name: 'one $600k USDT transfer trips the USD rule',
+      spec: { asset: 'USDT', units: '600000' },
+      rule: 'global-single-tx-usd',
+      level: 'trip',
+    },
+    {
+      name: 'one $450k transfer warns',
+      spec: { asset: 'USDT', units: '450000' },
+      rule: 'global-single-tx-usd',
+      level: 'warn',
+    },
+    {
+      name: '300 ETH trips the ETH unit rule',
+      spec: { units: '300' },
+      rule: 'asset-ethereum-ETH-single-tx',
+      level: 'trip',
+    },
+    {
+      name: '249 ETH stays under 250 (warns at 200)',
+      spec: { units: '249' },
+      rule: 'asset-ethereum-ETH-single-tx',
+      level: 'warn',
+    },
   ])('$name', ({ spec, rule, level }) => {
     const r = outflow(config, { t: 1_000, ...spec });
     const breach = only(evaluate(config, [r]), rule);
@@ -113,7 +133,10 @@ describe('single-transaction rules', () => {
   });
 
   it('does not add transfers up: two $300k transfers are not a $600k transfer', () => {
-    const fresh = [outflow(config, { t: 1_000, asset: 'USDT', units: '300000' }), outflow(config, { t: 1_001, asset: 'USDT', units: '300000' })];
+    const fresh = [
+      outflow(config, { t: 1_000, asset: 'USDT', units: '300000' }),
+      outflow(config, { t: 1_001, asset: 'USDT', units: '300000' }),
+    ];
     expect(only(evaluate(config, fresh), 'global-single-tx-usd')).toBeUndefined();
   });
 
@@ -127,7 +150,9 @@ describe('single-transaction rules', () => {
 describe('which outflows a rule counts', () => {
   it('count rules include transfers of unknown tokens', () => {
     const config = compile({ global: { count: { '10m': 3 } }, chains: { bsc: { count: { '1h': 3 } } } });
-    const fresh = [1, 2, 3, 4].map((i) => outflow(config, { chain: 'bsc', t: 1_000 + i, asset: 'UNKNOWN', units: '5' }));
+    const fresh = [1, 2, 3, 4].map((i) =>
+      outflow(config, { chain: 'bsc', t: 1_000 + i, asset: 'UNKNOWN', units: '5' }),
+    );
     const breaches = evaluate(config, fresh);
     expect(only(breaches, 'global-count-10m')).toMatchObject({ level: 'trip', value: 4n });
     expect(only(breaches, 'chain-bsc-count-1h')).toMatchObject({ level: 'trip', value: 4n });
@@ -155,17 +180,30 @@ describe('which outflows a rule counts', () => {
 
   it('a configured token whose symbol is literally UNKNOWN does not absorb unconfigured tokens', () => {
     const input = configInput({ chains: { ethereum: { assets: { UNKNOWN: { units: { '1h': '10' } } } } } });
-    const eth = input.chains.ethereum as { tokens: { symbol: string; contract: string; decimals: number; usdPrice: number }[] };
-    eth.tokens.push({ symbol: 'UNKNOWN', contract: '0x7777777777777777777777777777777777777777', decimals: 0, usdPrice: 1 });
+    const eth = input.chains.ethereum as {
+      tokens: { symbol: string; contract: string; decimals: number; usdPrice: number }[];
+    };
+    eth.tokens.push({
+      symbol: 'UNKNOWN',
+      contract: '0x7777777777777777777777777777777777777777',
+      decimals: 0,
+      usdPrice: 1,
+    });
     const config = compileConfig(input);
     const unconfigured = [1, 2].map((i) => outflow(config, { t: 1_000 + i, asset: 'UNKNOWN', units: '100' }));
     expect(unconfigured.every((r) => !r.known)).toBe(true);
     expect(evaluate(config, unconfigured)).toEqual([]);
   });
 
-  it("chain rules count only their chain; global rules count every chain", () => {
-    const config = compile({ global: { usd: { '1h': 1_000_000 } }, chains: { ethereum: { usd: { '1h': 1_000_000 } } } });
-    const fresh = [outflow(config, { chain: 'bsc', t: 1_000, units: '1500' }), outflow(config, { t: 1_001, units: '700' })];
+  it('chain rules count only their chain; global rules count every chain', () => {
+    const config = compile({
+      global: { usd: { '1h': 1_000_000 } },
+      chains: { ethereum: { usd: { '1h': 1_000_000 } } },
+    });
+    const fresh = [
+      outflow(config, { chain: 'bsc', t: 1_000, units: '1500' }),
+      outflow(config, { t: 1_001, units: '700' }),
+    ];
     const breaches = evaluate(config, fresh);
     expect(only(breaches, 'global-usd-1h')).toMatchObject({ level: 'trip', value: usd(1_450_000) });
     expect(only(breaches, 'chain-ethereum-usd-1h')).toBeUndefined(); // $700k on Ethereum: under its 80% warn level
@@ -182,7 +220,9 @@ describe('which outflows a rule counts', () => {
       outflow(config, { chain: 'bsc', t: 1_002, units: '5000', to: ADDR.ethHot }),
     ];
     expect(sweeps.every((r) => r.own)).toBe(true);
-    expect(evaluateRules(config.rules, sweeps, { fromT: 1_000, toT: 1_002, newIds: new Set(sweeps.map((r) => r.id)) })).toEqual([]);
+    expect(
+      evaluateRules(config.rules, sweeps, { fromT: 1_000, toT: 1_002, newIds: new Set(sweeps.map((r) => r.id)) }),
+    ).toEqual([]);
   });
 });
 
@@ -204,7 +244,11 @@ describe('breach evidence', () => {
 describe('windowTotalsAt (the totals table of a page)', () => {
   it('sums each windowed rule over (t − W, t] and skips single-transaction rules', () => {
     const config = compile({ global: { usd: { '10m': 1_000_000, '1h': 2_000_000 }, singleTxUsd: 1 } });
-    const history = [outflow(config, { t: 1_000, units: '100' }), outflow(config, { t: 3_000, units: '50' }), outflow(config, { t: 3_500, units: '1', to: ADDR.cold })];
+    const history = [
+      outflow(config, { t: 1_000, units: '100' }),
+      outflow(config, { t: 3_000, units: '50' }),
+      outflow(config, { t: 3_500, units: '1', to: ADDR.cold }),
+    ];
     const totals = windowTotalsAt(config.rules, history, 3_500);
     expect(totals.map((x) => [x.rule.id, x.value])).toEqual([
       ['global-usd-10m', usd(50_000)],

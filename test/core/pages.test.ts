@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyBreaches, resetBreaker } from '../../functions/core/breaker.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import { evaluateRules } from '../../functions/core/evaluate.ts';
-import { describeRule, renderTripPage, txLink } from '../../functions/core/pages.ts';
+import { describeRule, txLink } from '../../functions/core/pages.ts';
 import { initialState, type Page } from '../../functions/core/state.ts';
 import { ADDR, compile, configInput, outflow, spanOf } from '../support/fixtures.ts';
 
@@ -36,14 +36,23 @@ describe('trip page', () => {
   });
 
   it('shows the measured value against the limit', () => {
-    expect(page.text).toContain('Rule chain-ethereum-usd-10m: USD out of ethereum per 10m: $551,000.00 > limit $500,000.00');
-    expect(page.details).toMatchObject({ rule: 'chain-ethereum-usd-10m', value: '551000000000', limit: '500000000000', windowSeconds: 600 });
+    expect(page.text).toContain(
+      'Rule chain-ethereum-usd-10m: USD out of ethereum per 10m: $551,000.00 > limit $500,000.00',
+    );
+    expect(page.details).toMatchObject({
+      rule: 'chain-ethereum-usd-10m',
+      value: '551000000000',
+      limit: '500000000000',
+      windowSeconds: 600,
+    });
   });
 
   it('lists every transaction of the window, largest first, with explorer links', () => {
     const lines = page.text.split('\n').filter((l) => l.includes('/tx/'));
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toContain(`350 ETH ($350,000.00) ${ADDR.ethHot} → ${ADDR.stranger}  https://etherscan.io/tx/0x${'aaa'.padStart(64, '0')}`);
+    expect(lines[0]).toContain(
+      `350 ETH ($350,000.00) ${ADDR.ethHot} → ${ADDR.stranger}  https://etherscan.io/tx/0x${'aaa'.padStart(64, '0')}`,
+    );
     expect(lines[1]).toContain(`200000 USDT ($200,000.00)`);
     expect(lines[1]).toContain(`https://etherscan.io/tx/0x${'bbb'.padStart(64, '0')}`);
     // an unknown token is shown as such, with its contract, not silently dropped
@@ -116,7 +125,10 @@ describe('describeRule', () => {
   });
 
   it('single-transfer and unit rules', () => {
-    const cfg = compile({ global: { singleTxUsd: 10 }, chains: { ethereum: { assets: { USDT: { units: { '24h': '5' } } } } } });
+    const cfg = compile({
+      global: { singleTxUsd: 10 },
+      chains: { ethereum: { assets: { USDT: { units: { '24h': '5' } } } } },
+    });
     const [single, units] = cfg.rules.map(describeRule);
     expect(single).toBe('single transfer USD, all chains');
     expect(units).toMatch(/USDT .*ethereum per 1d/);
@@ -136,7 +148,11 @@ describe('warn and reset pages', () => {
     const history = defaultHistory();
     const breaches = evaluateRules(config.rules, history, spanOf(history));
     const tripped = applyBreaches(initialState(), breaches, { config, history, nowMs: 1 }).state;
-    const reset = resetBreaker(tripped, { reason: 'treasury rebalancing, ticket OPS-42', actor: 'bob', nowMs: 2, processedThrough: {} }, config);
+    const reset = resetBreaker(
+      tripped,
+      { reason: 'treasury rebalancing, ticket OPS-42', actor: 'bob', nowMs: 2, processedThrough: {} },
+      config,
+    );
     const page = reset.outbox.flatMap((e) => (e.kind === 'page' ? [e.page] : [])).at(-1);
     expect(page?.kind).toBe('reset');
     expect(page?.subject).toBe('[RESET] test-exchange: breaker re-armed (chain:ethereum) by bob');

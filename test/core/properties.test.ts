@@ -69,7 +69,11 @@ const NUMERIC_LIMITS = [
 function limitsInput(l: Limits): LimitsInput {
   return {
     warnRatio: 0.8,
-    global: { usd: { '10m': l.globalUsd10m, '1h': l.globalUsd1h }, count: { '10m': l.globalCount10m }, singleTxUsd: l.globalSingleTxUsd },
+    global: {
+      usd: { '10m': l.globalUsd10m, '1h': l.globalUsd1h },
+      count: { '10m': l.globalCount10m },
+      singleTxUsd: l.globalSingleTxUsd,
+    },
     chains: {
       ethereum: {
         usd: { '10m': l.ethUsd10m },
@@ -107,7 +111,15 @@ const drainArb: fc.Arbitrary<OutflowRecord[]> = fc
       const asset = s.kind === 'native' ? undefined : s.kind === 'usdt' ? 'USDT' : 'UNKNOWN';
       const units = s.kind === 'usdt' ? String(s.n * 1_000) : String(s.n);
       // block = window time, so per chain blocks and window times grow together
-      return outflow(RECORDS_CONFIG, { chain: s.chain, asset, units, t, block: t, tx: i + 1, to: s.own ? ADDR.cold : ADDR.stranger });
+      return outflow(RECORDS_CONFIG, {
+        chain: s.chain,
+        asset,
+        units,
+        t,
+        block: t,
+        tx: i + 1,
+        to: s.own ? ADDR.cold : ADDR.stranger,
+      });
     }),
   );
 
@@ -151,7 +163,9 @@ const scenarioArb = fc.tuple(limitsArb, drainArb).chain(([limits, records]) =>
 
 /** Which scopes stop signing: what the signing service sees. */
 function haltedScopes(state: BreakerState): string[] {
-  return SCOPES.filter((s) => isScopeHalted(state, s)).map((s) => (s.kind === 'global' ? 'global' : `chain:${s.chain}`));
+  return SCOPES.filter((s) => isScopeHalted(state, s)).map((s) =>
+    s.kind === 'global' ? 'global' : `chain:${s.chain}`,
+  );
 }
 
 /** A trip without its per-run identity (trip id and wall-clock time depend on how many writes came first). */
@@ -166,10 +180,15 @@ function bruteForce(rule: Rule, history: OutflowRecord[]) {
   const ends = [...new Set(applicable.map((r) => r.t))].sort((a, b) => a - b);
   const windows = ends.map((end) => ({
     end,
-    value: applicable.filter((r) => r.t > end - rule.windowSeconds && r.t <= end).reduce((s, r) => s + measureOf(rule, r), 0n),
+    value: applicable
+      .filter((r) => r.t > end - rule.windowSeconds && r.t <= end)
+      .reduce((s, r) => s + measureOf(rule, r), 0n),
   }));
   const trip = windows.find((w) => w.value > rule.limit);
-  const highest = windows.reduce<(typeof windows)[number] | undefined>((m, w) => (!m || w.value > m.value ? w : m), undefined);
+  const highest = windows.reduce<(typeof windows)[number] | undefined>(
+    (m, w) => (!m || w.value > m.value ? w : m),
+    undefined,
+  );
   return { trip, highest };
 }
 
@@ -251,7 +270,10 @@ describe('property 2: a trip is never lost to a reset', () => {
     fc.assert(
       fc.property(
         scenarioArb.chain((s) =>
-          fc.record({ s: fc.constant(s), resets: fc.array(resetArb, { minLength: s.records.length, maxLength: s.records.length }) }),
+          fc.record({
+            s: fc.constant(s),
+            resets: fc.array(resetArb, { minLength: s.records.length, maxLength: s.records.length }),
+          }),
         ),
         ({ s: { limits, records, cuts }, resets }) => {
           const config = compile(limitsInput(limits));
@@ -271,7 +293,14 @@ describe('property 2: a trip is never lost to a reset', () => {
               try {
                 state = resetBreaker(
                   state,
-                  { scope: r.scope, reason: 'reviewed by on-call', actor: 'oncall', nowMs: ++nowMs, processedThrough, reviewedTripIds },
+                  {
+                    scope: r.scope,
+                    reason: 'reviewed by on-call',
+                    actor: 'oncall',
+                    nowMs: ++nowMs,
+                    processedThrough,
+                    reviewedTripIds,
+                  },
                   config,
                 );
               } catch (e) {
@@ -304,11 +333,24 @@ describe('property 2: a trip is never lost to a reset', () => {
           ledger.push(...batch);
           const before = state;
           state = pollStep(state, config, ledger, batch, ++nowMs).state;
-          if (!reviewed && Object.keys(state.tripped).length > 0) reviewed = Object.values(state.tripped).map((t) => t.tripId);
-          const newTrip = Object.values(state.tripped).find((t) => !Object.values(before.tripped).some((b) => b.tripId === t.tripId));
+          if (!reviewed && Object.keys(state.tripped).length > 0)
+            reviewed = Object.values(state.tripped).map((t) => t.tripId);
+          const newTrip = Object.values(state.tripped).find(
+            (t) => !Object.values(before.tripped).some((b) => b.tripId === t.tripId),
+          );
           if (reviewed && newTrip && !reviewed.includes(newTrip.tripId)) {
             expect(() =>
-              resetBreaker(state, { reason: 'reviewed the first trip', actor: 'oncall', nowMs, processedThrough: {}, reviewedTripIds: reviewed }, config),
+              resetBreaker(
+                state,
+                {
+                  reason: 'reviewed the first trip',
+                  actor: 'oncall',
+                  nowMs,
+                  processedThrough: {},
+                  reviewedTripIds: reviewed,
+                },
+                config,
+              ),
             ).toThrow(/tripped again since it was reviewed/);
           }
         }

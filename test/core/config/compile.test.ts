@@ -104,7 +104,11 @@ describe('compileConfig on config/example.yaml', () => {
 
 describe('compileConfig rejects a bad config with an error naming the path and the problem', () => {
   const cases: [string, (d: Doc) => void, string | RegExp][] = [
-    ['a non-http RPC URL', (d) => (d.chains.ethereum.rpc[0] = 'wss://eth.example'), 'chains.ethereum.rpc[0]: not an http(s) URL'],
+    [
+      'a non-http RPC URL',
+      (d) => (d.chains.ethereum.rpc[0] = 'wss://eth.example'),
+      'chains.ethereum.rpc[0]: not an http(s) URL',
+    ],
     [
       'a malformed hot wallet address',
       (d) => (d.chains.ethereum.hotWallets[1] = '0x28C6c06298d514Db0899'),

@@ -78,52 +78,51 @@ describe('a reset racing a poll', () => {
   // Remove `.fails` once fixed. The reset takes processedThrough from the cursors, which are not
   // written atomically with the evaluation the poller made against the halted state: an in-flight
   // batch ends up neither reviewed nor evaluated against the re-armed state.
-  it.fails(
-    'KNOWN BUG: outflows evaluated while halted, then re-armed by a reset that read the cursor before the commit, never trip',
-    async () => {
-      const store = new InterleavingStore();
-      const pages: Page[] = [];
-      const publisher = { publish: async (p: Page) => void pages.push(p) };
-      let nowMs = 1_700_000_000_000;
-      const clock = { now: () => nowMs };
-      const chain = new ScriptedChain();
-      const deps = { config, chain: ethereum, reader: chain, store, publisher, clock, owner: 'poller-1' };
+  it.fails('KNOWN BUG: outflows evaluated while halted, then re-armed by a reset that read the cursor before the commit, never trip', async () => {
+    const store = new InterleavingStore();
+    const pages: Page[] = [];
+    const publisher = { publish: async (p: Page) => void pages.push(p) };
+    let nowMs = 1_700_000_000_000;
+    const clock = { now: () => nowMs };
+    const chain = new ScriptedChain();
+    const deps = { config, chain: ethereum, reader: chain, store, publisher, clock, owner: 'poller-1' };
 
-      chain.headNumber = 11; // the cursor starts at head − 2 confirmations: block 9
-      await pollOnce(deps);
-      chain.send(10, 600n); // $600k > $500k: Ethereum halts
-      chain.headNumber = 12;
-      nowMs += 12_000;
-      const first = await pollOnce(deps);
-      expect(first.result.kind === 'advanced' && first.result.trips.map((t) => t.ruleId)).toEqual(['chain-ethereum-usd-10m']);
+    chain.headNumber = 11; // the cursor starts at head − 2 confirmations: block 9
+    await pollOnce(deps);
+    chain.send(10, 600n); // $600k > $500k: Ethereum halts
+    chain.headNumber = 12;
+    nowMs += 12_000;
+    const first = await pollOnce(deps);
+    expect(first.result.kind === 'advanced' && first.result.trips.map((t) => t.ruleId)).toEqual([
+      'chain-ethereum-usd-10m',
+    ]);
 
-      // The thief keeps going while signing is halted: another $600k in block 12. While the poller
-      // holds its lease on blocks 11–12 (evaluated against the halted state: no new trip), on-call
-      // resets having reviewed the first trip. The reset reads the cursor — still at block 10.
-      chain.send(12, 600n);
-      chain.headNumber = 14;
-      nowMs += 24_000;
-      store.beforeCommit = async () => {
-        await resetBreakerUseCase(
-          { config, store, publisher, clock },
-          { reason: 'reviewed trip 1 with treasury', actor: 'oncall', scope: 'chain:ethereum' },
-        );
-      };
-      await pollOnce(deps);
-      chain.headNumber = 20; // later blocks are quiet
-      nowMs += 60_000;
-      await pollOnce(deps);
-
-      const state = await store.getState();
-      const unreviewed = (await store.outflowsSince('ethereum', 0)).filter(
-        (r) => r.block > (state.reviewedThrough.ethereum ?? -1),
+    // The thief keeps going while signing is halted: another $600k in block 12. While the poller
+    // holds its lease on blocks 11–12 (evaluated against the halted state: no new trip), on-call
+    // resets having reviewed the first trip. The reset reads the cursor — still at block 10.
+    chain.send(12, 600n);
+    chain.headNumber = 14;
+    nowMs += 24_000;
+    store.beforeCommit = async () => {
+      await resetBreakerUseCase(
+        { config, store, publisher, clock },
+        { reason: 'reviewed trip 1 with treasury', actor: 'oncall', scope: 'chain:ethereum' },
       );
-      // The $600k in block 12 is past what the reset marked reviewed, and alone breaks the limit.
-      // Either the reset should have covered it (it was evaluated while halted) or Ethereum should
-      // be halted again; today neither holds and nothing will ever look at it again.
-      const tripping = evaluateRules(config.rules, unreviewed, spanOf(unreviewed)).filter((b) => b.level === 'trip');
-      expect(unreviewed.map((r) => r.block)).toEqual([12]);
-      expect(tripping.length === 0 || haltedFor(state, 'ethereum') !== undefined).toBe(true);
-    },
-  );
+    };
+    await pollOnce(deps);
+    chain.headNumber = 20; // later blocks are quiet
+    nowMs += 60_000;
+    await pollOnce(deps);
+
+    const state = await store.getState();
+    const unreviewed = (await store.outflowsSince('ethereum', 0)).filter(
+      (r) => r.block > (state.reviewedThrough.ethereum ?? -1),
+    );
+    // The $600k in block 12 is past what the reset marked reviewed, and alone breaks the limit.
+    // Either the reset should have covered it (it was evaluated while halted) or Ethereum should
+    // be halted again; today neither holds and nothing will ever look at it again.
+    const tripping = evaluateRules(config.rules, unreviewed, spanOf(unreviewed)).filter((b) => b.level === 'trip');
+    expect(unreviewed.map((r) => r.block)).toEqual([12]);
+    expect(tripping.length === 0 || haltedFor(state, 'ethereum') !== undefined).toBe(true);
+  });
 });
