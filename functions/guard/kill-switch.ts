@@ -11,7 +11,12 @@ export interface WithdrawalScope {
 
 export type HaltDecision =
   | { halted: false }
-  | { halted: true; reason: string; trip?: TripInfo; /** true when the breaker could not be read */ failedClosed: boolean };
+  | {
+      halted: true;
+      reason: string;
+      trip?: TripInfo /** true when the breaker could not be read */;
+      failedClosed: boolean;
+    };
 
 /**
  * The kill switch as a signing service sees it. Reads the breaker state item with a strongly

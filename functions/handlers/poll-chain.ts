@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createChainReader } from '../adapters/chain-readers.ts';
-import type { ChainReader } from '../core/ports.ts';
 import { ConfigError } from '../core/errors.ts';
+import type { ChainReader } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
 import { handlerDeps } from './runtime-deps.ts';
@@ -26,12 +26,17 @@ const readers = new Map<string, ChainReader>();
  * the deadline, so detection takes about one block. Throws when the chain could not be read or a
  * page could not be published, so the invocation counts as an error and the alarm pages.
  */
-async function pollChain(event: unknown, context: Context): Promise<{ chain: string; polls: number; outflows: number }> {
+async function pollChain(
+  event: unknown,
+  context: Context,
+): Promise<{ chain: string; polls: number; outflows: number }> {
   const parsed = pollEvent.safeParse(event);
   if (!parsed.success) throw new ConfigError('poll-chain event', ['chain: expected {"chain":"<chain id>"}']);
   const chain = deps.config.chains.get(parsed.data.chain);
   if (!chain) {
-    throw new ConfigError('poll-chain event', [`chain: "${parsed.data.chain}" is not in the config (known: ${[...deps.config.chains.keys()].join(', ')})`]);
+    throw new ConfigError('poll-chain event', [
+      `chain: "${parsed.data.chain}" is not in the config (known: ${[...deps.config.chains.keys()].join(', ')})`,
+    ]);
   }
   let reader = readers.get(chain.id);
   if (!reader) {
@@ -75,7 +80,11 @@ async function pollChain(event: unknown, context: Context): Promise<{ chain: str
     // The dead-man alarm watches this; when nothing was processed the metric is simply missing,
     // and missing data is treated as breaching.
     if (lastBlockTime !== undefined && lastBlockTime > 0) {
-      metrics.addMetric('LastProcessedBlockAgeSeconds', MetricUnit.Seconds, Math.max(0, systemClock.now() / 1000 - lastBlockTime));
+      metrics.addMetric(
+        'LastProcessedBlockAgeSeconds',
+        MetricUnit.Seconds,
+        Math.max(0, systemClock.now() / 1000 - lastBlockTime),
+      );
     }
   }
 }

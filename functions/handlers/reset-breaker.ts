@@ -1,5 +1,5 @@
-import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { formatPath } from '../core/config/compile.ts';
@@ -19,13 +19,17 @@ const resetBody = z
   .strict();
 
 /** A Lambda function URL request (AuthType AWS_IAM): the identity comes from SigV4, not from the body. */
-const functionUrlEvent = z.object({
-  requestContext: z.object({
-    authorizer: z.object({ iam: z.object({ userArn: z.string().min(1) }).loose() }).loose(),
-  }).loose(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().optional(),
-}).loose();
+const functionUrlEvent = z
+  .object({
+    requestContext: z
+      .object({
+        authorizer: z.object({ iam: z.object({ userArn: z.string().min(1) }).loose() }).loose(),
+      })
+      .loose(),
+    body: z.string().optional(),
+    isBase64Encoded: z.boolean().optional(),
+  })
+  .loose();
 
 type Reply = { statusCode: number; headers: Record<string, string>; body: string };
 
@@ -53,7 +57,10 @@ async function resetHandler(event: unknown, context: Context): Promise<Reply | R
   }
   const body = resetBody.safeParse(payload);
   if (!body.success) {
-    return answer(viaUrl, 400, { ok: false, error: body.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') });
+    return answer(viaUrl, 400, {
+      ok: false,
+      error: body.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '),
+    });
   }
   try {
     const state = await resetBreakerUseCase(

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
@@ -50,7 +50,10 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
     store: new DynamoDbBreakerStore({ client: dynamo, tableName: requireEnv('BREAKER_TABLE', env) }),
     publisher: new SnsPagePublisher({ client: sns, topicArn: requireEnv('PAGE_TOPIC_ARN', env) }),
     mirror: env.KILL_SWITCH_PARAMETER
-      ? new SsmKillSwitchMirror({ client: tracer.captureAWSv3Client(new SSMClient({})), parameterName: env.KILL_SWITCH_PARAMETER })
+      ? new SsmKillSwitchMirror({
+          client: tracer.captureAWSv3Client(new SSMClient({})),
+          parameterName: env.KILL_SWITCH_PARAMETER,
+        })
       : undefined,
     logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' }),
     metrics: new Metrics({

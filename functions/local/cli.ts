@@ -50,9 +50,12 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     // Expected failures (bad config, rejected reset, unreadable chain) print their message only.
-    const message = isBreakerError(e) || (e instanceof Error && e.name === 'TypeError' && e.message.startsWith('Unknown option'))
-      ? (e as Error).message
-      : e instanceof Error && !process.env.BREAKER_DEBUG ? `${e.message}\n(set BREAKER_DEBUG=1 for the stack)` : String((e as Error)?.stack ?? e);
+    const message =
+      isBreakerError(e) || (e instanceof Error && e.name === 'TypeError' && e.message.startsWith('Unknown option'))
+        ? (e as Error).message
+        : e instanceof Error && !process.env.BREAKER_DEBUG
+          ? `${e.message}\n(set BREAKER_DEBUG=1 for the stack)`
+          : String((e as Error)?.stack ?? e);
     process.stderr.write(`breaker: ${message}\n`);
     process.exitCode = isBreakerError(e, 'CONFIG_INVALID') || isBreakerError(e, 'RESET_REJECTED') ? 2 : 1;
   },

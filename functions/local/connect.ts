@@ -1,9 +1,9 @@
+import { existsSync } from 'node:fs';
+import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
-import { loadConfigFile } from '../adapters/config/config-file.ts';
 import type { BreakerConfig } from '../core/config/compile.ts';
 import { readRuntime } from './runtime-file.ts';
-import { existsSync } from 'node:fs';
 
 export interface Connection {
   config: BreakerConfig;

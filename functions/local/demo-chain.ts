@@ -1,4 +1,4 @@
-import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, getAddress, parseUnits } from 'ethers';
+import { Contract, ContractFactory, getAddress, JsonRpcProvider, NonceManager, parseUnits, Wallet } from 'ethers';
 import { formatUsd, valueInMicros } from '../core/amounts.ts';
 import type { ChainConfig } from '../core/config/compile.ts';
 import { TestToken } from './contracts/artifacts.ts';
@@ -50,14 +50,20 @@ export class DemoChain {
       deployed.push(await token.getAddress());
     }
     const [usdt, usdc, unknownToken] = deployed as [string, string, string];
-    for (const [symbol, address] of [['USDT', usdt], ['USDC', usdc]] as const) {
+    for (const [symbol, address] of [
+      ['USDT', usdt],
+      ['USDC', usdc],
+    ] as const) {
       if (!chain.tokens.has(address.toLowerCase())) {
-        throw new Error(`demo: ${symbol} deployed at ${address}, but the demo config lists other token addresses (was anvil fresh?)`);
+        throw new Error(
+          `demo: ${symbol} deployed at ${address}, but the demo config lists other token addresses (was anvil fresh?)`,
+        );
       }
     }
     const cold = [...chain.ownAddresses].find((a) => !chain.hotWallets.includes(a));
     if (!cold) throw new Error('demo: the config needs a cold wallet under ownAddresses');
-    if (hotWallet.address.toLowerCase() !== chain.hotWallets[0]) throw new Error('demo: hot wallet must be anvil account 1');
+    if (hotWallet.address.toLowerCase() !== chain.hotWallets[0])
+      throw new Error('demo: hot wallet must be anvil account 1');
     return new DemoChain(new NonceManager(hotWallet), chain, usdt, usdc, unknownToken, getAddress(cold));
   }
 
@@ -70,7 +76,9 @@ export class DemoChain {
       await (await this.hot.sendTransaction({ to, value: parseUnits(eth, 18) })).wait();
       return `${eth} ETH ($${usd}) → ${to.slice(0, 10)}…`;
     }
-    await this.token(this.usdt).transfer(to, parseUnits(String(usd), 6)).then((tx: { wait(): Promise<unknown> }) => tx.wait());
+    await this.token(this.usdt)
+      .transfer(to, parseUnits(String(usd), 6))
+      .then((tx: { wait(): Promise<unknown> }) => tx.wait());
     return `${usd} USDT → ${to.slice(0, 10)}…`;
   }
 
@@ -83,14 +91,19 @@ export class DemoChain {
   drainPlan(): (() => Promise<{ text: string; usdMicros: bigint }>)[] {
     const attacker = Wallet.createRandom().address;
     const token = (address: string, symbol: string, amount: string, decimals: number) => async () => {
-      await this.token(address).transfer(attacker, parseUnits(amount, decimals)).then((tx: { wait(): Promise<unknown> }) => tx.wait());
+      await this.token(address)
+        .transfer(attacker, parseUnits(amount, decimals))
+        .then((tx: { wait(): Promise<unknown> }) => tx.wait());
       const known = this.chain.tokens.get(address.toLowerCase());
       const usdMicros = known ? valueInMicros(parseUnits(amount, decimals), decimals, known.priceMicros) : 0n;
       return { text: `${amount} ${symbol} → ${attacker.slice(0, 10)}…`, usdMicros };
     };
     const eth = (amount: string) => async () => {
       await (await this.hot.sendTransaction({ to: attacker, value: parseUnits(amount, 18) })).wait();
-      return { text: `${amount} ETH → ${attacker.slice(0, 10)}…`, usdMicros: valueInMicros(parseUnits(amount, 18), 18, this.chain.native.priceMicros) };
+      return {
+        text: `${amount} ETH → ${attacker.slice(0, 10)}…`,
+        usdMicros: valueInMicros(parseUnits(amount, 18), 18, this.chain.native.priceMicros),
+      };
     };
     return [
       token(this.usdt, 'USDT', '95000', 6),

@@ -5,8 +5,14 @@ import type { Context } from 'aws-lambda';
 import { parseUnits, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
-import { type TestStore, startTestStore } from '../support/dynamo.ts';
-import { type HttpSubscriber, type LocalSns, bodyFor, startHttpSubscriber, startLocalSns } from '../support/local-sns.ts';
+import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import {
+  bodyFor,
+  type HttpSubscriber,
+  type LocalSns,
+  startHttpSubscriber,
+  startLocalSns,
+} from '../support/local-sns.ts';
 
 /**
  * The Lambda handlers themselves — middy, Powertools, the AWS SDK clients they build from the
@@ -101,7 +107,9 @@ describe('Lambda handlers against local stand-ins', () => {
 
     await expect(poll({ chain: 'nope' }, lambdaContext(12_000))).rejects.toThrow(/"nope" is not in the config/);
 
-    await (await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('12000', 6))).wait();
+    await (
+      await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('12000', 6))
+    ).wait();
     const result = await poll({ chain: 'devnet' }, lambdaContext(11_000));
     expect(result).toMatchObject({ chain: 'devnet', outflows: 1 });
 
@@ -118,23 +126,41 @@ describe('Lambda handlers against local stand-ins', () => {
       body: JSON.stringify(body),
       isBase64Encoded: false,
     });
-    const rejected = (await reset(urlEvent({ reason: 'short' }), lambdaContext(5000))) as { statusCode: number; body: string };
+    const rejected = (await reset(urlEvent({ reason: 'short' }), lambdaContext(5000))) as {
+      statusCode: number;
+      body: string;
+    };
     expect(rejected.statusCode).toBe(409);
     expect(rejected.body).toContain('reason');
-    const bad = (await reset(urlEvent({ reasn: 'typo in the field name' }), lambdaContext(5000))) as { statusCode: number; body: string };
+    const bad = (await reset(urlEvent({ reasn: 'typo in the field name' }), lambdaContext(5000))) as {
+      statusCode: number;
+      body: string;
+    };
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('reason');
 
-    const ok = (await reset(urlEvent({ reason: 'reviewed: handler test transfer' }), lambdaContext(5000))) as { statusCode: number; body: string };
+    const ok = (await reset(urlEvent({ reason: 'reviewed: handler test transfer' }), lambdaContext(5000))) as {
+      statusCode: number;
+      body: string;
+    };
     expect(ok.statusCode).toBe(200);
-    expect(JSON.parse(ok.body)).toMatchObject({ ok: true, actor: 'arn:aws:iam::123456789012:user/alice', stillTripped: [] });
+    expect(JSON.parse(ok.body)).toMatchObject({
+      ok: true,
+      actor: 'arn:aws:iam::123456789012:user/alice',
+      stillTripped: [],
+    });
     const audit = await db.store.listAudit(5);
     expect(audit[0]).toMatchObject({ action: 'reset', actor: 'arn:aws:iam::123456789012:user/alice' });
 
     // A direct (console) invocation records the request id, which CloudTrail ties to the caller.
-    await (await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('15000', 6))).wait();
+    await (
+      await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('15000', 6))
+    ).wait();
     await poll({ chain: 'devnet' }, lambdaContext(11_000));
-    const direct = (await reset({ reason: 'reviewed from the Lambda console' }, lambdaContext(5000, 'console-req-1'))) as Record<string, unknown>;
+    const direct = (await reset(
+      { reason: 'reviewed from the Lambda console' },
+      lambdaContext(5000, 'console-req-1'),
+    )) as Record<string, unknown>;
     expect(direct).toMatchObject({ statusCode: 200, ok: true, actor: 'lambda-invoke:console-req-1' });
   }, 60_000);
 });

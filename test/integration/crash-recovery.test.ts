@@ -1,7 +1,7 @@
 import { parseUnits } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BreakerStore } from '../../functions/core/ports.ts';
-import { type Harness, customer, startHarness } from './harness.ts';
+import { customer, type Harness, startHarness } from './harness.ts';
 
 /**
  * A crash between any two writes. dynalite cannot crash on cue, so this wraps the REAL store and

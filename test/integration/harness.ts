@@ -2,7 +2,7 @@
  * End-to-end harness: a real anvil chain, a real dynalite store, the real EVM reader and the core
  * poll use case. Blocks are mined by hand (automine off) so each test controls what a poll sees.
  */
-import { type Contract, Wallet, parseUnits } from 'ethers';
+import { type Contract, parseUnits, Wallet } from 'ethers';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
@@ -11,7 +11,7 @@ import type { Page } from '../../functions/core/state.ts';
 import type { Clock } from '../../functions/core/time.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
-import { type TestStore, startTestStore } from '../support/dynamo.ts';
+import { startTestStore, type TestStore } from '../support/dynamo.ts';
 
 export const USD = 1_000_000n;
 

@@ -1,7 +1,7 @@
 import { parseUnits } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
-import { type Harness, USD, customer, startHarness } from './harness.ts';
+import { customer, type Harness, startHarness, USD } from './harness.ts';
 
 describe('poll → ledger, exactly once (anvil + dynalite + EVM reader)', () => {
   let h: Harness;
@@ -49,7 +49,10 @@ describe('poll → ledger, exactly once (anvil + dynalite + EVM reader)', () => 
     const expected: string[] = [];
     for (let block = 0; block < 12; block++) {
       for (let i = 0; i < 3; i++) {
-        const tx = await h.usdt.connect(h.hot).getFunction('transfer')(customer(), parseUnits(String(100 + block * 3 + i), 6));
+        const tx = await h.usdt.connect(h.hot).getFunction('transfer')(
+          customer(),
+          parseUnits(String(100 + block * 3 + i), 6),
+        );
         expected.push(tx.hash as string);
       }
       await h.anvil.mine(1);
@@ -80,7 +83,9 @@ describe('poll → ledger, exactly once (anvil + dynalite + EVM reader)', () => 
     const results = await h.catchUp();
     expect(results.some((r) => r.kind === 'reorg')).toBe(true);
     const out = await h.outflows();
-    expect(out.map((r) => `${r.to.toLowerCase()}:${r.amount}`)).toEqual([`${canonicalTo.toLowerCase()}:${parseUnits('2', 18)}`]);
+    expect(out.map((r) => `${r.to.toLowerCase()}:${r.amount}`)).toEqual([
+      `${canonicalTo.toLowerCase()}:${parseUnits('2', 18)}`,
+    ]);
     const audit = await h.store.listAudit(10);
     expect(audit.some((a) => a.action === 'reorg')).toBe(true);
   });

@@ -11,7 +11,17 @@ describe('breaker demo (npm start)', () => {
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'functions/local/cli.ts', 'demo', '--exit-after-trip', '--normal-seconds', '4', '--port', '0'],
+        [
+          '--import',
+          'tsx',
+          'functions/local/cli.ts',
+          'demo',
+          '--exit-after-trip',
+          '--normal-seconds',
+          '4',
+          '--port',
+          '0',
+        ],
         { env: { ...process.env, NO_COLOR: '1' } },
       );
       let out = '';

@@ -3,11 +3,8 @@
  * free port, plus helpers to mine and to deploy the test contracts. Every started node is killed when
  * `stop()` is called, and in any case when the test process exits.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
 import { type Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Wallet } from 'ethers';
+import { startAnvil as startAnvilProcess } from '../../functions/local/anvil-process.ts';
 import {
   type ContractArtifact,
   Disperse,
@@ -49,13 +46,6 @@ export interface Anvil {
   stop(): Promise<void>;
 }
 
-/**
- * Starts anvil ("$0" "$@"), prints its pid, kills it when stdin reaches end-of-file, exits with its
- * status. stdin is kept as fd 3 because a background job's own stdin is /dev/null.
- */
-const WATCHDOG =
-  'exec 3<&0; "$0" "$@" </dev/null & pid=$!; echo "$pid"; (read _ <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
-
 let defaultAccounts: readonly string[] | undefined;
 
 /** Private keys of the 10 default accounts, derived once from the mnemonic. */
@@ -67,89 +57,20 @@ export function anvilPrivateKeys(): readonly string[] {
   return defaultAccounts;
 }
 
-export function anvilBinary(): string {
-  if (process.env.ANVIL_BIN) return process.env.ANVIL_BIN;
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
-  const require = createRequire(import.meta.url);
-  return join(
-    dirname(require.resolve(`${pkg}/package.json`)),
-    'bin',
-    process.platform === 'win32' ? 'anvil.exe' : 'anvil',
-  );
-}
-
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {
-  // Another process may take the free port between probing and anvil binding it: try again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await launch(options);
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
-}
-
-async function launch(options: AnvilOptions): Promise<Anvil> {
-  const port = await freePort();
   const chainId = options.chainId ?? ANVIL_CHAIN_ID;
-  // fifo: transactions mined together keep the order they were sent in.
-  const args = [
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--silent',
-    '--chain-id',
-    String(chainId),
-    '--order',
-    'fifo',
-  ];
-  if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime));
-  if (options.noMining) args.push('--no-mining');
-  args.push(...(options.args ?? []));
-
-  // anvil runs under a small shell that kills it as soon as our end of its stdin closes: when stop()
-  // closes it, and also when this process dies without running exit handlers (a test worker killed
-  // with SIGTERM or SIGKILL), so no anvil outlives its test run.
-  const child = spawn('/bin/sh', ['-c', WATCHDOG, anvilBinary(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
+  const node = await startAnvilProcess({ ...options, chainId });
+  const provider = new JsonRpcProvider(node.url, chainId, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    pollingInterval: 20,
   });
-  const anvilPid = new Promise<number>((resolve) => {
-    child.stdout?.once('data', (chunk: Buffer) => resolve(Number.parseInt(chunk.toString(), 10)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const url = `http://127.0.0.1:${port}`;
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.stdin?.end();
-    const timer = setTimeout(async () => {
-      try {
-        process.kill(await anvilPid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 3000);
-    await exited;
-    clearTimeout(timer);
-  };
-  try {
-    await waitUntilReady(url, child, () => stderr);
-  } catch (e) {
-    await kill();
-    throw e;
-  }
-
-  const provider = new JsonRpcProvider(url, chainId, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
   const accounts = anvilPrivateKeys().map((key) => new Wallet(key, provider));
   let automine = !options.noMining;
   const rpc = <T>(method: string, params: unknown[] = []) => provider.send(method, params) as Promise<T>;
   return {
-    url,
-    port,
+    url: node.url,
+    port: node.port,
     chainId,
     provider,
     accounts,
@@ -168,42 +89,9 @@ async function launch(options: AnvilOptions): Promise<Anvil> {
     revert: (id: string) => rpc<boolean>('evm_revert', [id]),
     async stop() {
       provider.destroy();
-      await kill();
+      await node.stop();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with ${child.exitCode}: ${stderr()}`);
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-        signal: AbortSignal.timeout(1000),
-      });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`anvil did not answer on ${url} within 15 s: ${stderr()}`);
 }
 
 /** Deploys `artifact` from `signer` (default: account 0), mining the block when automine is off. */

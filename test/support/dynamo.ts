@@ -7,7 +7,6 @@
  *   (`.ci/run` fetches it from the npm tarball amplify-dynamodb-simulator@2.9.30).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -19,6 +18,7 @@ import {
   localDynamoClient,
   startLocalDynamo,
 } from '../../functions/adapters/dynamodb/local-dynamo.ts';
+import { freePort } from '../../functions/local/anvil-process.ts';
 
 export interface TestStore {
   readonly store: DynamoDbBreakerStore;
@@ -150,13 +150,4 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** A loopback port nothing listens on right now (DynamoDB Local needs its port up front). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort };

@@ -50,7 +50,9 @@ export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promi
     failures.push(`kill-switch mirror: ${(e as Error).message}`);
   }
   if (failures.length > 0) {
-    throw new PublishError(`${failures.length} effect(s) not carried out; they stay queued and are retried:\n  ${failures.join('\n  ')}`);
+    throw new PublishError(
+      `${failures.length} effect(s) not carried out; they stay queued and are retried:\n  ${failures.join('\n  ')}`,
+    );
   }
   return done.size;
 }

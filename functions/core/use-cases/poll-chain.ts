@@ -56,7 +56,10 @@ export type PollResult =
  *    skip one;
  *  - a reorg deletes the records of orphaned blocks and rewinds the cursor to the common ancestor.
  */
-export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ result: PollResult; cursor?: ChainCursor }> {
+export async function pollOnce(
+  deps: PollDeps,
+  cached?: ChainCursor,
+): Promise<{ result: PollResult; cursor?: ChainCursor }> {
   const { chain, reader, store, clock } = deps;
   let cursor = cached ?? (await store.getCursor(chain.id)) ?? (await createCursor(deps));
   if (!cursor) return { result: { kind: 'busy', reason: 'another poller created the cursor' } };
@@ -78,7 +81,9 @@ export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ 
   const to = Math.min(target, cursor.lastBlock + chain.maxBlocksPerPoll);
   const read = await reader.readRange(from, to);
   if (read.blocks.length !== to - from + 1 || read.blocks[0]?.number !== from) {
-    throw new ChainReadError(`${chain.id}: asked for blocks ${from}–${to}, got ${read.blocks.length} starting at ${read.blocks[0]?.number}`);
+    throw new ChainReadError(
+      `${chain.id}: asked for blocks ${from}–${to}, got ${read.blocks.length} starting at ${read.blocks[0]?.number}`,
+    );
   }
 
   const parent = cursor.recent.at(-1);
@@ -89,13 +94,15 @@ export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ 
   const times = windowTimes(read.blocks, cursor.lastT);
   const outflows = classifyTransfers(deps.config, chain, read.transfers, (n) => {
     const t = times.get(n);
-    if (t === undefined) throw new ChainReadError(`${chain.id}: transfer in block ${n} outside the range ${from}–${to}`);
+    if (t === undefined)
+      throw new ChainReadError(`${chain.id}: transfer in block ${n} outside the range ${from}–${to}`);
     return t;
   });
   const lastT = times.get(to) as number;
-  const recent = [...cursor.recent, ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number }))].slice(
-    -RECENT_BLOCKS,
-  );
+  const recent = [
+    ...cursor.recent,
+    ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
+  ].slice(-RECENT_BLOCKS);
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
   if (outflows.length === 0) {
@@ -125,7 +132,10 @@ export async function pollOnce(deps: PollDeps, cached?: ChainCursor): Promise<{ 
     // Our lease expired and another poller took the range over (it re-reads and re-evaluates it).
     return { result: { kind: 'busy', reason: 'lease lost before commit' } };
   }
-  return { result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings }, cursor: committed };
+  return {
+    result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings },
+    cursor: committed,
+  };
 }
 
 /** Evaluate every rule against the history of all chains plus `fresh`, and commit any transition. */
@@ -165,14 +175,26 @@ export async function evaluateAndTransition(
 }
 
 async function createCursor(deps: PollDeps): Promise<ChainCursor | undefined> {
-  const { chain, reader, store, clock } = deps;
+  const { chain, reader, clock } = deps;
   const start =
     chain.startBlock === 'latest' ? Math.max(0, (await reader.head()) - chain.confirmations) : chain.startBlock;
-  const cursor: ChainCursor = { chain: chain.id, lastBlock: start - 1, recent: [], lastT: 0, epoch: 0, version: 1, updatedAtMs: clock.now() };
+  const cursor: ChainCursor = {
+    chain: chain.id,
+    lastBlock: start - 1,
+    recent: [],
+    lastT: 0,
+    epoch: 0,
+    version: 1,
+    updatedAtMs: clock.now(),
+  };
   return saveCursorOrBusy(deps, cursor, undefined);
 }
 
-async function saveCursorOrBusy(deps: PollDeps, next: ChainCursor, expected: number | undefined): Promise<ChainCursor | undefined> {
+async function saveCursorOrBusy(
+  deps: PollDeps,
+  next: ChainCursor,
+  expected: number | undefined,
+): Promise<ChainCursor | undefined> {
   try {
     await deps.store.saveCursor(next, expected);
     return next;
@@ -191,7 +213,10 @@ async function recoverLease(deps: PollDeps, cursor: ChainCursor): Promise<ChainC
   return next;
 }
 
-async function rewindAfterReorg(deps: PollDeps, cursor: ChainCursor): Promise<{ result: PollResult; cursor?: ChainCursor }> {
+async function rewindAfterReorg(
+  deps: PollDeps,
+  cursor: ChainCursor,
+): Promise<{ result: PollResult; cursor?: ChainCursor }> {
   const { reader, store, clock, chain } = deps;
   const refs = await reader.blockRefs(cursor.recent.map((r) => r.n));
   const canonical = new Map(refs.map((r) => [r.number, r.hash]));

@@ -27,8 +27,14 @@ export async function run(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const normalSeconds = Number(values['normal-seconds']);
 
-  say('hot-wallet-breaker demo — everything local: anvil (EVM chain), dynalite (DynamoDB), the real pollers and rules.');
-  const anvil = await startAnvil({ port: values.port !== undefined ? Number(values.port) : await preferredPort(8545), blockTime: 1, chainId: 31337 });
+  say(
+    'hot-wallet-breaker demo — everything local: anvil (EVM chain), dynalite (DynamoDB), the real pollers and rules.',
+  );
+  const anvil = await startAnvil({
+    port: values.port !== undefined ? Number(values.port) : await preferredPort(8545),
+    blockTime: 1,
+    chainId: 31337,
+  });
   try {
     return await playDemo(anvil.url, values['exit-after-trip'] === true, normalSeconds, say);
   } finally {
@@ -36,7 +42,12 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function playDemo(anvilUrl: string, exitAfterTrip: boolean, normalSeconds: number, say: (line: string) => void): Promise<number> {
+async function playDemo(
+  anvilUrl: string,
+  exitAfterTrip: boolean,
+  normalSeconds: number,
+  say: (line: string) => void,
+): Promise<number> {
   const rawConfig = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { chains: { devnet: { rpc: string[] } } };
   rawConfig.chains.devnet.rpc = [anvilUrl];
   const config = compileConfig(rawConfig, DEMO_CONFIG);
@@ -46,7 +57,9 @@ async function playDemo(anvilUrl: string, exitAfterTrip: boolean, normalSeconds:
 
   const chain = await DemoChain.start(anvilUrl, devnet);
   say(`  deployed USDT ${chain.usdt}, USDC ${chain.usdc} and an unlisted token ${chain.unknownToken}`);
-  say(`  hot wallet ${devnet.hotWallets[0]}, cold wallet ${[...devnet.ownAddresses].find((a) => !devnet.hotWallets.includes(a))}`);
+  say(
+    `  hot wallet ${devnet.hotWallets[0]}, cold wallet ${[...devnet.ownAddresses].find((a) => !devnet.hotWallets.includes(a))}`,
+  );
   for (const r of config.rules) say(`  rule ${r.id}`);
 
   let trippedAtMs: number | undefined;
@@ -89,7 +102,9 @@ async function playDemo(anvilUrl: string, exitAfterTrip: boolean, normalSeconds:
   say(`  treasury: ${await chain.sweepToCold()}`);
   await sleep(normalSeconds * 500);
 
-  say('\nPhase 2 — the hot key is stolen: stablecoins first, then an unlisted token, then ETH, no single transfer above the single-transaction limit.');
+  say(
+    '\nPhase 2 — the hot key is stolen: stablecoins first, then an unlisted token, then ETH, no single transfer above the single-transaction limit.',
+  );
   let drained = 0n;
   for (const step of chain.drainPlan()) {
     if (trippedAtMs !== undefined) break;
@@ -106,9 +121,13 @@ async function playDemo(anvilUrl: string, exitAfterTrip: boolean, normalSeconds:
     await runtime.stop();
     return 1;
   }
-  say(`\nTRIPPED ${((trippedAtMs - started) / 1000).toFixed(1)} s into the demo. The page above is what on-call receives.`);
+  say(
+    `\nTRIPPED ${((trippedAtMs - started) / 1000).toFixed(1)} s into the demo. The page above is what on-call receives.`,
+  );
   say('Signing is halted: the signer now asks the breaker before each withdrawal and is refused.');
-  say('Try, in another terminal:  npx breaker status   and   npx breaker reset --reason "reviewed: demo drain, keys rotated"');
+  say(
+    'Try, in another terminal:  npx breaker status   and   npx breaker reset --reason "reviewed: demo drain, keys rotated"',
+  );
   if (exitAfterTrip) {
     await sleep(2500);
   } else {

@@ -15,7 +15,12 @@ export function localOperator(): string {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { reason: { type: 'string' }, scope: { type: 'string' }, config: { type: 'string' }, store: { type: 'string' } },
+    options: {
+      reason: { type: 'string' },
+      scope: { type: 'string' },
+      config: { type: 'string' },
+      store: { type: 'string' },
+    },
   });
   if (!values.reason) {
     process.stderr.write('breaker reset: --reason "<what was reviewed and why it is safe>" is required\n');

@@ -29,7 +29,10 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfigFile(values.config);
   const chainId = values.chain ?? [...config.chains.keys()][0];
   const chain = chainId ? config.chains.get(chainId) : undefined;
-  if (!chain) throw new ConfigError('breaker scan', [`--chain: no chain "${chainId}" (known: ${[...config.chains.keys()].join(', ')})`]);
+  if (!chain)
+    throw new ConfigError('breaker scan', [
+      `--chain: no chain "${chainId}" (known: ${[...config.chains.keys()].join(', ')})`,
+    ]);
   const reader = createChainReader(chain);
   const out: WriteStream | undefined = values.jsonl ? createWriteStream(values.jsonl) : undefined;
   const progress = process.stderr.isTTY ? new ProgressBar(to - from + 1) : undefined;
@@ -60,7 +63,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   progress?.done();
   if (out) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  process.stderr.write(`${chain.id}: scanned blocks ${from}–${to}, ${found} outflow(s)${values.jsonl ? ` written to ${values.jsonl}` : ''}\n`);
+  process.stderr.write(
+    `${chain.id}: scanned blocks ${from}–${to}, ${found} outflow(s)${values.jsonl ? ` written to ${values.jsonl}` : ''}\n`,
+  );
   return 0;
 }
 
@@ -76,7 +81,9 @@ class ProgressBar {
     const width = 30;
     const filled = Math.round((done / this.total) * width);
     const rate = done / Math.max(0.001, (Date.now() - this.started) / 1000);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} blocks, ${found} outflows, ${rate.toFixed(0)} blocks/s`);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} blocks, ${found} outflows, ${rate.toFixed(0)} blocks/s`,
+    );
   }
   done(): void {
     process.stderr.write('\n');

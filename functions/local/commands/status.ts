@@ -8,7 +8,10 @@ import { jsonReplacer } from '../json.ts';
 export const summary = 'show the breaker state, chains and recent audit (local store)';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } },
+  });
   const conn = await connectLocal(values);
   try {
     const status = await breakerStatus({ config: conn.config, store: conn.store, clock: systemClock });

@@ -8,7 +8,10 @@ import { startRuntime } from '../runtime.ts';
 export const summary = 'watch real chains from a config with the embedded store: --config my.yaml';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, store: { type: 'string' }, quiet: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' }, store: { type: 'string' }, quiet: { type: 'boolean' } },
+  });
   if (!values.config) {
     process.stderr.write('breaker watch: --config <file> is required (start from config/example.yaml)\n');
     return 2;
@@ -23,11 +26,15 @@ export async function run(argv: string[]): Promise<number> {
     onResult: (chain, r) => {
       if (r.kind === 'advanced') {
         if (!values.quiet || r.outflows.length > 0) {
-          process.stdout.write(`${chain}: blocks ${r.from}–${r.to} (head ${r.head}), ${r.outflows.length} outflow(s)\n`);
+          process.stdout.write(
+            `${chain}: blocks ${r.from}–${r.to} (head ${r.head}), ${r.outflows.length} outflow(s)\n`,
+          );
         }
         for (const o of r.outflows) process.stdout.write(`  ${outflowSummary(o)}\n`);
       } else if (r.kind === 'reorg') {
-        process.stdout.write(`${chain}: REORG — rewound to block ${r.rewoundTo}, ${r.removed} orphaned outflow(s) removed\n`);
+        process.stdout.write(
+          `${chain}: REORG — rewound to block ${r.rewoundTo}, ${r.removed} orphaned outflow(s) removed\n`,
+        );
       }
     },
     // Being blind is never silent.
