@@ -22,8 +22,9 @@ export interface TripInfo {
   atMs: number;
   ruleId: string;
   scope: HaltScope;
-  /** 'enforce' halts; 'shadow' only pages "would have tripped". */
   evidence: RuleEvidence;
+  /** Set once outflows were seen continuing after this halt (the escalation page went out). */
+  escalatedAtMs?: number;
 }
 
 export type ScopeState = { status: 'armed' } | { status: 'tripped'; trip: TripInfo };
@@ -46,6 +47,12 @@ export interface BreakerState {
    * count toward any rule (so a reset does not re-trip on the same evidence). Limits are unchanged.
    */
   reviewedThrough: Record<string, number>;
+  /**
+   * Per chain, the last block whose outflows have been evaluated against this state. Written in the
+   * same conditional write as the evaluation's outcome, so a reset (which marks reviewed exactly
+   * this) can never fall between an evaluation and the state it was made against.
+   */
+  evaluatedThrough: Record<string, number>;
   /** Warn dedupe: rule id → chain time until which that rule's warning is not repeated. */
   warnedUntil: Record<string, number>;
   /** Effects committed with the last transitions that have not been carried out yet. */
@@ -54,7 +61,16 @@ export interface BreakerState {
 }
 
 export function initialState(): BreakerState {
-  return { schema: 1, version: 0, tripped: {}, reviewedThrough: {}, warnedUntil: {}, outbox: [], updatedAtMs: 0 };
+  return {
+    schema: 1,
+    version: 0,
+    tripped: {},
+    reviewedThrough: {},
+    evaluatedThrough: {},
+    warnedUntil: {},
+    outbox: [],
+    updatedAtMs: 0,
+  };
 }
 
 export interface Page {

@@ -11,7 +11,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { ChainReader } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
-import { handlerDeps } from './runtime-deps.ts';
+import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
 /** Stop starting polls this long before the Lambda deadline: one poll must finish in it. */
 export const DEADLINE_MARGIN_MS = 10_000;
@@ -19,6 +19,7 @@ export const DEADLINE_MARGIN_MS = 10_000;
 const pollEvent = z.object({ chain: z.string().min(1) }).loose();
 
 const deps = handlerDeps();
+const publisher = requirePublisher(deps);
 const readers = new Map<string, ChainReader>();
 
 /**
@@ -53,7 +54,7 @@ async function pollChain(
         chain,
         reader,
         store: deps.store,
-        publisher: deps.publisher,
+        publisher,
         mirror: deps.mirror,
         clock: systemClock,
         owner: context.awsRequestId,

@@ -6,9 +6,10 @@ import { formatPath } from '../core/config/compile.ts';
 import { isBreakerError } from '../core/errors.ts';
 import { systemClock } from '../core/time.ts';
 import { resetBreakerUseCase } from '../core/use-cases/reset-breaker.ts';
-import { handlerDeps } from './runtime-deps.ts';
+import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
 const deps = handlerDeps();
+const publisher = requirePublisher(deps);
 
 const resetBody = z
   .object({
@@ -64,7 +65,7 @@ async function resetHandler(event: unknown, context: Context): Promise<Reply | R
   }
   try {
     const state = await resetBreakerUseCase(
-      { config: deps.config, store: deps.store, publisher: deps.publisher, mirror: deps.mirror, clock: systemClock },
+      { config: deps.config, store: deps.store, publisher, mirror: deps.mirror, clock: systemClock },
       { ...body.data, actor },
     );
     deps.logger.info('breaker reset', { actor, scope: body.data.scope ?? 'all', version: state.version });

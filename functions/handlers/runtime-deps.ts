@@ -20,7 +20,8 @@ import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts'
 export interface HandlerDeps {
   config: BreakerConfig;
   store: BreakerStore;
-  publisher: PagePublisher;
+  /** Undefined for read-only functions (breaker-status), which get no topic; see requirePublisher. */
+  publisher: PagePublisher | undefined;
   /** The SSM parameter copy of the kill switch, when the stack configured one. */
   mirror: StateMirror | undefined;
   logger: Logger;
@@ -48,7 +49,7 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
   cached = {
     config,
     store: new DynamoDbBreakerStore({ client: dynamo, tableName: requireEnv('BREAKER_TABLE', env) }),
-    publisher: new SnsPagePublisher({ client: sns, topicArn: requireEnv('PAGE_TOPIC_ARN', env) }),
+    publisher: env.PAGE_TOPIC_ARN ? new SnsPagePublisher({ client: sns, topicArn: env.PAGE_TOPIC_ARN }) : undefined,
     mirror: env.KILL_SWITCH_PARAMETER
       ? new SsmKillSwitchMirror({
           client: tracer.captureAWSv3Client(new SSMClient({})),
@@ -63,6 +64,12 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
     tracer,
   };
   return cached;
+}
+
+/** For functions that page (poll-chain, reset-breaker): no topic is a deploy bug, caught at cold start. */
+export function requirePublisher(deps: HandlerDeps): PagePublisher {
+  if (!deps.publisher) throw new ConfigError('Lambda environment', ['PAGE_TOPIC_ARN: not set (the CDK stack sets it)']);
+  return deps.publisher;
 }
 
 /** Tests build handlers against local stand-ins; this forgets the cached container state. */

@@ -129,14 +129,18 @@ describe('breaker stack from config/example.yaml', () => {
     };
 
     it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction'])('%s', (id) => {
-      expect(coldStart(id).config.name).toBe('example-exchange');
+      const deps = coldStart(id);
+      expect(deps.config.name).toBe('example-exchange');
+      expect(deps.publisher).toBeDefined();
+      expect(deps.mirror).toBeDefined();
     });
 
-    // Known contract mismatch: functions/handlers/runtime-deps.ts requires PAGE_TOPIC_ARN for every handler, but the
-    // read-only status function is (by contract) granted no sns:Publish and gets no PAGE_TOPIC_ARN. When the handler
-    // side stops requiring it for status, this starts failing: move the status function into the list above.
-    it.fails('OperatorsStatusFunction', () => {
-      expect(coldStart('OperatorsStatusFunction').config.name).toBe('example-exchange');
+    // Read-only: no topic and no kill-switch writer, and it still starts.
+    it('OperatorsStatusFunction', () => {
+      const deps = coldStart('OperatorsStatusFunction');
+      expect(deps.config.name).toBe('example-exchange');
+      expect(deps.publisher).toBeUndefined();
+      expect(deps.mirror).toBeUndefined();
     });
   });
 

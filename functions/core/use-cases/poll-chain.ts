@@ -2,6 +2,7 @@ import { applyBreaches } from '../breaker.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/compile.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
+import { escalateContinuedOutflows } from '../escalation.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
 import type { BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
@@ -122,7 +123,7 @@ export async function pollOnce(
     return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
   }
   await store.recordOutflows(outflows);
-  const { trips, warnings, state } = await evaluateAndTransition(deps, outflows);
+  const { trips, warnings, state } = await evaluateAndTransition(deps, outflows, { chain: chain.id, block: to });
 
   const committed = { ...advanced, version: leased.version + 1 };
   const saved = await saveCursorOrBusy(deps, committed, leased.version);
@@ -138,15 +139,20 @@ export async function pollOnce(
   };
 }
 
-/** Evaluate every rule against the history of all chains plus `fresh`, and commit any transition. */
+/**
+ * Evaluate every rule against the history of all chains plus `fresh`, and commit any transition
+ * together with how far this chain has been evaluated (`through`), in one conditional write.
+ */
 export async function evaluateAndTransition(
   deps: Pick<PollDeps, 'config' | 'store' | 'clock'>,
   fresh: readonly OutflowRecord[],
-): Promise<{ trips: TripInfo[]; warnings: string[]; state: BreakerState }> {
+  through?: { chain: string; block: number },
+): Promise<{ trips: TripInfo[]; warnings: string[]; escalated: TripInfo[]; state: BreakerState }> {
   const { config, store } = deps;
   const countable = fresh.filter((r) => !r.own);
   let state = await store.getState();
-  if (countable.length === 0) return { trips: [], warnings: [], state };
+  const none = { trips: [], warnings: [], escalated: [] };
+  if (countable.length === 0) return { ...none, state };
   const fromT = Math.min(...countable.map((r) => r.t));
   const toT = Math.max(...countable.map((r) => r.t));
   const since = fromT - config.maxWindowSeconds;
@@ -158,14 +164,32 @@ export async function evaluateAndTransition(
 
   for (let attempt = 0; attempt < 20; attempt++) {
     const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
-    const newIds = new Set(history.filter((r) => freshIds.has(r.id)).map((r) => r.id));
-    if (newIds.size === 0) return { trips: [], warnings: [], state };
-    const breaches = evaluateRules(config.rules, history, { fromT, toT, newIds });
-    const transition = applyBreaches(state, breaches, { config, history, nowMs: deps.clock.now() });
-    if (!transition.changed) return { trips: [], warnings: [], state };
+    const newOnes = history.filter((r) => freshIds.has(r.id));
+    if (newOnes.length === 0) return { ...none, state };
+    const nowMs = deps.clock.now();
+    const breaches = evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) });
+    const transition = applyBreaches(state, breaches, { config, history, nowMs });
+    const next = transition.state;
+    const { escalations, effects } = escalateContinuedOutflows(next, newOnes, config, nowMs);
+    const evaluated = state.evaluatedThrough ?? {};
+    const advances = through !== undefined && (evaluated[through.chain] ?? -1) < through.block;
+    if (!transition.changed && escalations.length === 0 && !advances) return { ...none, state };
+    next.outbox = [...next.outbox, ...effects];
+    if (through)
+      next.evaluatedThrough = {
+        ...evaluated,
+        [through.chain]: Math.max(evaluated[through.chain] ?? -1, through.block),
+      };
+    next.version = state.version + 1;
+    next.updatedAtMs = nowMs;
     try {
-      await store.saveState(transition.state, state.version);
-      return { trips: transition.trips, warnings: transition.warned.map((b) => b.rule.id), state: transition.state };
+      await store.saveState(next, state.version);
+      return {
+        trips: transition.trips,
+        warnings: transition.warned.map((b) => b.rule.id),
+        escalated: escalations.map((e) => e.trip),
+        state: next,
+      };
     } catch (e) {
       if (!(e instanceof StateConflictError)) throw e;
       state = await store.getState(); // someone else tripped, warned or reset: decide again

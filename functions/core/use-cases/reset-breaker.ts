@@ -24,11 +24,9 @@ export type ResetInput = Omit<ResetRequest, 'nowMs' | 'processedThrough'>;
 export async function resetBreakerUseCase(deps: ResetDeps, input: ResetInput): Promise<BreakerState> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const state = await deps.store.getState();
-    const processedThrough: Record<string, number> = {};
-    for (const chain of deps.config.chains.keys()) {
-      const cursor = await deps.store.getCursor(chain);
-      if (cursor) processedThrough[chain] = cursor.lastBlock;
-    }
+    // What the operator reviewed is what had been evaluated against this very state version: the
+    // write below is conditional on it, so no evaluation can slip between the two.
+    const processedThrough = { ...(state.evaluatedThrough ?? {}) };
     const next = resetBreaker(state, { ...input, nowMs: deps.clock.now(), processedThrough }, deps.config);
     try {
       await deps.store.saveState(next, state.version);

@@ -75,10 +75,11 @@ class InterleavingStore extends MemoryBreakerStore {
 }
 
 describe('a reset racing a poll', () => {
-  // Remove `.fails` once fixed. The reset takes processedThrough from the cursors, which are not
-  // written atomically with the evaluation the poller made against the halted state: an in-flight
-  // batch ends up neither reviewed nor evaluated against the re-armed state.
-  it.fails('KNOWN BUG: outflows evaluated while halted, then re-armed by a reset that read the cursor before the commit, never trip', async () => {
+  // Was a bug: the reset took what was reviewed from the cursors, which are not written with the
+  // evaluation; an in-flight batch ended up neither reviewed nor evaluated against the re-armed
+  // state. Now every evaluation records evaluatedThrough in its conditional state write, and a
+  // reset marks exactly that as reviewed.
+  it('outflows evaluated while halted are covered by a reset that lands before the poller commits', async () => {
     const store = new InterleavingStore();
     const pages: Page[] = [];
     const publisher = { publish: async (p: Page) => void pages.push(p) };
@@ -122,7 +123,50 @@ describe('a reset racing a poll', () => {
     // Either the reset should have covered it (it was evaluated while halted) or Ethereum should
     // be halted again; today neither holds and nothing will ever look at it again.
     const tripping = evaluateRules(config.rules, unreviewed, spanOf(unreviewed)).filter((b) => b.level === 'trip');
-    expect(unreviewed.map((r) => r.block)).toEqual([12]);
     expect(tripping.length === 0 || haltedFor(state, 'ethereum') !== undefined).toBe(true);
+    // Here the evaluation came first, so the reset covered block 12 — and its page said so:
+    // the $600k left after the halt, which is the stolen-key escalation.
+    expect(state.reviewedThrough.ethereum).toBe(12);
+    expect(pages.filter((p) => p.kind === 'escalation')).toHaveLength(1);
+  });
+
+  it('a reset that lands before the evaluation is written makes the poller decide again: the batch trips', async () => {
+    const store = new InterleavingStore();
+    const pages: Page[] = [];
+    const publisher = { publish: async (p: Page) => void pages.push(p) };
+    let nowMs = 1_700_000_000_000;
+    const clock = { now: () => nowMs };
+    const chain = new ScriptedChain();
+    const deps = { config, chain: ethereum, reader: chain, store, publisher, clock, owner: 'poller-1' };
+    chain.headNumber = 11;
+    await pollOnce(deps);
+    chain.send(10, 600n);
+    chain.headNumber = 12;
+    nowMs += 12_000;
+    await pollOnce(deps);
+    expect(haltedFor(await store.getState(), 'ethereum')).toBeDefined();
+
+    // The reset lands right after the poller read the (halted) state for blocks 11–12.
+    chain.send(12, 600n);
+    chain.headNumber = 14;
+    nowMs += 24_000;
+    const getState = store.getState.bind(store);
+    let armedReset = true;
+    store.getState = async () => {
+      const s = await getState();
+      if (armedReset && s.tripped['chain:ethereum'] && s.outbox.length === 0) {
+        armedReset = false;
+        await resetBreakerUseCase(
+          { config, store, publisher, clock },
+          { reason: 'reviewed trip 1 with treasury', actor: 'oncall', scope: 'chain:ethereum' },
+        );
+      }
+      return s;
+    };
+    await pollOnce(deps);
+    const state = await getState();
+    expect(state.reviewedThrough.ethereum).toBe(10);
+    expect(haltedFor(state, 'ethereum')?.ruleId).toBe('chain-ethereum-usd-10m');
+    expect(pages.filter((p) => p.kind === 'trip')).toHaveLength(2);
   });
 });
