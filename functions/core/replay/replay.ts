@@ -1,0 +1,538 @@
+import { microsToUsdNumber, parseUnits, valueInMicros } from '../amounts.ts';
+import { applyBreaches } from '../breaker.ts';
+import { classifyTransfers } from '../classify.ts';
+import type { AssetConfig, BreakerConfig, ChainConfig, Rule } from '../config/compile.ts';
+import { type AffectedSpan, type Breach, evaluateRules, measureOf, type OutflowMarks, ruleApplies } from '../evaluate.ts';
+import { type ChainTransfer, type OutflowRecord, outflowId, scopeKey } from '../model.ts';
+import type { BreakerStore, PagePublisher } from '../ports.ts';
+import { staticValuation, type Valuation } from '../prices/price-source.ts';
+import { IncrementalEvaluator } from '../rules/incremental.ts';
+import { isPatternRule, normaliseAddress } from '../rules/patterns.ts';
+import type { Page } from '../state.ts';
+import { flushOutbox } from '../use-cases/outbox.ts';
+import type { Scenario, ScenarioEvent } from './scenario.ts';
+
+/**
+ * Replay a scenario through the breaker's real accounting and rules on a simulated clock, then
+ * score it (../shared/scenarios/FORMAT.md).
+ *
+ * Each event is observed as its chain's poller would observe it: at t + confirmations × block time
+ * + poll interval of that chain in the config. Events observed at the same moment on the same chain
+ * form one poll: classified and valued (scenario prices and `usd` override static prices), recorded
+ * in the store, evaluated, and the breaches applied by the breaker state machine, whose outbox
+ * carries the pages and audit records out — exactly the production path, with the incremental
+ * evaluator in place of re-reading the ledger.
+ *
+ * Once a scope is halted, an event observed after the halt in that scope was never signed: it is
+ * prevented and never reaches the chain, so the breaker does not see it. Events on chains the config
+ * does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
+ * events on unwatched chains are observed 60 s after t and count toward global USD rules only.
+ *
+ * The breaker never reads `label`: only `score` does.
+ */
+
+export const DEFAULT_START_UNIX = 1_735_689_600; // 2025-01-01T00:00:00Z, hour-aligned
+export const UNWATCHED_DELAY_SECONDS = 60;
+
+export interface ReplayOptions {
+  /** Observe events on chains the config does not watch (60 s after t, global USD rules only). */
+  observeAllChains?: boolean;
+  /** 'batch' evaluates with evaluateRules over the ledger on every poll (slow; a cross-check). */
+  evaluator?: 'incremental' | 'batch';
+  /** Unix seconds that the scenario's t = 0 maps to. */
+  startUnix?: number;
+  /** Called every few thousand events and at the end. */
+  onProgress?: (processed: number, total: number) => void;
+}
+
+export interface ReplayDeps {
+  store: BreakerStore;
+  /** Pages are collected in the result; also forwarded here when given. */
+  publisher?: PagePublisher;
+}
+
+/** The FORMAT.md result object (`--json`). USD figures are dollars, rounded to cents. */
+export interface ReplayScore {
+  scenario: string;
+  tripped: boolean;
+  trippedAtS: number | null;
+  rule: string | null;
+  attackUsd: number;
+  lostUsd: number;
+  preventedUsd: number;
+  legitUsd: number;
+  legitBlockedUsd: number;
+  events: number;
+}
+
+export interface RulePeak {
+  rule: Rule;
+  /** Highest measure / trip level over the replay (0 when the rule saw nothing). */
+  ratio: number;
+  value: bigint;
+  /** The trip level in force at the peak (a wallet profile's moves). */
+  limit: bigint;
+  /** Scenario seconds of the window end (chain time) at the peak. */
+  atS: number | null;
+}
+
+export interface ReplayResult {
+  score: ReplayScore;
+  trips: { atS: number; ruleId: string; scope: string; tripId: string }[];
+  shadowTrips: { atS: number; ruleId: string; wouldHalt: string }[];
+  warnings: { atS: number; ruleId: string }[];
+  pages: Page[];
+  counts: { observed: number; prevented: number; unobserved: number; unapprovedObserved: number };
+  /**
+   * Attack USD already included in blocks when its halt came (t ≤ trip time). FORMAT.md's lostUsd
+   * counts by observation time; this is the stricter on-chain figure, always ≥ lostUsd − what
+   * unhalted scopes lost.
+   */
+  attackOnChainBeforeHaltUsd: number;
+  peaks: RulePeak[];
+  chart: ReplayChart;
+  evaluator: IncrementalEvaluator;
+  startUnix: number;
+}
+
+export interface ReplayChart {
+  intervalS: number;
+  /** Per charted rule, the highest measure / limit in each interval. */
+  series: { ruleId: string; ratios: number[] }[];
+  warnRatio: number;
+  trips: { atS: number; ruleId: string }[];
+}
+
+interface Observation {
+  event: ScenarioEvent;
+  chain: ChainConfig | undefined;
+  chainId: string;
+  obsT: number;
+  from: string;
+  block: number;
+}
+
+export async function replayScenario(
+  config: BreakerConfig,
+  scenario: Scenario,
+  deps: ReplayDeps,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const start = options.startUnix ?? DEFAULT_START_UNIX;
+  const { plan, fate } = planObservations(config, scenario, options.observeAllChains ?? false);
+  const pages: Page[] = [];
+  const publisher: PagePublisher = {
+    publish: async (page) => {
+      pages.push(page);
+      await deps.publisher?.publish(page);
+    },
+  };
+  const store = deps.store;
+  const evaluator = new IncrementalEvaluator(config.rules);
+  const trips: ReplayResult['trips'] = [];
+  const shadowTrips: ReplayResult['shadowTrips'] = [];
+  const warnings: ReplayResult['warnings'] = [];
+  const valuation = scenarioValuation(scenario);
+  let state = await store.getState();
+  let processed = 0;
+  let nextProgress = 0;
+
+  for (let i = 0; i < plan.length; ) {
+    const first = plan[i] as Observation;
+    let j = i + 1;
+    while (j < plan.length && (plan[j] as Observation).obsT === first.obsT && (plan[j] as Observation).chainId === first.chainId) j++;
+    const poll = plan.slice(i, j);
+    i = j;
+    processed += poll.length;
+    if (options.onProgress && processed >= nextProgress) {
+      options.onProgress(processed, plan.length);
+      nextProgress = processed + 2_000;
+    }
+
+    const nowS = first.obsT;
+    const haltedAt = haltTime(trips, first.chainId);
+    const signed = poll.filter((o) => {
+      const prevented = haltedAt !== undefined && haltedAt < nowS;
+      fate[o.event.index] = prevented ? 'prevented' : 'observed';
+      return !prevented;
+    });
+    if (signed.length === 0) continue;
+
+    const records = recordsOf(config, first, signed, start, valuation, scenario.prices);
+    await store.recordOutflows(records);
+    const countable = records.filter((r) => !r.own);
+    if (countable.length === 0) continue;
+    evaluator.add(countable);
+    let fromT = Number.POSITIVE_INFINITY;
+    let toT = Number.NEGATIVE_INFINITY;
+    for (const r of countable) {
+      if (r.t < fromT) fromT = r.t;
+      if (r.t > toT) toT = r.t;
+    }
+    const span: AffectedSpan = { fromT, toT, newIds: new Set(countable.map((r) => r.id)) };
+    const since = fromT - config.maxWindowSeconds;
+    const breaches: Breach[] =
+      options.evaluator === 'batch'
+        ? evaluateRules(config.rules, evaluator.recordsSince(since), span)
+        : evaluator.evaluate(span);
+    if (breaches.length === 0) continue;
+
+    const nowMs = Math.round((start + nowS) * 1000);
+    const transition = applyBreaches(state, breaches, { config, history: evaluator.recordsSince(since), nowMs });
+    if (!transition.changed) continue;
+    await store.saveState(transition.state, state.version);
+    for (const trip of transition.trips) trips.push({ atS: nowS, ruleId: trip.ruleId, scope: scopeKey(trip.scope), tripId: trip.tripId });
+    for (const b of transition.shadowed ?? []) shadowTrips.push({ atS: nowS, ruleId: b.rule.id, wouldHalt: scopeKey(b.rule.halt) });
+    for (const b of transition.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
+    await flushOutbox({ store, publisher }, transition.state);
+    state = await store.getState();
+  }
+  options.onProgress?.(plan.length, plan.length);
+
+  const scored = score(config, scenario, fate, trips);
+  const observedEvents = scenario.events.filter((e) => fate[e.index] === 'observed');
+  return {
+    score: scored.score,
+    trips,
+    shadowTrips,
+    warnings,
+    pages,
+    counts: {
+      observed: observedEvents.length,
+      prevented: fate.filter((f) => f === 'prevented').length,
+      unobserved: fate.filter((f) => f === 'unobserved').length,
+      unapprovedObserved: observedEvents.filter((e) => !e.approved).length,
+    },
+    attackOnChainBeforeHaltUsd: scored.attackOnChainBeforeHaltUsd,
+    peaks: peaksOf(config, evaluator, start),
+    chart: chartOf(config, evaluator, start, Math.max(0, ...plan.map((o) => o.obsT), ...scenario.events.map((e) => e.t)), trips),
+    evaluator,
+    startUnix: start,
+  };
+}
+
+type Fate = 'observed' | 'prevented' | 'unobserved';
+
+/** When each event is observed, on which chain and from which wallet; the rest stay unobserved. */
+function planObservations(
+  config: BreakerConfig,
+  scenario: Scenario,
+  observeAllChains: boolean,
+): { plan: Observation[]; fate: Fate[] } {
+  const fate: Fate[] = scenario.events.map(() => 'unobserved');
+  const plan: Observation[] = [];
+  for (const event of scenario.events) {
+    const chain = config.chains.get(event.chain);
+    if (chain) {
+      const from = event.from === undefined ? (chain.hotWallets[0] as string) : chain.kind === 'evm' ? event.from.toLowerCase() : event.from;
+      if (!chain.hotWallets.includes(from)) continue; // the poller watches hot wallets only
+      const delay = chain.confirmations * chain.blockTimeSeconds + chain.pollIntervalSeconds;
+      plan.push({ event, chain, chainId: chain.id, obsT: event.t + delay, from, block: 0 });
+    } else if (observeAllChains) {
+      plan.push({
+        event,
+        chain: undefined,
+        chainId: event.chain,
+        obsT: event.t + UNWATCHED_DELAY_SECONDS,
+        from: event.from ?? `hot-wallet:${event.chain}`,
+        block: 0,
+      });
+    }
+  }
+  // Each event is its own block, numbered in time order per chain (window times stay monotone).
+  const byChain = new Map<string, Observation[]>();
+  for (const o of plan) {
+    const list = byChain.get(o.chainId);
+    if (list) list.push(o);
+    else byChain.set(o.chainId, [o]);
+  }
+  for (const list of byChain.values()) {
+    list.sort((a, b) => a.event.t - b.event.t || a.event.index - b.event.index);
+    list.forEach((o, n) => {
+      o.block = n + 1;
+    });
+  }
+  plan.sort((a, b) => a.obsT - b.obsT || (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0) || a.block - b.block);
+  return { plan, fate };
+}
+
+/** Earliest trip (scenario seconds) whose scope covers `chain`. */
+function haltTime(trips: readonly { atS: number; scope: string }[], chain: string): number | undefined {
+  let at: number | undefined;
+  for (const trip of trips) {
+    if ((trip.scope === 'global' || trip.scope === `chain:${chain}`) && (at === undefined || trip.atS < at)) at = trip.atS;
+  }
+  return at;
+}
+
+function scenarioValuation(scenario: Scenario): Valuation & { events: Map<number, ScenarioEvent> } {
+  const events = new Map<number, ScenarioEvent>();
+  return {
+    events,
+    value(asset, transfer) {
+      const event = transfer.index === null ? undefined : events.get(transfer.index);
+      if (event?.usdMicros !== undefined) return { usdMicros: event.usdMicros, priceSource: 'scenario' };
+      const price = scenario.prices.get(asset.symbol);
+      if (price !== undefined) return { usdMicros: valueInMicros(transfer.amount, asset.decimals, price), priceSource: 'scenario' };
+      return staticValuation.value(asset, transfer);
+    },
+  };
+}
+
+/** One poll's outflow records, through the production classifier for watched chains. */
+function recordsOf(
+  config: BreakerConfig,
+  first: Observation,
+  poll: readonly Observation[],
+  start: number,
+  valuation: ReturnType<typeof scenarioValuation>,
+  prices: ReadonlyMap<string, bigint>,
+): (OutflowRecord & OutflowMarks)[] {
+  const chain = first.chain;
+  if (!chain) return poll.map((o) => unwatchedRecord(config, o, start, prices));
+  const symbols = new Map<string, AssetConfig>([[chain.native.symbol, chain.native]]);
+  for (const token of chain.tokens.values()) symbols.set(token.symbol, token);
+  const times = new Map<number, number>();
+  const transfers: ChainTransfer[] = poll.map((o) => {
+    const e = o.event;
+    valuation.events.set(e.index, e);
+    const asset = symbols.get(e.asset);
+    times.set(o.block, start + e.t);
+    return {
+      chain: chain.id,
+      block: o.block,
+      blockHash: syntheticHash(chain.kind, `b:${chain.id}:${o.block}`),
+      blockTime: start + e.t,
+      txHash: e.tx ?? syntheticHash(chain.kind, `t:${e.index}`),
+      index: e.index,
+      contract: asset ? asset.contract : `unknown:${e.asset}`,
+      from: o.from,
+      to: e.to ?? `unknown-destination-${e.index}`,
+      amount: amountOf(e, asset, prices),
+    };
+  });
+  const records: (OutflowRecord & OutflowMarks)[] = classifyTransfers(config, chain, transfers, (n) => times.get(n) as number, valuation);
+  poll.forEach((o, k) => {
+    valuation.events.delete(o.event.index);
+    if (o.event.aggregate) (records[k] as OutflowMarks).aggregate = true;
+  });
+  return records;
+}
+
+/**
+ * An event on a chain the config does not watch, observed under --observe-all-chains: valued by the
+ * scenario (else as an unknown asset) and marked to count toward global USD rules only.
+ */
+function unwatchedRecord(
+  config: BreakerConfig,
+  o: Observation,
+  start: number,
+  prices: ReadonlyMap<string, bigint>,
+): OutflowRecord & OutflowMarks {
+  const e = o.event;
+  const kind = /^0x/i.test(e.to ?? o.from) ? 'evm' : 'bitcoin';
+  const txHash = e.tx ?? syntheticHash(kind, `t:${e.index}`);
+  const usd = scenarioUsdOf(e, prices);
+  return {
+    chain: e.chain,
+    block: o.block,
+    blockHash: syntheticHash(kind, `b:${e.chain}:${o.block}`),
+    blockTime: start + e.t,
+    txHash,
+    index: e.index,
+    contract: null,
+    from: o.from,
+    to: e.to ?? `unknown-destination-${e.index}`,
+    amount: e.amount === undefined ? 0n : unitsRoundedUp(e.amount, 18),
+    id: outflowId(e.chain, txHash, e.index),
+    t: start + e.t,
+    asset: e.asset,
+    decimals: 18,
+    known: false,
+    own: false,
+    usdMicros: usd ?? config.unknownAssetUsdMicros,
+    priceSource: usd === undefined ? 'unknown-asset' : 'scenario',
+    usdOnly: true,
+    ...(e.aggregate ? { aggregate: true } : {}),
+  };
+}
+
+/**
+ * Base units of an event's amount: whole units at the asset's decimals, rounded up (never
+ * undervalue); from `usd` at the scenario (else static) price when only usd is given.
+ */
+function amountOf(e: ScenarioEvent, asset: AssetConfig | undefined, prices: ReadonlyMap<string, bigint>): bigint {
+  const decimals = asset?.decimals ?? 18;
+  if (e.amount !== undefined) return unitsRoundedUp(e.amount, decimals);
+  const price = asset ? (prices.get(asset.symbol) ?? asset.priceMicros) : 0n;
+  if (price === 0n || e.usdMicros === undefined) return 0n;
+  const scale = 10n ** BigInt(decimals);
+  return (e.usdMicros * scale + price - 1n) / price;
+}
+
+function unitsRoundedUp(text: string, decimals: number): bigint {
+  const [whole = '0', frac = ''] = text.split('.');
+  if (frac.length <= decimals) return parseUnits(text, decimals);
+  const kept = parseUnits(decimals === 0 ? whole : `${whole}.${frac.slice(0, decimals)}`, decimals);
+  return /[1-9]/.test(frac.slice(decimals)) ? kept + 1n : kept;
+}
+
+/** The event's USD by the scenario alone: `usd`, else amount × the scenario price; undefined if neither. */
+function scenarioUsdOf(e: ScenarioEvent, prices: ReadonlyMap<string, bigint>): bigint | undefined {
+  if (e.usdMicros !== undefined) return e.usdMicros;
+  const price = prices.get(e.asset);
+  if (price === undefined || e.amount === undefined) return undefined;
+  const decimals = e.amount.split('.')[1]?.length ?? 0;
+  return valueInMicros(parseUnits(e.amount, decimals), decimals, price);
+}
+
+/** A deterministic 32-byte hex id (0x-prefixed on EVM chains). */
+function syntheticHash(kind: 'evm' | 'bitcoin', seed: string): string {
+  // FNV-1a, four lanes: unique enough for ids inside one replay, and stable across runs.
+  const lanes: string[] = [];
+  for (let lane = 0; lane < 4; lane++) {
+    let h = 0xcbf29ce484222325n ^ BigInt(lane);
+    for (let i = 0; i < seed.length; i++) {
+      h ^= BigInt(seed.charCodeAt(i));
+      h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+    lanes.push(h.toString(16).padStart(16, '0'));
+  }
+  return `${kind === 'evm' ? '0x' : ''}${lanes.join('')}`;
+}
+
+/** The scenario's USD for scoring: its own figures, else what the breaker would value the event at. */
+function scoreMicros(config: BreakerConfig, e: ScenarioEvent, prices: ReadonlyMap<string, bigint>): bigint {
+  const own = scenarioUsdOf(e, prices);
+  if (own !== undefined) return own;
+  const chain = config.chains.get(e.chain);
+  const asset = chain && [chain.native, ...chain.tokens.values()].find((a) => a.symbol === e.asset);
+  if (!asset || e.amount === undefined) return config.unknownAssetUsdMicros;
+  return valueInMicros(unitsRoundedUp(e.amount, asset.decimals), asset.decimals, asset.priceMicros);
+}
+
+function score(
+  config: BreakerConfig,
+  scenario: Scenario,
+  fate: readonly Fate[],
+  trips: ReplayResult['trips'],
+): { score: ReplayScore; attackOnChainBeforeHaltUsd: number } {
+  let attack = 0n;
+  let prevented = 0n;
+  let legit = 0n;
+  let legitBlocked = 0n;
+  let onChain = 0n;
+  for (const e of scenario.events) {
+    const usd = scoreMicros(config, e, scenario.prices);
+    const haltedAt = haltTime(trips, e.chain);
+    // Observed events were decided when observed; unobserved ones by their block time.
+    const blocked = fate[e.index] === 'prevented' || (fate[e.index] === 'unobserved' && haltedAt !== undefined && haltedAt < e.t);
+    if (e.label === 'attack') {
+      attack += usd;
+      if (blocked) prevented += usd;
+      if (haltedAt === undefined || e.t <= haltedAt) onChain += usd;
+    } else {
+      legit += usd;
+      if (blocked) legitBlocked += usd;
+    }
+  }
+  const first = trips[0];
+  return {
+    score: {
+      scenario: scenario.name,
+      tripped: first !== undefined,
+      trippedAtS: first ? roundSeconds(first.atS) : null,
+      rule: first ? first.ruleId : null,
+      attackUsd: dollars(attack),
+      lostUsd: dollars(attack - prevented),
+      preventedUsd: dollars(prevented),
+      legitUsd: dollars(legit),
+      legitBlockedUsd: dollars(legitBlocked),
+      events: scenario.events.length,
+    },
+    attackOnChainBeforeHaltUsd: dollars(onChain),
+  };
+}
+
+function dollars(micros: bigint): number {
+  return Math.round(microsToUsdNumber(micros) * 100) / 100;
+}
+
+function roundSeconds(s: number): number {
+  return Math.round(s * 1000) / 1000;
+}
+
+/** The trip level a measure is compared with (distinct assets trip at limit + 1 assets). */
+function tripLevel(rule: Rule, limit: bigint): bigint {
+  return rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+}
+
+function ratioOf(value: bigint, level: bigint): number {
+  return level <= 0n ? (value > 0n ? Number.POSITIVE_INFINITY : 0) : Number((value * 1_000_000n) / level) / 1_000_000;
+}
+
+/** Each rule's highest measure against its trip level over the whole replay: the headroom to tune. */
+function peaksOf(config: BreakerConfig, evaluator: IncrementalEvaluator, start: number): RulePeak[] {
+  const all = evaluator.recordsSince(Number.NEGATIVE_INFINITY);
+  return config.rules.map((rule) => {
+    const peak: RulePeak = { rule, ratio: 0, value: 0n, limit: tripLevel(rule, rule.limit), atS: null };
+    if (rule.windowSeconds === 0 && !isPatternRule(rule)) {
+      for (const r of all) {
+        if (!ruleApplies(rule, r)) continue;
+        const value = measureOf(rule, r);
+        const ratio = ratioOf(value, rule.limit);
+        if (ratio > peak.ratio) Object.assign(peak, { ratio, value, atS: roundSeconds(r.t - start) });
+      }
+      return peak;
+    }
+    const times = evaluator.outflowTimes(rule);
+    for (let i = 0; i < times.length; i++) {
+      const end = times[i] as number;
+      if (times[i + 1] === end) continue;
+      const m = evaluator.measureAt(rule, end);
+      if (!m) continue;
+      const level = tripLevel(rule, m.limit);
+      const ratio = ratioOf(m.value, level);
+      if (ratio > peak.ratio) Object.assign(peak, { ratio, value: m.value, limit: level, atS: roundSeconds(end - start) });
+    }
+    return peak;
+  });
+}
+
+const CHART_INTERVALS = 480;
+const CHARTED_RULES = 10;
+
+/** Rolling totals against limits: per windowed fixed-limit rule, the peak ratio in each interval. */
+function chartOf(
+  config: BreakerConfig,
+  evaluator: IncrementalEvaluator,
+  start: number,
+  endS: number,
+  trips: ReplayResult['trips'],
+): ReplayChart {
+  const intervalS = Math.max(1, Math.ceil(endS / CHART_INTERVALS));
+  const n = Math.ceil(endS / intervalS) + 1;
+  const series = config.rules
+    .filter((rule) => rule.windowSeconds > 0 && !isPatternRule(rule))
+    .map((rule) => {
+      const ratios = new Array<number>(n).fill(0);
+      const times = evaluator.outflowTimes(rule);
+      // A window's sum only rises at an outflow: the peaks are at outflow times; between them it decays.
+      for (let i = 0; i < times.length; i++) {
+        const end = times[i] as number;
+        if (times[i + 1] === end) continue;
+        const k = Math.min(n - 1, Math.max(0, Math.floor((end - start) / intervalS)));
+        const m = evaluator.measureAt(rule, end);
+        if (m) ratios[k] = Math.max(ratios[k] as number, ratioOf(m.value, tripLevel(rule, m.limit)));
+      }
+      for (let k = 0; k < n; k++) {
+        const m = evaluator.measureAt(rule, start + (k + 1) * intervalS);
+        if (m) ratios[k] = Math.max(ratios[k] as number, ratioOf(m.value, tripLevel(rule, m.limit)));
+      }
+      return { ruleId: rule.id, ratios };
+    })
+    .filter((s) => s.ratios.some((r) => r > 0))
+    .sort((a, b) => Math.max(...b.ratios) - Math.max(...a.ratios))
+    .slice(0, CHARTED_RULES);
+  return { intervalS, series, warnRatio: config.warnRatio, trips: trips.map((t) => ({ atS: t.atS, ruleId: t.ruleId })) };
+}
