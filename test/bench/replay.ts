@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
 import { loadConfigFile } from '../../functions/adapters/config/config-file.ts';
+import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
 import { replayScenario } from '../../functions/core/replay/replay.ts';
 import { parseScenarioText } from '../../functions/core/replay/scenario.ts';
 

@@ -14,7 +14,13 @@ import { IncrementalEvaluator } from '../../functions/core/rules/incremental.ts'
 const CHAINS = ['alpha', 'beta'] as const;
 const ASSETS: Record<(typeof CHAINS)[number], string[]> = { alpha: ['AAA', 'BBB'], beta: ['CCC'] };
 const WALLETS = ['0xaaaa000000000000000000000000000000000001', '0xaaaa000000000000000000000000000000000002'];
-const DESTS = ['0xD00d000000000000000000000000000000000001', '0xd00d000000000000000000000000000000000002', 'bc1qdest3', 'bc1qdest4', 'bc1qdest5'];
+const DESTS = [
+  '0xD00d000000000000000000000000000000000001',
+  '0xd00d000000000000000000000000000000000002',
+  'bc1qdest3',
+  'bc1qdest4',
+  'bc1qdest5',
+];
 
 function rulesOf(p: {
   w1: number;
@@ -40,15 +46,47 @@ function rulesOf(p: {
   });
   const assets: DistinctAssetLimit[] = [
     { chain: 'alpha', asset: 'AAA', decimals: 0, limit: 100n, limitWindowSeconds: p.w1, threshold: BigInt(p.percent) },
-    { chain: 'alpha', asset: 'BBB', decimals: 0, limit: 100n, limitWindowSeconds: p.w1, threshold: BigInt(p.percent + 10) },
-    { chain: 'beta', asset: 'CCC', decimals: 0, limit: 100n, limitWindowSeconds: p.w1, threshold: BigInt(Math.floor(p.percent / 2)) },
+    {
+      chain: 'alpha',
+      asset: 'BBB',
+      decimals: 0,
+      limit: 100n,
+      limitWindowSeconds: p.w1,
+      threshold: BigInt(p.percent + 10),
+    },
+    {
+      chain: 'beta',
+      asset: 'CCC',
+      decimals: 0,
+      limit: 100n,
+      limitWindowSeconds: p.w1,
+      threshold: BigInt(Math.floor(p.percent / 2)),
+    },
   ];
   return [
     rule({ id: 'g-usd-1', subject: global, measure: { kind: 'usd' }, windowSeconds: p.w1, limit: BigInt(p.usdLimit) }),
-    rule({ id: 'g-usd-2', subject: global, measure: { kind: 'usd' }, windowSeconds: p.w2, limit: BigInt(p.usdLimit * 3) }),
-    rule({ id: 'g-count', subject: global, measure: { kind: 'count' }, windowSeconds: p.w2, limit: BigInt(p.countLimit) }),
+    rule({
+      id: 'g-usd-2',
+      subject: global,
+      measure: { kind: 'usd' },
+      windowSeconds: p.w2,
+      limit: BigInt(p.usdLimit * 3),
+    }),
+    rule({
+      id: 'g-count',
+      subject: global,
+      measure: { kind: 'count' },
+      windowSeconds: p.w2,
+      limit: BigInt(p.countLimit),
+    }),
     rule({ id: 'g-single', subject: global, measure: { kind: 'usd' }, windowSeconds: 0, limit: BigInt(p.singleLimit) }),
-    rule({ id: 'c-usd', subject: { kind: 'chain', chain: 'alpha' }, measure: { kind: 'usd' }, windowSeconds: p.w1, limit: BigInt(p.usdLimit) }),
+    rule({
+      id: 'c-usd',
+      subject: { kind: 'chain', chain: 'alpha' },
+      measure: { kind: 'usd' },
+      windowSeconds: p.w1,
+      limit: BigInt(p.usdLimit),
+    }),
     rule({
       id: 'a-units',
       subject: { kind: 'asset', chain: 'alpha', asset: 'AAA' },
@@ -223,7 +261,18 @@ describe('IncrementalEvaluator', () => {
       { numRuns: 400 },
     );
     // Not vacuous: every kind of rule warned and tripped somewhere in the runs.
-    for (const id of ['g-usd-1', 'g-usd-2', 'g-count', 'g-single', 'c-usd', 'a-units', 'a-single', 'p-new-dest', 'p-distinct', 'p-profile']) {
+    for (const id of [
+      'g-usd-1',
+      'g-usd-2',
+      'g-count',
+      'g-single',
+      'c-usd',
+      'a-units',
+      'a-single',
+      'p-new-dest',
+      'p-distinct',
+      'p-profile',
+    ]) {
       expect(seen).toContain(`${id}:trip`);
       expect(seen).toContain(`${id}:warn`);
     }
@@ -231,18 +280,23 @@ describe('IncrementalEvaluator', () => {
 
   it('handles arbitrary (not just delayed) arrival orders', () => {
     fc.assert(
-      fc.property(rulesArb, fc.array(specArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), (rules, specs, cut) => {
-        const records = specs.map(record); // generation order: random in time
-        const evaluator = new IncrementalEvaluator(rules);
-        const history: OutflowRecord[] = [];
-        for (let start = 0; start < records.length; start += cut) {
-          const batch = records.slice(start, start + cut);
-          history.push(...batch);
-          evaluator.add(batch);
-          const span = spanOf(batch);
-          expect(comparable(evaluator.evaluate(span))).toEqual(comparable(evaluateRules(rules, history, span)));
-        }
-      }),
+      fc.property(
+        rulesArb,
+        fc.array(specArb, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 5 }),
+        (rules, specs, cut) => {
+          const records = specs.map(record); // generation order: random in time
+          const evaluator = new IncrementalEvaluator(rules);
+          const history: OutflowRecord[] = [];
+          for (let start = 0; start < records.length; start += cut) {
+            const batch = records.slice(start, start + cut);
+            history.push(...batch);
+            evaluator.add(batch);
+            const span = spanOf(batch);
+            expect(comparable(evaluator.evaluate(span))).toEqual(comparable(evaluateRules(rules, history, span)));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -265,7 +319,22 @@ describe('IncrementalEvaluator', () => {
       floor: 50,
     }).filter((r) => r.id.startsWith('p-'));
     const at = (t: number, over: Partial<Spec>) =>
-      record({ chain: 0, asset: 0, wallet: 0, dest: 0, t, amount: 1, usd: 1, known: true, aggregate: false, usdOnly: false, ...over }, t * 10);
+      record(
+        {
+          chain: 0,
+          asset: 0,
+          wallet: 0,
+          dest: 0,
+          t,
+          amount: 1,
+          usd: 1,
+          known: true,
+          aggregate: false,
+          usdOnly: false,
+          ...over,
+        },
+        t * 10,
+      );
     const evaluator = new IncrementalEvaluator(rules);
     // Profile: 10 quiet buckets of $10 a bucket from wallet 0, to one regular destination.
     const quiet = Array.from({ length: 10 }, (_, i) => at(1_000_000 + i * 10, { usd: 10, dest: 0 }));
@@ -283,7 +352,13 @@ describe('IncrementalEvaluator', () => {
     // $100 then $100 more to a destination never paid before: $200 > the $150 limit.
     expect(byRule.get('p-new-dest')).toMatchObject({ level: 'trip', value: 200n, windowEnd: 1_000_102 });
     // Wallet 0's profile: p90 of its $10 buckets is $10 → trips above max(3 × $10, $50 floor) = $50.
-    expect(byRule.get('p-profile-0')).toMatchObject({ level: 'trip', value: 100n, windowEnd: 1_000_101, limit: 50n, baseline: 10n });
+    expect(byRule.get('p-profile-0')).toMatchObject({
+      level: 'trip',
+      value: 100n,
+      windowEnd: 1_000_101,
+      limit: 50n,
+      baseline: 10n,
+    });
     expect(comparable(got)).toEqual(comparable(evaluateRules(rules, [...quiet, ...drain], spanOf(drain))));
   });
 });

@@ -51,8 +51,11 @@ export function staticQuote(asset: AssetConfig): PriceQuote {
 
 /** The conservative price for an asset whose feed cannot be trusted right now. */
 export function worstCaseQuote(asset: AssetConfig): PriceQuote {
-  const worst = asset.worstCasePriceMicros ?? asset.priceMicros;
-  return { priceMicros: worst > asset.priceMicros ? worst : asset.priceMicros, source: 'worst-case' };
+  // Config validation keeps the worst case ≥ the static price; the static price is the floor regardless.
+  let priceMicros = asset.priceMicros;
+  if (asset.worstCasePriceMicros !== undefined && asset.worstCasePriceMicros > priceMicros)
+    priceMicros = asset.worstCasePriceMicros;
+  return { priceMicros, source: 'worst-case' };
 }
 
 /**

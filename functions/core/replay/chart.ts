@@ -9,7 +9,18 @@ import type { ReplayChart } from './replay.ts';
 const WIDTH = 960;
 const HEIGHT = 460;
 const MARGIN = { left: 64, right: 250, top: 40, bottom: 48 };
-const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#393b79'];
+const COLOURS = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#393b79',
+];
 
 export function renderChartSvg(chart: ReplayChart, title: string): string {
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
@@ -25,7 +36,7 @@ export function renderChartSvg(chart: ReplayChart, title: string): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
-    `<text x="${MARGIN.left}" y="22" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${MARGIN.left}" y="22" font-size="15" font-weight="bold">${xmlEscape(title)}</text>`,
   );
   // Y grid in 20 % (or 50 %) steps.
   const step = yMax > 2 ? 0.5 : 0.2;
@@ -57,19 +68,21 @@ export function renderChartSvg(chart: ReplayChart, title: string): string {
   );
   chart.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length] as string;
-    const points = s.ratios.map((r, k) => `${f(x((k + 0.5) * chart.intervalS))},${f(y(Number.isFinite(r) ? r : yMax))}`).join(' ');
+    const points = s.ratios
+      .map((r, k) => `${f(x((k + 0.5) * chart.intervalS))},${f(y(Number.isFinite(r) ? r : yMax))}`)
+      .join(' ');
     out.push(`<polyline fill="none" stroke="${colour}" stroke-width="1.4" points="${points}"/>`);
     const ly = MARGIN.top + 10 + i * 18;
     const top = Math.max(...s.ratios);
     out.push(
       `<line x1="${WIDTH - MARGIN.right + 16}" x2="${WIDTH - MARGIN.right + 36}" y1="${ly}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`,
-      `<text x="${WIDTH - MARGIN.right + 42}" y="${ly + 4}">${escape(s.ruleId)} (peak ${Number.isFinite(top) ? Math.round(top * 100) : '∞'}%)</text>`,
+      `<text x="${WIDTH - MARGIN.right + 42}" y="${ly + 4}">${xmlEscape(s.ruleId)} (peak ${Number.isFinite(top) ? Math.round(top * 100) : '∞'}%)</text>`,
     );
   });
   for (const trip of chart.trips) {
     out.push(
       `<line x1="${f(x(trip.atS))}" x2="${f(x(trip.atS))}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#000" stroke-width="1.5"/>`,
-      `<text x="${f(x(trip.atS) + 4)}" y="${MARGIN.top + 12}">TRIP ${escape(trip.ruleId)}</text>`,
+      `<text x="${f(x(trip.atS) + 4)}" y="${MARGIN.top + 12}">TRIP ${xmlEscape(trip.ruleId)}</text>`,
     );
   }
   out.push('</svg>');
@@ -80,6 +93,6 @@ function f(v: number): string {
   return v.toFixed(1);
 }
 
-function escape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -2,12 +2,19 @@ import { microsToUsdNumber, parseUnits, valueInMicros } from '../amounts.ts';
 import { applyBreaches } from '../breaker.ts';
 import { classifyTransfers } from '../classify.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig, Rule } from '../config/compile.ts';
-import { type AffectedSpan, type Breach, evaluateRules, measureOf, type OutflowMarks, ruleApplies } from '../evaluate.ts';
+import {
+  type AffectedSpan,
+  type Breach,
+  evaluateRules,
+  measureOf,
+  type OutflowMarks,
+  ruleApplies,
+} from '../evaluate.ts';
 import { type ChainTransfer, type OutflowRecord, outflowId, scopeKey } from '../model.ts';
 import type { BreakerStore, PagePublisher } from '../ports.ts';
 import { staticValuation, type Valuation } from '../prices/price-source.ts';
 import { IncrementalEvaluator } from '../rules/incremental.ts';
-import { isPatternRule, normaliseAddress } from '../rules/patterns.ts';
+import { isPatternRule } from '../rules/patterns.ts';
 import type { Page } from '../state.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
@@ -140,7 +147,12 @@ export async function replayScenario(
   for (let i = 0; i < plan.length; ) {
     const first = plan[i] as Observation;
     let j = i + 1;
-    while (j < plan.length && (plan[j] as Observation).obsT === first.obsT && (plan[j] as Observation).chainId === first.chainId) j++;
+    while (
+      j < plan.length &&
+      (plan[j] as Observation).obsT === first.obsT &&
+      (plan[j] as Observation).chainId === first.chainId
+    )
+      j++;
     const poll = plan.slice(i, j);
     i = j;
     processed += poll.length;
@@ -181,8 +193,10 @@ export async function replayScenario(
     const transition = applyBreaches(state, breaches, { config, history: evaluator.recordsSince(since), nowMs });
     if (!transition.changed) continue;
     await store.saveState(transition.state, state.version);
-    for (const trip of transition.trips) trips.push({ atS: nowS, ruleId: trip.ruleId, scope: scopeKey(trip.scope), tripId: trip.tripId });
-    for (const b of transition.shadowed ?? []) shadowTrips.push({ atS: nowS, ruleId: b.rule.id, wouldHalt: scopeKey(b.rule.halt) });
+    for (const trip of transition.trips)
+      trips.push({ atS: nowS, ruleId: trip.ruleId, scope: scopeKey(trip.scope), tripId: trip.tripId });
+    for (const b of transition.shadowed ?? [])
+      shadowTrips.push({ atS: nowS, ruleId: b.rule.id, wouldHalt: scopeKey(b.rule.halt) });
     for (const b of transition.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
     await flushOutbox({ store, publisher }, transition.state);
     state = await store.getState();
@@ -205,7 +219,13 @@ export async function replayScenario(
     },
     attackOnChainBeforeHaltUsd: scored.attackOnChainBeforeHaltUsd,
     peaks: peaksOf(config, evaluator, start),
-    chart: chartOf(config, evaluator, start, Math.max(0, ...plan.map((o) => o.obsT), ...scenario.events.map((e) => e.t)), trips),
+    chart: chartOf(
+      config,
+      evaluator,
+      start,
+      Math.max(0, ...plan.map((o) => o.obsT), ...scenario.events.map((e) => e.t)),
+      trips,
+    ),
     evaluator,
     startUnix: start,
   };
@@ -224,7 +244,12 @@ function planObservations(
   for (const event of scenario.events) {
     const chain = config.chains.get(event.chain);
     if (chain) {
-      const from = event.from === undefined ? (chain.hotWallets[0] as string) : chain.kind === 'evm' ? event.from.toLowerCase() : event.from;
+      const from =
+        event.from === undefined
+          ? (chain.hotWallets[0] as string)
+          : chain.kind === 'evm'
+            ? event.from.toLowerCase()
+            : event.from;
       if (!chain.hotWallets.includes(from)) continue; // the poller watches hot wallets only
       const delay = chain.confirmations * chain.blockTimeSeconds + chain.pollIntervalSeconds;
       plan.push({ event, chain, chainId: chain.id, obsT: event.t + delay, from, block: 0 });
@@ -252,7 +277,9 @@ function planObservations(
       o.block = n + 1;
     });
   }
-  plan.sort((a, b) => a.obsT - b.obsT || (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0) || a.block - b.block);
+  plan.sort(
+    (a, b) => a.obsT - b.obsT || (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0) || a.block - b.block,
+  );
   return { plan, fate };
 }
 
@@ -260,7 +287,8 @@ function planObservations(
 function haltTime(trips: readonly { atS: number; scope: string }[], chain: string): number | undefined {
   let at: number | undefined;
   for (const trip of trips) {
-    if ((trip.scope === 'global' || trip.scope === `chain:${chain}`) && (at === undefined || trip.atS < at)) at = trip.atS;
+    if ((trip.scope === 'global' || trip.scope === `chain:${chain}`) && (at === undefined || trip.atS < at))
+      at = trip.atS;
   }
   return at;
 }
@@ -273,7 +301,8 @@ function scenarioValuation(scenario: Scenario): Valuation & { events: Map<number
       const event = transfer.index === null ? undefined : events.get(transfer.index);
       if (event?.usdMicros !== undefined) return { usdMicros: event.usdMicros, priceSource: 'scenario' };
       const price = scenario.prices.get(asset.symbol);
-      if (price !== undefined) return { usdMicros: valueInMicros(transfer.amount, asset.decimals, price), priceSource: 'scenario' };
+      if (price !== undefined)
+        return { usdMicros: valueInMicros(transfer.amount, asset.decimals, price), priceSource: 'scenario' };
       return staticValuation.value(asset, transfer);
     },
   };
@@ -311,7 +340,13 @@ function recordsOf(
       amount: amountOf(e, asset, prices),
     };
   });
-  const records: (OutflowRecord & OutflowMarks)[] = classifyTransfers(config, chain, transfers, (n) => times.get(n) as number, valuation);
+  const records: (OutflowRecord & OutflowMarks)[] = classifyTransfers(
+    config,
+    chain,
+    transfers,
+    (n) => times.get(n) as number,
+    valuation,
+  );
   poll.forEach((o, k) => {
     valuation.events.delete(o.event.index);
     if (o.event.aggregate) (records[k] as OutflowMarks).aggregate = true;
@@ -426,7 +461,8 @@ function score(
     const usd = scoreMicros(config, e, scenario.prices);
     const haltedAt = haltTime(trips, e.chain);
     // Observed events were decided when observed; unobserved ones by their block time.
-    const blocked = fate[e.index] === 'prevented' || (fate[e.index] === 'unobserved' && haltedAt !== undefined && haltedAt < e.t);
+    const blocked =
+      fate[e.index] === 'prevented' || (fate[e.index] === 'unobserved' && haltedAt !== undefined && haltedAt < e.t);
     if (e.label === 'attack') {
       attack += usd;
       if (blocked) prevented += usd;
@@ -493,7 +529,8 @@ function peaksOf(config: BreakerConfig, evaluator: IncrementalEvaluator, start: 
       if (!m) continue;
       const level = tripLevel(rule, m.limit);
       const ratio = ratioOf(m.value, level);
-      if (ratio > peak.ratio) Object.assign(peak, { ratio, value: m.value, limit: level, atS: roundSeconds(end - start) });
+      if (ratio > peak.ratio)
+        Object.assign(peak, { ratio, value: m.value, limit: level, atS: roundSeconds(end - start) });
     }
     return peak;
   });
@@ -534,5 +571,10 @@ function chartOf(
     .filter((s) => s.ratios.some((r) => r > 0))
     .sort((a, b) => Math.max(...b.ratios) - Math.max(...a.ratios))
     .slice(0, CHARTED_RULES);
-  return { intervalS, series, warnRatio: config.warnRatio, trips: trips.map((t) => ({ atS: t.atS, ruleId: t.ruleId })) };
+  return {
+    intervalS,
+    series,
+    warnRatio: config.warnRatio,
+    trips: trips.map((t) => ({ atS: t.atS, ruleId: t.ruleId })),
+  };
 }

@@ -20,48 +20,69 @@ export class ScenarioError extends BreakerError {
   }
 }
 
-const EVENT_FIELDS = ['t', 'chain', 'asset', 'amount', 'usd', 'to', 'from', 'tx', 'label', 'approved', 'aggregate'] as const;
+const EVENT_FIELDS = [
+  't',
+  'chain',
+  'asset',
+  'amount',
+  'usd',
+  'to',
+  'from',
+  'tx',
+  'label',
+  'approved',
+  'aggregate',
+] as const;
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
-const usdValue = z.union([z.number(), z.string()], { error: 'expected a USD number' }).refine(
-  (v) => (typeof v === 'number' ? Number.isFinite(v) && v >= 0 : DECIMAL.test(v)),
-  { error: 'not a non-negative USD amount' },
-);
+const usdValue = z
+  .union([z.number(), z.string()], { error: 'expected a USD number' })
+  .refine((v) => (typeof v === 'number' ? Number.isFinite(v) && v >= 0 : DECIMAL.test(v)), {
+    error: 'not a non-negative USD amount',
+  });
 
 const eventSchema = z
-  .object({
-    t: z
-      .number({ error: 'expected a number of seconds since the scenario start' })
-      .refine((t) => Number.isFinite(t) && t >= 0, { error: 'must be a finite number ≥ 0' }),
-    chain: z.string({ error: 'expected a chain id string' }).min(1, { error: 'must not be empty' }),
-    asset: z.string({ error: 'expected an asset symbol string' }).min(1, { error: 'must not be empty' }),
-    amount: z.string({ error: 'not a decimal string' }).regex(DECIMAL, { error: 'not a decimal string' }).optional(),
-    usd: usdValue.optional(),
-    to: z.string({ error: 'expected an address string' }).min(1, { error: 'must not be empty' }).optional(),
-    from: z.string({ error: 'expected an address string' }).min(1, { error: 'must not be empty' }).optional(),
-    tx: z.string({ error: 'expected a transaction id string' }).min(1, { error: 'must not be empty' }).optional(),
-    label: z.enum(['legit', 'attack'], { error: 'expected "legit" or "attack"' }).optional(),
-    approved: z.boolean({ error: 'expected true or false' }).optional(),
-    aggregate: z.boolean({ error: 'expected true or false' }).optional(),
-  }, { error: 'expected an event object' })
+  .object(
+    {
+      t: z
+        .number({ error: 'expected a number of seconds since the scenario start' })
+        .refine((t) => Number.isFinite(t) && t >= 0, { error: 'must be a finite number ≥ 0' }),
+      chain: z.string({ error: 'expected a chain id string' }).min(1, { error: 'must not be empty' }),
+      asset: z.string({ error: 'expected an asset symbol string' }).min(1, { error: 'must not be empty' }),
+      amount: z.string({ error: 'not a decimal string' }).regex(DECIMAL, { error: 'not a decimal string' }).optional(),
+      usd: usdValue.optional(),
+      to: z.string({ error: 'expected an address string' }).min(1, { error: 'must not be empty' }).optional(),
+      from: z.string({ error: 'expected an address string' }).min(1, { error: 'must not be empty' }).optional(),
+      tx: z.string({ error: 'expected a transaction id string' }).min(1, { error: 'must not be empty' }).optional(),
+      label: z.enum(['legit', 'attack'], { error: 'expected "legit" or "attack"' }).optional(),
+      approved: z.boolean({ error: 'expected true or false' }).optional(),
+      aggregate: z.boolean({ error: 'expected true or false' }).optional(),
+    },
+    { error: 'expected an event object' },
+  )
   .strict()
   .refine((e) => e.amount !== undefined || e.usd !== undefined, { error: 'needs amount or usd (or both)' });
 
 const scenarioSchema = z
-  .object({
-    format: z.literal(SCENARIO_FORMAT, { error: `expected "${SCENARIO_FORMAT}"` }),
-    name: z.string({ error: 'expected a short id string' }).min(1, { error: 'must not be empty' }),
-    description: z.string({ error: 'expected a string' }).optional(),
-    prices: z
-      .record(
-        z.string(),
-        z.number({ error: 'expected a USD price number' }).refine((p) => Number.isFinite(p) && p > 0, { error: 'must be > 0' }),
-        { error: 'expected a map of asset symbol → USD price' },
-      )
-      .default({}),
-    events: z.array(eventSchema, { error: 'expected an array of events' }),
-  }, { error: 'expected a scenario object' })
+  .object(
+    {
+      format: z.literal(SCENARIO_FORMAT, { error: `expected "${SCENARIO_FORMAT}"` }),
+      name: z.string({ error: 'expected a short id string' }).min(1, { error: 'must not be empty' }),
+      description: z.string({ error: 'expected a string' }).optional(),
+      prices: z
+        .record(
+          z.string(),
+          z
+            .number({ error: 'expected a USD price number' })
+            .refine((p) => Number.isFinite(p) && p > 0, { error: 'must be > 0' }),
+          { error: 'expected a map of asset symbol → USD price' },
+        )
+        .default({}),
+      events: z.array(eventSchema, { error: 'expected an array of events' }),
+    },
+    { error: 'expected a scenario object' },
+  )
   .strict();
 
 /** One outflow of the timeline. `label` is ground truth for scoring only: the breaker never reads it. */

@@ -165,9 +165,13 @@ function trackerFor(rule: Rule): Tracker {
   if (rule.windowSeconds === 0 && !isPatternRule(rule)) return new SingleTransferTracker(rule);
   switch (rule.measure.kind) {
     case 'new-destination-usd':
-      return new NewDestinationTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'new-destination-usd' }> });
+      return new NewDestinationTracker(
+        rule as Rule & { measure: Extract<PatternMeasure, { kind: 'new-destination-usd' }> },
+      );
     case 'distinct-assets':
-      return new DistinctAssetsTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'distinct-assets' }> });
+      return new DistinctAssetsTracker(
+        rule as Rule & { measure: Extract<PatternMeasure, { kind: 'distinct-assets' }> },
+      );
     case 'profile-usd':
       return new ProfileTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'profile-usd' }> });
     default:
@@ -262,7 +266,11 @@ class SumTracker extends WindowTracker {
   }
 
   measureAt(end: number): WindowMeasure {
-    return { value: this.series.sum(end - this.rule.windowSeconds, end), limit: this.rule.limit, warnAt: this.rule.warnAt };
+    return {
+      value: this.series.sum(end - this.rule.windowSeconds, end),
+      limit: this.rule.limit,
+      warnAt: this.rule.warnAt,
+    };
   }
 
   protected outflowsAt(end: number): OutflowRecord[] {
@@ -305,7 +313,11 @@ class NewDestinationTracker extends WindowTracker {
   }
 
   measureAt(end: number): WindowMeasure {
-    return { value: this.series.sum(end - this.rule.windowSeconds, end), limit: this.rule.limit, warnAt: this.rule.warnAt };
+    return {
+      value: this.series.sum(end - this.rule.windowSeconds, end),
+      limit: this.rule.limit,
+      warnAt: this.rule.warnAt,
+    };
   }
 
   protected outflowsAt(end: number): OutflowRecord[] {

@@ -134,7 +134,11 @@ interface WindowMeasure {
  * Evaluate one pattern rule over `applicable` (that rule's outflows, ascending by window time)
  * for the windows `span` affects.
  */
-export function evaluatePattern(rule: PatternRule, applicable: readonly OutflowRecord[], span: AffectedSpan): Breach | undefined {
+export function evaluatePattern(
+  rule: PatternRule,
+  applicable: readonly OutflowRecord[],
+  span: AffectedSpan,
+): Breach | undefined {
   const measureAt = windowMeasure(rule, applicable);
   const times = applicable.map((r) => r.t);
   const lastEnd = span.toT + rule.windowSeconds;
@@ -152,7 +156,11 @@ export function evaluatePattern(rule: PatternRule, applicable: readonly OutflowR
 }
 
 /** The pattern's measure of the window ending at `end` (for the totals in pages). */
-export function patternValueAt(rule: PatternRule, applicable: readonly OutflowRecord[], end: number): WindowMeasure | undefined {
+export function patternValueAt(
+  rule: PatternRule,
+  applicable: readonly OutflowRecord[],
+  end: number,
+): WindowMeasure | undefined {
   return windowMeasure(rule, applicable)(end);
 }
 
@@ -166,7 +174,10 @@ function breachOf(rule: PatternRule, level: 'warn' | 'trip', m: WindowMeasure, e
   return breach;
 }
 
-function windowMeasure(rule: PatternRule, applicable: readonly OutflowRecord[]): (end: number) => WindowMeasure | undefined {
+function windowMeasure(
+  rule: PatternRule,
+  applicable: readonly OutflowRecord[],
+): (end: number) => WindowMeasure | undefined {
   const times = applicable.map((r) => r.t);
   const w = rule.windowSeconds;
   const inWindow = (end: number): [number, number] => [upperBound(times, end - w), upperBound(times, end)];

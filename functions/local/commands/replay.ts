@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MemoryBreakerStore } from '../../adapters/memory/memory-breaker-store.ts';
 import { loadConfigFile } from '../../adapters/config/config-file.ts';
+import { MemoryBreakerStore } from '../../adapters/memory/memory-breaker-store.ts';
 import { formatUnits, formatUsd } from '../../core/amounts.ts';
 import type { BreakerConfig, Rule } from '../../core/config/compile.ts';
 import { ConfigError, isBreakerError } from '../../core/errors.ts';
 import { formatMeasure } from '../../core/pages.ts';
 import { renderChartSvg } from '../../core/replay/chart.ts';
 import { type ReplayResult, replayScenario } from '../../core/replay/replay.ts';
-import { parseScenarioText, type Scenario, ScenarioError } from '../../core/replay/scenario.ts';
+import { parseScenarioText, type Scenario, type ScenarioError } from '../../core/replay/scenario.ts';
 
 export const summary =
   'replay an outflow scenario through the rules and score it: <scenario.json> [--config C] [--json] [--observe-all-chains] [--svg FILE]';
@@ -62,16 +62,26 @@ export async function run(argv: string[]): Promise<number> {
   progress?.done();
 
   if (values.check) {
-    const batch = await replayScenario(config, scenario, { store: new MemoryBreakerStore() }, { ...options, evaluator: 'batch', onProgress: undefined });
+    const batch = await replayScenario(
+      config,
+      scenario,
+      { store: new MemoryBreakerStore() },
+      { ...options, evaluator: 'batch', onProgress: undefined },
+    );
     const a = JSON.stringify(result.score);
     const b = JSON.stringify(batch.score);
     if (a !== b) {
-      process.stderr.write(`breaker replay: the incremental and batch evaluators disagree\n  incremental: ${a}\n  batch:       ${b}\n`);
+      process.stderr.write(
+        `breaker replay: the incremental and batch evaluators disagree\n  incremental: ${a}\n  batch:       ${b}\n`,
+      );
       return 1;
     }
   }
   if (values.svg) {
-    writeFileSync(values.svg, renderChartSvg(result.chart, `${scenario.name}: rolling totals against limits (${config.name})`));
+    writeFileSync(
+      values.svg,
+      renderChartSvg(result.chart, `${scenario.name}: rolling totals against limits (${config.name})`),
+    );
   }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result.score)}\n`);
@@ -85,11 +95,20 @@ function readScenario(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(path, [`cannot read the scenario file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+    throw new ConfigError(path, [
+      `cannot read the scenario file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    ]);
   }
 }
 
-function report(config: BreakerConfig, configPath: string, scenario: Scenario, r: ReplayResult, seconds: number, svg?: string): string {
+function report(
+  config: BreakerConfig,
+  configPath: string,
+  scenario: Scenario,
+  r: ReplayResult,
+  seconds: number,
+  svg?: string,
+): string {
   const s = r.score;
   const usd = (n: number) => formatUsd(BigInt(Math.round(n * 100)) * 10_000n);
   const unwatched = [...new Set(scenario.events.map((e) => e.chain).filter((c) => !config.chains.has(c)))];
@@ -101,9 +120,7 @@ function report(config: BreakerConfig, configPath: string, scenario: Scenario, r
     }`,
     `Replayed  in ${seconds.toFixed(2)} s (${Math.round(s.events / Math.max(seconds, 1e-6)).toLocaleString('en-US')} events/s)`,
     '',
-    s.tripped
-      ? `TRIPPED   at ${at(s.trippedAtS as number)} by ${s.rule}`
-      : 'NOT TRIPPED',
+    s.tripped ? `TRIPPED   at ${at(s.trippedAtS as number)} by ${s.rule}` : 'NOT TRIPPED',
     '',
     table(
       ['', 'USD'],
@@ -121,20 +138,42 @@ function report(config: BreakerConfig, configPath: string, scenario: Scenario, r
     '',
   ];
   if (r.trips.length) {
-    lines.push('Trips', table(['at', 'rule', 'halted'], r.trips.map((t) => [at(t.atS), t.ruleId, t.scope])), '');
+    lines.push(
+      'Trips',
+      table(
+        ['at', 'rule', 'halted'],
+        r.trips.map((t) => [at(t.atS), t.ruleId, t.scope]),
+      ),
+      '',
+    );
   }
   if (r.shadowTrips.length) {
-    lines.push('Shadow rules that would have tripped (nothing halted)', table(['at', 'rule', 'would halt'], r.shadowTrips.map((t) => [at(t.atS), t.ruleId, t.wouldHalt])), '');
+    lines.push(
+      'Shadow rules that would have tripped (nothing halted)',
+      table(
+        ['at', 'rule', 'would halt'],
+        r.shadowTrips.map((t) => [at(t.atS), t.ruleId, t.wouldHalt]),
+      ),
+      '',
+    );
   }
   if (r.warnings.length) {
-    lines.push(`Warnings  ${r.warnings.length}: ${r.warnings.slice(0, 8).map((w) => `${w.ruleId} at ${at(w.atS)}`).join(', ')}${r.warnings.length > 8 ? ', …' : ''}`);
+    lines.push(
+      `Warnings  ${r.warnings.length}: ${r.warnings
+        .slice(0, 8)
+        .map((w) => `${w.ruleId} at ${at(w.atS)}`)
+        .join(', ')}${r.warnings.length > 8 ? ', …' : ''}`,
+    );
   }
   const kinds = new Map<string, number>();
   for (const p of r.pages) {
     const kind = p.details.shadow ? 'shadow' : p.kind;
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
-  lines.push(`Pages     ${r.pages.length}${kinds.size ? ` (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`, '');
+  lines.push(
+    `Pages     ${r.pages.length}${kinds.size ? ` (${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`,
+    '',
+  );
   lines.push(
     'Peak of each rule against its trip level — the headroom to tune limits by:',
     table(
@@ -179,7 +218,9 @@ class ProgressBar {
     const width = 30;
     const filled = total === 0 ? width : Math.round((done / total) * width);
     const rate = done / Math.max(0.001, (performance.now() - this.started) / 1000);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} events, ${rate.toFixed(0)} events/s`);
+    process.stderr.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} events, ${rate.toFixed(0)} events/s`,
+    );
   }
   done(): void {
     process.stderr.write('\n');
