@@ -1,0 +1,105 @@
+/**
+ * USD prices from Chainlink-style aggregators (AggregatorV3Interface: `decimals()`,
+ * `latestRoundData()`), read with ethers. Implements the core PriceSource port: a feed that is
+ * stale, unreachable, missing or answers ≤ 0 never throws and never prices at zero — its asset is
+ * valued at the configured worst case and the problem is reported in the book (core decides, in
+ * quoteFromFeed; this adapter only reads).
+ */
+import { Contract, isError, type Provider } from 'ethers';
+import type { AssetConfig } from '../../core/config/compile.ts';
+import {
+  assetKey,
+  type FeedReading,
+  type PriceBook,
+  type PriceProblem,
+  type PriceQuote,
+  type PriceSource,
+  priceBook,
+  quoteFromFeed,
+  staticQuote,
+} from '../../core/prices/price-source.ts';
+
+const AGGREGATOR_ABI = [
+  'function decimals() view returns (uint8)',
+  'function latestRoundData() view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)',
+];
+
+export interface ChainlinkPriceSourceOptions {
+  /** A provider per config chain id the feeds are read on (`priceFeed.chain`). */
+  readonly providers: Readonly<Record<string, Provider>>;
+  /**
+   * Longest wait for one feed before it counts as unreadable.
+   * @default 5000
+   */
+  readonly timeoutMs?: number;
+}
+
+export class ChainlinkPriceSource implements PriceSource {
+  private readonly providers: Readonly<Record<string, Provider>>;
+  private readonly timeoutMs: number;
+  /** An aggregator's decimals never change: read once per feed. */
+  private readonly decimals = new Map<string, number>();
+
+  constructor(options: ChainlinkPriceSourceOptions) {
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+      throw new RangeError(`ChainlinkPriceSource: timeoutMs must be > 0, got ${options.timeoutMs}`);
+    }
+    this.providers = options.providers;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  async prices(assets: readonly AssetConfig[], nowS: number): Promise<PriceBook> {
+    const quotes = new Map<string, PriceQuote>();
+    const problems: PriceProblem[] = [];
+    await Promise.all(
+      assets.map(async (asset) => {
+        if (!asset.priceFeed) {
+          quotes.set(assetKey(asset), staticQuote(asset));
+          return;
+        }
+        const decided = quoteFromFeed(asset, await this.read(asset.priceFeed), nowS);
+        quotes.set(assetKey(asset), decided.quote);
+        if (decided.problem) problems.push(decided.problem);
+      }),
+    );
+    return priceBook(quotes, problems);
+  }
+
+  private async read(feed: NonNullable<AssetConfig['priceFeed']>): Promise<FeedReading | { error: string }> {
+    const provider = this.providers[feed.chain];
+    if (!provider) return { error: `no RPC provider for chain "${feed.chain}"` };
+    const aggregator = new Contract(feed.address, AGGREGATOR_ABI, provider);
+    const key = `${feed.chain}:${feed.address}`;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      const read = async (): Promise<FeedReading> => {
+        const known = this.decimals.get(key);
+        const [decimals, round] = await Promise.all([
+          known === undefined
+            ? (aggregator.getFunction('decimals')() as Promise<bigint>)
+            : Promise.resolve(BigInt(known)),
+          aggregator.getFunction('latestRoundData')() as Promise<[bigint, bigint, bigint, bigint, bigint]>,
+        ]);
+        this.decimals.set(key, Number(decimals));
+        return { answer: round[1], decimals: Number(decimals), updatedAt: Number(round[3]) };
+      };
+      return await Promise.race([read(), timeout]);
+    } catch (e) {
+      return { error: describe(e) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function describe(e: unknown): string {
+  // No contract at the address answers empty data, which ethers reports as BAD_DATA.
+  if (isError(e, 'BAD_DATA')) return 'no aggregator at this address (empty or malformed answer)';
+  if (isError(e, 'CALL_EXCEPTION')) return `the call reverted${e.reason ? `: ${e.reason}` : ''}`;
+  if (isError(e, 'TIMEOUT') || isError(e, 'NETWORK_ERROR') || isError(e, 'SERVER_ERROR'))
+    return `${e.code}: ${e.shortMessage}`;
+  return e instanceof Error ? e.message : String(e);
+}
