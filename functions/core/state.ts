@@ -25,6 +25,25 @@ export interface TripInfo {
   evidence: RuleEvidence;
   /** Set once outflows were seen continuing after this halt (the escalation page went out). */
   escalatedAtMs?: number;
+  /** Set when an operator halted this scope by hand (`breaker trip`, the console) rather than a rule. */
+  manual?: { actor: string; reason: string };
+}
+
+/**
+ * Two-person reset (config `operations.twoPersonReset`): a reset one operator requested, which only a
+ * different operator can approve, before `expiresAtMs`. Kept in the state item so the request and the
+ * approval are conditional writes like every other transition.
+ */
+export interface PendingReset {
+  requestId: string;
+  /** Scope key to re-arm; every tripped scope when absent. */
+  scope?: string;
+  reason: string;
+  requestedBy: string;
+  requestedAtMs: number;
+  expiresAtMs: number;
+  /** The trips the requester reviewed: the approval is rejected if another trip happened since. */
+  reviewedTripIds: string[];
 }
 
 export type ScopeState = { status: 'armed' } | { status: 'tripped'; trip: TripInfo };
@@ -57,6 +76,8 @@ export interface BreakerState {
   warnedUntil: Record<string, number>;
   /** Effects committed with the last transitions that have not been carried out yet. */
   outbox: PendingEffect[];
+  /** A two-person reset waiting for its approver (absent when none is pending). */
+  pendingReset?: PendingReset;
   updatedAtMs: number;
 }
 
