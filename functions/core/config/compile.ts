@@ -113,6 +113,7 @@ export interface BreakerConfig {
   maxWindowSeconds: number;
   warnRatio: number;
   pages: ParsedConfig['pages'];
+  operations: ParsedConfig['operations'];
   /** The validated input, for tools that want to print or re-serialise it. */
   source: ParsedConfig;
 }
@@ -202,6 +203,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     maxWindowSeconds: Math.max(0, ...rules.map(historyNeeded)),
     warnRatio: cfg.limits.warnRatio,
     pages: cfg.pages,
+    operations: cfg.operations,
     source: cfg,
   };
 }

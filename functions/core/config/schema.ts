@@ -311,6 +311,21 @@ export const configSchema = z
       })
       .strict()
       .default({ subscriptions: [] }),
+    /** How operators act on the breaker (the console, `breaker reset`, the reset function). */
+    operations: z
+      .object({
+        /** A reset needs two operators: one requests it, a different one approves it. */
+        twoPersonReset: z.boolean().default(false),
+        /** How long a requested reset waits for its approver, in seconds. */
+        approvalWindowSeconds: z
+          .number({ error: 'expected a number of seconds' })
+          .int()
+          .min(60)
+          .max(86_400)
+          .default(900),
+      })
+      .strict()
+      .default({ twoPersonReset: false, approvalWindowSeconds: 900 }),
   })
   .strict();
 
