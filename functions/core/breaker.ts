@@ -137,6 +137,8 @@ export interface ResetRequest {
   processedThrough: Record<string, number>;
   /** Optional: the trip ids the operator reviewed; a trip not in this list rejects the reset. */
   reviewedTripIds?: string[];
+  /** Two-person reset: the request being approved; `actor` is then the approver (see two-person-reset.ts). */
+  approval?: { requestId: string; requestedBy: string; requestedAtMs: number };
 }
 
 export const MIN_REASON_LENGTH = 10;
@@ -152,6 +154,11 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
   }
   if (reason.length > 2000) throw new ResetRejectedError('the reason is longer than 2000 characters');
   if (!req.actor.trim()) throw new ResetRejectedError('the operator identity is missing');
+  if (config.operations.twoPersonReset && !req.approval) {
+    throw new ResetRejectedError(
+      'two-person reset is on (operations.twoPersonReset): request the reset, then a different operator approves it',
+    );
+  }
   const trippedKeys = Object.keys(prev.tripped);
   if (trippedKeys.length === 0) throw new ResetRejectedError('the breaker is armed: nothing to reset');
   let keys = trippedKeys;
@@ -188,6 +195,7 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
   }
   const cleared = keys.map((k) => state.tripped[k] as TripInfo);
   for (const k of keys) delete state.tripped[k];
+  delete state.pendingReset;
   state.warnedUntil = {};
   state.version = prev.version + 1;
   state.updatedAtMs = req.nowMs;
@@ -203,6 +211,7 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
       clearedTrips: cleared.map((t) => ({ tripId: t.tripId, ruleId: t.ruleId })),
       reviewedThrough: Object.fromEntries(chains.map((c) => [c, state.reviewedThrough[c] ?? null])),
       stillTripped: Object.keys(state.tripped),
+      ...(req.approval ? { twoPerson: { ...req.approval, approvedBy: req.actor } } : {}),
     },
   };
   const page = renderResetPage(id, record, config);
