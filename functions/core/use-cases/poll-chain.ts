@@ -60,6 +60,8 @@ export type PollResult =
 export async function pollOnce(
   deps: PollDeps,
   cached?: ChainCursor,
+  /** A head seen by the previous poll; reused while a whole batch behind it is still unread (catch-up). */
+  knownHead?: number,
 ): Promise<{ result: PollResult; cursor?: ChainCursor }> {
   const { chain, reader, store, clock } = deps;
   let cursor = cached ?? (await store.getCursor(chain.id)) ?? (await createCursor(deps));
@@ -72,7 +74,9 @@ export async function pollOnce(
     cursor = await recoverLease(deps, cursor);
   }
 
-  const head = await reader.head();
+  const fullBatchConfirmed =
+    knownHead !== undefined && knownHead - chain.confirmations >= cursor.lastBlock + chain.maxBlocksPerPoll;
+  const head = fullBatchConfirmed ? knownHead : await reader.head();
   const target = head - chain.confirmations;
   const lastBlockTime = cursor.recent.at(-1)?.t ?? cursor.lastT;
   if (target <= cursor.lastBlock) {

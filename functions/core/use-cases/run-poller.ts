@@ -42,17 +42,20 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
 
   let pagesPending = false;
+  let behind = false;
+  let knownHead: number | undefined;
   while (!opts.signal?.aborted && deps.clock.now() < opts.deadlineMs) {
-    let behind = false;
     try {
       // A page that failed to publish stays queued in the state; keep retrying it every poll.
       if (pagesPending) {
         await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
         pagesPending = false;
       }
-      const { result, cursor: next } = await pollOnce(deps, cursor);
+      const { result, cursor: next } = await pollOnce(deps, cursor, behind ? knownHead : undefined);
       cursor = next;
       summary.polls++;
+      behind = false;
+      if (result.kind === 'advanced' || result.kind === 'idle') knownHead = result.head;
       lastFailed = false;
       if (result.kind === 'advanced') {
         summary.outflows += result.outflows.length;
@@ -64,6 +67,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       opts.onResult?.(result);
     } catch (e) {
       cursor = undefined;
+      behind = false;
       summary.failures++;
       summary.lastError = e;
       lastFailed = true;
