@@ -58,9 +58,8 @@ export function breachSummary(b: Breach): string {
   const limit = b.limit ?? b.rule.limit;
   const warnAt = b.warnAt ?? b.rule.warnAt;
   if (b.rule.measure.kind === 'distinct-assets') {
-    return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} at once (${b.level === 'trip' ? 'trips' : 'warns'} at ${
-      (b.level === 'trip' ? limit : warnAt) + 1n
-    }; trips at ${limit + 1n})`;
+    const levels = b.level === 'trip' ? `trips at ${limit + 1n}` : `warns at ${warnAt + 1n}; trips at ${limit + 1n}`;
+    return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} at once (${levels})`;
   }
   return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} > ${b.level === 'trip' ? 'limit' : 'warn level'} ${formatMeasure(
     b.rule,
