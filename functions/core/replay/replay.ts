@@ -79,7 +79,7 @@ export interface RulePeak {
   value: bigint;
   /** The trip level in force at the peak (a wallet profile's moves). */
   limit: bigint;
-  /** Scenario seconds of the window end (chain time) at the peak. */
+  /** Scenario seconds of the window end (chain time) at the peak; null when no window was measured. */
   atS: number | null;
 }
 
@@ -517,7 +517,8 @@ function peaksOf(config: BreakerConfig, evaluator: IncrementalEvaluator, start: 
         if (!ruleApplies(rule, r)) continue;
         const value = measureOf(rule, r);
         const ratio = ratioOf(value, rule.limit);
-        if (ratio > peak.ratio) Object.assign(peak, { ratio, value, atS: roundSeconds(r.t - start) });
+        if (ratio > peak.ratio || peak.atS === null)
+          Object.assign(peak, { ratio, value, atS: roundSeconds(r.t - start) });
       }
       return peak;
     }
@@ -529,7 +530,7 @@ function peaksOf(config: BreakerConfig, evaluator: IncrementalEvaluator, start: 
       if (!m) continue;
       const level = tripLevel(rule, m.limit);
       const ratio = ratioOf(m.value, level);
-      if (ratio > peak.ratio)
+      if (ratio > peak.ratio || peak.atS === null)
         Object.assign(peak, { ratio, value: m.value, limit: level, atS: roundSeconds(end - start) });
     }
     return peak;

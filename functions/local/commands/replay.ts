@@ -182,7 +182,11 @@ function report(
         .sort((a, b) => b.ratio - a.ratio)
         .map((p) => [
           `${p.rule.id}${p.rule.shadow ? ' (shadow)' : ''}`,
-          p.atS === null ? '—' : measure(p.rule, p.value),
+          p.atS === null
+            ? p.rule.measure.kind === 'profile-usd'
+              ? 'too little history'
+              : 'no outflows'
+            : measure(p.rule, p.value),
           measure(p.rule, p.limit),
           p.atS === null ? '—' : `${Number.isFinite(p.ratio) ? Math.round(p.ratio * 1000) / 10 : '∞'}%`,
           p.atS === null ? '—' : at(p.atS),
