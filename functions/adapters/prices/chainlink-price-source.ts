@@ -5,8 +5,8 @@
  * valued at the configured worst case and the problem is reported in the book (core decides, in
  * quoteFromFeed; this adapter only reads).
  */
-import { Contract, isError, type Provider } from 'ethers';
-import type { AssetConfig } from '../../core/config/compile.ts';
+import { Contract, FallbackProvider, isError, JsonRpcProvider, type Provider } from 'ethers';
+import type { AssetConfig, BreakerConfig } from '../../core/config/compile.ts';
 import {
   assetKey,
   type FeedReading,
@@ -93,6 +93,34 @@ export class ChainlinkPriceSource implements PriceSource {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A price source reading each feed on its chain's configured RPC endpoints (the first that answers;
+ * feeds are public data, so one answer is enough). Only chains that host a feed get a provider.
+ */
+export function createChainlinkPriceSource(
+  config: BreakerConfig,
+  options: { timeoutMs?: number } = {},
+): ChainlinkPriceSource {
+  const providers: Record<string, Provider> = {};
+  for (const chain of config.chains.values()) {
+    for (const asset of [chain.native, ...chain.tokens.values()]) {
+      const feedChain = asset.priceFeed && config.chains.get(asset.priceFeed.chain);
+      if (!feedChain || feedChain.raw.kind !== 'evm' || providers[feedChain.id]) continue;
+      const { chainId, rpc } = feedChain.raw;
+      const each = rpc.map((url) => new JsonRpcProvider(url, chainId, { staticNetwork: true }));
+      providers[feedChain.id] =
+        each.length === 1
+          ? (each[0] as JsonRpcProvider)
+          : new FallbackProvider(
+              each.map((provider, priority) => ({ provider, priority, weight: 1, stallTimeout: 1500 })),
+              chainId,
+              { quorum: 1 },
+            );
+    }
+  }
+  return new ChainlinkPriceSource({ providers, timeoutMs: options.timeoutMs });
 }
 
 function describe(e: unknown): string {

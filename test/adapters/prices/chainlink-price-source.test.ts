@@ -1,6 +1,9 @@
 import { type Contract, JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChainlinkPriceSource } from '../../../functions/adapters/prices/chainlink-price-source.ts';
+import {
+  ChainlinkPriceSource,
+  createChainlinkPriceSource,
+} from '../../../functions/adapters/prices/chainlink-price-source.ts';
 import { parseUnits } from '../../../functions/core/amounts.ts';
 import { classifyTransfers } from '../../../functions/core/classify.ts';
 import { type AssetConfig, type BreakerConfig, compileConfig } from '../../../functions/core/config/compile.ts';
@@ -154,6 +157,26 @@ describe('ChainlinkPriceSource on anvil', () => {
     expect(viaDead.problems).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5000);
     dead.destroy();
+  });
+});
+
+describe('createChainlinkPriceSource', () => {
+  it('reads each feed on its chain’s configured RPC endpoints (the first that answers)', async () => {
+    const input = configInput();
+    const eth = input.chains.ethereum as { rpc: string[]; chainId: number; native: object };
+    eth.rpc = [`http://127.0.0.1:9/down`, anvil.url];
+    eth.chainId = anvil.chainId;
+    Object.assign(eth.native, {
+      priceFeed: { address: await ethFeed.getAddress(), maxAgeSeconds: MAX_AGE },
+      worstCaseUsdPrice: 6000,
+    });
+    const config = compileConfig(input, 'rpc');
+    const book = await createChainlinkPriceSource(config, { timeoutMs: 4000 }).prices(assetsOf(config), now);
+    expect(book.quote(config.chains.get('ethereum')!.native)).toMatchObject({
+      priceMicros: 3_456_123_457n,
+      source: 'feed',
+    });
+    expect(book.problems).toEqual([]);
   });
 });
 
