@@ -229,6 +229,13 @@ const pollingFields = {
   startBlock: z.union([z.literal('latest'), z.number().int().nonnegative()]).default('latest'),
   /** Explorer base URL; transaction links are `${explorer}/tx/${hash}`. */
   explorer: httpUrl.optional(),
+  /**
+   * How long the chain may go unobserved (no new block processed: every poll failing, the head not
+   * advancing, the cursor not moving) before a blind page; default max(120, 10 × blockTimeSeconds).
+   */
+  blindAfterSeconds: z.number().int().min(1, { error: 'must be ≥ 1 second' }).max(7 * 86_400).optional(),
+  /** What blindness does beyond the page: `halt-chain` also halts signing on this chain. Default `page`. */
+  blindAction: z.enum(['page', 'halt-chain'], { error: 'expected "page" or "halt-chain"' }).optional(),
 };
 
 const evmChain = z
@@ -238,6 +245,10 @@ const evmChain = z
     rpc: z.array(httpUrl).min(1, { error: 'at least one RPC URL is required' }),
     rpcBatchSize: z.number().int().min(1).max(1000).default(100),
     rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** With ≥ 2 endpoints: one lagging the best head by more than this many blocks is not read from. Default max(3, confirmations). */
+    rpcMaxLagBlocks: z.number().int().min(0).max(10_000).optional(),
+    /** With ≥ 2 endpoints: cross-check the head across endpoints every this many polls (and on a head jump). Default 10. */
+    rpcCrossCheckEveryPolls: z.number().int().min(1).max(10_000).optional(),
     ...pollingFields,
     hotWallets: z.array(evmAddress).min(1, { error: 'at least one hot wallet is required' }),
     ownAddresses: z.array(evmAddress).default([]),
