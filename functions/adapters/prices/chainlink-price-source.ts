@@ -107,7 +107,7 @@ export function createChainlinkPriceSource(
   for (const chain of config.chains.values()) {
     for (const asset of [chain.native, ...chain.tokens.values()]) {
       const feedChain = asset.priceFeed && config.chains.get(asset.priceFeed.chain);
-      if (!feedChain || feedChain.raw.kind !== 'evm' || providers[feedChain.id]) continue;
+      if (feedChain?.raw.kind !== 'evm' || providers[feedChain.id]) continue;
       const { chainId, rpc } = feedChain.raw;
       const each = rpc.map((url) => new JsonRpcProvider(url, chainId, { staticNetwork: true }));
       providers[feedChain.id] =
