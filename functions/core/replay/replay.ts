@@ -330,9 +330,9 @@ function recordsOf(
     return {
       chain: chain.id,
       block: o.block,
-      blockHash: syntheticHash(chain.kind, `b:${chain.id}:${o.block}`),
+      blockHash: syntheticHash(chain.kind, `block:${chain.id}`, o.block),
       blockTime: start + e.t,
-      txHash: e.tx ?? syntheticHash(chain.kind, `t:${e.index}`),
+      txHash: e.tx ?? syntheticHash(chain.kind, 'replay-tx', e.index + 1),
       index: e.index,
       contract: asset ? asset.contract : `unknown:${e.asset}`,
       from: o.from,
@@ -366,12 +366,12 @@ function unwatchedRecord(
 ): OutflowRecord & OutflowMarks {
   const e = o.event;
   const kind = /^0x/i.test(e.to ?? o.from) ? 'evm' : 'bitcoin';
-  const txHash = e.tx ?? syntheticHash(kind, `t:${e.index}`);
+  const txHash = e.tx ?? syntheticHash(kind, 'replay-tx', e.index + 1);
   const usd = scenarioUsdOf(e, prices);
   return {
     chain: e.chain,
     block: o.block,
-    blockHash: syntheticHash(kind, `b:${e.chain}:${o.block}`),
+    blockHash: syntheticHash(kind, `block:${e.chain}`, o.block),
     blockTime: start + e.t,
     txHash,
     index: e.index,
@@ -421,19 +421,11 @@ function scenarioUsdOf(e: ScenarioEvent, prices: ReadonlyMap<string, bigint>): b
   return valueInMicros(parseUnits(e.amount, decimals), decimals, price);
 }
 
-/** A deterministic 32-byte hex id (0x-prefixed on EVM chains). */
-function syntheticHash(kind: 'evm' | 'bitcoin', seed: string): string {
-  // FNV-1a, four lanes: unique enough for ids inside one replay, and stable across runs.
-  const lanes: string[] = [];
-  for (let lane = 0; lane < 4; lane++) {
-    let h = 0xcbf29ce484222325n ^ BigInt(lane);
-    for (let i = 0; i < seed.length; i++) {
-      h ^= BigInt(seed.charCodeAt(i));
-      h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-    }
-    lanes.push(h.toString(16).padStart(16, '0'));
-  }
-  return `${kind === 'evm' ? '0x' : ''}${lanes.join('')}`;
+/** A deterministic, unique 32-byte hex id (0x-prefixed on EVM chains): a tag, then the number. */
+function syntheticHash(kind: 'evm' | 'bitcoin', tag: string, n: number): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tag.length; i++) h = Math.imul(h ^ tag.charCodeAt(i), 0x01000193) >>> 0;
+  return `${kind === 'evm' ? '0x' : ''}${h.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}`;
 }
 
 /** The scenario's USD for scoring: its own figures, else what the breaker would value the event at. */
