@@ -5,7 +5,7 @@ export interface RuleEvidence {
   ruleId: string;
   /** Human summary, e.g. "global USD over 1h: $3,120,000.00 > limit $3,000,000.00". */
   summary: string;
-  measure: 'usd' | 'count' | 'units';
+  measure: 'usd' | 'count' | 'units' | 'seconds';
   /** Measured value and limit, as decimal strings (micro-USD, count, or base units). */
   value: string;
   limit: string;
@@ -79,6 +79,21 @@ export interface BreakerState {
   /** A two-person reset waiting for its approver (absent when none is pending). */
   pendingReset?: PendingReset;
   updatedAtMs: number;
+  /** Chains currently blind (functions/core/blindness.ts): one episode each, paged once, absent when observed. */
+  blind?: Record<string, BlindEpisode>;
+}
+
+/** A chain that could not be observed for longer than its blind limit, from detection to recovery. */
+export interface BlindEpisode {
+  /** Wall-clock ms when the episode was recorded (and paged). */
+  detectedAtMs: number;
+  /** Last block processed when it was detected, and its chain time (Unix s); -1 and 0 when none ever was. */
+  lastBlock: number;
+  lastBlockTime: number;
+  /** Why, in words (polls failing, head not advancing, cursor not moving). */
+  reason: string;
+  /** The halt this episode wrote (blindAction: halt-chain), if any. */
+  tripId?: string;
 }
 
 export function initialState(): BreakerState {
