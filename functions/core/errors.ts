@@ -11,7 +11,9 @@ export type BreakerErrorCode =
   | 'PUBLISH_FAILED'
   | 'RESET_REJECTED'
   | 'SCENARIO_INVALID'
-  | 'LEASE_HELD';
+  | 'LEASE_HELD'
+  | 'WITHDRAWAL_HALTED'
+  | 'ACTUATOR_FAILED';
 
 export class BreakerError extends Error {
   readonly code: BreakerErrorCode;

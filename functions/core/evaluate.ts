@@ -37,6 +37,11 @@ export interface Breach {
 export interface OutflowMarks {
   aggregate?: boolean;
   usdOnly?: boolean;
+  /**
+   * Set by the poller (functions/core/reconciliation) on a fresh outflow that matches no approved
+   * withdrawal; `reason` is the nearest miss, for the page. Counted only by reconciliation rules.
+   */
+  unapproved?: { reason: string };
 }
 
 export interface AffectedSpan {
@@ -57,6 +62,7 @@ export function ruleApplies(rule: Rule, r: OutflowRecord & OutflowMarks): boolea
   if (s.kind === 'chain' && r.chain !== s.chain) return false;
   if (s.kind === 'asset' && (r.chain !== s.chain || !r.known || r.asset !== s.asset)) return false;
   if (s.kind === 'wallet' && (r.chain !== s.chain || normaliseAddress(r.from) !== s.wallet)) return false;
+  if (s.kind === 'unapproved' && (r.chain !== s.chain || !r.unapproved)) return false;
   const m = rule.measure;
   if (m.kind === 'distinct-assets' && !(r.known && m.assets.some((a) => a.chain === r.chain && a.asset === r.asset))) {
     return false;

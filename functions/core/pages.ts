@@ -2,6 +2,12 @@ import { formatUnits, formatUsd } from './amounts.ts';
 import type { BreakerConfig, Rule } from './config/compile.ts';
 import { type Breach, windowTotalsAt } from './evaluate.ts';
 import { type OutflowRecord, scopeKey } from './model.ts';
+import {
+  UNAPPROVED_HEADLINE,
+  unapprovedExplanation,
+  unapprovedRuleText,
+  unapprovedSummary,
+} from './reconciliation/wording.ts';
 import { destinationKey, distinctAssetOf } from './rules/patterns.ts';
 import type { AuditRecord, Page, TripInfo } from './state.ts';
 import { formatDuration } from './time.ts';
@@ -49,6 +55,7 @@ export function describeRule(rule: Rule): string {
       break;
   }
   const s = rule.subject;
+  if (s.kind === 'unapproved') return unapprovedRuleText(s.chain);
   const who = s.kind === 'global' ? 'all chains' : s.kind === 'chain' ? s.chain : s.kind === 'asset' ? `${s.asset} on ${s.chain}` : `${s.wallet} on ${s.chain}`;
   const what = m.kind === 'usd' ? 'USD' : m.kind === 'count' ? 'transfer count' : m.asset;
   return rule.windowSeconds === 0 ? `single transfer ${what}, ${who}` : `${what} out of ${who} per ${per}`;
@@ -57,6 +64,7 @@ export function describeRule(rule: Rule): string {
 export function breachSummary(b: Breach): string {
   const limit = b.limit ?? b.rule.limit;
   const warnAt = b.warnAt ?? b.rule.warnAt;
+  if (b.rule.subject.kind === 'unapproved') return unapprovedSummary(b.rule.subject.chain, b.value);
   if (b.rule.measure.kind === 'distinct-assets') {
     const levels = b.level === 'trip' ? `trips at ${limit + 1n}` : `warns at ${warnAt + 1n}; trips at ${limit + 1n}`;
     return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} at once (${levels})`;
@@ -71,6 +79,7 @@ export function breachSummary(b: Breach): string {
 export function explainBreach(b: Breach): string[] {
   const m = b.rule.measure;
   const per = formatDuration(b.rule.windowSeconds);
+  if (b.rule.subject.kind === 'unapproved') return unapprovedExplanation(b.outflows);
   switch (m.kind) {
     case 'distinct-assets': {
       const sums = m.assets.map(() => 0n);
@@ -178,8 +187,11 @@ export function renderTripPage(trip: TripInfo, breach: Breach, also: readonly Br
   const halted = trip.scope.kind === 'global' ? 'ALL withdrawals on every chain' : `withdrawals on ${trip.scope.chain}`;
   const listed = breach.outflows.slice(0, MAX_LISTED);
   const totals = totalsLines(ctx, breach.windowEnd);
+  // A stolen-key signal leads the page whichever rule broke first in the same evaluation.
+  const stolen = [breach, ...also].find((b) => b.rule.subject.kind === 'unapproved');
   const text = [
-    `BREAKER TRIPPED — ${ctx.config.name}: signing halted for ${halted}.`,
+    `BREAKER TRIPPED — ${ctx.config.name}: ${stolen ? `${UNAPPROVED_HEADLINE}; ` : ''}signing halted for ${halted}.`,
+    ...(stolen && stolen !== breach ? ['', ...unapprovedExplanation(stolen.outflows)] : []),
     '',
     `Rule ${breach.rule.id}: ${breachSummary(breach)}`,
     ...explainBreach(breach),
@@ -199,10 +211,14 @@ export function renderTripPage(trip: TripInfo, breach: Breach, also: readonly Br
   return {
     id: `page-${trip.tripId}`,
     kind: 'trip',
-    subject: `[HALT] ${ctx.config.name}: ${breach.rule.id} broke, ${scope} halted`.slice(0, 100),
+    subject: (stolen
+      ? `[HALT] ${ctx.config.name}: UNAPPROVED outflow, hot key may be stolen — ${scope} halted`
+      : `[HALT] ${ctx.config.name}: ${breach.rule.id} broke, ${scope} halted`
+    ).slice(0, 100),
     text,
     details: {
       tripId: trip.tripId,
+      ...(stolen && { stolenKeySignal: true, unapprovedRule: stolen.rule.id }),
       rule: breach.rule.id,
       summary: breachSummary(breach),
       scope,

@@ -3,6 +3,7 @@
  * tests use the real adapters against local stand-ins.
  */
 import type { BlockRef, OutflowRecord, RangeRead } from './model.ts';
+import type { ApprovedWithdrawal } from './reconciliation/approved-withdrawal.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page } from './state.ts';
 
 export interface ChainReader {
@@ -54,6 +55,20 @@ export interface PagePublisher {
 
 /** The whole store, as one DynamoDB table implements it. */
 export type BreakerStore = CursorStore & OutflowLedger & BreakerStateStore & AuditLog;
+
+/**
+ * The withdrawals the guarded signing service approved (functions/guard records them before
+ * signing); reconciliation matches on-chain outflows against them.
+ */
+export interface ApprovedWithdrawalLog {
+  /**
+   * Idempotent by withdrawal id: returns the stored record (the first one written). The same id
+   * with a different chain, asset, destination or amount throws StateConflictError carrying it.
+   */
+  recordApprovedWithdrawal(withdrawal: ApprovedWithdrawal): Promise<ApprovedWithdrawal>;
+  /** Approvals on `chain` with approvedAtMs in [fromMs, toMs], ascending. */
+  approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]>;
+}
 
 /**
  * A copy of the kill switch for signers that cannot read the table (an SSM parameter, a webhook).

@@ -1,6 +1,8 @@
+import { type ActuatorsConfig, compileActuators } from '../actuators/config.ts';
 import { parseUnits, usdToMicros } from '../amounts.ts';
 import { ConfigError } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
+import { compileReconciliation, type ReconciliationConfig } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 
@@ -82,7 +84,9 @@ export type RuleSubject =
   | { kind: 'global' }
   | { kind: 'chain'; chain: string }
   | { kind: 'asset'; chain: string; asset: string }
-  | { kind: 'wallet'; chain: string; wallet: string };
+  | { kind: 'wallet'; chain: string; wallet: string }
+  /** Outflows of the chain that match no approved withdrawal (marked `unapproved` before evaluation). */
+  | { kind: 'unapproved'; chain: string };
 
 export interface Rule {
   /** e.g. `global-usd-1h`, `chain-ethereum-count-10m`, `asset-ethereum-USDT-units-1h`, `global-single-tx-usd`. */
@@ -114,6 +118,10 @@ export interface BreakerConfig {
   warnRatio: number;
   pages: ParsedConfig['pages'];
   operations: ParsedConfig['operations'];
+  /** Approved-withdrawal reconciliation (its rules are in `rules` when enabled). */
+  reconciliation: ReconciliationConfig;
+  /** Kill-switch layers beyond the table flag. */
+  actuators: ActuatorsConfig;
   /** The validated input, for tools that want to print or re-serialise it. */
   source: ParsedConfig;
 }
@@ -194,7 +202,8 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     });
   }
 
-  const rules = buildRules(cfg, chains, issues);
+  const reconciliation = compileReconciliation(cfg.reconciliation, chains, issues);
+  const rules = buildRules(cfg, chains, issues, reconciliation.rules);
   return {
     name: cfg.name,
     chains,
@@ -204,6 +213,8 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     warnRatio: cfg.limits.warnRatio,
     pages: cfg.pages,
     operations: cfg.operations,
+    reconciliation: reconciliation.config,
+    actuators: compileActuators(cfg.actuators, chains, issues),
     source: cfg,
   };
 }
@@ -247,7 +258,7 @@ function normalise(kind: 'evm' | 'bitcoin', address: string): string {
   return kind === 'evm' ? address.toLowerCase() : address;
 }
 
-function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues: string[]): Rule[] {
+function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues: string[], extra: Rule[] = []): Rule[] {
   const ratio = cfg.limits.warnRatio;
   const rules: Rule[] = [];
   const add = (r: Omit<Rule, 'warnAt'>) => rules.push({ ...r, warnAt: warnLevel(r.limit, ratio) });
@@ -315,6 +326,7 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
     }
   }
   buildPatternRules(cfg, chains, rules, issues);
+  rules.push(...extra);
   if (rules.length === 0) issues.push('limits: no limits configured — the breaker would never trip');
   const ids = new Set(rules.map((r) => r.id));
   cfg.limits.shadow.forEach((id, i) => {

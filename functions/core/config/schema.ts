@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
+import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
 
 /**
@@ -337,6 +339,10 @@ export const configSchema = z
       })
       .strict()
       .default({ twoPersonReset: false, approvalWindowSeconds: 900 }),
+    /** Outflows must match withdrawals the guarded signer approved (functions/core/reconciliation). */
+    reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
+    /** Kill-switch layers beyond the table flag (functions/core/actuators). */
+    actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
   })
   .strict();
 

@@ -5,7 +5,8 @@ import { ChainReadError, StateConflictError } from '../errors.ts';
 import { escalateContinuedOutflows } from '../escalation.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
-import type { BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
+import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
@@ -26,6 +27,8 @@ export interface PollDeps {
   leaseMs?: number;
   /** Kill-switch copies (SSM parameter) updated after every transition. */
   mirror?: StateMirror;
+  /** Approved withdrawals for reconciliation; by default the store, when it keeps them. */
+  approvals?: ApprovedWithdrawalLog;
 }
 
 export type PollResult =
@@ -148,7 +151,7 @@ export async function pollOnce(
  * together with how far this chain has been evaluated (`through`), in one conditional write.
  */
 export async function evaluateAndTransition(
-  deps: Pick<PollDeps, 'config' | 'store' | 'clock'>,
+  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals'>,
   fresh: readonly OutflowRecord[],
   through?: { chain: string; block: number },
 ): Promise<{ trips: TripInfo[]; warnings: string[]; escalated: TripInfo[]; state: BreakerState }> {
@@ -162,7 +165,8 @@ export async function evaluateAndTransition(
   const since = fromT - config.maxWindowSeconds;
   const stored = (await Promise.all([...config.chains.keys()].map((c) => store.outflowsSince(c, since)))).flat();
   const byId = new Map(stored.map((r) => [r.id, r]));
-  for (const r of fresh) byId.set(r.id, r);
+  // Reconciliation marks the fresh outflows no approved withdrawal accounts for; its rules count them.
+  for (const r of await markUnapprovedOutflows(deps, fresh)) byId.set(r.id, r);
   const all = [...byId.values()];
   const freshIds = new Set(fresh.map((r) => r.id));
 

@@ -1,0 +1,35 @@
+import { normaliseAddress } from '../rules/patterns.ts';
+
+/**
+ * A withdrawal the signing service was allowed to sign: recorded by the guard before signing, so an
+ * on-chain outflow that matches none of them did not come through the guarded signer.
+ */
+export interface ApprovedWithdrawal {
+  /** The exchange's own withdrawal id: the record is idempotent by it. */
+  withdrawalId: string;
+  chain: string;
+  /** Asset symbol as in the config (`USDT`), or a token contract address (lower-case). */
+  asset: string;
+  /** Destination address, normalised (EVM lower-case; Bitcoin as written). */
+  destination: string;
+  /** Base units (wei, satoshi, token units). */
+  amount: bigint;
+  /** Wall-clock ms when the guard approved it. */
+  approvedAtMs: number;
+}
+
+/** The same withdrawal id must always name the same transfer; anything else is a conflict. */
+export function sameWithdrawal(a: ApprovedWithdrawal, b: ApprovedWithdrawal): boolean {
+  return (
+    a.withdrawalId === b.withdrawalId &&
+    a.chain === b.chain &&
+    normaliseAsset(a.asset) === normaliseAsset(b.asset) &&
+    normaliseAddress(a.destination) === normaliseAddress(b.destination) &&
+    a.amount === b.amount
+  );
+}
+
+/** Symbols compare as written; token contracts case-insensitively. */
+export function normaliseAsset(asset: string): string {
+  return /^0x[0-9a-fA-F]{40}$/.test(asset) ? asset.toLowerCase() : asset;
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import type { ChainConfig, Rule } from '../config/compile.ts';
+import type { HaltScope } from '../model.ts';
+import { normaliseAddress } from '../rules/patterns.ts';
+
+/**
+ * `reconciliation:` in the config file. Off by default: a signing service must record its approved
+ * withdrawals (the guard does) before this can be turned on, or every customer withdrawal trips.
+ */
+export const reconciliationSchema = z
+  .object({
+    enabled: z.boolean({ error: 'expected true or false' }).default(false),
+    /** On-chain amount may differ from the approved amount by this many basis points (fees taken from the amount, rounding). */
+    toleranceBps: z
+      .number({ error: 'expected a number of basis points' })
+      .int({ error: 'must be an integer' })
+      .min(0, { error: 'must be ≥ 0' })
+      .max(10_000, { error: 'must be ≤ 10000 (100 %)' })
+      .default(0),
+    /** The approval must be at most this far (either side) from the transfer's block time. */
+    windowSeconds: z
+      .number({ error: 'expected a number of seconds' })
+      .int({ error: 'must be an integer' })
+      .positive({ error: 'must be > 0' })
+      .max(7 * 86_400, { error: 'must be ≤ 604800 (7 days)' })
+      .default(3600),
+    /** What an unapproved outflow halts: everything (a stolen key is rarely the only one) or its chain. */
+    halt: z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' }).default('global'),
+    /**
+     * Per chain, destinations that need no approved withdrawal: the targets of configured sweep jobs
+     * (an exchange's deposit-consolidation or market-maker addresses that are not its own wallets).
+     * Transfers there still count toward every limit. Own addresses and hot wallets need no entry.
+     */
+    allowedDestinations: z
+      .record(z.string(), z.array(z.string({ error: 'expected an address string' }).min(1)), {
+        error: 'expected a map of chain → list of addresses',
+      })
+      .default({}),
+  })
+  .strict();
+
+export type ReconciliationInput = z.input<typeof reconciliationSchema>;
+export type ParsedReconciliation = z.output<typeof reconciliationSchema>;
+
+export const RECONCILIATION_DEFAULTS: ParsedReconciliation = {
+  enabled: false,
+  toleranceBps: 0,
+  windowSeconds: 3600,
+  halt: 'global',
+  allowedDestinations: {},
+};
+
+export interface ReconciliationConfig {
+  enabled: boolean;
+  toleranceBps: number;
+  windowSeconds: number;
+  halt: 'global' | 'chain';
+  /** Per chain, normalised allowed destinations (sweep targets). */
+  allowedDestinations: Map<string, Set<string>>;
+}
+
+const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const BITCOIN_ADDRESS = /^(bc1|tb1|bcrt1)[02-9ac-hj-np-z]{8,87}$|^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$/;
+
+/** The id of the reconciliation rule of one chain. */
+export function reconciliationRuleId(chain: string): string {
+  return `reconciliation-${chain}-unapproved`;
+}
+
+export function isReconciliationRule(rule: Rule): rule is Rule & { subject: { kind: 'unapproved'; chain: string } } {
+  return rule.subject.kind === 'unapproved';
+}
+
+/**
+ * Validate `reconciliation` against the chains and build one rule per chain: a count of unapproved
+ * outflows, limit 0, per transfer (window 0) — the first unapproved outflow trips, whatever its size.
+ */
+export function compileReconciliation(
+  input: ParsedReconciliation,
+  chains: ReadonlyMap<string, ChainConfig>,
+  issues: string[],
+): { config: ReconciliationConfig; rules: Rule[] } {
+  const allowedDestinations = new Map<string, Set<string>>();
+  for (const [chainId, addresses] of Object.entries(input.allowedDestinations)) {
+    const path = `reconciliation.allowedDestinations.${chainId}`;
+    const chain = chains.get(chainId);
+    if (!chain) {
+      issues.push(`${path}: no chain "${chainId}" under chains (known: ${[...chains.keys()].join(', ')})`);
+      continue;
+    }
+    const set = new Set<string>();
+    addresses.forEach((a, i) => {
+      const ok = chain.kind === 'evm' ? EVM_ADDRESS.test(a) : BITCOIN_ADDRESS.test(a);
+      if (!ok) {
+        issues.push(`${path}[${i}]: not ${chain.kind === 'evm' ? 'a 20-byte 0x address' : 'a Bitcoin address'}`);
+        return;
+      }
+      const normalised = normaliseAddress(a);
+      if (chain.hotWallets.includes(normalised)) {
+        issues.push(`${path}[${i}]: ${a} is a hot wallet of this chain (transfers between own wallets need no entry)`);
+      }
+      set.add(normalised);
+    });
+    allowedDestinations.set(chainId, set);
+  }
+  const config: ReconciliationConfig = {
+    enabled: input.enabled,
+    toleranceBps: input.toleranceBps,
+    windowSeconds: input.windowSeconds,
+    halt: input.halt,
+    allowedDestinations,
+  };
+  if (!input.enabled) return { config, rules: [] };
+  const rules: Rule[] = [...chains.keys()].map((chain) => {
+    const halt: HaltScope = input.halt === 'global' ? { kind: 'global' } : { kind: 'chain', chain };
+    return {
+      id: reconciliationRuleId(chain),
+      subject: { kind: 'unapproved', chain },
+      measure: { kind: 'count' },
+      windowSeconds: 0,
+      limit: 0n,
+      warnAt: 0n,
+      halt,
+    };
+  });
+  return { config, rules };
+}
