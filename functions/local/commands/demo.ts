@@ -5,13 +5,15 @@ import { formatUsd } from '../../core/amounts.ts';
 import { compileConfig } from '../../core/config/compile.ts';
 import { createKillSwitch } from '../../guard/kill-switch.ts';
 import { startAnvil } from '../anvil-process.ts';
-import { DemoChain } from '../demo-chain.ts';
+import { type BitcoinDevnetRun, startBitcoinDevnet } from '../bitcoin-devnet.ts';
+import { DEMO_BTC_FUNDING_BLOCKS, DEMO_BTC_WALLETS, DemoBitcoin, DemoChain, drainPlan } from '../demo-chain.ts';
 import { outflowSummary } from '../format.ts';
 import { localPublisher } from '../publishers.ts';
 import { startRuntime } from '../runtime.ts';
 import { waitForSignal } from './watch.ts';
 
-export const summary = 'the local demo (npm start): a chain, the breaker, withdrawals, then a drain that trips it';
+export const summary =
+  'the local demo (npm start): an EVM chain and a Bitcoin devnet, the breaker, withdrawals, then a drain that trips it';
 
 const DEMO_CONFIG = 'config/demo.yaml';
 
@@ -26,9 +28,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const normalSeconds = Number(values['normal-seconds']);
+  // --port 0: any free port for both nodes (tests); otherwise the ports config/demo.yaml names when free.
+  const anyPort = values.port === '0';
 
   say(
-    'hot-wallet-breaker demo — everything local: anvil (EVM chain), dynalite (DynamoDB), the real pollers and rules.',
+    'hot-wallet-breaker demo — everything local: anvil (EVM chain), a Bitcoin regtest stand-in, dynalite (DynamoDB), the real pollers and rules.',
   );
   const anvil = await startAnvil({
     port: values.port !== undefined ? Number(values.port) : await preferredPort(8545),
@@ -36,40 +40,85 @@ export async function run(argv: string[]): Promise<number> {
     chainId: 31337,
   });
   try {
-    return await playDemo(anvil.url, values['exit-after-trip'] === true, normalSeconds, say);
+    const bitcoin = await startBitcoinDevnet({
+      port: anyPort ? 0 : await preferredPort(18443),
+      blockSeconds: BTC_BLOCK_SECONDS,
+      fund: [{ address: DEMO_BTC_WALLETS.hot.address, blocks: DEMO_BTC_FUNDING_BLOCKS }],
+      minerAddress: DEMO_BTC_WALLETS.miner.address,
+      rpcAuth: BTC_RPC_AUTH,
+      onError: (e) => say(`  bitcoin devnet: BLOCK NOT MINED — ${(e as Error).message}`),
+    });
+    try {
+      return await playDemo({ anvilUrl: anvil.url, bitcoin }, values['exit-after-trip'] === true, normalSeconds, say);
+    } finally {
+      await bitcoin.stop();
+    }
   } finally {
     await anvil.stop();
   }
 }
 
+const BTC_BLOCK_SECONDS = 2;
+const BTC_RPC_AUTH = { user: 'demo', password: 'demo' };
+
+interface DemoNodes {
+  anvilUrl: string;
+  bitcoin: BitcoinDevnetRun;
+}
+
+interface DemoConfigFile {
+  chains: { devnet: { rpc: string[] }; btcnet: { rpc: string[]; esplora: string[] } };
+}
+
 async function playDemo(
-  anvilUrl: string,
+  nodes: DemoNodes,
   exitAfterTrip: boolean,
   normalSeconds: number,
   say: (line: string) => void,
 ): Promise<number> {
-  const rawConfig = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as { chains: { devnet: { rpc: string[] } } };
+  const { anvilUrl, bitcoin } = nodes;
+  const rawConfig = parseYaml(readFileSync(DEMO_CONFIG, 'utf8')) as DemoConfigFile;
   rawConfig.chains.devnet.rpc = [anvilUrl];
+  rawConfig.chains.btcnet.rpc = [bitcoin.rpcUrl];
+  rawConfig.chains.btcnet.esplora = [bitcoin.esploraUrl];
   const config = compileConfig(rawConfig, DEMO_CONFIG);
   const devnet = config.chains.get('devnet');
-  if (!devnet) throw new Error(`${DEMO_CONFIG} must define the devnet chain`);
+  const btcnet = config.chains.get('btcnet');
+  if (!devnet || !btcnet) throw new Error(`${DEMO_CONFIG} must define the devnet and btcnet chains`);
   say(`  chain: anvil at ${anvilUrl} (1 s blocks); config: ${DEMO_CONFIG}`);
+  say(
+    `  chain: Bitcoin regtest devnet at ${bitcoin.esploraUrl.replace(/\/api$/, '')} (a block every ${BTC_BLOCK_SECONDS} s) — a stand-in, not bitcoind:`,
+  );
+  say(
+    '         real transactions and blocks built with bitcoinjs-lib, served through exactly the Bitcoin Core JSON-RPC and Esplora calls the breaker reads',
+  );
 
   const chain = await DemoChain.start(anvilUrl, devnet);
+  const btc = DemoBitcoin.start(bitcoin.node, btcnet);
   say(`  deployed USDT ${chain.usdt}, USDC ${chain.usdc} and an unlisted token ${chain.unknownToken}`);
+  say(`  devnet hot wallet ${devnet.hotWallets[0]}, cold wallet ${chain.cold}`);
   say(
-    `  hot wallet ${devnet.hotWallets[0]}, cold wallet ${[...devnet.ownAddresses].find((a) => !devnet.hotWallets.includes(a))}`,
+    `  btcnet hot wallet ${DEMO_BTC_WALLETS.hot.address} (P2WPKH, ${DEMO_BTC_FUNDING_BLOCKS * 50} BTC in block rewards), cold wallet ${DEMO_BTC_WALLETS.cold.address} (P2TR)`,
   );
   for (const r of config.rules) say(`  rule ${r.id}`);
 
   let trippedAtMs: number | undefined;
+  const bitcoinSeen = { counted: 0, usdMicros: 0n, own: 0 };
   const runtime = await startRuntime({
     config,
     configPath: DEMO_CONFIG,
     publisher: localPublisher(config),
-    onResult: (_chain, r) => {
+    onResult: (chainId, r) => {
       if (r.kind !== 'advanced') return;
-      for (const o of r.outflows) say(`  seen  ${outflowSummary(o)}`);
+      for (const o of r.outflows) {
+        say(`  seen  ${outflowSummary(o)}`);
+        if (chainId !== 'btcnet' || trippedAtMs !== undefined) continue;
+        if (o.own) bitcoinSeen.own++;
+        else {
+          bitcoinSeen.counted++;
+          bitcoinSeen.usdMicros += o.usdMicros;
+        }
+      }
       for (const w of r.warnings) say(`  WARN  ${w}`);
       if (r.trips.length > 0 && trippedAtMs === undefined) trippedAtMs = Date.now();
     },
@@ -78,18 +127,20 @@ async function playDemo(
   const killSwitch = createKillSwitch(runtime.store);
   const started = Date.now();
 
-  // The exchange's signing service: asks the breaker before every customer withdrawal.
+  // The exchange's signing service: asks the breaker before every customer withdrawal, on the
+  // withdrawal's chain. Every third withdrawal is in bitcoin, every other one of those a batch payout.
   let withdrawals = 0;
   let rejected = 0;
   let stopping = false;
   const signer = (async () => {
     while (!stopping) {
-      const decision = await killSwitch.isHalted({ chain: 'devnet' });
+      const onBitcoin = withdrawals % 3 === 1;
+      const decision = await killSwitch.isHalted({ chain: onBitcoin ? 'btcnet' : 'devnet' });
       if (decision.halted) {
         rejected++;
         if (rejected <= 3 || rejected % 10 === 0) say(`  signer: customer withdrawal REJECTED — ${decision.reason}`);
       } else {
-        const w = await chain.customerWithdrawal();
+        const w = onBitcoin ? btc.customerWithdrawal(withdrawals % 6 === 1) : await chain.customerWithdrawal();
         withdrawals++;
         say(`  signer: withdrawal #${withdrawals} ${w}`);
       }
@@ -97,16 +148,18 @@ async function playDemo(
     }
   })();
 
-  say(`\nPhase 1 — ${normalSeconds} s of ordinary customer withdrawals, and a sweep to the cold wallet.`);
+  say(`\nPhase 1 — ${normalSeconds} s of ordinary customer withdrawals, and sweeps to the cold wallets.`);
   await sleep(normalSeconds * 500);
   say(`  treasury: ${await chain.sweepToCold()}`);
+  say(`  treasury: ${btc.sweepToCold()}`);
   await sleep(normalSeconds * 500);
 
   say(
-    '\nPhase 2 — the hot key is stolen: stablecoins first, then an unlisted token, then ETH, no single transfer above the single-transaction limit.',
+    '\nPhase 2 — the hot keys are stolen: stablecoins and bitcoin first, then an unlisted token, then ETH, no single transfer above the single-transaction limit.',
   );
   let drained = 0n;
-  for (const step of chain.drainPlan()) {
+  const drainStarted = Date.now();
+  for (const step of drainPlan(chain, btc)) {
     if (trippedAtMs !== undefined) break;
     const sent = await step();
     drained += sent.usdMicros;
@@ -122,9 +175,12 @@ async function playDemo(
     return 1;
   }
   say(
-    `\nTRIPPED ${((trippedAtMs - started) / 1000).toFixed(1)} s into the demo. The page above is what on-call receives.`,
+    `\nTRIPPED ${((trippedAtMs - started) / 1000).toFixed(1)} s into the demo, ${((trippedAtMs - drainStarted) / 1000).toFixed(1)} s after the drain began. The page above is what on-call receives.`,
   );
-  say('Signing is halted: the signer now asks the breaker before each withdrawal and is refused.');
+  say(
+    `Bitcoin in the totals at the trip: ${bitcoinSeen.counted} outflows, ${formatUsd(bitcoinSeen.usdMicros)}, counted in the global USD limits with every other chain (${bitcoinSeen.own} sweep${bitcoinSeen.own === 1 ? '' : 's'} to the cold wallet recorded, not counted).`,
+  );
+  say('Signing is halted: the signer now asks the breaker before each withdrawal, on either chain, and is refused.');
   say(
     'Try, in another terminal:  npx breaker status   and   npx breaker reset --reason "reviewed: demo drain, keys rotated"',
   );
@@ -144,7 +200,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** 8545 when free (so config/demo.yaml is literally right), otherwise any free port. */
+/** `port` when free (so config/demo.yaml is literally right), otherwise any free port. */
 async function preferredPort(port: number): Promise<number> {
   const { createServer } = await import('node:net');
   const { freePort } = await import('../anvil-process.ts');
