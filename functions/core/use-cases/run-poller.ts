@@ -1,3 +1,4 @@
+import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox } from './outbox.ts';
@@ -12,6 +13,8 @@ export interface RunOptions {
   /** Called after every poll (metrics, logs, the local UI). */
   onResult?: (result: PollResult) => void;
   onError?: (error: unknown) => void;
+  /** The chain went blind or was observed again (the page is queued in the state's outbox). */
+  onBlindness?: (event: 'blind' | 'recovered') => void;
   /** Stop early (Ctrl-C locally). */
   signal?: AbortSignal;
 }
@@ -44,7 +47,10 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   let pagesPending = false;
   let behind = false;
   let knownHead: number | undefined;
+  // Being blind is an alarm, never silence: every poll's outcome feeds the chain's blindness watch.
+  const blindness = new BlindnessWatch(deps);
   while (!opts.signal?.aborted && deps.clock.now() < opts.deadlineMs) {
+    let outcome: { result: PollResult } | { error: unknown };
     try {
       // A page that failed to publish stays queued in the state; keep retrying it every poll.
       if (pagesPending) {
@@ -52,6 +58,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
         pagesPending = false;
       }
       const { result, cursor: next } = await pollOnce(deps, cursor, behind ? knownHead : undefined);
+      outcome = { result };
       cursor = next;
       summary.polls++;
       behind = false;
@@ -66,6 +73,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       if (result.kind === 'idle' && result.lastBlock < result.head - deps.chain.confirmations) behind = true;
       opts.onResult?.(result);
     } catch (e) {
+      outcome = { error: e };
       cursor = undefined;
       behind = false;
       summary.failures++;
@@ -74,6 +82,14 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       opts.onError?.(e);
       if (isBreakerError(e, 'PUBLISH_FAILED')) pagesPending = true;
       // A page that could not be published is queued; a chain read error may be transient.
+      else if (!isBreakerError(e)) throw e;
+    }
+    try {
+      const event = await blindness.observe(outcome);
+      if (event) opts.onBlindness?.(event);
+    } catch (e) {
+      opts.onError?.(e);
+      if (isBreakerError(e, 'PUBLISH_FAILED')) pagesPending = true;
       else if (!isBreakerError(e)) throw e;
     }
     if (behind) continue;
