@@ -6,9 +6,9 @@ import type { ReplayChart } from './replay.ts';
  * level dashed, and a vertical line at each trip.
  */
 
-const WIDTH = 960;
+const WIDTH = 1060;
 const HEIGHT = 460;
-const MARGIN = { left: 64, right: 250, top: 40, bottom: 48 };
+const MARGIN = { left: 64, right: 340, top: 40, bottom: 48 };
 const COLOURS = [
   '#1f77b4',
   '#ff7f0e',
