@@ -301,6 +301,45 @@ describe('IncrementalEvaluator', () => {
     );
   });
 
+  it('counts an outflow added twice once (a repeated poll)', () => {
+    const rules = rulesOf({
+      w1: 10,
+      w2: 60,
+      usdLimit: 150,
+      countLimit: 1_000,
+      unitsLimit: 1_000_000,
+      singleLimit: 1_000_000,
+      lookback: 100,
+      percent: 20,
+      distinctTrip: 3,
+      profileWindow: 10,
+      profileBuckets: 6,
+      minHistoryBuckets: 2,
+      tripFactor: 3,
+      floor: 50,
+    }).filter((r) => r.id === 'g-usd-1');
+    const r = record(
+      {
+        chain: 0,
+        asset: 0,
+        wallet: 0,
+        dest: 0,
+        t: 1_000_000,
+        amount: 1,
+        usd: 100,
+        known: true,
+        aggregate: false,
+        usdOnly: false,
+      },
+      1,
+    );
+    const evaluator = new IncrementalEvaluator(rules);
+    evaluator.add([r]);
+    evaluator.add([{ ...r }]);
+    expect(evaluator.evaluate(spanOf([r]))).toEqual([]);
+    expect(evaluator.measureAt(rules[0] as Rule, r.t)?.value).toBe(100n);
+  });
+
   it('finds the pattern breaches it is meant to (not only agreeing with the reference)', () => {
     const rules = rulesOf({
       w1: 10,

@@ -23,6 +23,8 @@ import {
  * normal case) append.
  *
  * `add` takes what evaluateRules would get as history: countable outflows (not own, not reviewed).
+ * An outflow id already added is ignored (exactly once, as the ledger keys records by id); there is
+ * no removal, so a chain reorg means building a new evaluator. Memory grows with the history.
  */
 export class IncrementalEvaluator {
   private readonly trackers: Tracker[];
@@ -39,6 +41,7 @@ export class IncrementalEvaluator {
 
   add(records: readonly OutflowRecord[]): void {
     for (const r of records) {
+      if (this.byId.has(r.id)) continue;
       this.byId.set(r.id, r);
       this.all.insert(r, 0n);
       for (const tracker of this.trackers) if (ruleApplies(tracker.rule, r)) tracker.add(r);
