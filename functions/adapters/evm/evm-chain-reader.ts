@@ -1,5 +1,6 @@
 import type { ChainConfig } from '../../core/config/compile.ts';
 import { ChainReadError } from '../../core/errors.ts';
+import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
 import type { ChainReader } from '../../core/ports.ts';
 import {
@@ -60,6 +61,8 @@ export class EvmChainReader implements ChainReader {
   private readonly hotTopics: readonly string[];
   /** Turned off for good once every endpoint said it has no eth_getBlockReceipts. */
   private blockReceipts = true;
+  /** With two or more endpoints: compares their heads and hashes, and takes bad ones out of use. */
+  private readonly headCheck: EvmHeadCheck | undefined;
 
   constructor(config: ChainConfig, options: EvmChainReaderOptions = {}) {
     const raw = config.raw;
@@ -75,18 +78,78 @@ export class EvmChainReader implements ChainReader {
       chainId: raw.chainId,
       ...options,
     });
+    if (raw.rpc.length >= 2) {
+      this.headCheck = new EvmHeadCheck({
+        label: `chain ${config.id}`,
+        urls: raw.rpc,
+        timeoutMs: raw.rpcTimeoutMs,
+        chainId: raw.chainId,
+        maxLagBlocks: raw.rpcMaxLagBlocks ?? Math.max(3, config.confirmations),
+        everyPolls: raw.rpcCrossCheckEveryPolls ?? 10,
+        blockTimeSeconds: config.blockTimeSeconds,
+        confirmations: config.confirmations,
+        fetch: options.fetch,
+      });
+    }
   }
 
-  /** JSON-RPC calls and HTTP requests made so far (for benchmarks and metrics). */
+  /** JSON-RPC calls and HTTP requests made so far (for benchmarks and metrics); cross-checks are counted apart. */
   counters(): RpcCounters {
     return this.client.counters();
   }
 
-  resetCounters(): void {
-    this.client.resetCounters();
+  /** What the head cross-checks cost so far (zeros with one endpoint). */
+  crossCheckCounters(): RpcCounters {
+    return this.headCheck?.counters() ?? { rpcCalls: 0, httpRequests: 0, failedRequests: 0 };
   }
 
+  resetCounters(): void {
+    this.client.resetCounters();
+    this.headCheck?.resetCounters();
+  }
+
+  /** The last head cross-check's verdict per endpoint (undefined with one endpoint or before the first). */
+  crossCheck(): CrossCheckReport | undefined {
+    return this.headCheck?.report();
+  }
+
+  /**
+   * The head reads go on from: `eth_blockNumber` of the preferred endpoint that is in use (failing
+   * over like every call). With two or more endpoints it is cross-checked (head-check.ts) every few
+   * polls, on a jump, and after a failed read: endpoints that lag, claim a head they cannot serve or
+   * sit on a minority fork are taken out of use, and when no endpoint can be trusted this throws
+   * ChainReadError rather than answer. A head is never more than the chosen endpoint can serve, so
+   * every block up to it can be read.
+   */
   async head(): Promise<number> {
+    const check = this.headCheck;
+    if (!check) return this.readHead();
+    let head: number;
+    try {
+      head = await this.readHead();
+    } catch (e) {
+      // Perhaps every endpoint left in use is down while a suspended one has recovered; if not, the
+      // read's own error says best what failed.
+      if (!(e instanceof ChainReadError) || !check.hasSuspensions()) throw e;
+      return this.crossCheckedHead(check).catch(() => Promise.reject(e));
+    }
+    if (!check.due(head)) {
+      check.settle(head);
+      return head;
+    }
+    return this.crossCheckedHead(check);
+  }
+
+  private async crossCheckedHead(check: EvmHeadCheck): Promise<number> {
+    const report = await check.run(this.client);
+    const url = this.client.currentUrl();
+    const verdict = report.endpoints.find((e) => e.url === url)?.verdict;
+    const head = verdict?.status === 'ok' ? verdict.head : await this.readHead();
+    check.settle(head);
+    return head;
+  }
+
+  private async readHead(): Promise<number> {
     const hex = await this.client.call<string>({
       method: 'eth_blockNumber',
       params: [],

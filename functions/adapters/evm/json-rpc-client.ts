@@ -17,7 +17,9 @@ export type RpcFailureReason =
   | 'missing-response'
   | 'null-result'
   | 'invalid-result'
-  | 'wrong-chain';
+  | 'wrong-chain'
+  /** The head cross-check took the endpoint out of use (lagging, lying about its head, on another fork). */
+  | 'suspended';
 
 export interface RpcCall {
   readonly method: string;
@@ -120,6 +122,8 @@ interface Endpoint {
   chainChecked: boolean;
   /** Set when the endpoint serves another chain: it is skipped from then on. */
   wrongChain: string | undefined;
+  /** Set while the head cross-check finds the endpoint lagging or lying: skipped until resumed. */
+  suspended: string | undefined;
 }
 
 export class JsonRpcClient {
@@ -148,6 +152,7 @@ export class JsonRpcClient {
       name: redactUrl(url),
       chainChecked: false,
       wrongChain: undefined,
+      suspended: undefined,
     }));
     this.timeoutMs = options.timeoutMs;
     this.batchSize = options.batchSize;
@@ -167,6 +172,27 @@ export class JsonRpcClient {
     this.counts.rpcCalls = 0;
     this.counts.httpRequests = 0;
     this.counts.failedRequests = 0;
+  }
+
+  /** Stop sending requests to `url` (one of `urls`) until `resume(url)`; `why` appears in errors. */
+  suspend(url: string, why: string): void {
+    const endpoint = this.endpoints.find((e) => e.url === url);
+    if (!endpoint) throw new RangeError(`${this.label}: ${redactUrl(url)} is not one of its endpoints`);
+    endpoint.suspended = why;
+  }
+
+  resume(url: string): void {
+    const endpoint = this.endpoints.find((e) => e.url === url);
+    if (endpoint) endpoint.suspended = undefined;
+  }
+
+  /** The URL new requests go to: the preferred endpoint that is neither suspended nor on the wrong chain. */
+  currentUrl(): string | undefined {
+    for (let k = 0; k < this.endpoints.length; k++) {
+      const e = this.endpoints[(this.current + k) % this.endpoints.length]!;
+      if (e.wrongChain === undefined && e.suspended === undefined) return e.url;
+    }
+    return undefined;
   }
 
   async call<T>(call: RpcCall): Promise<T> {
@@ -232,17 +258,17 @@ export class JsonRpcClient {
     }
   }
 
-  /** The first endpoint from `start` on that serves the right chain. */
+  /** The first endpoint from `start` on that serves the right chain and is not suspended. */
   private usableFrom(start: number, history: RpcAttempt[], method: string): Endpoint {
     for (let k = 0; k < this.endpoints.length; k++) {
       const candidate = this.endpoints[(start + k) % this.endpoints.length]!;
-      if (candidate.wrongChain === undefined) return candidate;
+      if (candidate.wrongChain === undefined && candidate.suspended === undefined) return candidate;
     }
     const reasons = this.endpoints.map((e) => ({
       endpoint: e.name,
       method,
-      reason: 'wrong-chain' as const,
-      detail: e.wrongChain ?? '',
+      reason: e.wrongChain !== undefined ? ('wrong-chain' as const) : ('suspended' as const),
+      detail: e.wrongChain ?? e.suspended ?? '',
     }));
     throw new RpcCallError(this.label, [...history, ...reasons]);
   }
