@@ -8,7 +8,12 @@ import type { AuditRecord, BreakerState, ChainCursor, Page } from './state.ts';
 
 export interface ChainReader {
   readonly chain: string;
-  /** Latest block number the endpoints agree on. Throws ChainReadError. */
+  /**
+   * The head reads go on from: a block number every block up to which the reader can serve from the
+   * endpoint it will use. It may trail the true tip (a slow endpoint); with several endpoints the
+   * adapter cross-checks them (EVM: adapters/evm/head-check.ts) and throws ChainReadError rather than
+   * answer when none can be trusted. A head that stops advancing is caught by core/blindness.ts.
+   */
   head(): Promise<number>;
   /** Blocks [from, to] with every hot-wallet transfer in them. Throws ChainReadError. */
   readRange(from: number, to: number): Promise<RangeRead>;
