@@ -67,7 +67,7 @@ function largestAttackTransferUsd(scenario: Scenario): number {
 
 const tiny = (
   events: object[],
-  prices: Record<string, number> = { ETH: 3300, USDT: 1, BNB: 650, BTC: 100_000 },
+  prices: Record<string, number> = { ETH: 3300, USDT: 1, BNB: 650, SOL: 200 },
 ): Scenario => parseScenario({ format: 'hot-wallet-breaker/scenario@1', name: 'tiny', prices, events });
 
 describe('expected results with config/example.yaml', () => {
@@ -218,10 +218,11 @@ describe('replay semantics (FORMAT.md)', () => {
   });
 
   it('scores events on chains the config does not watch: lost before the trip, prevented after a global halt', async () => {
+    // Tron is not a chain the example config watches.
     const events = [
-      { t: 50, chain: 'bitcoin', asset: 'BTC', amount: '1', label: 'attack' },
+      { t: 50, chain: 'tron', asset: 'TRX', usd: 100_000, label: 'attack' },
       { t: 100, chain: 'ethereum', asset: 'USDT', amount: '1200000', label: 'attack' },
-      { t: 200, chain: 'bitcoin', asset: 'BTC', amount: '2', label: 'attack' },
+      { t: 200, chain: 'tron', asset: 'TRX', usd: 200_000, label: 'attack' },
     ];
     const { result } = await replay(example, tiny(events));
     expect(result.counts).toMatchObject({ observed: 1, unobserved: 2 });
@@ -229,13 +230,13 @@ describe('replay semantics (FORMAT.md)', () => {
   });
 
   it('--observe-all-chains: unwatched chains are seen 60 s after t and count toward global USD rules only', async () => {
-    // 8 BTC = $800k and 8 BTC more: neither is a single transfer over $1M; together $1.6M > the $1.5M 10-minute limit.
-    // 200 transfers of $1 each would break the 150-transfer count limit if counted — they must not be.
-    const dust = Array.from({ length: 200 }, (_, i) => ({ t: 10 + i, chain: 'solana', asset: 'SOL', usd: 1 }));
+    // 4000 SOL = $800k and 4000 SOL more: neither is a single transfer over $1M; together $1.6M > the $1.5M
+    // 10-minute limit. 200 transfers of $1 each would break the 150-transfer count limit if counted — they must not be.
+    const dust = Array.from({ length: 200 }, (_, i) => ({ t: 10 + i, chain: 'tron', asset: 'TRX', usd: 1 }));
     const events = [
       ...dust,
-      { t: 400, chain: 'bitcoin', asset: 'BTC', amount: '8', label: 'attack' },
-      { t: 450, chain: 'bitcoin', asset: 'BTC', amount: '8', label: 'attack' },
+      { t: 400, chain: 'solana', asset: 'SOL', amount: '4000', label: 'attack' },
+      { t: 450, chain: 'solana', asset: 'SOL', amount: '4000', label: 'attack' },
     ];
     const watchedOnly = await replay(example, tiny(events));
     expect(watchedOnly.result.score.tripped).toBe(false);

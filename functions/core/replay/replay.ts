@@ -319,8 +319,7 @@ function recordsOf(
 ): (OutflowRecord & OutflowMarks)[] {
   const chain = first.chain;
   if (!chain) return poll.map((o) => unwatchedRecord(config, o, start, prices));
-  const symbols = new Map<string, AssetConfig>([[chain.native.symbol, chain.native]]);
-  for (const token of chain.tokens.values()) symbols.set(token.symbol, token);
+  const symbols = symbolsOf(chain);
   const times = new Map<number, number>();
   const transfers: ChainTransfer[] = poll.map((o) => {
     const e = o.event;
@@ -352,6 +351,18 @@ function recordsOf(
     if (o.event.aggregate) (records[k] as OutflowMarks).aggregate = true;
   });
   return records;
+}
+
+const SYMBOLS = new WeakMap<ChainConfig, Map<string, AssetConfig>>();
+
+function symbolsOf(chain: ChainConfig): Map<string, AssetConfig> {
+  let symbols = SYMBOLS.get(chain);
+  if (!symbols) {
+    symbols = new Map<string, AssetConfig>([[chain.native.symbol, chain.native]]);
+    for (const token of chain.tokens.values()) symbols.set(token.symbol, token);
+    SYMBOLS.set(chain, symbols);
+  }
+  return symbols;
 }
 
 /**
@@ -433,7 +444,7 @@ function scoreMicros(config: BreakerConfig, e: ScenarioEvent, prices: ReadonlyMa
   const own = scenarioUsdOf(e, prices);
   if (own !== undefined) return own;
   const chain = config.chains.get(e.chain);
-  const asset = chain && [chain.native, ...chain.tokens.values()].find((a) => a.symbol === e.asset);
+  const asset = chain && symbolsOf(chain).get(e.asset);
   if (!asset || e.amount === undefined) return config.unknownAssetUsdMicros;
   return valueInMicros(unitsRoundedUp(e.amount, asset.decimals), asset.decimals, asset.priceMicros);
 }
@@ -496,7 +507,8 @@ function tripLevel(rule: Rule, limit: bigint): bigint {
 }
 
 function ratioOf(value: bigint, level: bigint): number {
-  return level <= 0n ? (value > 0n ? Number.POSITIVE_INFINITY : 0) : Number((value * 1_000_000n) / level) / 1_000_000;
+  // For reports and charts only (never for decisions): a float ratio is precise enough.
+  return level <= 0n ? (value > 0n ? Number.POSITIVE_INFINITY : 0) : Number(value) / Number(level);
 }
 
 /** Each rule's highest measure against its trip level over the whole replay: the headroom to tune. */

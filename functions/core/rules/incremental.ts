@@ -218,9 +218,22 @@ abstract class WindowTracker implements Tracker {
   constructor(readonly rule: Rule) {}
 
   abstract add(r: OutflowRecord): void;
-  abstract measureAt(end: number): WindowMeasure | undefined;
+  /** The measure of the window ending at `end`. */
+  protected abstract valueAt(end: number): bigint;
   /** The outflows behind the measure of the window ending at `end`, ascending. */
   protected abstract outflowsAt(end: number): OutflowRecord[];
+
+  /** The levels in force for the window ending at `end`; undefined when the rule is silent there. */
+  protected levelsAt(_end: number): Omit<WindowMeasure, 'value'> | undefined {
+    return this.rule;
+  }
+
+  measureAt(end: number): WindowMeasure | undefined {
+    const levels = this.levelsAt(end);
+    return (
+      levels && { limit: levels.limit, warnAt: levels.warnAt, baseline: levels.baseline, value: this.valueAt(end) }
+    );
+  }
 
   times(): readonly number[] {
     return this.series.times;
@@ -229,20 +242,23 @@ abstract class WindowTracker implements Tracker {
   evaluate(span: AffectedSpan): Breach | undefined {
     const times = this.series.times;
     const lastEnd = span.toT + this.rule.windowSeconds;
-    let best: { m: WindowMeasure; end: number } | undefined;
+    let best: { value: bigint; end: number } | undefined;
+    // Allocation-free in the common case: replay calls this for every rule on every poll.
     for (let i = lowerBound(times, span.fromT); i < times.length; i++) {
       const end = times[i] as number;
       if (end >= lastEnd) break;
       if (times[i + 1] === end) continue;
-      const m = this.measureAt(end);
-      if (!m) continue;
-      if (m.value > m.limit) return this.breach('trip', m, end);
-      if (m.value > m.warnAt && (!best || m.value > best.m.value)) best = { m, end };
+      const levels = this.levelsAt(end);
+      if (!levels) continue;
+      const value = this.valueAt(end);
+      if (value > levels.limit) return this.breach('trip', end);
+      if (value > levels.warnAt && (!best || value > best.value)) best = { value, end };
     }
-    return best && this.breach('warn', best.m, best.end);
+    return best && this.breach('warn', best.end);
   }
 
-  private breach(level: 'warn' | 'trip', m: WindowMeasure, end: number): Breach {
+  private breach(level: 'warn' | 'trip', end: number): Breach {
+    const m = this.measureAt(end) as WindowMeasure;
     // Ordering the window's outflows by size is the expensive part; do it only when someone reads them.
     const inWindow = this.outflowsAt(end);
     let sorted: OutflowRecord[] | undefined;
@@ -268,12 +284,8 @@ class SumTracker extends WindowTracker {
     this.series.insert(r, measureOf(this.rule, r));
   }
 
-  measureAt(end: number): WindowMeasure {
-    return {
-      value: this.series.sum(end - this.rule.windowSeconds, end),
-      limit: this.rule.limit,
-      warnAt: this.rule.warnAt,
-    };
+  protected valueAt(end: number): bigint {
+    return this.series.sum(end - this.rule.windowSeconds, end);
   }
 
   protected outflowsAt(end: number): OutflowRecord[] {
@@ -315,12 +327,8 @@ class NewDestinationTracker extends WindowTracker {
     }
   }
 
-  measureAt(end: number): WindowMeasure {
-    return {
-      value: this.series.sum(end - this.rule.windowSeconds, end),
-      limit: this.rule.limit,
-      warnAt: this.rule.warnAt,
-    };
+  protected valueAt(end: number): bigint {
+    return this.series.sum(end - this.rule.windowSeconds, end);
   }
 
   protected outflowsAt(end: number): OutflowRecord[] {
@@ -346,8 +354,8 @@ class DistinctAssetsTracker extends WindowTracker {
     return this.rule.measure.assets.map((a, k) => (this.perAsset[k] as Series).sum(from, end) > a.threshold);
   }
 
-  measureAt(end: number): WindowMeasure {
-    return { value: BigInt(this.hot(end).filter(Boolean).length), limit: this.rule.limit, warnAt: this.rule.warnAt };
+  protected valueAt(end: number): bigint {
+    return BigInt(this.hot(end).filter(Boolean).length);
   }
 
   protected outflowsAt(end: number): OutflowRecord[] {
@@ -381,7 +389,7 @@ class ProfileTracker extends WindowTracker {
     }
   }
 
-  measureAt(end: number): WindowMeasure | undefined {
+  protected override levelsAt(end: number): ProfileLevels | undefined {
     const bucket = bucketOf(end, this.rule.windowSeconds);
     let levels = this.levels.get(bucket);
     if (levels === undefined) {
@@ -390,8 +398,11 @@ class ProfileTracker extends WindowTracker {
       this.levels.set(bucket, levels);
       this.newestCached = Math.max(this.newestCached, bucket);
     }
-    if (!levels) return undefined;
-    return { value: this.series.sum(end - this.rule.windowSeconds, end), ...levels };
+    return levels ?? undefined;
+  }
+
+  protected valueAt(end: number): bigint {
+    return this.series.sum(end - this.rule.windowSeconds, end);
   }
 
   protected outflowsAt(end: number): OutflowRecord[] {
