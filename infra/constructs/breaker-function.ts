@@ -36,6 +36,8 @@ export interface BreakerFunctionProps {
   readonly functionName?: string;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /** Directories copied into the bundle as they are (e.g. a static page): `to` is relative to the bundle root. @default - none */
+  readonly bundleDirectories?: readonly { readonly from: string; readonly to: string }[];
 }
 
 /**
@@ -102,6 +104,9 @@ export class BreakerFunction extends Construct {
           beforeInstall: () => [],
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp ${shellQuote(props.configFile)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_NAME))}`,
+            ...(props.bundleDirectories ?? []).map(
+              (d) => `mkdir -p ${shellQuote(join(outputDir, d.to))} && cp -R ${shellQuote(d.from)}/. ${shellQuote(join(outputDir, d.to))}`,
+            ),
           ],
         },
       },
