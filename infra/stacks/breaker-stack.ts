@@ -8,6 +8,7 @@ import type { BreakerConfig } from '../../functions/core/config/compile.ts';
 import { BreakerTable } from '../constructs/breaker-table.ts';
 import { ChainPoller } from '../constructs/chain-poller.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';
+import { OpsConsole } from '../constructs/ops-console.ts';
 import { PageTopic } from '../constructs/page-topic.ts';
 import { ResetEndpoint } from '../constructs/reset-endpoint.ts';
 
@@ -27,6 +28,7 @@ export class BreakerStack extends Stack {
   readonly killSwitch: KillSwitch;
   readonly pollers: ReadonlyMap<string, ChainPoller>;
   readonly endpoint: ResetEndpoint;
+  readonly opsConsole: OpsConsole;
   /** Where the serialised config was written for bundling. */
   readonly configFile: string;
 
@@ -82,6 +84,15 @@ export class BreakerStack extends Stack {
       pages: this.pages,
       killSwitch: this.killSwitch,
     });
+    this.opsConsole = new OpsConsole(this, 'Console', {
+      deploymentName: name,
+      configFile: this.configFile,
+      serviceName,
+      table: this.table,
+      pages: this.pages,
+      killSwitch: this.killSwitch,
+      operatorPolicy: this.endpoint.operatorPolicy,
+    });
 
     const out = (id: string, value: string, description: string, exportName?: string) =>
       new CfnOutput(this, id, { value, description, exportName });
@@ -106,6 +117,7 @@ export class BreakerStack extends Stack {
     );
     out('ResetFunctionUrl', this.endpoint.resetUrl.url, 'Reset with a SigV4-signed POST (AWS_IAM)');
     out('StatusFunctionUrl', this.endpoint.statusUrl.url, 'Breaker state with a SigV4-signed GET (AWS_IAM)');
+    out('ConsoleUrl', this.opsConsole.url.url, 'Ops console (AWS_IAM): open with `breaker console --stack <name>`');
     out(
       'ResetAuditLogGroup',
       this.endpoint.auditLogGroup.logGroupName,
