@@ -16,7 +16,7 @@
  * accept replacements in its mempool (full RBF: a double spend paying a higher fee evicts the
  * original), import real blocks, and behave like an old Core (before v23 getblock verbosity 3 is
  * answered as 2, without prevouts; before v22 scriptPubKey lists `addresses`). `startBitcoinDevnet`
- * (at the end) runs one for the demo: funded wallets and a block every few seconds.
+ * (below the class) runs one for the demo: funded wallets and a block every few seconds.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
