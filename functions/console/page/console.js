@@ -15,6 +15,8 @@
   const token = sessionStorage.getItem(TOKEN_KEY);
 
   let status = null;
+  /** Rule id → its chart series (unit and scale), to show audit figures in units rather than base units. */
+  let rules = new Map();
   let historyLimit = 50;
   let busy = false;
 
@@ -73,7 +75,11 @@
     return node;
   }
 
-  const time = (ms) => new Date(ms).toLocaleString(undefined, { hour12: false });
+  const pad = (n) => String(n).padStart(2, '0');
+  function time(ms) {
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
   const clock = (s) => new Date(s * 1000).toLocaleTimeString(undefined, { hour12: false });
   const short = (a) => (a && a.length > 16 ? `${a.slice(0, 8)}…${a.slice(-6)}` : (a ?? ''));
   const ago = (s) => (s === null || s === undefined ? '–' : s < 120 ? `${s} s` : `${Math.round(s / 60)} min`);
@@ -149,7 +155,7 @@
       ...status.trips.map((t) => {
         const card = el(
           'div',
-          { class: 'card trip', 'data-trip-id': t.tripId, 'data-rule': t.ruleId },
+          { class: 'card trip-card', 'data-trip-id': t.tripId, 'data-rule': t.ruleId },
           el('div', { class: 'headline' }, `${t.scope} halted — rule `, el('code', { text: t.ruleId })),
           el('div', { class: 'summary', text: t.summary }),
         );
@@ -239,7 +245,11 @@
     const tripScope = $('trip-scope');
     const tripChosen = tripScope.value;
     const armed = status.scopes.filter((s) => s.status === 'armed');
-    tripScope.replaceChildren(...armed.map((s) => el('option', { value: s.scope, text: s.scope })));
+    tripScope.replaceChildren(
+      ...(armed.length
+        ? armed.map((s) => el('option', { value: s.scope, text: s.scope }))
+        : [el('option', { value: '', text: 'every scope is halted' })]),
+    );
     if ([...tripScope.options].some((o) => o.value === tripChosen)) tripScope.value = tripChosen;
     $('trip-submit').disabled = armed.length === 0 || busy;
 
@@ -334,7 +344,11 @@
     const parts = [];
     if (d.tripId) parts.push(`trip ${d.tripId}`);
     if (d.ruleId) parts.push(`rule ${d.ruleId}`);
-    if (d.value !== undefined && d.limit !== undefined) parts.push(`value ${d.value} / limit ${d.limit}`);
+    if (d.value !== undefined && d.limit !== undefined) {
+      const rule = rules.get(d.ruleId);
+      const fmt = (v) => (rule ? show(scaled(String(v), rule.scale), rule.unit, true) : v);
+      parts.push(`${fmt(d.value)} against limit ${fmt(d.limit)}`);
+    }
     if (d.clearedTrips) parts.push(`cleared ${d.clearedTrips.map((t) => t.tripId).join(', ') || 'nothing'}`);
     if (d.twoPerson) parts.push(`requested by ${d.twoPerson.requestedBy}, approved by ${d.twoPerson.approvedBy}`);
     if (d.requestId && r.action === 'reset-requested')
@@ -351,18 +365,20 @@
     table(
       $('history-table'),
       ['time', 'action', 'by', 'scope', 'reason', 'details'],
-      records.map((r) =>
-        el(
-          'tr',
-          { 'data-action': r.action, 'data-id': r.id },
-          el('td', { text: time(r.atMs) }),
-          el('td', {}, el('span', { class: `action ${r.action}`, text: r.action })),
-          el('td', { class: 'mono actor', text: r.actor }),
-          el('td', {}, r.scope ? el('code', { text: r.scope }) : ''),
-          el('td', { class: 'reason', text: r.reason ?? '' }),
-          el('td', { class: 'muted', text: detailsText(r) }),
-        ),
-      ),
+      records.length === 0
+        ? [el('tr', {}, el('td', { colspan: 6, class: 'muted', text: 'No audit records yet.' }))]
+        : records.map((r) =>
+            el(
+              'tr',
+              { 'data-action': r.action, 'data-id': r.id },
+              el('td', { text: time(r.atMs) }),
+              el('td', {}, el('span', { class: `action ${r.action}`, text: r.action })),
+              el('td', { class: 'mono actor', text: r.actor }),
+              el('td', {}, r.scope ? el('code', { text: r.scope }) : ''),
+              el('td', { class: 'reason', text: r.reason ?? '' }),
+              el('td', { class: 'muted', text: detailsText(r) }),
+            ),
+          ),
     );
     $('more-history').hidden = records.length < historyLimit;
   }
@@ -464,6 +480,7 @@
   async function refreshTotals() {
     const span = $('span').value;
     const totals = await api(`totals${span ? `?span=${span}` : ''}`);
+    rules = new Map(totals.series.map((s) => [s.rule, s]));
     const trips = status?.trips ?? [];
     const showAll = $('all-rules').checked;
     const tripped = new Set(trips.map((t) => t.ruleId));
@@ -578,7 +595,8 @@
   async function refreshAll() {
     try {
       await refreshStatus();
-      await Promise.all([refreshHistory(), refreshTotals()]);
+      await refreshTotals();
+      await refreshHistory();
       document.body.dataset.loaded = String(status.version);
     } catch (e) {
       if (e.status !== 401 && e.status !== 403) banner(`Could not load: ${e.message}`);
