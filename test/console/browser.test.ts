@@ -24,7 +24,7 @@ import { customer, type Harness, startHarness } from '../integration/harness.ts'
  *
  * Set CONSOLE_SCREENSHOTS=docs/screenshots to refresh the screenshots in docs/CONSOLE.md.
  */
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -42,7 +42,6 @@ describe('ops console in headless Chromium', () => {
   let server: LocalConsole;
   let browser: Browser;
   let page: Page;
-  let block = 0;
   let chainTime = 0;
   const operator = localOperator();
 
@@ -51,7 +50,6 @@ describe('ops console in headless Chromium', () => {
     chainTime += seconds;
     await h.anvil.provider.send('evm_setNextBlockTimestamp', [chainTime]);
     await h.anvil.mine(1);
-    block++;
     h.clock.offsetMs = (chainTime + 20) * 1000 - Date.now();
   }
 
