@@ -305,6 +305,17 @@ describe('replay semantics (FORMAT.md)', () => {
     expect(result.counts.unapprovedObserved).toBe(1);
   });
 
+  it('with reconciliation on, an outflow the scenario marks unapproved trips at any size', async () => {
+    const config = exampleWith((raw) => {
+      raw.reconciliation = { enabled: true };
+    });
+    const { result } = await replay(config, scenarioFile(DRAIN));
+    // The thief's $50 test transfer (label attack, so approved defaults to false) is the first unapproved outflow.
+    expect(result.score).toMatchObject({ tripped: true, trippedAtS: 7200 + 36, lostUsd: 50 });
+    expect(result.score.rule).toMatch(/unapproved|reconcil/);
+    expect(result.counts.unapprovedObserved).toBe(1);
+  });
+
   it('a shadow rule pages "would have tripped" and is audited, but halts nothing', async () => {
     const config = exampleWith((raw) => {
       raw.limits.shadow = [

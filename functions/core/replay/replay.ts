@@ -13,6 +13,7 @@ import {
 import { type ChainTransfer, type OutflowRecord, outflowId, scopeKey } from '../model.ts';
 import type { BreakerStore, PagePublisher } from '../ports.ts';
 import { staticValuation, type Valuation } from '../prices/price-source.ts';
+import { needsApproval } from '../reconciliation/reconcile.ts';
 import { IncrementalEvaluator } from '../rules/incremental.ts';
 import { isPatternRule } from '../rules/patterns.ts';
 import type { Page } from '../state.ts';
@@ -346,9 +347,15 @@ function recordsOf(
     (n) => times.get(n) as number,
     valuation,
   );
+  const reconciliation = config.reconciliation;
   poll.forEach((o, k) => {
     valuation.events.delete(o.event.index);
-    if (o.event.aggregate) (records[k] as OutflowMarks).aggregate = true;
+    const record = records[k] as OutflowRecord & OutflowMarks;
+    if (o.event.aggregate) record.aggregate = true;
+    // The scenario says whether the signer approved the withdrawal: reconciliation's verdict, given.
+    if (reconciliation?.enabled && !o.event.approved && needsApproval(reconciliation, record)) {
+      record.unapproved = { reason: 'the scenario records no approved withdrawal for this outflow' };
+    }
   });
   return records;
 }
