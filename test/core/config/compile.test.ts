@@ -49,6 +49,11 @@ describe('compileConfig on config/example.yaml', () => {
       'chain-bsc-usd-10m',
       'chain-bsc-usd-1h',
       'asset-bsc-BNB-units-1h',
+      'chain-bitcoin-usd-10m',
+      'chain-bitcoin-usd-1h',
+      'chain-bitcoin-usd-24h',
+      'asset-bitcoin-BTC-units-1h',
+      'asset-bitcoin-BTC-single-tx',
     ]);
   });
 
@@ -128,7 +133,7 @@ describe('compileConfig rejects a bad config with an error naming the path and t
     [
       'limits for a chain that is not configured',
       (d) => (d.limits.chains.solana = { usd: { '1h': 100 } }),
-      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc)',
+      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc, bitcoin)',
     ],
     [
       'limits for an asset the chain does not list',
