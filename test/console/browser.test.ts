@@ -208,10 +208,13 @@ describe('ops console in headless Chromium', () => {
     await page.fill('#reset-reason', 'False alarm: the key belongs to the new treasury service');
     await page.click('#reset-submit');
     await expect.poll(() => page.locator('#state-badge').textContent()).toBe('ARMED');
-    const actions = await page
-      .locator('#history-table tr[data-action]')
-      .evaluateAll((rs) => rs.map((r) => r.getAttribute('data-action')));
-    expect(actions).toEqual(['reset', 'trip', 'reset', 'trip']);
+    await expect
+      .poll(() =>
+        page
+          .locator('#history-table tr[data-action]')
+          .evaluateAll((rs) => rs.map((r) => r.getAttribute('data-action'))),
+      )
+      .toEqual(['reset', 'trip', 'reset', 'trip']);
     await page.locator('#history').scrollIntoViewIfNeeded();
     await page.locator('#history').screenshot({ path: join(shots, 'console-history.png') });
   });
