@@ -16,8 +16,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BreakerError, StateConflictError } from '../../core/errors.ts';
 import type { OutflowRecord } from '../../core/model.ts';
-import type { BreakerStore } from '../../core/ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore } from '../../core/ports.ts';
+import type { ApprovedWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import { type AuditRecord, type BreakerState, type ChainCursor, initialState } from '../../core/state.ts';
+import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
 import { documentToItem, type Item, itemToDocument, itemToOutflow, outflowToItem } from './item-codec.ts';
 import { isConditionalCheckFailed, translateStoreError } from './store-errors.ts';
 import {
@@ -55,7 +57,7 @@ export interface DynamoDbBreakerStoreOptions {
   readonly unprocessedRetry?: UnprocessedRetryOptions;
 }
 
-export class DynamoDbBreakerStore implements BreakerStore {
+export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
   private readonly retry: Required<UnprocessedRetryOptions>;
@@ -167,6 +169,22 @@ export class DynamoDbBreakerStore implements BreakerStore {
       limit,
     );
     return items.map((item) => itemToDocument(item) as unknown as AuditRecord);
+  }
+
+  // ---- ApprovedWithdrawalLog (the guard writes, reconciliation reads; dynamodb-approved-withdrawals.ts) ----
+
+  recordApprovedWithdrawal(withdrawal: ApprovedWithdrawal): Promise<ApprovedWithdrawal> {
+    return this.approvals().recordApprovedWithdrawal(withdrawal);
+  }
+
+  approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]> {
+    return this.approvals().approvedWithdrawalsBetween(chain, fromMs, toMs);
+  }
+
+  private approvalLog: DynamoDbApprovedWithdrawals | undefined;
+  private approvals(): DynamoDbApprovedWithdrawals {
+    this.approvalLog ??= new DynamoDbApprovedWithdrawals({ client: this.client, tableName: this.tableName });
+    return this.approvalLog;
   }
 
   // ---- DynamoDB plumbing ----

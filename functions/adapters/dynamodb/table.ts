@@ -9,6 +9,9 @@
  * | outflow       | OUT#<chain>      | <t:10>#<block:12>#<txHash>#<index or 'native'>        |
  * | breaker state | BREAKER          | STATE                                                 |
  * | audit record  | AUDIT            | <atMs:13>#<id>                                        |
+| approval      | WITHDRAWAL#<id>  | WITHDRAWAL                                            |
+| approval/time | APPROVED#<chain> | <approvedAtMs:13>#<withdrawalId>                      |
+| actuator memo | ACTUATOR         | <memo key>                                            |
  *
  * Numbers in sort keys are zero-padded so that string order is numeric order: a Query on an outflow
  * partition returns records ascending by (window time, block), and audit newest-first is a reverse Query.
@@ -72,6 +75,31 @@ export function outflowKey(r: {
 }): ItemKey {
   const sk = `${pad(r.t, T_DIGITS, 't')}#${pad(r.block, BLOCK_DIGITS, 'block')}#${r.txHash}#${r.index ?? 'native'}`;
   return { pk: outflowPartition(r.chain), sk };
+}
+
+/** An approved withdrawal by id (idempotency: one per withdrawal id, never overwritten). */
+export function approvalKey(withdrawalId: string): ItemKey {
+  return { pk: `WITHDRAWAL#${withdrawalId}`, sk: 'WITHDRAWAL' };
+}
+
+/** The same approval in its chain's time-ordered partition (reconciliation queries a time range). */
+export function approvalTimeKey(chain: string, approvedAtMs: number, withdrawalId: string): ItemKey {
+  return { pk: approvalPartition(chain), sk: `${approvalSortFrom(approvedAtMs)}#${withdrawalId}` };
+}
+
+export function approvalPartition(chain: string): string {
+  return `APPROVED#${chain}`;
+}
+
+/** The smallest approval sort key at or after `atMs` (a bare padded number sorts before "<it>#…"). */
+export function approvalSortFrom(atMs: number): string {
+  return pad(atMs, AT_MS_DIGITS, 'approvedAtMs');
+}
+
+export const ACTUATOR_PARTITION = 'ACTUATOR';
+
+export function actuatorMemoKey(key: string): ItemKey {
+  return { pk: ACTUATOR_PARTITION, sk: key };
 }
 
 /** The smallest outflow sort key with window time >= t: a bare padded number sorts before "<it>#…". */

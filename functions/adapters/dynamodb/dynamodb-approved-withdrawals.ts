@@ -1,0 +1,236 @@
+/**
+ * Approved withdrawals and actuator memory on the breaker table (layout in table.ts).
+ *
+ * An approval is two items: one keyed by withdrawal id — written only if absent, which makes the
+ * record idempotent and lets a retry with other details be refused — and a copy in the chain's
+ * time-ordered partition, which reconciliation queries by time range. The copy is written after
+ * the id item on every call (an unconditional put of identical content), so a crash between the two
+ * writes is repaired by the signer's retry.
+ */
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import type { ActuatorMemo, ActuatorMemory } from '../../core/actuators/actuator.ts';
+import { StateConflictError } from '../../core/errors.ts';
+import type { ApprovedWithdrawalLog } from '../../core/ports.ts';
+import { type ApprovedWithdrawal, sameWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
+import { documentToItem, type Item, itemToDocument } from './item-codec.ts';
+import { isConditionalCheckFailed, translateStoreError } from './store-errors.ts';
+import {
+  actuatorMemoKey,
+  approvalKey,
+  approvalPartition,
+  approvalSortFrom,
+  approvalTimeKey,
+  type ItemKey,
+  OUTFLOW_RETENTION_SECONDS,
+  PARTITION_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from './table.ts';
+
+/** Approvals are kept as long as outflows: reconciliation never looks further back than a rule window. */
+export const APPROVAL_RETENTION_SECONDS = OUTFLOW_RETENTION_SECONDS;
+
+export interface DynamoDbApprovedWithdrawalsOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, ActuatorMemory {
+  private readonly client: DynamoDBClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoDbApprovedWithdrawalsOptions) {
+    if (!options.tableName) throw new TypeError('DynamoDbApprovedWithdrawals: tableName is required');
+    this.client = options.client;
+    this.tableName = options.tableName;
+  }
+
+  // ---- ApprovedWithdrawalLog ----
+
+  async recordApprovedWithdrawal(withdrawal: ApprovedWithdrawal): Promise<ApprovedWithdrawal> {
+    let stored = withdrawal;
+    const written = await this.putIfAbsent(approvalItem(approvalKey(withdrawal.withdrawalId), withdrawal));
+    if (!written) {
+      const item = await this.getItem(approvalKey(withdrawal.withdrawalId));
+      // Absent after a failed "if absent": only TTL expiry in between; the caller may retry.
+      if (!item)
+        throw new StateConflictError(`approved withdrawal ${withdrawal.withdrawalId} changed while recording it`);
+      stored = itemToApproval(item);
+      if (!sameWithdrawal(stored, withdrawal)) {
+        throw new StateConflictError<ApprovedWithdrawal>(
+          `withdrawal id ${withdrawal.withdrawalId} was already approved with other details (${stored.chain} ${stored.amount} ${stored.asset} → ${stored.destination})`,
+          stored,
+        );
+      }
+    }
+    await this.call('PutItem', () =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: approvalItem(approvalTimeKey(stored.chain, stored.approvedAtMs, stored.withdrawalId), stored),
+        }),
+      ),
+    );
+    return stored;
+  }
+
+  async approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]> {
+    const from = Math.max(0, Math.floor(fromMs));
+    const to = Math.max(0, Math.floor(toMs));
+    if (to < from) return [];
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out: QueryCommandOutput = await this.call('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+            ExpressionAttributeValues: {
+              ':pk': { S: approvalPartition(chain) },
+              ':from': { S: approvalSortFrom(from) },
+              // "#" sorts before every id character, "~" after: every id at exactly `to` is included.
+              ':to': { S: `${approvalSortFrom(to)}#~` },
+            },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return items.map(itemToApproval);
+  }
+
+  // ---- ActuatorMemory ----
+
+  async getMemo(key: string): Promise<ActuatorMemo | undefined> {
+    const item = await this.getItem(actuatorMemoKey(key));
+    if (!item) return undefined;
+    const doc = itemToDocument(item);
+    if (typeof doc.version !== 'number' || typeof doc.data !== 'object' || doc.data === null) {
+      throw new Error(`malformed actuator memo ${key}`);
+    }
+    return {
+      key,
+      version: doc.version,
+      data: doc.data as Record<string, unknown>,
+      updatedAtMs: Number(doc.updatedAtMs),
+    };
+  }
+
+  async putMemo(memo: ActuatorMemo, expectedVersion: number | undefined): Promise<boolean> {
+    const item = documentToItem(actuatorMemoKey(memo.key), {
+      version: memo.version,
+      data: memo.data,
+      updatedAtMs: memo.updatedAtMs,
+    });
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ...(expectedVersion === undefined
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
+              : {
+                  ConditionExpression: '#version = :expected',
+                  ExpressionAttributeNames: { '#version': 'version' },
+                  ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
+                }),
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  // ---- plumbing ----
+
+  private async putIfAbsent(item: Item): Promise<boolean> {
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  private async getItem(key: ItemKey): Promise<Item | undefined> {
+    const out = await this.call('GetItem', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [PARTITION_KEY]: { S: key.pk }, [SORT_KEY]: { S: key.sk } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item;
+  }
+
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (e) {
+      throw translateStoreError(e, operation, this.tableName);
+    }
+  }
+}
+
+function approvalItem(key: ItemKey, w: ApprovedWithdrawal): Item {
+  return {
+    [PARTITION_KEY]: { S: key.pk },
+    [SORT_KEY]: { S: key.sk },
+    [TTL_ATTRIBUTE]: { N: String(Math.floor(w.approvedAtMs / 1000) + APPROVAL_RETENTION_SECONDS) },
+    withdrawalId: { S: w.withdrawalId },
+    chain: { S: w.chain },
+    asset: { S: w.asset },
+    destination: { S: w.destination },
+    amount: { S: w.amount.toString() },
+    approvedAtMs: { N: String(w.approvedAtMs) },
+  };
+}
+
+function itemToApproval(item: Item): ApprovedWithdrawal {
+  const s = (name: string): string => {
+    const v = item[name]?.S;
+    if (v === undefined)
+      throw new Error(`malformed approved-withdrawal item ${item[PARTITION_KEY]?.S}: field "${name}"`);
+    return v;
+  };
+  const amount = s('amount');
+  const at = Number(item.approvedAtMs?.N);
+  if (!/^\d+$/.test(amount) || !Number.isSafeInteger(at)) {
+    throw new Error(`malformed approved-withdrawal item ${item[PARTITION_KEY]?.S}`);
+  }
+  return {
+    withdrawalId: s('withdrawalId'),
+    chain: s('chain'),
+    asset: s('asset'),
+    destination: s('destination'),
+    amount: BigInt(amount),
+    approvedAtMs: at,
+  };
+}
