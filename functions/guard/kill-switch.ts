@@ -1,6 +1,7 @@
 import { haltedFor } from '../core/breaker.ts';
 import type { BreakerStateStore } from '../core/ports.ts';
 import type { TripInfo } from '../core/state.ts';
+import { stateProblem } from './guard.ts';
 
 /** What a signing service asks before signing a withdrawal. */
 export interface WithdrawalScope {
@@ -31,9 +32,8 @@ export function createKillSwitch(store: BreakerStateStore) {
           return { halted: true, reason: 'withdrawal scope has no chain', failedClosed: true };
         }
         const state = await store.getState();
-        if (!state || typeof state.tripped !== 'object') {
-          return { halted: true, reason: 'breaker state is malformed', failedClosed: true };
-        }
+        const problem = stateProblem(state);
+        if (problem) return { halted: true, reason: `breaker state is malformed: ${problem}`, failedClosed: true };
         const trip = haltedFor(state, scope.chain);
         if (!trip) return { halted: false };
         return { halted: true, reason: `breaker tripped: ${trip.ruleId} (${trip.tripId})`, trip, failedClosed: false };

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { BreakerConfig } from '../core/config/compile.ts';
+import { normaliseAddress } from '../core/rules/patterns.ts';
+
+/**
+ * What a signing service asks the guard about: one withdrawal, before it is signed. Amounts are
+ * base units (wei, satoshi, token units) as a bigint or a string of digits — never a float.
+ */
+export interface WithdrawalRequest {
+  /** The exchange's withdrawal id; the approval record is idempotent by it. */
+  withdrawalId: string;
+  /** Chain id as in the breaker config ("ethereum"). */
+  chain: string;
+  /** Asset symbol as in the config ("USDT", "ETH"), or the token contract address. */
+  asset: string;
+  destination: string;
+  amount: bigint | string | number;
+}
+
+export interface Withdrawal {
+  withdrawalId: string;
+  chain: string;
+  asset: string;
+  /** Normalised: EVM addresses lower-case. */
+  destination: string;
+  amount: bigint;
+}
+
+export const withdrawalSchema = z
+  .object(
+    {
+      withdrawalId: z
+        .string({ error: 'expected a string' })
+        .regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'letters, digits and . _ : - only, 1–128 characters' }),
+      chain: z
+        .string({ error: 'expected a chain id string' })
+        .regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'not a chain id like "ethereum"' }),
+      asset: z.string({ error: 'expected an asset symbol or token contract' }).min(1).max(64),
+      destination: z
+        .string({ error: 'expected an address string' })
+        .regex(/^[A-Za-z0-9]{20,100}$/, { error: 'not an address' }),
+      amount: z
+        .union(
+          [
+            z.bigint().nonnegative(),
+            z.string().regex(/^\d{1,78}$/),
+            z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+          ],
+          { error: 'expected base units as a bigint or a string of digits (never a decimal or float)' },
+        )
+        .transform((v) => BigInt(v))
+        .refine((v) => v > 0n, { error: 'must be > 0' }),
+    },
+    { error: 'expected a withdrawal object' },
+  )
+  .strict();
+
+export type ParseResult =
+  | { ok: true; withdrawal: Withdrawal }
+  | { ok: false; rejection: 'invalid-withdrawal' | 'unknown-chain' | 'unknown-asset'; problem: string };
+
+/** Validate a request (and, with the breaker config, that its chain and asset are watched). */
+export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseResult {
+  const parsed = withdrawalSchema.safeParse(input);
+  if (!parsed.success) {
+    const problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(withdrawal)'}: ${i.message}`).join('; ');
+    return { ok: false, rejection: 'invalid-withdrawal', problem };
+  }
+  const w = parsed.data;
+  const withdrawal: Withdrawal = { ...w, destination: normaliseAddress(w.destination) };
+  if (!config) return { ok: true, withdrawal };
+  const chain = config.chains.get(w.chain);
+  if (!chain) {
+    return {
+      ok: false,
+      rejection: 'unknown-chain',
+      problem: `chain "${w.chain}" is not watched by the breaker (known: ${[...config.chains.keys()].join(', ')})`,
+    };
+  }
+  const assets = [chain.native, ...chain.tokens.values()];
+  const known = assets.some(
+    (a) => a.symbol === w.asset || (a.contract !== null && a.contract === w.asset.toLowerCase()),
+  );
+  if (!known) {
+    return {
+      ok: false,
+      rejection: 'unknown-asset',
+      problem: `asset "${w.asset}" is not configured on ${w.chain} (known: ${assets.map((a) => a.symbol).join(', ')}); its outflows could not be valued or reconciled`,
+    };
+  }
+  if (chain.kind === 'evm' && !/^0x[0-9a-fA-F]{40}$/.test(w.destination)) {
+    return { ok: false, rejection: 'invalid-withdrawal', problem: 'destination: not a 20-byte 0x address' };
+  }
+  return { ok: true, withdrawal };
+}
