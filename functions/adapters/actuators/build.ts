@@ -1,0 +1,95 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Actuator, ActuatorMemory } from '../../core/actuators/actuator.ts';
+import { KillSwitchActuators } from '../../core/actuators/kill-switch-actuators.ts';
+import type { BreakerConfig } from '../../core/config/compile.ts';
+import { ConfigError } from '../../core/errors.ts';
+import type { AuditLog, PagePublisher, StateMirror } from '../../core/ports.ts';
+import { type Clock, systemClock } from '../../core/time.ts';
+import type { SsmKillSwitchMirror } from '../ssm/ssm-kill-switch-mirror.ts';
+import { KmsKeyActuator } from './kms-key-actuator.ts';
+import { LambdaConcurrencyActuator } from './lambda-concurrency-actuator.ts';
+import { SsmParameterActuator } from './ssm-parameter-actuator.ts';
+import { WebhookActuator } from './webhook-actuator.ts';
+
+export interface KillSwitchActuatorDeps {
+  config: BreakerConfig;
+  audit: AuditLog;
+  publisher: PagePublisher;
+  /** Where the Lambda and KMS layers remember what to restore (the breaker table). */
+  memory: ActuatorMemory;
+  /** The SSM parameter mirror, when the stack created one (KILL_SWITCH_PARAMETER). */
+  ssm?: SsmKillSwitchMirror;
+  /** SDK clients (tests aim them at local endpoints); created with defaults when needed. */
+  lambda?: LambdaClient;
+  kms?: KMSClient;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Every kill-switch layer the config turns on, as the one StateMirror flushOutbox brings up to
+ * date. Undefined when no layer is on (the table flag alone). Throws ConfigError at cold start when
+ * a layer cannot be built (the webhook secret's variable is not set).
+ */
+export function createKillSwitchActuators(deps: KillSwitchActuatorDeps): StateMirror | undefined {
+  const { config } = deps;
+  const a = config.actuators;
+  const env = deps.env ?? process.env;
+  const layers: Actuator[] = [];
+  const everyFlush = new Set<string>();
+  if (a.ssmParameter.enabled && deps.ssm) {
+    layers.push(new SsmParameterActuator(deps.ssm));
+    everyFlush.add('ssm-parameter');
+  }
+  if (a.webhook) {
+    const secret = env[a.webhook.secretEnv];
+    if (!secret || secret.length < 16) {
+      throw new ConfigError('kill-switch actuators', [
+        `actuators.webhook.secretEnv: ${a.webhook.secretEnv} is ${secret ? 'shorter than 16 characters' : 'not set'} (the webhook's HMAC secret)`,
+      ]);
+    }
+    layers.push(
+      new WebhookActuator({
+        deploymentName: config.name,
+        url: a.webhook.url,
+        secret,
+        timeoutMs: a.webhook.timeoutMs,
+        retries: a.webhook.retries,
+        chains: a.webhook.chains,
+        fetch: deps.fetch,
+      }),
+    );
+  }
+  if (a.lambdaConcurrency) {
+    layers.push(
+      new LambdaConcurrencyActuator({
+        client: deps.lambda ?? new LambdaClient({}),
+        functions: a.lambdaConcurrency.functions,
+        memory: deps.memory,
+        chains: a.lambdaConcurrency.chains,
+      }),
+    );
+  }
+  if (a.kmsKeys) {
+    layers.push(
+      new KmsKeyActuator({
+        client: deps.kms ?? new KMSClient({}),
+        keys: a.kmsKeys.keys,
+        memory: deps.memory,
+        chains: a.kmsKeys.chains,
+      }),
+    );
+  }
+  if (layers.length === 0) return undefined;
+  return new KillSwitchActuators({
+    deploymentName: config.name,
+    actuators: layers,
+    audit: deps.audit,
+    publisher: deps.publisher,
+    clock: deps.clock ?? systemClock,
+    memory: deps.memory,
+    everyFlush,
+  });
+}

@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Actuator, ActuatorMode } from '../../core/actuators/actuator.ts';
+import type { BreakerState } from '../../core/state.ts';
+import { encodeKillSwitchWebhook } from '../../guard/webhook-receiver.ts';
+import { DELIVERY_HEADER, SIGNATURE_HEADER, signBody } from '../../guard/webhook-signature.ts';
+
+export interface WebhookActuatorOptions {
+  deploymentName: string;
+  url: string;
+  /** HMAC-SHA256 secret shared with the signing service (≥ 16 characters). */
+  secret: string;
+  /** Per attempt. @default 3000 */
+  timeoutMs?: number;
+  /** Further attempts after the first, on a network error, a timeout, 408, 429 or 5xx. @default 3 */
+  retries?: number;
+  chains?: readonly string[];
+  /** @default 200 (doubling per retry, at most 2 s) */
+  baseDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * POSTs the kill switch to the signing service on every halt and re-arm, signed with
+ * X-Breaker-Signature (functions/guard/webhook-signature.ts). A 2xx is success; a 4xx other than
+ * 408/429 is final (the receiver refuses it: wrong secret, wrong URL) and fails at once.
+ */
+export class WebhookActuator implements Actuator {
+  readonly id = 'webhook';
+  readonly follows = 'scopes' as const;
+  readonly description: string;
+  readonly chains?: readonly string[];
+  readonly #options: Required<Omit<WebhookActuatorOptions, 'chains' | 'fetch'>> & { fetch: typeof fetch };
+
+  constructor(options: WebhookActuatorOptions) {
+    if (!/^https?:\/\//.test(options.url)) throw new TypeError(`WebhookActuator: not an http(s) URL: ${options.url}`);
+    if (typeof options.secret !== 'string' || options.secret.length < 16) {
+      throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
+    }
+    this.description = `signed webhook to the signing service at ${new URL(options.url).origin}`;
+    this.chains = options.chains;
+    this.#options = {
+      deploymentName: options.deploymentName,
+      url: options.url,
+      secret: options.secret,
+      timeoutMs: options.timeoutMs ?? 3000,
+      retries: options.retries ?? 3,
+      baseDelayMs: options.baseDelayMs ?? 200,
+      fetch: options.fetch ?? fetch,
+    };
+  }
+
+  async apply(mode: ActuatorMode, state: BreakerState): Promise<Record<string, unknown>> {
+    const o = this.#options;
+    const delivery = `${o.deploymentName}-v${state.version}-${mode}`;
+    let last = '';
+    for (let attempt = 0; attempt <= o.retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(2000, o.baseDelayMs * 2 ** (attempt - 1)));
+      // Signed per attempt: the timestamp inside the signature stays fresh across retries.
+      const body = encodeKillSwitchWebhook(state, o.deploymentName, mode, this.chains, Date.now());
+      try {
+        const res = await o.fetch(o.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: signBody(o.secret, body, Date.now()),
+            [DELIVERY_HEADER]: delivery,
+          },
+          body,
+          signal: AbortSignal.timeout(o.timeoutMs),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) return { url: o.url, status: res.status, attempts: attempt + 1, delivery };
+        last = `HTTP ${res.status}`;
+        if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
+      } catch (e) {
+        last =
+          e instanceof Error && e.name === 'TimeoutError'
+            ? `no answer within ${o.timeoutMs} ms`
+            : String((e as Error).message ?? e);
+      }
+    }
+    throw new Error(`webhook ${o.url}: ${last} (delivery ${delivery})`);
+  }
+
+  manualSteps(mode: ActuatorMode): string[] {
+    return [
+      `Tell the signing service directly to ${mode === 'engaged' ? 'stop signing' : 'resume signing'} (its webhook endpoint ${this.#options.url} did not accept the call).`,
+      'Check the endpoint is up and that it verifies with the same secret.',
+    ];
+  }
+}

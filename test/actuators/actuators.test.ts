@@ -1,0 +1,312 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createKillSwitchActuators } from '../../functions/adapters/actuators/build.ts';
+import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
+import { parseKillSwitchValue, SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
+import type { KillSwitchActuators } from '../../functions/core/actuators/kill-switch-actuators.ts';
+import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import { isBreakerError } from '../../functions/core/errors.ts';
+import type { BreakerState } from '../../functions/core/state.ts';
+import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';
+import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import {
+  AwsJsonError,
+  type LocalAwsJson,
+  localClientConfig,
+  type StoredParameter,
+  ssmParameterHandlers,
+  startLocalAwsJson,
+} from '../support/local-aws-json.ts';
+import { type LocalLambda, startLocalLambda } from '../support/local-lambda.ts';
+import { kmsKeyHandlers, type LocalKey } from './local-kms.ts';
+import {
+  actuatorConfig,
+  haltedChain,
+  haltedGlobal,
+  KEY_1,
+  KEY_2,
+  RecordingPublisher,
+  startWebhookReceiver,
+  stateAt,
+  WEBHOOK_SECRET,
+} from './support.ts';
+
+const PARAMETER = '/hot-wallet-breaker/act-test/kill-switch';
+
+describe('kill-switch actuators with the real AWS SDK clients against local endpoints', () => {
+  let db: TestStore;
+  let aws: LocalAwsJson;
+  let lambda: LocalLambda;
+  let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let parameters: Map<string, StoredParameter>;
+  let keys: Map<string, LocalKey>;
+  let publisher: RecordingPublisher;
+  let config: BreakerConfig;
+  let memory: DynamoDbApprovedWithdrawals;
+
+  beforeEach(async () => {
+    db = await startTestStore();
+    parameters = new Map();
+    keys = new Map([
+      [KEY_1, { state: 'Enabled' }],
+      [KEY_2, { state: 'Disabled' }], // an operator had disabled this one before any halt
+    ]);
+    aws = await startLocalAwsJson({ handlers: { ...ssmParameterHandlers(parameters), ...kmsKeyHandlers(keys) } });
+    lambda = await startLocalLambda({ 'signer-eth': { reserved: 5 }, 'signer-btc': {} });
+    webhook = await startWebhookReceiver();
+    publisher = new RecordingPublisher();
+    config = actuatorConfig(webhook.url);
+    memory = new DynamoDbApprovedWithdrawals({ client: db.client, tableName: db.tableName });
+  });
+  afterEach(async () => {
+    await Promise.all([db.close(), aws.close(), lambda.close(), webhook.close()]);
+  });
+
+  /** A fresh process's actuators (a Lambda cold start): new clients, nothing cached but the table. */
+  function actuators(overrides: { config?: BreakerConfig } = {}): KillSwitchActuators {
+    const local = localClientConfig(aws.endpoint);
+    const mirror = createKillSwitchActuators({
+      config: overrides.config ?? config,
+      audit: db.store,
+      publisher,
+      memory,
+      ssm: new SsmKillSwitchMirror({ client: new SSMClient(local), parameterName: PARAMETER }),
+      kms: new KMSClient(local),
+      lambda: new LambdaClient(localClientConfig(lambda.endpoint)),
+      env: { TEST_WEBHOOK_SECRET: WEBHOOK_SECRET },
+      fetch,
+    });
+    return mirror as KillSwitchActuators;
+  }
+
+  async function commit(state: BreakerState, previous: number): Promise<void> {
+    await db.store.saveState(state, previous);
+  }
+
+  async function audits(action: string) {
+    return (await db.store.listAudit(100)).filter((r) => r.action === action);
+  }
+
+  it('a trip engages every layer and a reset releases them, restoring what was there before; each result is audited', async () => {
+    const mirror = actuators();
+    const tripped = haltedGlobal(1);
+    await commit(tripped, 0);
+    await flushOutbox({ store: db.store, publisher, mirror }, tripped);
+
+    // SSM parameter: the signer-side parser reads halted.
+    expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({
+      halted: true,
+      scopes: ['global'],
+      version: 1,
+    });
+    // Webhook: one delivery, verified with the shared secret, telling the signer to stop.
+    expect(webhook.received).toHaveLength(1);
+    const delivered = webhook.received[0]!.parsed;
+    expect(delivered.ok).toBe(true);
+    if (delivered.ok) {
+      expect(delivered.body.mode).toBe('engaged');
+      expect(delivered.decide('devnet')).toMatchObject({ halted: true, scope: 'global' });
+    }
+    // Lambda: both signers at reserved concurrency 0; the previous values are remembered in the table.
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(0);
+    expect(lambda.functions.get('signer-btc')!.reserved).toBe(0);
+    expect((await memory.getMemo('lambda-concurrency:signer-eth'))!.data).toMatchObject({ engaged: true, previous: 5 });
+    // KMS: the enabled key is disabled; the already-disabled one stays disabled.
+    expect(keys.get(KEY_1)!.state).toBe('Disabled');
+    expect(keys.get(KEY_2)!.state).toBe('Disabled');
+
+    const engaged = await audits('actuator');
+    expect(engaged.map((r) => r.details.actuator).sort()).toEqual([
+      'kms-keys',
+      'lambda-concurrency',
+      'ssm-parameter',
+      'webhook',
+    ]);
+    expect(engaged.every((r) => r.details.mode === 'engaged' && r.details.ok === true && r.scope === 'global')).toBe(
+      true,
+    );
+    expect(publisher.ofKind('actuator-failure')).toEqual([]);
+
+    const reset = stateAt(2);
+    await commit(reset, 1);
+    await flushOutbox({ store: db.store, publisher, mirror }, reset);
+
+    expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ halted: false, version: 2 });
+    expect(webhook.received).toHaveLength(2);
+    const released = webhook.received[1]!.parsed;
+    expect(released.ok && released.body.mode).toBe('released');
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(5); // put back
+    expect(lambda.functions.get('signer-btc')!.reserved).toBeUndefined(); // unreserved again
+    expect(lambda.callsTo('DeleteFunctionConcurrency').map((c) => c.functionName)).toEqual(['signer-btc']);
+    expect(keys.get(KEY_1)!.state).toBe('Enabled');
+    expect(keys.get(KEY_2)!.state).toBe('Disabled'); // it was disabled before the halt: not our key to enable
+    const all = await audits('actuator');
+    expect(
+      all
+        .filter((r) => r.details.mode === 'released')
+        .map((r) => r.details.actuator)
+        .sort(),
+    ).toEqual(['kms-keys', 'lambda-concurrency', 'ssm-parameter', 'webhook']);
+  });
+
+  it('is idempotent: repeated flushes, a cold start and two processes engaging at once never re-apply or lose the previous setting', async () => {
+    const tripped = haltedGlobal(1);
+    await commit(tripped, 0);
+    const first = actuators();
+    await flushOutbox({ store: db.store, publisher, mirror: first }, tripped);
+    const callsAfterTrip =
+      lambda.calls.length + aws.callsTo('TrentService.DisableKey').length + webhook.received.length;
+
+    await flushOutbox({ store: db.store, publisher, mirror: first }, tripped);
+    // A cold start (new process, same table) with the same state: the memo says it is applied.
+    await flushOutbox({ store: db.store, publisher, mirror: actuators() }, tripped);
+    expect(lambda.calls.length + aws.callsTo('TrentService.DisableKey').length + webhook.received.length).toBe(
+      callsAfterTrip,
+    );
+    expect((await audits('actuator')).length).toBe(4);
+
+    // Two processes engaging a new trip concurrently: the remembered previous value stays 5, never 0.
+    const again = haltedChain(3, 'devnet');
+    await db.store.saveState(stateAt(2), 1);
+    await Promise.all([actuators().mirror(stateAt(2)), actuators().mirror(stateAt(2))]);
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(5);
+    await db.store.saveState(again, 2);
+    await Promise.all([actuators().mirror(again), actuators().mirror(again)]);
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(0);
+    expect((await memory.getMemo('lambda-concurrency:signer-eth'))!.data).toMatchObject({ engaged: true, previous: 5 });
+    await actuators().mirror(stateAt(4));
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(5);
+  });
+
+  it('an older state never overrides a newer one already applied', async () => {
+    const mirror = actuators();
+    await mirror.mirror(stateAt(5)); // armed at version 5
+    await actuators().mirror(haltedGlobal(4)); // a stale process still holding the version-4 trip
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(5);
+    expect(keys.get(KEY_1)!.state).toBe('Enabled');
+  });
+
+  it('layers limited to chains engage only for halts covering those chains', async () => {
+    const scoped = actuatorConfig(webhook.url, {
+      lambdaConcurrency: { functions: ['signer-btc'], chains: ['other'] },
+      kmsKeys: { keys: [KEY_1], chains: ['devnet'] },
+    });
+    const mirror = actuators({ config: scoped });
+    await mirror.mirror(haltedChain(1, 'devnet'));
+    expect(keys.get(KEY_1)!.state).toBe('Disabled');
+    expect(lambda.functions.get('signer-btc')!.reserved).toBeUndefined();
+    await mirror.mirror(stateAt(2, { ...haltedChain(2, 'devnet').tripped, ...haltedChain(2, 'other').tripped }));
+    expect(lambda.functions.get('signer-btc')!.reserved).toBe(0);
+  });
+
+  describe('each layer failing is paged and audited, does not stop the flush, and is retried at the next flush', () => {
+    const cases: { layer: string; inject: () => void; check: () => void }[] = [
+      {
+        layer: 'ssm-parameter',
+        inject: () => aws.failNext('AmazonSSM.PutParameter', 1),
+        check: () => expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value).halted).toBe(true),
+      },
+      {
+        layer: 'webhook',
+        inject: () => webhook.statuses.push(503, 503, 503), // the first attempt and both retries
+        check: () => expect(webhook.received.at(-1)!.parsed.ok).toBe(true),
+      },
+      {
+        layer: 'lambda-concurrency',
+        inject: () =>
+          lambda.failNext('PutFunctionConcurrency', 2, {
+            status: 429,
+            type: 'TooManyRequestsException',
+            message: 'Rate exceeded',
+          }),
+        check: () => expect(lambda.functions.get('signer-eth')!.reserved).toBe(0),
+      },
+      {
+        layer: 'kms-keys',
+        inject: () =>
+          aws.failNext(
+            'TrentService.DisableKey',
+            1,
+            new AwsJsonError('DependencyTimeoutException', 'KMS is slow', 503),
+          ),
+        check: () => expect(keys.get(KEY_1)!.state).toBe('Disabled'),
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.layer}`, async () => {
+        const mirror = actuators();
+        const tripped = haltedGlobal(1);
+        await commit(tripped, 0);
+        c.inject();
+        await flushOutbox({ store: db.store, publisher, mirror }, tripped); // does not throw: the failure is paged
+
+        const pages = publisher.ofKind('actuator-failure');
+        expect(pages).toHaveLength(1);
+        expect(pages[0]!.subject).toContain(`kill-switch layer ${c.layer} failed to halt`);
+        expect(pages[0]!.text).toContain('does NOT stop signing yet');
+        expect(pages[0]!.details).toMatchObject({ actuator: c.layer, mode: 'engaged', stateVersion: 1 });
+        const failures = await audits('actuator-failure');
+        expect(failures.map((r) => r.details.actuator)).toEqual([c.layer]);
+        expect(String(failures[0]!.details.error)).not.toBe('');
+        // The other layers went through.
+        expect((await audits('actuator')).map((r) => r.details.actuator)).not.toContain(c.layer);
+        expect((await audits('actuator')).length).toBe(3);
+
+        // The next flush (the next poll's, or the next poller start) retries it; no second page.
+        await flushOutbox({ store: db.store, publisher, mirror }, tripped);
+        c.check();
+        expect((await audits('actuator')).map((r) => r.details.actuator)).toContain(c.layer);
+        expect(publisher.ofKind('actuator-failure')).toHaveLength(1);
+      });
+    }
+
+    it('a failure to release (re-arm) is paged too: the signer stays blocked until it is fixed', async () => {
+      const mirror = actuators();
+      await commit(haltedGlobal(1), 0);
+      await flushOutbox({ store: db.store, publisher, mirror }, haltedGlobal(1));
+      lambda.failNext('DeleteFunctionConcurrency', 1, {
+        status: 404,
+        type: 'ResourceNotFoundException',
+        message: 'Function not found',
+      });
+      await commit(stateAt(2), 1);
+      await flushOutbox({ store: db.store, publisher, mirror }, stateAt(2));
+      const page = publisher.ofKind('actuator-failure')[0]!;
+      expect(page.subject).toContain('lambda-concurrency failed to re-arm');
+      expect(page.text).toContain('ResourceNotFoundException');
+      expect(page.text).toContain('aws lambda delete-function-concurrency --function-name');
+      expect(lambda.functions.get('signer-btc')!.reserved).toBe(0);
+      await flushOutbox({ store: db.store, publisher, mirror }, stateAt(2));
+      expect(lambda.functions.get('signer-btc')!.reserved).toBeUndefined();
+    });
+
+    it('when the failure cannot even be paged, the flush fails (PUBLISH_FAILED) so it is retried', async () => {
+      const mirror = actuators();
+      await commit(haltedGlobal(1), 0);
+      lambda.failNext('PutFunctionConcurrency', 2);
+      publisher.failNext = 1; // the failure page itself (the outbox is empty: no other page is sent)
+      const error = await flushOutbox({ store: db.store, publisher, mirror }, haltedGlobal(1)).catch((e: unknown) => e);
+      expect(isBreakerError(error, 'PUBLISH_FAILED')).toBe(true);
+      expect(String((error as Error).message)).toContain('lambda-concurrency');
+      await flushOutbox({ store: db.store, publisher, mirror }, haltedGlobal(1));
+      expect(publisher.ofKind('actuator-failure')).toHaveLength(0); // retried and succeeded: nothing left to page
+      expect(lambda.functions.get('signer-eth')!.reserved).toBe(0);
+    });
+  });
+
+  it('a KMS key pending deletion is left alone (it cannot sign) instead of failing the layer', async () => {
+    keys.set(KEY_2, { state: 'PendingDeletion' });
+    const mirror = actuators();
+    await mirror.mirror(haltedGlobal(1));
+    expect(publisher.ofKind('actuator-failure')).toEqual([]);
+    expect(keys.get(KEY_1)!.state).toBe('Disabled');
+  });
+
+  it('refuses to build a webhook layer without its secret (a cold-start config error naming the variable)', () => {
+    expect(() => createKillSwitchActuators({ config, audit: db.store, publisher, memory, env: {} })).toThrow(
+      /TEST_WEBHOOK_SECRET is not set/,
+    );
+  });
+});
