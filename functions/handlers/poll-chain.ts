@@ -7,6 +7,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createChainReader } from '../adapters/chain-readers.ts';
+import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ChainReader } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
@@ -21,6 +23,7 @@ const pollEvent = z.object({ chain: z.string().min(1) }).loose();
 const deps = handlerDeps();
 const publisher = requirePublisher(deps);
 const readers = new Map<string, ChainReader>();
+const prices = hasPriceFeeds(deps.config) ? createChainlinkPriceSource(deps.config) : undefined;
 
 /**
  * Scheduled every minute per chain. Polls at about the chain's block time until shortly before
@@ -56,6 +59,7 @@ async function pollChain(
         store: deps.store,
         publisher,
         mirror: deps.mirror,
+        prices,
         clock: systemClock,
         owner: context.awsRequestId,
       },

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createChainReader } from '../adapters/chain-readers.ts';
+import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import type { BreakerConfig } from '../core/config/compile.ts';
@@ -46,13 +48,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const abort = new AbortController();
   const owner = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const prices = hasPriceFeeds(options.config) ? createChainlinkPriceSource(options.config) : undefined;
   const pollers = [...options.config.chains.values()].map(async (chain) => {
     const reader = options.readers?.get(chain.id) ?? createChainReader(chain);
     // The local runtime runs until stopped; a failed run (e.g. RPC down) is reported and restarted.
     while (!abort.signal.aborted) {
       try {
         await runPoller(
-          { config: options.config, chain, reader, store, publisher: options.publisher, clock: systemClock, owner },
+          {
+            config: options.config,
+            chain,
+            reader,
+            store,
+            publisher: options.publisher,
+            clock: systemClock,
+            owner,
+            prices,
+          },
           {
             deadlineMs: Number.POSITIVE_INFINITY,
             sleep: (ms) => sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined),

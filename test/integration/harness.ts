@@ -10,7 +10,9 @@ import type { BreakerStore, PagePublisher } from '../../functions/core/ports.ts'
 import type { Page } from '../../functions/core/state.ts';
 import type { Clock } from '../../functions/core/time.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
-import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
+import { createChainlinkPriceSource } from '../../functions/adapters/prices/chainlink-price-source.ts';
+import TestAggregator from '../fixtures/contracts/TestAggregator.json' with { type: 'json' };
+import { type Anvil, deploy, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 
 export const USD = 1_000_000n;
@@ -43,6 +45,8 @@ export class OffsetClock implements Clock {
 }
 
 export interface HarnessOptions {
+  /** Value ETH from a Chainlink-style aggregator on the chain ($2,500, 8 decimals; worst case $5,000). */
+  ethPriceFeed?: boolean;
   confirmations?: number;
   globalUsd10m?: number;
   warnRatio?: number;
@@ -60,6 +64,8 @@ export interface Harness {
   cold: string;
   usdt: Contract;
   unknownToken: Contract;
+  /** The ETH/USD aggregator, when ethPriceFeed was asked for. */
+  feed: Contract | undefined;
   /** Poll as `owner` (defaults to 'poller-a'); returns the result. */
   poll(owner?: string, store?: BreakerStore, publisher?: PagePublisher): Promise<PollResult>;
   /** Poll until caught up. */
@@ -78,6 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const unknownToken = await deployTestToken(anvil, { symbol: 'ODD', decimals: 18 }, deployer);
     await (await usdt.getFunction('mint')(hot.address, parseUnits('100000000', 6))).wait();
     await (await unknownToken.getFunction('mint')(hot.address, parseUnits('1000000', 18))).wait();
+    const feed = options.ethPriceFeed ? await deploy(anvil, TestAggregator, [8, 2_500_00000000n], deployer) : undefined;
     await anvil.setAutomine(false);
     const config = compileConfig(
       {
@@ -94,7 +101,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
             explorer: 'https://explorer.invalid',
             hotWallets: [hot.address],
             ownAddresses: [coldWallet.address],
-            native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
+            native: {
+              symbol: 'ETH',
+              decimals: 18,
+              usdPrice: 2000,
+              ...(feed && {
+                priceFeed: { address: await feed.getAddress(), maxAgeSeconds: 600 },
+                worstCaseUsdPrice: 5000,
+              }),
+            },
             tokens: [{ symbol: 'USDT', contract: await usdt.getAddress(), decimals: 6, usdPrice: 1 }],
           },
         },
@@ -109,6 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const chain = config.chains.get('devnet')!;
     const reader = new EvmChainReader(chain);
     const publisher = new RecordingPublisher();
+    const prices = feed ? createChainlinkPriceSource(config) : undefined;
     const clock = new OffsetClock();
     const deps = (owner: string, store: BreakerStore, pub: PagePublisher) => ({
       config,
@@ -119,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       clock,
       owner,
       leaseMs: 30_000,
+      prices,
     });
     const harness: Harness = {
       anvil,
@@ -132,6 +149,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       cold: coldWallet.address,
       usdt,
       unknownToken,
+      feed,
       async poll(owner = 'poller-a', store = db.store, pub = publisher) {
         return (await pollOnce(deps(owner, store, pub))).result;
       },

@@ -4,7 +4,9 @@ import type { BreakerConfig, ChainConfig } from '../config/compile.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { escalateContinuedOutflows } from '../escalation.ts';
 import { evaluateRules } from '../evaluate.ts';
-import type { OutflowRecord } from '../model.ts';
+import type { ChainTransfer, OutflowRecord } from '../model.ts';
+import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
+import { bookValuation, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, TripInfo } from '../state.ts';
@@ -27,6 +29,8 @@ export interface PollDeps {
   leaseMs?: number;
   /** Kill-switch copies (SSM parameter) updated after every transition. */
   mirror?: StateMirror;
+  /** On-chain price feeds, for assets configured with a priceFeed (static prices otherwise). */
+  prices?: PriceSource;
   /** Approved withdrawals for reconciliation; by default the store, when it keeps them. */
   approvals?: ApprovedWithdrawalLog;
 }
@@ -100,12 +104,19 @@ export async function pollOnce(
   }
 
   const times = windowTimes(read.blocks, cursor.lastT);
-  const outflows = classifyTransfers(deps.config, chain, read.transfers, (n) => {
-    const t = times.get(n);
-    if (t === undefined)
-      throw new ChainReadError(`${chain.id}: transfer in block ${n} outside the range ${from}–${to}`);
-    return t;
-  });
+  const valuation = await feedValuation(deps, read.transfers);
+  const outflows = classifyTransfers(
+    deps.config,
+    chain,
+    read.transfers,
+    (n) => {
+      const t = times.get(n);
+      if (t === undefined)
+        throw new ChainReadError(`${chain.id}: transfer in block ${n} outside the range ${from}–${to}`);
+      return t;
+    },
+    valuation,
+  );
   const lastT = times.get(to) as number;
   const recent = [
     ...cursor.recent,
@@ -204,6 +215,29 @@ export async function evaluateAndTransition(
     }
   }
   throw new StateConflictError('breaker state kept changing under 20 consecutive evaluations');
+}
+
+/**
+ * Feed prices for the assets of this batch that have a feed (no RPC call otherwise). Problems are
+ * valued at the worst case by the price book and paged (deduplicated) before the batch is recorded.
+ */
+async function feedValuation(deps: PollDeps, transfers: readonly ChainTransfer[]): Promise<Valuation | undefined> {
+  const assets = deps.prices ? feedPricedAssets(deps.chain, transfers) : [];
+  if (!deps.prices || assets.length === 0) return undefined;
+  const book = await deps.prices.prices(assets, Math.floor(deps.clock.now() / 1000));
+  for (let attempt = 0; book.problems.length > 0 && attempt < 10; attempt++) {
+    const state = await deps.store.getState();
+    const next = priceAlarmTransition(state, book.problems, deps.config, deps.clock.now());
+    if (!next) break;
+    try {
+      await deps.store.saveState(next, state.version);
+      await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
+      break;
+    } catch (e) {
+      if (!(e instanceof StateConflictError)) throw e;
+    }
+  }
+  return bookValuation(book);
 }
 
 async function createCursor(deps: PollDeps): Promise<ChainCursor | undefined> {
