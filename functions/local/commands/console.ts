@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createChainReader } from '../../adapters/chain-readers.ts';
 import { loadConsoleAssets } from '../../console/assets.ts';
-import { inProcessApi, localOperator, startLocalConsole } from '../../console/local-server.ts';
-import { OpsConsole } from '../../console/service.ts';
-import { systemClock } from '../../core/time.ts';
+import { localOperator, startLocalConsole } from '../../console/local-server.ts';
+import { startRuntimeConsole } from '../../console/runtime-console.ts';
 import { resolveStackApi } from '../aws-target.ts';
 import { connectLocal } from '../connect.ts';
 import { localPublisher } from '../publishers.ts';
@@ -39,21 +37,14 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const conn = await connectLocal(values);
-  const readers = new Map([...conn.config.chains.values()].map((c) => [c.id, createChainReader(c)]));
-  const ops = new OpsConsole({
+  const server = await startRuntimeConsole({
     config: conn.config,
     store: conn.store,
     publisher: localPublisher(conn.config),
-    clock: systemClock,
-    probeHead: (chain) => {
-      const reader = readers.get(chain);
-      return reader ? reader.head() : Promise.reject(new Error(`no reader for ${chain}`));
-    },
+    port,
   });
-  const operator = localOperator();
-  const server = await startLocalConsole({ api: inProcessApi(ops, operator, assets), assets, port });
   process.stdout.write(
-    `Console for ${conn.config.name} (${conn.where}), operator ${operator}:\n  ${server.url}\nCtrl-C to stop.\n`,
+    `Console for ${conn.config.name} (${conn.where}), operator ${localOperator()}:\n  ${server.url}\nCtrl-C to stop.\n`,
   );
   try {
     await waitForSignal();
