@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { startRuntimeConsole } from '../../console/runtime-console.ts';
 import { formatUsd } from '../../core/amounts.ts';
 import { compileConfig } from '../../core/config/compile.ts';
 import { createKillSwitch } from '../../guard/kill-switch.ts';
@@ -125,6 +126,8 @@ async function playDemo(
     onError: (c, e) => say(`  ${c}: POLL FAILED — ${(e as Error).message}`),
   });
   const killSwitch = createKillSwitch(runtime.store);
+  const opsConsole = await startRuntimeConsole({ config, store: runtime.store, publisher: localPublisher(config) });
+  say(`  web console (this run only): ${opsConsole.url}`);
   const started = Date.now();
 
   // The exchange's signing service: asks the breaker before every customer withdrawal, on the
@@ -171,6 +174,7 @@ async function playDemo(
     say('\nThe breaker did not trip — this is a bug in the demo or the breaker.');
     stopping = true;
     await signer;
+    await opsConsole.close();
     await runtime.stop();
     return 1;
   }
@@ -184,6 +188,7 @@ async function playDemo(
   say(
     'Try, in another terminal:  npx breaker status   and   npx breaker reset --reason "reviewed: demo drain, keys rotated"',
   );
+  say(`…or open the web console: ${opsConsole.url}`);
   if (exitAfterTrip) {
     await sleep(2500);
   } else {
@@ -192,6 +197,7 @@ async function playDemo(
   }
   stopping = true;
   await signer;
+  await opsConsole.close();
   await runtime.stop();
   return 0;
 }
