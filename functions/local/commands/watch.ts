@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../../adapters/config/config-file.ts';
+import { startRuntimeConsole } from '../../console/runtime-console.ts';
 import { defaultStorePath } from '../connect.ts';
 import { outflowSummary } from '../format.ts';
 import { localPublisher } from '../publishers.ts';
@@ -40,11 +41,14 @@ export async function run(argv: string[]): Promise<number> {
     // Being blind is never silent.
     onError: (chain, e) => process.stderr.write(`${chain}: POLL FAILED — ${(e as Error).message}\n`),
   });
+  const opsConsole = await startRuntimeConsole({ config, store: runtime.store, publisher: localPublisher(config) });
   process.stdout.write(
     `Watching ${[...config.chains.keys()].join(', ')} for ${config.name}; store ${storePath}. ` +
-      'In another terminal: `npx breaker status` / `npx breaker reset --reason "..."`. Ctrl-C to stop.\n',
+      'In another terminal: `npx breaker status` / `npx breaker reset --reason "..."`. Ctrl-C to stop.\n' +
+      `Web console (this run only): ${opsConsole.url}\n`,
   );
   await waitForSignal();
+  await opsConsole.close();
   await runtime.stop();
   return 0;
 }
