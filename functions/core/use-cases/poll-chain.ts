@@ -265,9 +265,24 @@ async function saveCursorOrBusy(
     await deps.store.saveCursor(next, expected);
     return next;
   } catch (e) {
-    if (e instanceof StateConflictError) return undefined;
-    throw e;
+    if (!(e instanceof StateConflictError)) throw e;
+    // An ambiguous write: its answer was lost, the retry met the write itself. Ours landed after all
+    // (leaving our own lease in place would stall every other poller until it expired).
+    return isSameCursor(e.current, next) ? next : undefined;
   }
+}
+
+function isSameCursor(stored: unknown, ours: ChainCursor): boolean {
+  const c = stored as ChainCursor | undefined;
+  return (
+    c !== undefined &&
+    c.version === ours.version &&
+    c.updatedAtMs === ours.updatedAtMs &&
+    c.lastBlock === ours.lastBlock &&
+    c.epoch === ours.epoch &&
+    c.lease?.owner === ours.lease?.owner &&
+    c.lease?.untilMs === ours.lease?.untilMs
+  );
 }
 
 /** A previous poller crashed (or this one failed) after leasing a range: undo its possible writes. */
