@@ -4,7 +4,7 @@ import { auditLine } from '../console-format.ts';
 import { exitCodeFor, openTarget, targetHelp, targetOptions } from '../operator-target.ts';
 
 export const summary =
-  'the audit history, newest first: trips, resets (who, why), requests, warnings [--limit N] [--json]';
+  'the audit history, newest first: trips, resets and reset requests (who, why) [--limit N] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
