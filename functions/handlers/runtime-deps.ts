@@ -4,8 +4,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
+import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
@@ -22,7 +26,10 @@ export interface HandlerDeps {
   store: BreakerStore;
   /** Undefined for read-only functions (breaker-status), which get no topic; see requirePublisher. */
   publisher: PagePublisher | undefined;
-  /** The SSM parameter copy of the kill switch, when the stack configured one. */
+  /**
+   * The kill-switch layers brought up to date at every outbox flush: the SSM parameter when the
+   * stack configured one, and the webhook / Lambda / KMS layers the config turns on.
+   */
   mirror: StateMirror | undefined;
   logger: Logger;
   metrics: Metrics;
@@ -46,16 +53,34 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
   const tracer = new Tracer({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' });
   const dynamo = tracer.captureAWSv3Client(new DynamoDBClient({}));
   const sns = tracer.captureAWSv3Client(new SNSClient({}));
+  const tableName = requireEnv('BREAKER_TABLE', env);
+  const store = new DynamoDbBreakerStore({ client: dynamo, tableName });
+  const publisher = env.PAGE_TOPIC_ARN
+    ? new SnsPagePublisher({ client: sns, topicArn: env.PAGE_TOPIC_ARN })
+    : undefined;
+  const ssm = env.KILL_SWITCH_PARAMETER
+    ? new SsmKillSwitchMirror({
+        client: tracer.captureAWSv3Client(new SSMClient({})),
+        parameterName: env.KILL_SWITCH_PARAMETER,
+      })
+    : undefined;
   cached = {
     config,
-    store: new DynamoDbBreakerStore({ client: dynamo, tableName: requireEnv('BREAKER_TABLE', env) }),
-    publisher: env.PAGE_TOPIC_ARN ? new SnsPagePublisher({ client: sns, topicArn: env.PAGE_TOPIC_ARN }) : undefined,
-    mirror: env.KILL_SWITCH_PARAMETER
-      ? new SsmKillSwitchMirror({
-          client: tracer.captureAWSv3Client(new SSMClient({})),
-          parameterName: env.KILL_SWITCH_PARAMETER,
+    store,
+    publisher,
+    // Functions that page also run the actuators (their failures are paged); read-only ones never flush.
+    mirror: publisher
+      ? createKillSwitchActuators({
+          config,
+          audit: store,
+          publisher,
+          memory: new DynamoDbApprovedWithdrawals({ client: dynamo, tableName }),
+          ssm,
+          lambda: config.actuators.lambdaConcurrency ? tracer.captureAWSv3Client(new LambdaClient({})) : undefined,
+          kms: config.actuators.kmsKeys ? tracer.captureAWSv3Client(new KMSClient({})) : undefined,
+          env,
         })
-      : undefined,
+      : ssm,
     logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker' }),
     metrics: new Metrics({
       namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,

@@ -52,6 +52,22 @@ export class BreakerTable extends Construct {
     fn.role.addToPrincipalPolicy(this.keyStatement('BreakerTableKey', writes));
   }
 
+  /**
+   * What the guard in a signing service needs to record approved withdrawals: put (and, on a retry,
+   * read back) its two approval items, and nothing else in the table.
+   */
+  approvalStatements(): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({
+        sid: 'RecordApprovedWithdrawals',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['WITHDRAWAL#*', 'APPROVED#*'] } },
+      }),
+      this.keyStatement('EncryptApprovedWithdrawals', true),
+    ];
+  }
+
   /** What a signing service needs to read the kill switch: the state item only. */
   signerStatements(): iam.PolicyStatement[] {
     return [

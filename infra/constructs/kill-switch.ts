@@ -1,6 +1,8 @@
+import { ArnFormat, SecretValue, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import type { ActuatorsConfig } from '../../functions/core/actuators/config.ts';
 import type { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
 
@@ -22,6 +24,17 @@ export const KILL_SWITCH_INITIAL_VALUE = JSON.stringify({
 export interface KillSwitchProps {
   readonly deploymentName: string;
   readonly table: BreakerTable;
+  /**
+   * The kill-switch layers from the config: the functions that flush the outbox (pollers, reset) get
+   * the permissions they need and the webhook secret.
+   * @default only the SSM parameter
+   */
+  readonly actuators?: ActuatorsConfig;
+}
+
+/** The Secrets Manager secret (a plain string) holding the webhook's HMAC secret; create it before deploying. */
+export function webhookSecretName(deploymentName: string): string {
+  return `hot-wallet-breaker/${deploymentName}/signer-webhook-secret`;
 }
 
 /**
@@ -32,9 +45,11 @@ export interface KillSwitchProps {
 export class KillSwitch extends Construct {
   readonly parameter: ssm.StringParameter;
   readonly signerPolicy: iam.ManagedPolicy;
+  private readonly props: KillSwitchProps;
 
   constructor(scope: Construct, id: string, props: KillSwitchProps) {
     super(scope, id);
+    this.props = props;
     this.parameter = new ssm.StringParameter(this, 'Parameter', {
       parameterName: `/hot-wallet-breaker/${props.deploymentName}/kill-switch`,
       description:
@@ -49,6 +64,7 @@ export class KillSwitch extends Construct {
         'Attach to a signing service: read the hot-wallet-breaker kill switch (state item and SSM mirror). Fail closed if either read fails.',
       statements: [
         ...props.table.signerStatements(),
+        ...props.table.approvalStatements(),
         new iam.PolicyStatement({
           sid: 'ReadKillSwitchParameter',
           actions: ['ssm:GetParameter'],
@@ -68,5 +84,53 @@ export class KillSwitch extends Construct {
         resources: [this.parameter.parameterArn],
       }),
     );
+    this.grantActuators(fn);
+  }
+
+  /** The layers beyond the parameter: reserved concurrency of the signer Lambdas, the signing keys, the webhook secret. */
+  private grantActuators(fn: BreakerFunction): void {
+    const a = this.props.actuators;
+    if (!a) return;
+    const stack = Stack.of(this);
+    if (a.lambdaConcurrency) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'KillSwitchSignerConcurrency',
+          actions: [
+            'lambda:GetFunctionConcurrency',
+            'lambda:PutFunctionConcurrency',
+            'lambda:DeleteFunctionConcurrency',
+          ],
+          resources: a.lambdaConcurrency.functions.map((f) =>
+            f.startsWith('arn:')
+              ? f
+              : stack.formatArn({
+                  service: 'lambda',
+                  resource: 'function',
+                  resourceName: f,
+                  arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                }),
+          ),
+        }),
+      );
+    }
+    if (a.kmsKeys) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'KillSwitchSigningKeys',
+          actions: ['kms:DescribeKey', 'kms:DisableKey', 'kms:EnableKey'],
+          resources: a.kmsKeys.keys.map((k) =>
+            k.startsWith('arn:') ? k : stack.formatArn({ service: 'kms', resource: 'key', resourceName: k }),
+          ),
+        }),
+      );
+    }
+    if (a.webhook) {
+      // A dynamic reference: the secret's value never enters the template or the cloud assembly.
+      fn.function.addEnvironment(
+        a.webhook.secretEnv,
+        SecretValue.secretsManager(webhookSecretName(this.props.deploymentName)).unsafeUnwrap(),
+      );
+    }
   }
 }

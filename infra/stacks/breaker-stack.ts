@@ -52,7 +52,11 @@ export class BreakerStack extends Stack {
         'pages.subscriptions is empty: nobody is paged until something subscribes to the page topic.',
       );
     }
-    this.killSwitch = new KillSwitch(this, 'KillSwitch', { deploymentName: name, table: this.table });
+    this.killSwitch = new KillSwitch(this, 'KillSwitch', {
+      deploymentName: name,
+      table: this.table,
+      actuators: config.actuators,
+    });
 
     const scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: `hot-wallet-breaker-${name}`,

@@ -258,7 +258,7 @@ describe('breaker stack from config/example.yaml', () => {
     expect(parseKillSwitchValue(KILL_SWITCH_INITIAL_VALUE)).toMatchObject({ halted: false, scopes: [], version: 0 });
   });
 
-  it('exports a signer policy that reads only the state item, its key through DynamoDB, and the parameter', () => {
+  it('exports a signer policy that reads only the state item, records approved withdrawals, its key through DynamoDB, and the parameter', () => {
     const policy = resources[logicalId('KillSwitchSignerPolicy')]!;
     const statements = policy.Properties.PolicyDocument.Statement as Statement[];
     expect(statements).toEqual([
@@ -276,6 +276,19 @@ describe('breaker stack from config/example.yaml', () => {
         Resource: arnOf(logicalId('StoreKey')),
         Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
       },
+      // The guard records each withdrawal it approves: its two approval items, nothing else.
+      {
+        Sid: 'RecordApprovedWithdrawals',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: arnOf(logicalId('StoreTable')),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['WITHDRAWAL#*', 'APPROVED#*'] } },
+      },
+      expect.objectContaining({
+        Sid: 'EncryptApprovedWithdrawals',
+        Action: expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey']),
+        Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+      }),
       expect.objectContaining({ Sid: 'ReadKillSwitchParameter', Action: 'ssm:GetParameter' }),
     ]);
     template.hasOutput('SignerPolicyArn', { Export: { Name: 'hot-wallet-breaker-example-exchange-SignerPolicyArn' } });

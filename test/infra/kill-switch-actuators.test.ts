@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { buildBreakerApp } from '../../infra/breaker-app.ts';
+import { webhookSecretName } from '../../infra/constructs/kill-switch.ts';
+import { REPO_ROOT } from '../../infra/paths.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation template JSON is untyped.
+type Json = any;
+
+const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** config/example.yaml with every actuator layer turned on. */
+function configWithActuators(): string {
+  const raw = parse(readFileSync(join(REPO_ROOT, 'config/example.yaml'), 'utf8'));
+  raw.actuators = {
+    webhook: { url: 'https://signer.internal.example/breaker-webhook', secretEnv: 'SIGNER_WEBHOOK_SECRET' },
+    lambdaConcurrency: { functions: ['eth-signer', 'arn:aws:lambda:us-east-1:111122223333:function:btc-signer'] },
+    kmsKeys: { keys: [KEY] },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'breaker-actuators-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify(raw));
+  return file;
+}
+
+describe('breaker stack with kill-switch actuators configured', () => {
+  let template: Template;
+  let resources: Record<string, Json>;
+  let stack: ReturnType<typeof buildBreakerApp>;
+
+  beforeAll(() => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    stack = buildBreakerApp(app, configWithActuators(), { region: 'us-east-1', account: '111122223333' });
+    template = Template.fromStack(stack);
+    resources = template.toJSON().Resources;
+  });
+
+  const functionId = (prefix: string) =>
+    Object.keys(resources).find((id) => id.startsWith(prefix) && resources[id].Type === 'AWS::Lambda::Function')!;
+  function statements(fnId: string): Json[] {
+    const roleId = resources[fnId].Properties.Role['Fn::GetAtt'][0];
+    return Object.values(resources)
+      .filter((r: Json) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: Json) => x.Ref === roleId))
+      .flatMap((r: Json) => r.Properties.PolicyDocument.Statement);
+  }
+
+  it('lets the functions that flush the outbox (pollers, reset) set reserved concurrency on exactly the named signers', () => {
+    for (const fn of ['ChainethereumPollerFunction', 'OperatorsResetFunction']) {
+      const s = statements(functionId(fn)).find((x) => x.Sid === 'KillSwitchSignerConcurrency');
+      expect(s).toMatchObject({
+        Action: ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency'],
+        Resource: [
+          {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:us-east-1:111122223333:function:eth-signer']],
+          },
+          'arn:aws:lambda:us-east-1:111122223333:function:btc-signer',
+        ],
+      });
+    }
+  });
+
+  it('lets them disable and enable exactly the named signing keys', () => {
+    const s = statements(functionId('ChainethereumPollerFunction')).find((x) => x.Sid === 'KillSwitchSigningKeys');
+    expect(s).toMatchObject({
+      Action: ['kms:DescribeKey', 'kms:DisableKey', 'kms:EnableKey'],
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:us-east-1:111122223333:key/${KEY}`]] },
+    });
+  });
+
+  it('gives them the webhook secret as a Secrets Manager dynamic reference, never its value', () => {
+    const env = resources[functionId('ChainethereumPollerFunction')].Properties.Environment.Variables;
+    expect(JSON.stringify(env.SIGNER_WEBHOOK_SECRET)).toContain(
+      `{{resolve:secretsmanager:${webhookSecretName('example-exchange')}`,
+    );
+  });
+
+  it('gives the read-only status function none of it', () => {
+    const status = functionId('OperatorsStatusFunction');
+    const sids = statements(status).map((s) => s.Sid);
+    expect(sids).not.toContain('KillSwitchSignerConcurrency');
+    expect(sids).not.toContain('KillSwitchSigningKeys');
+    expect(resources[status].Properties.Environment.Variables.SIGNER_WEBHOOK_SECRET).toBeUndefined();
+  });
+
+  it('still passes cdk-nag', () => {
+    const nag = Match.stringLikeRegexp('AwsSolutions-.*');
+    expect(
+      Annotations.fromStack(stack)
+        .findError('*', nag)
+        .map((m) => `${m.id}: ${String(m.entry.data)}`),
+    ).toEqual([]);
+  });
+});
