@@ -218,4 +218,61 @@ describe('ops console in headless Chromium', () => {
     await page.locator('#history').scrollIntoViewIfNeeded();
     await page.locator('#history').screenshot({ path: join(shots, 'console-history.png') });
   });
+
+  it('two-person rule: the requester cannot approve; a second operator approves from their own console', async () => {
+    const twoPerson = compileConfig(
+      { ...config.source, operations: { twoPersonReset: true, approvalWindowSeconds: 900 } },
+      'browser-test',
+    );
+    const assets = loadConsoleAssets();
+    const consoleAs = (who: string) =>
+      startLocalConsole({
+        api: inProcessApi(
+          new OpsConsole({ config: twoPerson, store: h.store, publisher: h.publisher, clock: h.clock }),
+          who,
+          assets,
+        ),
+        assets,
+      });
+    const [alice, bob] = ['local:alice@ops-1', 'local:bob@ops-2'];
+    const [aliceConsole, bobConsole] = [await consoleAs(alice), await consoleAs(bob)];
+    const bobPage = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    bobPage.on('dialog', (d) => void d.accept());
+    try {
+      await page.goto(aliceConsole.url);
+      await expect.poll(() => page.locator('#operator').textContent()).toBe(alice);
+      await page.selectOption('#trip-scope', 'global');
+      await page.fill('#trip-reason', 'Exchange-wide halt: custody provider reports an incident');
+      await page.click('#trip-submit');
+      await expect.poll(() => page.locator('#state-badge').textContent()).toBe('TRIPPED');
+
+      expect(await page.locator('#reset-submit').textContent()).toBe('Request reset');
+      await page.fill('#reset-reason', 'Custody provider confirmed the incident is resolved (ticket CP-2291)');
+      await page.click('#reset-submit');
+      await expect.poll(() => page.locator('#pending-reset').isVisible()).toBe(true);
+      expect(await page.locator('#approve-reset').isDisabled()).toBe(true);
+      expect(await page.locator('#pending-reset').textContent()).toContain('a different operator must approve');
+      expect(await page.locator('#state-badge').textContent()).toBe('TRIPPED');
+
+      await bobPage.goto(bobConsole.url);
+      await expect.poll(() => bobPage.locator('#approve-reset').isEnabled()).toBe(true);
+      expect(await bobPage.locator('#pending-reset').textContent()).toContain(alice);
+      await bobPage.locator('#actions').screenshot({ path: join(shots, 'console-two-person.png') });
+      await bobPage.click('#approve-reset');
+      await expect.poll(() => bobPage.locator('#state-badge').textContent()).toBe('ARMED');
+
+      const [reset, requested] = await h.store.listAudit(2);
+      expect(requested).toMatchObject({ action: 'reset-requested', actor: alice });
+      expect(reset).toMatchObject({
+        action: 'reset',
+        actor: bob,
+        reason: 'Custody provider confirmed the incident is resolved (ticket CP-2291)',
+        details: { twoPerson: { requestedBy: alice, approvedBy: bob } },
+      });
+    } finally {
+      await bobPage.close();
+      await aliceConsole.close();
+      await bobConsole.close();
+    }
+  });
 });

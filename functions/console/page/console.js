@@ -279,8 +279,8 @@
         disabled: mine || p.expired || busy,
         text: 'Approve reset',
       }),
-      mine ? el('span', { class: 'muted', text: '  You requested it: a different operator must approve.' }) : null,
     );
+    if (mine) box.append(el('span', { class: 'muted', text: '  You requested it: a different operator must approve.' }));
   }
 
   function renderChains() {
