@@ -239,7 +239,20 @@ describe('reconciliation config', () => {
     expect(config.reconciliation).toMatchObject({ toleranceBps: 0, windowSeconds: 3600 });
   });
 
+  it('chains: only the listed chains are reconciled (rolled out signer by signer)', async () => {
+    const config = compile({ chains: ['bsc'] });
+    expect(config.rules.filter((r) => r.subject.kind === 'unapproved').map((r) => r.id)).toEqual([
+      'reconciliation-bsc-unapproved',
+    ]);
+    const eth = outflow(config, { t: T, asset: 'USDT', units: '1', to: ADDR.stranger });
+    expect(reconcile(config.reconciliation, [eth], []).get(eth.id)).toEqual({ kind: 'exempt', why: 'not-reconciled' });
+    const store = { outflowsSince: async () => [], recordOutflows: async () => {}, removeOutflowsAfter: async () => 0 };
+    const [marked] = await markUnapprovedOutflows({ config, store }, [eth]);
+    expect((marked as OutflowMarks).unapproved).toBeUndefined();
+  });
+
   const bad: [string, Record<string, unknown>, string][] = [
+    ['an unknown chain in chains', { chains: ['solana'] }, 'reconciliation.chains[0]: no chain "solana"'],
     ['a negative tolerance', { toleranceBps: -1 }, 'reconciliation.toleranceBps: must be ≥ 0'],
     ['a fractional window', { windowSeconds: 1.5 }, 'reconciliation.windowSeconds: must be an integer'],
     ['an unknown key', { tolerance: 5 }, 'reconciliation'],

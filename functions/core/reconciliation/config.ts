@@ -27,6 +27,11 @@ export const reconciliationSchema = z
     /** What an unapproved outflow halts: everything (a stolen key is rarely the only one) or its chain. */
     halt: z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' }).default('global'),
     /**
+     * The chains whose signers record approvals (default: every chain). Roll reconciliation out chain
+     * by chain as each signing service embeds the guard; outflows of other chains are not reconciled.
+     */
+    chains: z.array(z.string({ error: 'expected a chain id' }), { error: 'expected a list of chain ids' }).optional(),
+    /**
      * Per chain, destinations that need no approved withdrawal: the targets of configured sweep jobs
      * (an exchange's deposit-consolidation or market-maker addresses that are not its own wallets).
      * Transfers there still count toward every limit. Own addresses and hot wallets need no entry.
@@ -55,6 +60,8 @@ export interface ReconciliationConfig {
   toleranceBps: number;
   windowSeconds: number;
   halt: 'global' | 'chain';
+  /** The reconciled chains. */
+  chains: Set<string>;
   /** Per chain, normalised allowed destinations (sweep targets). */
   allowedDestinations: Map<string, Set<string>>;
 }
@@ -103,25 +110,35 @@ export function compileReconciliation(
     });
     allowedDestinations.set(chainId, set);
   }
+  const reconciled = new Set(input.chains ?? chains.keys());
+  input.chains?.forEach((c, i) => {
+    if (!chains.has(c))
+      issues.push(
+        `reconciliation.chains[${i}]: no chain "${c}" under chains (known: ${[...chains.keys()].join(', ')})`,
+      );
+  });
   const config: ReconciliationConfig = {
     enabled: input.enabled,
+    chains: reconciled,
     toleranceBps: input.toleranceBps,
     windowSeconds: input.windowSeconds,
     halt: input.halt,
     allowedDestinations,
   };
   if (!input.enabled) return { config, rules: [] };
-  const rules: Rule[] = [...chains.keys()].map((chain) => {
-    const halt: HaltScope = input.halt === 'global' ? { kind: 'global' } : { kind: 'chain', chain };
-    return {
-      id: reconciliationRuleId(chain),
-      subject: { kind: 'unapproved', chain },
-      measure: { kind: 'count' },
-      windowSeconds: 0,
-      limit: 0n,
-      warnAt: 0n,
-      halt,
-    };
-  });
+  const rules: Rule[] = [...chains.keys()]
+    .filter((c) => reconciled.has(c))
+    .map((chain) => {
+      const halt: HaltScope = input.halt === 'global' ? { kind: 'global' } : { kind: 'chain', chain };
+      return {
+        id: reconciliationRuleId(chain),
+        subject: { kind: 'unapproved', chain },
+        measure: { kind: 'count' },
+        windowSeconds: 0,
+        limit: 0n,
+        warnAt: 0n,
+        halt,
+      };
+    });
   return { config, rules };
 }

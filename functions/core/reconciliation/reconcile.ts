@@ -16,11 +16,11 @@ import type { ReconciliationConfig } from './config.ts';
 
 export type Verdict =
   | { kind: 'approved'; withdrawalId: string }
-  | { kind: 'exempt'; why: 'own' | 'allowed-destination' }
+  | { kind: 'exempt'; why: 'own' | 'allowed-destination' | 'not-reconciled' }
   | { kind: 'unapproved'; reason: string };
 
 export function needsApproval(cfg: ReconciliationConfig, r: OutflowRecord): boolean {
-  if (r.own) return false;
+  if (r.own || !cfg.chains.has(r.chain)) return false;
   return !cfg.allowedDestinations.get(r.chain)?.has(normaliseAddress(r.to));
 }
 
@@ -66,6 +66,10 @@ export function reconcile(
     if (verdicts.has(r.id)) continue;
     if (r.own) {
       verdicts.set(r.id, { kind: 'exempt', why: 'own' });
+      continue;
+    }
+    if (!cfg.chains.has(r.chain)) {
+      verdicts.set(r.id, { kind: 'exempt', why: 'not-reconciled' });
       continue;
     }
     if (!needsApproval(cfg, r)) {
