@@ -285,6 +285,17 @@ function isSameCursor(stored: unknown, ours: ChainCursor): boolean {
   );
 }
 
+/**
+ * A poller whose poll failed while it held the lease (the store throttled mid-batch, say) and that
+ * will not poll again soon: undo and release its own lease now, so the next invocation (another
+ * owner) need not wait for it to expire. A no-op when the cursor carries no lease of `deps.owner`.
+ */
+export async function releaseOwnLease(deps: PollDeps): Promise<void> {
+  const current = await deps.store.getCursor(deps.chain.id);
+  if (current?.lease?.owner !== deps.owner) return;
+  await recoverLease(deps, current);
+}
+
 /** A previous poller crashed (or this one failed) after leasing a range: undo its possible writes. */
 async function recoverLease(deps: PollDeps, cursor: ChainCursor): Promise<ChainCursor> {
   const lease = cursor.lease as NonNullable<ChainCursor['lease']>;

@@ -2,7 +2,7 @@ import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox } from './outbox.ts';
-import { type PollDeps, type PollResult, pollOnce } from './poll-chain.ts';
+import { type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
 
 export interface RunOptions {
   /** Stop starting new polls after this wall-clock time (ms). */
@@ -97,6 +97,10 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     if (wait <= 0) break;
     await opts.sleep(wait);
   }
-  if (lastFailed) throw summary.lastError;
+  if (lastFailed) {
+    // The last poll may have failed holding this invocation's lease: give it back (best effort).
+    await releaseOwnLease(deps).catch(() => undefined);
+    throw summary.lastError;
+  }
   return summary;
 }
