@@ -332,7 +332,10 @@ describe('breaker stack from config/example.yaml', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'example-exchange-reset-breaker' });
     const operator = resources[logicalId('OperatorsOperatorPolicy')]!.Properties.PolicyDocument
       .Statement as Statement[];
-    expect([...new Set(operator.flatMap(actions))].sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']);
+    expect([...new Set(operator.flatMap(actions))].sort()).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunctionUrl',
+    ]);
   });
 
   it('records every Invoke of the reset function in a CloudTrail trail searchable in CloudWatch Logs', () => {
