@@ -4,6 +4,7 @@ import { formatUnits, formatUsd, valueInMicros } from '../core/amounts.ts';
 import type { ChainConfig } from '../core/config/compile.ts';
 import { type BitcoinDevnet, devnetWallet, type Payment, type ScriptType, type Utxo } from './bitcoin-devnet.ts';
 import { TestToken } from './contracts/artifacts.ts';
+import type { CustomerWithdrawal } from './signing-service.ts';
 
 /** Anvil's default accounts (public test keys from its default mnemonic; never use them for real funds). */
 export const ANVIL_KEYS = [
@@ -69,19 +70,22 @@ export class DemoChain {
     return new DemoChain(new NonceManager(hotWallet), chain, usdt, usdc, unknownToken, getAddress(cold));
   }
 
-  /** A small withdrawal to a fresh customer address: $50–$3,000 in ETH or USDT. */
-  async customerWithdrawal(): Promise<string> {
+  /** The hot key's signer, for the reference signing service (functions/local/signing-service.ts). */
+  get hotSigner(): NonceManager {
+    return this.hot;
+  }
+
+  /** A customer withdrawal request for the signing service: $50–$3,000 in ETH or USDT to a fresh address. */
+  customerWithdrawalRequest(withdrawalId: string): { request: CustomerWithdrawal; text: string } {
     const to = Wallet.createRandom().address;
     const usd = 50 + Math.floor(Math.random() * 2950);
     if (Math.random() < 0.5) {
       const eth = (usd / 3300).toFixed(6);
-      await (await this.hot.sendTransaction({ to, value: parseUnits(eth, 18) })).wait();
-      return `${eth} ETH ($${usd}) → ${to.slice(0, 10)}…`;
+      const request = { withdrawalId, asset: 'ETH', destination: to, amount: parseUnits(eth, 18) };
+      return { request, text: `${eth} ETH ($${usd}) → ${to.slice(0, 10)}…` };
     }
-    await this.token(this.usdt)
-      .transfer(to, parseUnits(String(usd), 6))
-      .then((tx: { wait(): Promise<unknown> }) => tx.wait());
-    return `${usd} USDT → ${to.slice(0, 10)}…`;
+    const request = { withdrawalId, asset: 'USDT', destination: to, amount: parseUnits(String(usd), 6) };
+    return { request, text: `${usd} USDT → ${to.slice(0, 10)}…` };
   }
 
   async sweepToCold(): Promise<string> {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { startRuntimeConsole } from '../../console/runtime-console.ts';
 import { formatUsd } from '../../core/amounts.ts';
 import { compileConfig } from '../../core/config/compile.ts';
+import { createBreakerGuard } from '../../guard/guard.ts';
 import { createKillSwitch } from '../../guard/kill-switch.ts';
 import { startAnvil } from '../anvil-process.ts';
 import { type BitcoinDevnetRun, startBitcoinDevnet } from '../bitcoin-devnet.ts';
@@ -11,6 +12,7 @@ import { DEMO_BTC_FUNDING_BLOCKS, DEMO_BTC_WALLETS, DemoBitcoin, DemoChain, drai
 import { outflowSummary } from '../format.ts';
 import { localPublisher } from '../publishers.ts';
 import { startRuntime } from '../runtime.ts';
+import { ReferenceSigningService } from '../signing-service.ts';
 import { waitForSignal } from './watch.ts';
 
 export const summary =
@@ -23,6 +25,8 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     options: {
       'exit-after-trip': { type: 'boolean' },
+      /** Turn on reconciliation (config/demo.yaml): the attacker's first transfer trips the breaker. */
+      reconciliation: { type: 'boolean' },
       'normal-seconds': { type: 'string', default: '12' },
       port: { type: 'string' },
     },
@@ -50,7 +54,12 @@ export async function run(argv: string[]): Promise<number> {
       onError: (e) => say(`  bitcoin devnet: BLOCK NOT MINED — ${(e as Error).message}`),
     });
     try {
-      return await playDemo({ anvilUrl: anvil.url, bitcoin }, values['exit-after-trip'] === true, normalSeconds, say);
+      return await playDemo(
+        { anvilUrl: anvil.url, bitcoin, reconciliation: values.reconciliation === true },
+        values['exit-after-trip'] === true,
+        normalSeconds,
+        say,
+      );
     } finally {
       await bitcoin.stop();
     }
@@ -65,10 +74,12 @@ const BTC_RPC_AUTH = { user: 'demo', password: 'demo' };
 interface DemoNodes {
   anvilUrl: string;
   bitcoin: BitcoinDevnetRun;
+  reconciliation: boolean;
 }
 
 interface DemoConfigFile {
   chains: { devnet: { rpc: string[] }; btcnet: { rpc: string[]; esplora: string[] } };
+  reconciliation?: Record<string, unknown>;
 }
 
 async function playDemo(
@@ -82,6 +93,7 @@ async function playDemo(
   rawConfig.chains.devnet.rpc = [anvilUrl];
   rawConfig.chains.btcnet.rpc = [bitcoin.rpcUrl];
   rawConfig.chains.btcnet.esplora = [bitcoin.esploraUrl];
+  if (nodes.reconciliation) rawConfig.reconciliation = { ...rawConfig.reconciliation, enabled: true };
   const config = compileConfig(rawConfig, DEMO_CONFIG);
   const devnet = config.chains.get('devnet');
   const btcnet = config.chains.get('btcnet');
@@ -130,20 +142,46 @@ async function playDemo(
   say(`  web console (this run only): ${opsConsole.url}`);
   const started = Date.now();
 
-  // The exchange's signing service: asks the breaker before every customer withdrawal, on the
+  // The exchange's signing services ask the breaker before every customer withdrawal, on the
   // withdrawal's chain. Every third withdrawal is in bitcoin, every other one of those a batch payout.
+  // On devnet it is the reference signing service: the guard approves each withdrawal and records it
+  // (what reconciliation matches on-chain outflows against) before the hot key signs it.
+  if (nodes.reconciliation) say('  reconciliation ON: every devnet outflow must match a withdrawal the guard approved');
+  const evmSigner = new ReferenceSigningService({
+    wallet: chain.hotSigner,
+    chain: devnet,
+    guard: createBreakerGuard({
+      store: runtime.store,
+      config,
+      logger: { warn() {}, error: (m) => say(`  guard: ${m}`) },
+    }),
+  });
   let withdrawals = 0;
   let rejected = 0;
   let stopping = false;
   const signer = (async () => {
     while (!stopping) {
       const onBitcoin = withdrawals % 3 === 1;
-      const decision = await killSwitch.isHalted({ chain: onBitcoin ? 'btcnet' : 'devnet' });
+      if (!onBitcoin) {
+        const { request, text } = chain.customerWithdrawalRequest(`demo-w${withdrawals + rejected + 1}`);
+        const out = await evmSigner.withdraw(request);
+        if (out.status === 'rejected') {
+          rejected++;
+          if (rejected <= 3 || rejected % 10 === 0)
+            say(`  signer: customer withdrawal REJECTED — ${out.error.message}`);
+        } else {
+          withdrawals++;
+          say(`  signer: withdrawal #${withdrawals} ${text} (approved and recorded by the guard)`);
+        }
+        await sleep(900);
+        continue;
+      }
+      const decision = await killSwitch.isHalted({ chain: 'btcnet' });
       if (decision.halted) {
         rejected++;
         if (rejected <= 3 || rejected % 10 === 0) say(`  signer: customer withdrawal REJECTED — ${decision.reason}`);
       } else {
-        const w = onBitcoin ? btc.customerWithdrawal(withdrawals % 6 === 1) : await chain.customerWithdrawal();
+        const w = btc.customerWithdrawal(withdrawals % 6 === 1);
         withdrawals++;
         say(`  signer: withdrawal #${withdrawals} ${w}`);
       }
