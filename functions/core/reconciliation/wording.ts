@@ -15,9 +15,7 @@ export function unapprovedSummary(chain: string, count: bigint): string {
 
 export function unapprovedExplanation(outflows: readonly (OutflowRecord & OutflowMarks)[]): string[] {
   return [
-    'STOLEN-KEY SIGNAL: funds left a hot wallet that the signing service never approved. Its guard records every',
-    'withdrawal it lets through before signing, so this transfer was signed outside it — by a stolen hot key, or by a',
-    'signer that bypasses the guard. Treat the hot keys as compromised until proven otherwise.',
+    'STOLEN-KEY SIGNAL: funds left a hot wallet that the signing service never approved. Its guard records every withdrawal it lets through before signing, so this transfer was signed outside it — by a stolen hot key, or by a signer that bypasses the guard. Treat the hot keys as compromised until proven otherwise.',
     ...outflows.slice(0, 10).map((r) => `  ${r.txHash} → ${r.to}: ${r.unapproved?.reason ?? 'no approved withdrawal'}`),
   ];
 }
