@@ -280,7 +280,8 @@
         text: 'Approve reset',
       }),
     );
-    if (mine) box.append(el('span', { class: 'muted', text: '  You requested it: a different operator must approve.' }));
+    if (mine)
+      box.append(el('span', { class: 'muted', text: '  You requested it: a different operator must approve.' }));
   }
 
   function renderChains() {
