@@ -46,7 +46,7 @@ describe('console-api handler behind the IAM function URL', () => {
   const call = async (event: unknown) => {
     const r = await handler(event, context);
     // biome-ignore lint/suspicious/noExplicitAny: JSON answers are checked field by field.
-    return { status: r.statusCode, headers: r.headers, text: r.body, json: (() => JSON.parse(r.body) as any) };
+    return { status: r.statusCode, headers: r.headers, text: r.body, json: () => JSON.parse(r.body) as any };
   };
 
   beforeAll(async () => {
@@ -128,16 +128,24 @@ describe('console-api handler behind the IAM function URL', () => {
 
   it('records the IAM principal on a manual trip and runs the two-person rule across two principals', async () => {
     const trip = await call(
-      urlEvent('POST', '/api/trip', { caller: ALICE, body: { reason: 'signer logs look wrong', scope: 'global' }, base64: true }),
+      urlEvent('POST', '/api/trip', {
+        caller: ALICE,
+        body: { reason: 'signer logs look wrong', scope: 'global' },
+        base64: true,
+      }),
     );
     expect(trip.status).toBe(200);
     expect(trip.json()).toMatchObject({ actor: ALICE, tripped: ['global'] });
     const [delivery] = await subscriber.waitFor(1, 10_000);
     expect(delivery!.notification.Subject).toContain('[HALT] console-handler-test: halted by hand');
 
-    const single = await call(urlEvent('POST', '/api/reset', { caller: BOB, body: { reason: 'reviewed, all fine now' } }));
+    const single = await call(
+      urlEvent('POST', '/api/reset', { caller: BOB, body: { reason: 'reviewed, all fine now' } }),
+    );
     expect(single.status).toBe(409);
-    const request = await call(urlEvent('POST', '/api/reset/request', { caller: BOB, body: { reason: 'reviewed, all fine now' } }));
+    const request = await call(
+      urlEvent('POST', '/api/reset/request', { caller: BOB, body: { reason: 'reviewed, all fine now' } }),
+    );
     expect(request.status).toBe(200);
     const requestId = request.json().pendingReset.requestId as string;
     const selfApprove = await call(urlEvent('POST', '/api/reset/approve', { caller: BOB, body: { requestId } }));
