@@ -2,18 +2,34 @@
  * Reconciliation end to end on a local chain and store: anvil (blocks mined by hand), dynalite, the
  * real EVM reader and the poller, the guard and the reference signing service with the hot key.
  */
+
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { type Contract, NonceManager, parseUnits, Wallet } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createKillSwitchActuators } from '../../functions/adapters/actuators/build.ts';
+import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
+import { parseKillSwitchValue, SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import type { StateMirror } from '../../functions/core/ports.ts';
 import type { ApprovedWithdrawal } from '../../functions/core/reconciliation/approved-withdrawal.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
+import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { createBreakerGuard } from '../../functions/guard/guard.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
 import { ReferenceSigningService } from '../../functions/local/signing-service.ts';
+import { startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import {
+  localClientConfig,
+  type StoredParameter,
+  ssmParameterHandlers,
+  startLocalAwsJson,
+} from '../support/local-aws-json.ts';
+import { startLocalLambda } from '../support/local-lambda.ts';
 
 const quiet = { warn() {}, error() {} };
 const RULE = 'reconciliation-devnet-unapproved';
@@ -104,9 +120,10 @@ describe('reconciliation on anvil + dynalite', () => {
     await db.close();
   });
 
-  async function poll(): Promise<PollResult[]> {
+  async function poll(mirror?: StateMirror): Promise<PollResult[]> {
     const chain = w.config.chains.get('devnet')!;
     const deps = {
+      mirror,
       config: w.config,
       chain,
       reader: new EvmChainReader(chain),
@@ -191,6 +208,78 @@ describe('reconciliation on anvil + dynalite', () => {
     const escalations = publisher.ofKind('escalation');
     expect(escalations).toHaveLength(1);
     expect(escalations[0]!.subject).toContain('outflows continue after the halt — keys may be compromised');
+  });
+
+  it('the trip engages the kill-switch layers from the poller, a failing layer is paged and audited, the reset releases them', async () => {
+    const parameters = new Map<string, StoredParameter>();
+    const aws = await startLocalAwsJson({ handlers: ssmParameterHandlers(parameters) });
+    const lambda = await startLocalLambda({ 'eth-signer': { reserved: 20 }, 'eth-signer-2': {} });
+    const webhook = await startWebhookReceiver();
+    try {
+      const config = compileConfig(
+        {
+          ...w.config.source,
+          actuators: {
+            webhook: { url: webhook.url, secretEnv: 'SECRET', timeoutMs: 500, retries: 0 },
+            lambdaConcurrency: { functions: ['eth-signer', 'eth-signer-2'] },
+          },
+        },
+        'recon-test',
+      );
+      const mirror = createKillSwitchActuators({
+        config,
+        audit: db.store,
+        publisher,
+        memory: new DynamoDbApprovedWithdrawals({ client: db.client, tableName: db.tableName }),
+        ssm: new SsmKillSwitchMirror({
+          client: new SSMClient(localClientConfig(aws.endpoint)),
+          parameterName: '/breaker/ks',
+        }),
+        lambda: new LambdaClient(localClientConfig(lambda.endpoint)),
+        env: { SECRET: WEBHOOK_SECRET },
+      });
+      lambda.failNext('PutFunctionConcurrency', 1, {
+        status: 500,
+        type: 'ServiceException',
+        message: 'Lambda is down',
+      });
+
+      await w.signer.sendTransaction({ to: customer(), value: 5n });
+      await w.anvil.mine(1);
+      expect(trips(await poll(mirror)).map((t) => t.ruleId)).toEqual([RULE]);
+
+      expect(parseKillSwitchValue(parameters.get('/breaker/ks')!.value)).toMatchObject({
+        halted: true,
+        scopes: ['global'],
+      });
+      expect(webhook.received.map((r) => r.parsed.ok && r.parsed.body.mode)).toEqual(['engaged']);
+      const failure = publisher.ofKind('actuator-failure');
+      expect(failure.map((p) => p.details.actuator)).toEqual(['lambda-concurrency']);
+      const audit = await db.store.listAudit(50);
+      expect(
+        audit
+          .filter((r) => r.action === 'actuator')
+          .map((r) => r.details.actuator)
+          .sort(),
+      ).toEqual(['ssm-parameter', 'webhook']);
+      expect(audit.filter((r) => r.action === 'actuator-failure').map((r) => r.details.actuator)).toEqual([
+        'lambda-concurrency',
+      ]);
+
+      // The next flush (here: the reset's) retries and re-arms; the reserved concurrency is put back.
+      await mirror?.mirror(await db.store.getState());
+      expect(lambda.functions.get('eth-signer')!.reserved).toBe(0);
+      await resetBreakerUseCase(
+        { config, store: db.store, publisher, clock, mirror },
+        { reason: 'reviewed: test theft, keys rotated', actor: 'ops@example' },
+      );
+      expect(lambda.functions.get('eth-signer')!.reserved).toBe(20);
+      expect(lambda.functions.get('eth-signer-2')!.reserved).toBeUndefined();
+      expect(webhook.received.map((r) => r.parsed.ok && r.parsed.body.mode)).toEqual(['engaged', 'released']);
+      expect(parseKillSwitchValue(parameters.get('/breaker/ks')!.value).halted).toBe(false);
+    } finally {
+      await Promise.all([aws.close(), lambda.close(), webhook.close()]);
+    }
   });
 
   describe('tolerance and window edges (toleranceBps 10, windowSeconds 600), judged on chain', () => {
