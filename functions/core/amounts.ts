@@ -39,7 +39,8 @@ export function usdToMicros(usd: number | string): bigint {
 
 function usdNumberToText(usd: number): string {
   if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`not a non-negative USD amount: ${usd}`);
-  return usd.toFixed(7);
+  // toFixed switches to exponent notation from 1e21 on; doubles that large are whole numbers.
+  return usd >= 1e21 ? BigInt(usd).toString() : usd.toFixed(7);
 }
 
 /** amount (base units) × price (micro-USD per whole unit) → micro-USD, rounded up (never undervalue). */
