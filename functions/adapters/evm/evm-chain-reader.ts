@@ -1,8 +1,8 @@
 import type { ChainConfig } from '../../core/config/compile.ts';
 import { ChainReadError } from '../../core/errors.ts';
-import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
 import type { ChainReader } from '../../core/ports.ts';
+import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
   isMethodUnsupported,
   JsonRpcClient,

@@ -235,7 +235,12 @@ const pollingFields = {
    * How long the chain may go unobserved (no new block processed: every poll failing, the head not
    * advancing, the cursor not moving) before a blind page; default max(120, 10 × blockTimeSeconds).
    */
-  blindAfterSeconds: z.number().int().min(1, { error: 'must be ≥ 1 second' }).max(7 * 86_400).optional(),
+  blindAfterSeconds: z
+    .number()
+    .int()
+    .min(1, { error: 'must be ≥ 1 second' })
+    .max(7 * 86_400)
+    .optional(),
   /** What blindness does beyond the page: `halt-chain` also halts signing on this chain. Default `page`. */
   blindAction: z.enum(['page', 'halt-chain'], { error: 'expected "page" or "halt-chain"' }).optional(),
 };
