@@ -357,10 +357,11 @@ function renderBlindPage(
   return {
     id: `page-${id}`,
     kind: 'blind',
-    subject: `[BLIND] ${config.name}: ${chain.id} unobserved for ${formatSeconds(a.unobservedSeconds)}${trip ? ', halted' : ''}`.slice(
-      0,
-      100,
-    ),
+    subject:
+      `[BLIND] ${config.name}: ${chain.id} unobserved for ${formatSeconds(a.unobservedSeconds)}${trip ? ', halted' : ''}`.slice(
+        0,
+        100,
+      ),
     text,
     details: {
       chain: chain.id,

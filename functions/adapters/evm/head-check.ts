@@ -155,7 +155,9 @@ export class EvmHeadCheck {
     const claimed = heads.flatMap((h) => (h.ok ? [h.head] : []));
     if (claimed.length === 0) {
       this.recheck = true;
-      throw new ChainReadError(`${this.options.label}: no endpoint answered eth_blockNumber during the head cross-check`);
+      throw new ChainReadError(
+        `${this.options.label}: no endpoint answered eth_blockNumber during the head cross-check`,
+      );
     }
     const lowest = Math.min(...claimed);
     const reference = Math.max(0, lowest - this.options.confirmations);

@@ -1,0 +1,111 @@
+/**
+ * The shape every fault test shares: a warm breaker, the fault switched on, realistic traffic
+ * (several hot-wallet transfers per block, one of them a breach of the global limit) mined while the
+ * real poller loop runs invocation after invocation, optionally enough time for blindness, the fault
+ * switched off, the breaker left to recover — then the verdict: ledger against the chain, and the
+ * breach tripped the breaker (it was never silently disarmed).
+ */
+import { expect } from 'vitest';
+import type { FaultProxy } from '../support/fault-proxy.ts';
+import { CHAIN, type Counts, type MatrixRow, recordRow, type World } from './world.ts';
+
+export interface FaultSpec {
+  row: MatrixRow;
+  /** Switch the fault on (before the traffic). */
+  on(w: World): void | Promise<void>;
+  /** Switch it off (before the recovery); omit for a fault that stays on throughout. */
+  off?(w: World): void | Promise<void>;
+  /** Blocks of traffic mined while the fault is on. @default 12 */
+  blocks?: number;
+  /** Keep the fault on this many simulated seconds past the traffic (to cross the blind limit). */
+  blindFor?: number;
+  /** Pollers running at once during the fault (0: none, the breaker is down). @default 1 */
+  pollers?: number;
+  /**
+   * How long each poller invocation runs: short, back to back, as Lambda runs it (a fresh owner and
+   * nothing in memory each time), or one invocation for the whole fault, as the local runtime. @default 400
+   */
+  invocationMs?: number;
+  /** Further proxies whose injected faults count (e.g. the one in front of SNS). */
+  proxies?: FaultProxy[];
+  /** The fault is the chain itself or the breaker's absence, not a proxy's doing. */
+  noProxyFault?: boolean;
+}
+
+export interface FaultOutcome {
+  counts: Counts;
+  blindPages: number;
+  recoveredPages: number;
+  tripPages: number;
+}
+
+export async function runFault(w: World, testName: string, spec: FaultSpec): Promise<FaultOutcome> {
+  // Warm: the cursor exists and the breaker has seen traffic before the fault.
+  await w.traffic(2);
+  await w.settle();
+
+  const injected = () => [...w.rpc, w.db, ...(spec.proxies ?? [])].reduce((sum, p) => sum + p.stats.injected, 0);
+  const injectedBefore = injected();
+  await spec.on(w);
+  const pollers = Array.from({ length: spec.pollers ?? 1 }, () => w.keepPolling({ maxMs: spec.invocationMs ?? 400 }));
+  const blocks = spec.blocks ?? 12;
+  await w.traffic(blocks, { breachAt: Math.floor(blocks / 2), pauseMs: pollers.length > 0 ? 5 : 0 });
+  if (spec.blindFor) {
+    await w.advance(spec.blindFor);
+    await w.traffic(2);
+    // Let the pollers see (or fail to see) the chain for a few more invocations.
+    const seen = pollers.map((p) => p.polls());
+    for (let waited = 0; waited < 5000 && pollers.some((p, i) => p.polls() < (seen[i] ?? 0) + 3); waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  await Promise.all(pollers.map((p) => p.stop()));
+  const faults = injected() - injectedBefore;
+  await spec.off?.(w);
+  await w.settle();
+
+  const counts = await w.audit();
+  const outcome: FaultOutcome = {
+    counts,
+    blindPages: w.pages('blind').filter((p) => !p.details.recovered).length,
+    recoveredPages: w.pages('blind').filter((p) => p.details.recovered).length,
+    tripPages: w.pages('trip').length,
+  };
+  const notes = [
+    spec.row.observed,
+    w.leaseExpiries > 0 ? `waited for ${w.leaseExpiries} abandoned lease(s) to expire` : undefined,
+  ];
+  recordRow(testName, { ...spec.row, observed: observed(notes.filter(Boolean).join('; '), outcome, faults) }, counts);
+  expectExact(counts);
+  if (!spec.noProxyFault) expect(faults, 'the fault must actually have been injected').toBeGreaterThan(0);
+  await expectTripped(w);
+  return outcome;
+}
+
+function observed(extra: string | undefined, o: FaultOutcome, faults: number): string {
+  const parts = [`${o.counts.outflows} outflows`, `trip pages ${o.tripPages}`];
+  if (faults > 0) parts.unshift(`${faults} requests faulted`);
+  if (o.blindPages || o.recoveredPages) parts.push(`blind pages ${o.blindPages}, recovered ${o.recoveredPages}`);
+  else parts.push('no blind page');
+  if (extra) parts.push(extra);
+  return parts.join('; ');
+}
+
+/** Zero missed, zero double-counted, nothing that is not on the chain, every amount right. */
+export function expectExact(counts: Counts): void {
+  expect(counts.outflows).toBeGreaterThan(0);
+  expect(counts).toMatchObject({ missed: 0, doubleCounted: 0, phantom: 0, wrongAmount: 0 });
+}
+
+/** The breach sent during the fault tripped the breaker: halted, one trip page naming its transaction. */
+export async function expectTripped(w: World): Promise<void> {
+  const state = await w.direct.getState();
+  expect(state.tripped.global, 'the breach during the fault must trip the breaker').toBeDefined();
+  expect(state.outbox).toEqual([]);
+  // One trip (a page may be delivered more than once when its removal from the outbox is lost).
+  const trips = w.pages('trip');
+  expect(new Set(trips.map((p) => p.id)).size).toBe(1);
+  const breach = w.breaches.at(-1) as string;
+  const ids = state.tripped.global?.evidence.outflowIds ?? [];
+  expect(ids.some((id) => id.startsWith(`${CHAIN}:${breach}:`))).toBe(true);
+}
