@@ -31,8 +31,24 @@ export interface PollDeps {
   mirror?: StateMirror;
   /** On-chain price feeds, for assets configured with a priceFeed (static prices otherwise). */
   prices?: PriceSource;
+  /**
+   * This chain's recorded outflows kept in memory by one poller across its polls, so a poll does
+   * not re-read the whole rule history of its own chain (quadratic while catching up). Valid only
+   * while the stored cursor is the one this poller committed last (`version`).
+   */
+  history?: OwnHistoryCache;
   /** Approved withdrawals for reconciliation; by default the store, when it keeps them. */
   approvals?: ApprovedWithdrawalLog;
+}
+
+export interface OwnHistoryCache {
+  /** Cursor version the records are complete for; anything else means "re-read". */
+  version: number;
+  records: OutflowRecord[];
+}
+
+export function emptyHistoryCache(): OwnHistoryCache {
+  return { version: -1, records: [] };
 }
 
 export type PollResult =
@@ -124,9 +140,14 @@ export async function pollOnce(
   ].slice(-RECENT_BLOCKS);
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
+  const cache = deps.history;
+  const cacheValid = cache !== undefined && cache.version === cursor.version;
+  if (cache) cache.version = -1; // until this poll commits, whatever happens
+
   if (outflows.length === 0) {
     const next = await saveCursorOrBusy(deps, { ...advanced, version: cursor.version + 1 }, cursor.version);
     if (!next) return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
+    if (cache && cacheValid) cache.version = next.version;
     return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: next };
   }
 
@@ -141,7 +162,18 @@ export async function pollOnce(
     return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
   }
   await store.recordOutflows(outflows);
-  const { trips, warnings, state } = await evaluateAndTransition(deps, outflows, { chain: chain.id, block: to });
+  let ownHistory: OutflowRecord[] | undefined = cacheValid ? cache.records : undefined;
+  const historyOf = async (c: string, since: number): Promise<OutflowRecord[]> => {
+    if (c !== chain.id) return store.outflowsSince(c, since);
+    ownHistory ??= await store.outflowsSince(c, since);
+    return ownHistory.filter((r) => r.t >= since);
+  };
+  const { trips, warnings, state } = await evaluateAndTransition(
+    deps,
+    outflows,
+    { chain: chain.id, block: to },
+    historyOf,
+  );
 
   const committed = { ...advanced, version: leased.version + 1 };
   const saved = await saveCursorOrBusy(deps, committed, leased.version);
@@ -150,6 +182,12 @@ export async function pollOnce(
   if (!saved) {
     // Our lease expired and another poller took the range over (it re-reads and re-evaluates it).
     return { result: { kind: 'busy', reason: 'lease lost before commit' } };
+  }
+  if (cache && ownHistory) {
+    const horizon = lastT - deps.config.maxWindowSeconds;
+    const fresh = new Set(outflows.map((r) => r.id));
+    cache.records = [...ownHistory.filter((r) => r.t >= horizon && !fresh.has(r.id)), ...outflows];
+    cache.version = committed.version;
   }
   return {
     result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings },
@@ -165,6 +203,9 @@ export async function evaluateAndTransition(
   deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals'>,
   fresh: readonly OutflowRecord[],
   through?: { chain: string; block: number },
+  /** Recorded outflows of a chain with window time ≥ since (default: read from the store). */
+  historyOf: (chain: string, since: number) => Promise<OutflowRecord[]> = (c, since) =>
+    deps.store.outflowsSince(c, since),
 ): Promise<{ trips: TripInfo[]; warnings: string[]; escalated: TripInfo[]; state: BreakerState }> {
   const { config, store } = deps;
   const countable = fresh.filter((r) => !r.own);
@@ -174,7 +215,7 @@ export async function evaluateAndTransition(
   const fromT = Math.min(...countable.map((r) => r.t));
   const toT = Math.max(...countable.map((r) => r.t));
   const since = fromT - config.maxWindowSeconds;
-  const stored = (await Promise.all([...config.chains.keys()].map((c) => store.outflowsSince(c, since)))).flat();
+  const stored = (await Promise.all([...config.chains.keys()].map((c) => historyOf(c, since)))).flat();
   const byId = new Map(stored.map((r) => [r.id, r]));
   // Reconciliation marks the fresh outflows no approved withdrawal accounts for; its rules count them.
   for (const r of await markUnapprovedOutflows(deps, fresh)) byId.set(r.id, r);

@@ -2,7 +2,7 @@ import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox } from './outbox.ts';
-import { type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
+import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
 
 export interface RunOptions {
   /** Stop starting new polls after this wall-clock time (ms). */
@@ -37,6 +37,8 @@ export interface RunSummary {
 export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSummary> {
   const interval = opts.intervalMs ?? deps.chain.pollIntervalSeconds * 1000;
   const summary: RunSummary = { polls: 0, failures: 0, outflows: 0 };
+  // This run's own-chain history, kept across its polls (re-read whenever the cursor moved under us).
+  const pollDeps = { ...deps, history: deps.history ?? emptyHistoryCache() };
   let cursor: ChainCursor | undefined;
   let lastFailed = false;
 
@@ -57,7 +59,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
         await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
         pagesPending = false;
       }
-      const { result, cursor: next } = await pollOnce(deps, cursor, behind ? knownHead : undefined);
+      const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
       outcome = { result };
       cursor = next;
       summary.polls++;

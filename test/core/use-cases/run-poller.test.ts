@@ -3,6 +3,7 @@ import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-br
 import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
 import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
+import { emptyHistoryCache, pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { runPoller } from '../../../functions/core/use-cases/run-poller.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
 
@@ -78,5 +79,49 @@ describe('runPoller catching up', () => {
     // then one per idle poll while waiting for new blocks.
     const idlePolls = summary.polls - reader.ranges.length;
     expect(reader.heads).toBeLessThanOrEqual(3 + idlePolls);
+  });
+
+  it("keeps its own chain's history across batches (one read, not one per batch) and still sees windows spanning batches", async () => {
+    // $1,800 per 10 minutes; each transfer is 1 ETH ($1,000 at the fixture's price): two within 10 minutes trip.
+    const config = compile({ global: { usd: { '10m': 1800 } } });
+    const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 10 };
+    const send = (block: number): ChainTransfer => ({
+      chain: 'ethereum',
+      block,
+      blockHash: hash(block),
+      blockTime: BASE_T + block * 12,
+      txHash: hash(20_000 + block),
+      index: null,
+      contract: null,
+      from: ADDR.ethHot,
+      to: ADDR.stranger,
+      amount: 10n ** 18n,
+    });
+    // One transfer every 60 blocks (12 min): never two in a window … until blocks 200 and 240 (8 min apart).
+    const blocks = [0, 60, 120, 200, 240];
+    const reader = new CountingChain(300, blocks.map(send));
+    const store = new MemoryBreakerStore();
+    let reads = 0;
+    const outflowsSince = store.outflowsSince.bind(store);
+    store.outflowsSince = async (c, since) => {
+      if (c === 'ethereum') reads++; // other chains are re-read each time: their own pollers write them
+      return outflowsSince(c, since);
+    };
+    const pages: Page[] = [];
+    let now = 1_700_000_000_000;
+    const clock = { now: () => now };
+    await runPoller(
+      { config, chain, reader, store, publisher: { publish: async (p) => void pages.push(p) }, clock, owner: 'p' },
+      { deadlineMs: now + 5_000, sleep: async (ms) => void (now += ms) },
+    );
+    expect(pages.filter((p) => p.kind === 'trip').map((p) => p.details.rule)).toEqual(['global-usd-10m']);
+    expect((await store.getState()).tripped.global?.evidence.windowEnd).toBe(BASE_T + 240 * 12);
+    expect(reads).toBe(1); // five batches with outflows, one read of this chain's history
+
+    // Another poller moving the cursor invalidates the cache: the next poll re-reads.
+    const history = emptyHistoryCache();
+    const deps = { config, chain, reader, store, publisher: { publish: async () => {} }, clock, owner: 'q' };
+    await pollOnce({ ...deps, history });
+    expect(history.version).toBe(-1); // nothing new to read: no commit by us, nothing cached
   });
 });
