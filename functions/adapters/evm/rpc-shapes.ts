@@ -47,6 +47,8 @@ export const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11
 
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 const QUANTITY = /^0x[0-9a-fA-F]{1,64}$/;
+/** A quantity the reader turns into a JS number (block numbers, indexes, timestamps): at most 52 bits. */
+const SMALL_QUANTITY = /^0x[0-9a-fA-F]{1,13}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const ADDRESS_TOPIC = /^0x0{24}([0-9a-fA-F]{40})$/;
 
@@ -75,7 +77,8 @@ export function checkBlock(expectedNumber: number, full: boolean) {
     }
     if (typeof b.hash !== 'string' || !HASH.test(b.hash)) return `block ${expectedNumber}: bad hash`;
     if (typeof b.parentHash !== 'string' || !HASH.test(b.parentHash)) return `block ${expectedNumber}: bad parentHash`;
-    if (typeof b.timestamp !== 'string' || !QUANTITY.test(b.timestamp)) return `block ${expectedNumber}: bad timestamp`;
+    if (typeof b.timestamp !== 'string' || !SMALL_QUANTITY.test(b.timestamp))
+      return `block ${expectedNumber}: bad timestamp`;
     if (!Array.isArray(b.transactions)) return `block ${expectedNumber}: no transaction list`;
     if (full) {
       for (const tx of b.transactions as unknown[]) {
@@ -94,7 +97,7 @@ function checkTransaction(result: unknown): string | undefined {
   if (typeof tx.from !== 'string' || !ADDRESS.test(tx.from)) return `transaction ${tx.hash}: bad from`;
   if (tx.to !== null && (typeof tx.to !== 'string' || !ADDRESS.test(tx.to))) return `transaction ${tx.hash}: bad to`;
   if (typeof tx.value !== 'string' || !QUANTITY.test(tx.value)) return `transaction ${tx.hash}: bad value`;
-  if (typeof tx.transactionIndex !== 'string' || !QUANTITY.test(tx.transactionIndex)) {
+  if (typeof tx.transactionIndex !== 'string' || !SMALL_QUANTITY.test(tx.transactionIndex)) {
     return `transaction ${tx.hash}: bad transactionIndex`;
   }
   return undefined;
@@ -116,6 +119,17 @@ export function checkLogs(result: unknown): string | undefined {
       !log.topics.every((t) => typeof t === 'string')
     ) {
       return 'log without block, transaction, index, address, data or topics';
+    }
+    // Garbled numbers or hashes are a broken answer, not a log to skip (the reader decodes them).
+    if (
+      !SMALL_QUANTITY.test(log.blockNumber) ||
+      !SMALL_QUANTITY.test(log.transactionIndex) ||
+      !SMALL_QUANTITY.test(log.logIndex)
+    ) {
+      return `log in tx ${log.transactionHash}: block number, transaction index or log index not a hex quantity`;
+    }
+    if (!HASH.test(log.blockHash) || !HASH.test(log.transactionHash) || !ADDRESS.test(log.address)) {
+      return `log in tx ${log.transactionHash}: malformed block hash, transaction hash or address`;
     }
   }
   return undefined;
@@ -144,6 +158,22 @@ export function checkReceipt(result: unknown, blockHash: string): string | undef
     return `receipt of ${r.transactionHash} is from block ${String(r.blockHash)}, not ${blockHash}`;
   }
   if (r.status !== undefined && r.status !== '0x0' && r.status !== '0x1') return `receipt status ${r.status}`;
+  if (!HASH.test(r.transactionHash)) return `receipt of ${r.transactionHash}: malformed transaction hash`;
+  // The fee is computed from these: a garbled one must fail the read, not the arithmetic.
+  if (typeof r.gasUsed !== 'string' || !QUANTITY.test(r.gasUsed)) return `receipt of ${r.transactionHash}: bad gasUsed`;
+  if (
+    r.effectiveGasPrice !== undefined &&
+    (typeof r.effectiveGasPrice !== 'string' || !QUANTITY.test(r.effectiveGasPrice))
+  ) {
+    return `receipt of ${r.transactionHash}: bad effectiveGasPrice`;
+  }
+  if (
+    r.contractAddress !== undefined &&
+    r.contractAddress !== null &&
+    (typeof r.contractAddress !== 'string' || !ADDRESS.test(r.contractAddress))
+  ) {
+    return `receipt of ${r.transactionHash}: bad contractAddress`;
+  }
   return undefined;
 }
 
