@@ -37,6 +37,8 @@ import {
 
 /** BatchWriteItem's limit. */
 const BATCH_SIZE = 25;
+/** BatchWriteItem requests one recordOutflows keeps in flight. */
+const BATCH_WRITES_IN_FLIGHT = 4;
 
 export interface UnprocessedRetryOptions {
   /**
@@ -264,21 +266,31 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
   }
 
   private async batchWrite(requests: WriteRequest[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += BATCH_SIZE) {
-      let pending = requests.slice(i, i + BATCH_SIZE);
-      for (let retry = 0; pending.length > 0; retry++) {
-        if (retry > this.retry.attempts) {
-          throw new BreakerError(
-            'STORE_UNAVAILABLE',
-            `DynamoDB BatchWriteItem on table ${this.tableName}: ${pending.length} items still unprocessed after ${this.retry.attempts} retries`,
-          );
-        }
-        if (retry > 0) await sleep(this.backoffMs(retry));
-        const out = await this.call('BatchWriteItem', () =>
-          this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })),
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
+    // A few batches in flight: on real DynamoDB each is a network round trip, and a catch-up writes
+    // hundreds. Bounded so one poller does not throttle the table for the others.
+    let next = 0;
+    const worker = async () => {
+      for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) await this.writeChunk(chunk);
+    };
+    await Promise.all(Array.from({ length: Math.min(BATCH_WRITES_IN_FLIGHT, chunks.length) }, worker));
+  }
+
+  private async writeChunk(chunk: WriteRequest[]): Promise<void> {
+    let pending = chunk;
+    for (let retry = 0; pending.length > 0; retry++) {
+      if (retry > this.retry.attempts) {
+        throw new BreakerError(
+          'STORE_UNAVAILABLE',
+          `DynamoDB BatchWriteItem on table ${this.tableName}: ${pending.length} items still unprocessed after ${this.retry.attempts} retries`,
         );
-        pending = out.UnprocessedItems?.[this.tableName] ?? [];
       }
+      if (retry > 0) await sleep(this.backoffMs(retry));
+      const out = await this.call('BatchWriteItem', () =>
+        this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })),
+      );
+      pending = out.UnprocessedItems?.[this.tableName] ?? [];
     }
   }
 
