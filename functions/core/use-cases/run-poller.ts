@@ -42,23 +42,30 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   let cursor: ChainCursor | undefined;
   let lastFailed = false;
 
-  // Effects a crashed run left queued go out first.
-  // Also re-syncs the kill-switch mirror, healing a copy a crash left behind.
-  await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
-
-  let pagesPending = false;
+  // Effects a crashed run left queued go out first; this also re-syncs the kill-switch mirror.
+  let pagesPending = true;
+  let flushError: unknown;
   let behind = false;
   let knownHead: number | undefined;
   // Being blind is an alarm, never silence: every poll's outcome feeds the chain's blindness watch.
   const blindness = new BlindnessWatch(deps);
   while (!opts.signal?.aborted && deps.clock.now() < opts.deadlineMs) {
     let outcome: { result: PollResult } | { error: unknown };
-    try {
-      // A page that failed to publish stays queued in the state; keep retrying it every poll.
-      if (pagesPending) {
+    // A page that failed to publish stays queued in the state; retry it every poll. Paging being
+    // down must not blind the breaker: the poll goes ahead (trips are written to the state, which is
+    // the kill switch) and the run fails at its end so the platform alarms.
+    if (pagesPending) {
+      try {
         await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror });
         pagesPending = false;
+        flushError = undefined;
+      } catch (e) {
+        flushError = e;
+        summary.failures++;
+        opts.onError?.(e);
       }
+    }
+    try {
       const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
       outcome = { result };
       cursor = next;
@@ -104,5 +111,6 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     await releaseOwnLease(deps).catch(() => undefined);
     throw summary.lastError;
   }
+  if (pagesPending && flushError !== undefined) throw flushError;
   return summary;
 }

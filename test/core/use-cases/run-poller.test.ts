@@ -124,4 +124,38 @@ describe('runPoller catching up', () => {
     await pollOnce({ ...deps, history });
     expect(history.version).toBe(-1); // nothing new to read: no commit by us, nothing cached
   });
+
+  it('keeps polling and trips while paging is down, then fails the run so the platform alarms', async () => {
+    const config = compile({ global: { usd: { '10m': 1500 } } });
+    const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 10 };
+    const transfers: ChainTransfer[] = [3, 4].map((block) => ({
+      chain: 'ethereum',
+      block,
+      blockHash: hash(block),
+      blockTime: BASE_T + block * 12,
+      txHash: hash(30_000 + block),
+      index: null,
+      contract: null,
+      from: ADDR.ethHot,
+      to: ADDR.stranger,
+      amount: 10n ** 18n,
+    }));
+    const store = new MemoryBreakerStore();
+    // A page left queued by an earlier run, with the pager down from the start.
+    const state = await store.getState();
+    const old: Page = { id: 'old', kind: 'warn', subject: 's', text: 't', details: {} };
+    await store.saveState({ ...state, version: 1, outbox: [{ kind: 'page', id: 'old', page: old }] }, 0);
+    let now = 1_700_000_000_000;
+    const failing = { publish: async () => Promise.reject(new Error('SNS is down')) };
+    const reader = new CountingChain(10, transfers);
+    const run = runPoller(
+      { config, chain, reader, store, publisher: failing, clock: { now: () => now }, owner: 'p' },
+      { deadlineMs: now + 3_000, sleep: async (ms) => void (now += ms) },
+    );
+    await expect(run).rejects.toThrow(/not carried out/);
+    const after = await store.getState();
+    expect(after.tripped.global?.ruleId).toBe('global-usd-10m'); // the kill switch flipped regardless
+    expect((await store.outflowsSince('ethereum', 0)).map((r) => r.block)).toEqual([3, 4]);
+    expect(after.outbox.filter((e) => e.kind === 'page').map((e) => e.id)).toContain('old'); // queued, not dropped
+  });
 });
