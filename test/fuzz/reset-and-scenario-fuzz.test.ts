@@ -243,21 +243,14 @@ describe('scenario files: any mutation', () => {
   it('only ScenarioError, and every issue says where (a field, or events[i].field)', () => {
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
-        const doc = structuredClone(valid) as Record<string, unknown> & {
-          events: Record<string, unknown>[];
-          prices: Record<string, unknown>;
-        };
+        const doc = structuredClone(valid) as Record<string, unknown>;
         for (const m of mutations) {
           if (m.at === 'top') doc[m.field] = m.value;
-          else if (m.at === 'price' && doc.prices && typeof doc.prices === 'object') doc.prices[m.field] = m.value;
-          else if (
-            m.at === 'event' &&
-            Array.isArray(doc.events) &&
-            doc.events[m.index] &&
-            typeof doc.events[m.index] === 'object'
-          ) {
-            doc.events[m.index]![m.field] = m.value;
-          }
+          const prices = doc.prices as Record<string, unknown> | null;
+          if (m.at === 'price' && prices && typeof prices === 'object') prices[m.field] = m.value;
+          const event = Array.isArray(doc.events) && m.at === 'event' ? (doc.events[m.index] as unknown) : undefined;
+          if (m.at === 'event' && event && typeof event === 'object')
+            (event as Record<string, unknown>)[m.field] = m.value;
         }
         try {
           parseScenario(doc, 'fuzz.json');
