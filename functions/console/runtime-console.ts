@@ -1,6 +1,6 @@
 import { createChainReader } from '../adapters/chain-readers.ts';
 import type { BreakerConfig } from '../core/config/compile.ts';
-import type { BreakerStore, ChainReader, PagePublisher } from '../core/ports.ts';
+import type { BreakerStore, ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
 import { loadConsoleAssets } from './assets.ts';
 import { inProcessApi, type LocalConsole, localOperator, startLocalConsole } from './local-server.ts';
@@ -14,6 +14,8 @@ export async function startRuntimeConsole(opts: {
   config: BreakerConfig;
   store: BreakerStore;
   publisher: PagePublisher;
+  /** The runtime's kill-switch layers, so console resets and trips actuate them too. */
+  mirror?: StateMirror;
   port?: number;
 }): Promise<LocalConsole> {
   const readers = new Map<string, ChainReader>();
@@ -21,6 +23,7 @@ export async function startRuntimeConsole(opts: {
     config: opts.config,
     store: opts.store,
     publisher: opts.publisher,
+    mirror: opts.mirror,
     clock: systemClock,
     probeHead: (chain) => {
       const cfg = opts.config.chains.get(chain);

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
-import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
-import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
+import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
+import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
 import type { BreakerConfig } from '../core/config/compile.ts';
-import type { ChainReader, PagePublisher } from '../core/ports.ts';
+import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
+import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import { systemClock } from '../core/time.ts';
 import type { PollResult } from '../core/use-cases/poll-chain.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
@@ -31,6 +33,8 @@ export interface RuntimeOptions {
 export interface Runtime {
   dynamo: LocalDynamo;
   store: DynamoDbBreakerStore;
+  /** The kill-switch layers the config turns on (webhook, Lambda concurrency, KMS), as in Lambda. */
+  mirror: StateMirror | undefined;
   /** Resolves when every poller stopped (after stop()). */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -48,6 +52,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const abort = new AbortController();
   const owner = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const mirror = createKillSwitchActuators({
+    config: options.config,
+    audit: store,
+    publisher: options.publisher,
+    memory: new DynamoDbApprovedWithdrawals({ client: dynamo.client, tableName: dynamo.tableName }),
+  });
   const prices = hasPriceFeeds(options.config) ? createChainlinkPriceSource(options.config) : undefined;
   const pollers = [...options.config.chains.values()].map(async (chain) => {
     const reader = options.readers?.get(chain.id) ?? createChainReader(chain);
@@ -84,6 +94,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   return {
     dynamo,
     store,
+    mirror,
     done,
     async stop() {
       abort.abort();

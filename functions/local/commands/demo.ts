@@ -138,7 +138,12 @@ async function playDemo(
     onError: (c, e) => say(`  ${c}: POLL FAILED — ${(e as Error).message}`),
   });
   const killSwitch = createKillSwitch(runtime.store);
-  const opsConsole = await startRuntimeConsole({ config, store: runtime.store, publisher: localPublisher(config) });
+  const opsConsole = await startRuntimeConsole({
+    config,
+    store: runtime.store,
+    publisher: localPublisher(config),
+    mirror: runtime.mirror,
+  });
   say(`  web console (this run only): ${opsConsole.url}`);
   const started = Date.now();
 

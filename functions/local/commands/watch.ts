@@ -41,7 +41,12 @@ export async function run(argv: string[]): Promise<number> {
     // Being blind is never silent.
     onError: (chain, e) => process.stderr.write(`${chain}: POLL FAILED — ${(e as Error).message}\n`),
   });
-  const opsConsole = await startRuntimeConsole({ config, store: runtime.store, publisher: localPublisher(config) });
+  const opsConsole = await startRuntimeConsole({
+    config,
+    store: runtime.store,
+    publisher: localPublisher(config),
+    mirror: runtime.mirror,
+  });
   process.stdout.write(
     `Watching ${[...config.chains.keys()].join(', ')} for ${config.name}; store ${storePath}. ` +
       'In another terminal: `npx breaker status` / `npx breaker reset --reason "..."`. Ctrl-C to stop.\n' +
