@@ -24,9 +24,8 @@ const ethereum = config.chains.get('ethereum')!;
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 const ref = (n: number): BlockRef => ({ number: n, hash: hash(n), parentHash: hash(n - 1), time: BASE_T + n * 12 });
 
-class ScriptedChain implements ChainReader {
-  readonly chain = 'ethereum';
-  head = 0;
+class ScriptedChain {
+  tip = 0;
   constructor(private readonly sends: Map<number, ChainTransfer[]>) {}
   async readRange(from: number, to: number): Promise<RangeRead> {
     const blocks: BlockRef[] = [];
@@ -37,7 +36,7 @@ class ScriptedChain implements ChainReader {
     return numbers.map(ref);
   }
   async headNumber() {
-    return this.head;
+    return this.tip;
   }
 }
 
@@ -123,7 +122,7 @@ describe('a trip is never lost to a concurrent reset', () => {
           let pollerDone = false;
           const poller = (async () => {
             for (const h of heads) {
-              chain.head = h;
+              chain.tip = h;
               nowMs += 12_000;
               await catchUp();
             }
@@ -147,7 +146,7 @@ describe('a trip is never lost to a concurrent reset', () => {
             }
           })();
           await s.waitFor(Promise.all([poller, operator]));
-          chain.head = 34;
+          chain.tip = 34;
           nowMs += 12_000;
           await s.waitFor(catchUp());
 
