@@ -4,6 +4,7 @@
  * sent: the full poller (runPoller → EvmChainReader → DynamoDbBreakerStore on dynalite), the reader
  * alone (no store, so the store's share is visible), and the naive ethers baseline.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { countDynamoRequests } from '../../functions/adapters/dynamodb/request-counter.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
@@ -45,6 +46,8 @@ export interface BreakerRun extends ReaderRun {
   pages: number;
   dynamoRequests: number;
   dynamoByOperation: Record<string, number>;
+  /** Most requests of each operation in flight at once. */
+  dynamoMaxInFlight: Record<string, number>;
   /** Milliseconds spent inside each port method (reader.readRange, store.recordOutflows, …). */
   spentMs: Record<string, number>;
   /** Items returned by each port method that returns a list (store.outflowsSince: history re-read). */
@@ -73,6 +76,7 @@ export async function breakerCatchUp(traffic: Traffic, o: CatchUpOptions): Promi
   const dynamo = await startBenchDynamo(o.dynamo ?? 'worker-thread', 'bench-catch-up');
   try {
     const counter = countDynamoRequests(dynamo.client);
+    const inFlight = trackInFlight(dynamo.client);
     const config = catchUpConfig(traffic, o);
     const chain = config.chains.get(BENCH_CHAIN)!;
     const rawReader = new EvmChainReader(chain);
@@ -123,6 +127,7 @@ export async function breakerCatchUp(traffic: Traffic, o: CatchUpOptions): Promi
     const dynamoRequests = counter.total();
     const dynamoByOperation = { ...counter.byOperation };
     counter.stop();
+    inFlight.stop();
 
     const records = await rawStore.outflowsSince(BENCH_CHAIN, 0);
     const exactness = compareOutflows(records.map(fromRecord), traffic.expected);
@@ -145,6 +150,7 @@ export async function breakerCatchUp(traffic: Traffic, o: CatchUpOptions): Promi
       pages: publisher.pages.length,
       dynamoRequests,
       dynamoByOperation,
+      dynamoMaxInFlight: inFlight.max,
       spentMs,
       itemsReturned,
     };
@@ -182,6 +188,29 @@ export async function readerAlone(traffic: Traffic, o: CatchUpOptions): Promise<
     httpRequestsPerBlock: httpRequests / blocks,
     exactness,
   };
+}
+
+let trackers = 0;
+
+/** The most requests of each operation the client had in flight at once (concurrency, not count). */
+function trackInFlight(client: DynamoDBClient): { max: Record<string, number>; stop(): void } {
+  const name = `benchInFlight${++trackers}`;
+  const current: Record<string, number> = {};
+  const max: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const op = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      current[op] = (current[op] ?? 0) + 1;
+      max[op] = Math.max(max[op] ?? 0, current[op]);
+      try {
+        return await next(args);
+      } finally {
+        current[op] = (current[op] ?? 1) - 1;
+      }
+    },
+    { step: 'initialize', name },
+  );
+  return { max, stop: () => client.middlewareStack.remove(name) };
 }
 
 function fromRecord(r: OutflowRecord): FoundOutflow {

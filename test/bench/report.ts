@@ -350,10 +350,14 @@ export function renderMarkdown(r: BenchResults): string {
     opRows('Idle poll, no new block (cached cursor)', q.idlePollNoNewBlock),
     opRows('Idle poll, one new block without outflows', q.idlePollNewEmptyBlock),
     opRows(
-      `Poll, one new block with ${q.outflowsPerBlock} outflow${q.outflowsPerBlock === 1 ? '' : 's'}`,
+      `First poll with outflows of a run (history not in memory yet), one new block with ${q.outflowsPerBlock} outflow${q.outflowsPerBlock === 1 ? '' : 's'}`,
+      q.firstPollWithOutflows,
+    ),
+    opRows(
+      `Poll, one new block with ${q.outflowsPerBlock} outflow${q.outflowsPerBlock === 1 ? '' : 's'} (steady state)`,
       q.pollWithOutflows,
     ),
-    opRows('Extra per recorded outflow (live)', q.extraPerOutflow),
+    opRows('Extra per recorded outflow (steady state, over the empty-block poll)', q.extraPerOutflow),
     `| Per recorded outflow during catch-up (${c.breakerLoopback.outflowsRecorded} outflows, ${c.breakerLoopback.polls} polls of 100 blocks) | ${fix(c.breakerLoopback.dynamoRequests / c.breakerLoopback.outflowsRecorded, 3)} | | ${Object.entries(
       c.breakerLoopback.dynamoByOperation,
     )
@@ -414,12 +418,21 @@ function findings(r: BenchResults, d: Derived): string[] {
         `Of ${fix(b.seconds, 2)} s: reading the chain ${share('reader.readRange')} %, \`store.outflowsSince\` ${share('store.outflowsSince')} %, ` +
         `\`store.recordOutflows\` ${share('store.recordOutflows')} %, \`store.saveCursor\` ${share('store.saveCursor')} %, \`store.saveState\` ${share('store.saveState')} %.`,
     );
+    if (items > 2 * b.outflowsRecorded) {
+      lines.push(
+        `The poller re-read ${items} history records over ${b.polls} polls for ${b.outflowsRecorded} recorded: the whole rule window (24 h here, as in config/example.yaml) on every poll, which grows with the backlog (quadratic in a catch-up). (functions/core/use-cases/poll-chain.ts, evaluateAndTransition)`,
+      );
+    } else {
+      lines.push(
+        `History reads are not the bottleneck: ${items} records read back over ${b.polls} polls for ${b.outflowsRecorded} recorded (the run keeps its own chain's history in memory across polls).`,
+      );
+    }
+    const batchWrites = b.dynamoByOperation.BatchWriteItem ?? 0;
+    const inFlight = b.dynamoMaxInFlight.BatchWriteItem ?? 0;
     lines.push(
-      `Each poll re-reads the whole rule history (the longest window, 24 h here as in config/example.yaml) with \`outflowsSince\`: ${items} records read back over ${b.polls} polls for ${b.outflowsRecorded} recorded — ` +
-        `the read grows with the backlog (quadratic in a catch-up). Keeping the history in memory across the polls of one invocation (invalidated by the cursor's \`epoch\`) would read it once. (functions/core/use-cases/poll-chain.ts, evaluateAndTransition)`,
-    );
-    lines.push(
-      `\`recordOutflows\` sends its BatchWriteItem requests (25 items each) one after another: ${b.dynamoByOperation.BatchWriteItem ?? 0} sequential requests here. A few in flight at once would cut this on real DynamoDB, where each is a network round trip. (functions/adapters/dynamodb/dynamodb-breaker-store.ts, batchWrite)`,
+      inFlight <= 1
+        ? `\`recordOutflows\` sends its ${batchWrites} BatchWriteItem requests (25 items each) one after another; a few in flight at once would cut this on real DynamoDB, where each is a network round trip. (functions/adapters/dynamodb/dynamodb-breaker-store.ts, batchWrite)`
+        : `\`recordOutflows\` kept up to ${inFlight} of its ${batchWrites} BatchWriteItem requests (25 items each) in flight. On dynalite the time is the stand-in's own CPU (a JavaScript LevelDB on a machine with ${r.machine.cores} cores shared with anvil and the poller); real DynamoDB spends it on other machines and costs the poller round trips instead.`,
     );
     lines.push(
       `With dynalite in the poller's own process (as \`npm start\` runs it) catch-up does ${fix(c.breakerInProcess.blocksPerSecond, 0)} blocks/s; with 200 blocks per poll ${fix(c.breakerLoopback200.blocksPerSecond, 0)} blocks/s.`,
@@ -441,8 +454,10 @@ function findings(r: BenchResults, d: Derived): string[] {
     `**DynamoDB cost per idle poll is ${q.idlePollNewEmptyBlock.requests} request but ${Math.ceil(q.cursorItemBytes / 1024)} write units:** the cursor item is ${q.cursorItemBytes} B (it carries the hashes of the last 128 blocks for reorg detection) and is rewritten on every poll that sees a new block; a poll with outflows writes it twice (lease, commit), so one outflow costs ${fix(q.extraPerOutflow.requests, 0)} extra requests but ${Math.ceil(q.cursorItemBytes / 1024) + Math.ceil(q.stateItemBytes / 1024) + Math.ceil(q.outflowItemBytes / 1024)} extra write units. ` +
       'The cost script prices one unit per request, so it under-counts DynamoDB writes by about that factor; storing only the last few hashes in the cursor (and the rest in a separate, rarely written item) or pricing by item size would fix one or the other.',
   );
+  const windowReadUnits = Math.ceil((1000 * q.outflowItemBytes) / 4096);
   lines.push(
-    `A poll that records outflows reads back the whole rule history of every chain (the longest window, 24 h) with one strongly consistent Query per chain: one request each, but ⌈history bytes / 4 KB⌉ read units — about ${Math.ceil((1000 * q.outflowItemBytes) / 4096)} read units per 1,000 outflows in the window at ${q.outflowItemBytes} B per record. The cost script counts it as one unit.`,
+    `The first poll with outflows of a run (${fix(q.firstPollWithOutflows.byOperation.Query ?? 0, 0)} Query) reads back the chain's whole rule window with a strongly consistent Query, later ones ${fix(q.pollWithOutflows.byOperation.Query ?? 0, 0)} (the run keeps its own chain's history; with several chains configured the other chains' windows are still read on each such poll). ` +
+      `One request, but ⌈window bytes / 4 KB⌉ read units: about ${windowReadUnits} per 1,000 outflows in the window at ${q.outflowItemBytes} B per record. The cost script counts a request as one unit.`,
   );
   lines.push(
     `Live polling (confirmations 1, poll every ${primary.pollIntervalSeconds} s) costs ${fix(primary.liveRpcCallsPerBlock, 2)} JSON-RPC calls and ${fix(primary.liveHttpRequestsPerBlock, 2)} HTTP requests per block (one block per poll: \`eth_blockNumber\`, the block, \`eth_getLogs\`, receipts when a hot wallet sent native value) — what an RPC plan pays for month to month; the catch-up figures above are per block of backlog.`,
