@@ -256,6 +256,13 @@ const evmChain = z
     rpcMaxLagBlocks: z.number().int().min(0).max(10_000).optional(),
     /** With ≥ 2 endpoints: cross-check the head across endpoints every this many polls (and on a head jump). Default 10. */
     rpcCrossCheckEveryPolls: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * Where native outflows come from. `blocks` (default): full blocks, plus receipts of blocks with a
+     * native send from a hot wallet to drop reverted ones — any endpoint, EOA hot wallets only.
+     * `traces`: one `trace_filter` per range (Erigon, Reth, Nethermind, anvil; not geth): fewer calls, and
+     * sees native value moved by internal calls (contract hot wallets such as a Safe).
+     */
+    nativeSource: z.enum(['blocks', 'traces'], { error: 'expected "blocks" or "traces"' }).default('blocks'),
     ...pollingFields,
     hotWallets: z.array(evmAddress).min(1, { error: 'at least one hot wallet is required' }),
     ownAddresses: z.array(evmAddress).default([]),

@@ -103,6 +103,7 @@ describe('compileConfig on config/example.yaml', () => {
     const eth = config.chains.get('ethereum');
     expect(eth?.startBlock).toBe('latest');
     expect(eth?.pollIntervalSeconds).toBe(12);
+    expect(eth?.raw.kind === 'evm' && eth.raw.nativeSource).toBe('blocks');
     expect(config.pages.subscriptions).toHaveLength(2);
   });
 });
@@ -123,6 +124,16 @@ describe('compileConfig rejects a bad config with an error naming the path and t
       'a bad own address',
       (d) => (d.chains.bsc.ownAddresses[0] = 'cold-wallet'),
       'chains.bsc.ownAddresses[0]: not a 20-byte 0x address',
+    ],
+    [
+      'an unknown nativeSource',
+      (d) => (d.chains.ethereum.nativeSource = 'receipts'),
+      'chains.ethereum.nativeSource: expected "blocks" or "traces"',
+    ],
+    [
+      'nativeSource on a bitcoin chain',
+      (d) => (d.chains.bitcoin.nativeSource = 'traces'),
+      /^chains\.bitcoin: .*nativeSource/,
     ],
     [
       'an empty hot wallet list',
