@@ -7,19 +7,12 @@
  * the id item on every call (an unconditional put of identical content), so a crash between the two
  * writes is repaired by the signer's retry.
  */
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import type { ActuatorMemo, ActuatorMemory } from '../../core/actuators/actuator.ts';
 import { StateConflictError } from '../../core/errors.ts';
 import type { ApprovedWithdrawalLog } from '../../core/ports.ts';
 import { type ApprovedWithdrawal, sameWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import { documentToItem, type Item, itemToDocument } from './item-codec.ts';
-import { isConditionalCheckFailed, translateStoreError } from './store-errors.ts';
 import {
   actuatorMemoKey,
   approvalKey,
@@ -32,6 +25,7 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from './table.ts';
+import { callTable, getItem, putIfVersion, type TableRef } from './table-io.ts';
 
 /** Approvals are kept as long as outflows: reconciliation never looks further back than a rule window. */
 export const APPROVAL_RETENTION_SECONDS = OUTFLOW_RETENTION_SECONDS;
@@ -44,6 +38,10 @@ export interface DynamoDbApprovedWithdrawalsOptions {
 export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, ActuatorMemory {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
+
+  private get table(): TableRef {
+    return { client: this.client, tableName: this.tableName };
+  }
 
   constructor(options: DynamoDbApprovedWithdrawalsOptions) {
     if (!options.tableName) throw new TypeError('DynamoDbApprovedWithdrawals: tableName is required');
@@ -133,69 +131,21 @@ export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, Actua
       data: memo.data,
       updatedAtMs: memo.updatedAtMs,
     });
-    try {
-      await this.call('PutItem', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ...(expectedVersion === undefined
-              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
-              : {
-                  ConditionExpression: '#version = :expected',
-                  ExpressionAttributeNames: { '#version': 'version' },
-                  ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } },
-                }),
-          }),
-        ),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return putIfVersion(this.table, item, expectedVersion);
   }
 
   // ---- plumbing ----
 
-  private async putIfAbsent(item: Item): Promise<boolean> {
-    try {
-      await this.call('PutItem', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          }),
-        ),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+  private putIfAbsent(item: Item): Promise<boolean> {
+    return putIfVersion(this.table, item, undefined);
   }
 
-  private async getItem(key: ItemKey): Promise<Item | undefined> {
-    const out = await this.call('GetItem', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { [PARTITION_KEY]: { S: key.pk }, [SORT_KEY]: { S: key.sk } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item;
+  private getItem(key: ItemKey): Promise<Item | undefined> {
+    return getItem(this.table, key);
   }
 
-  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (e) {
-      throw translateStoreError(e, operation, this.tableName);
-    }
+  private call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    return callTable(this.table, operation, send);
   }
 }
 

@@ -8,8 +8,6 @@
 import {
   BatchWriteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   type WriteRequest,
@@ -21,7 +19,6 @@ import type { ApprovedWithdrawal } from '../../core/reconciliation/approved-with
 import { type AuditRecord, type BreakerState, type ChainCursor, initialState } from '../../core/state.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
 import { documentToItem, type Item, itemToDocument, itemToOutflow, outflowToItem } from './item-codec.ts';
-import { isConditionalCheckFailed, translateStoreError } from './store-errors.ts';
 import {
   AUDIT_PARTITION,
   auditKey,
@@ -34,6 +31,7 @@ import {
   SORT_KEY,
   STATE_KEY,
 } from './table.ts';
+import { callTable, getItem, putIfVersion, type TableRef } from './table-io.ts';
 
 /** BatchWriteItem's limit. */
 const BATCH_SIZE = 25;
@@ -62,6 +60,10 @@ export interface DynamoDbBreakerStoreOptions {
 export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
+
+  private get table(): TableRef {
+    return { client: this.client, tableName: this.tableName };
+  }
   private readonly retry: Required<UnprocessedRetryOptions>;
 
   constructor(options: DynamoDbBreakerStoreOptions) {
@@ -156,7 +158,7 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
   async appendAudit(record: AuditRecord): Promise<void> {
     const item = documentToItem(auditKey(record.atMs, record.id), record);
     // The id is part of the key: an existing item is this very record, written by an earlier attempt.
-    await this.put(item, 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY });
+    await putIfVersion(this.table, item, undefined);
   }
 
   async listAudit(limit: number): Promise<AuditRecord[]> {
@@ -191,52 +193,13 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
 
   // ---- DynamoDB plumbing ----
 
-  private async getItem(key: ItemKey): Promise<Item | undefined> {
-    const out = await this.call('GetItem', () =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: keyAttributes(key), ConsistentRead: true }),
-      ),
-    );
-    return out.Item;
+  private getItem(key: ItemKey): Promise<Item | undefined> {
+    return getItem(this.table, key);
   }
 
   /** Put `doc` if the stored item's version is `expectedVersion` (undefined: no item). False on conflict. */
   private async conditionalPut(key: ItemKey, doc: object, expectedVersion: number | undefined): Promise<boolean> {
-    const item = documentToItem(key, doc);
-    return expectedVersion === undefined
-      ? this.put(item, 'attribute_not_exists(#pk)', { '#pk': PARTITION_KEY })
-      : this.put(
-          item,
-          '#version = :expected',
-          { '#version': 'version' },
-          { ':expected': { N: String(expectedVersion) } },
-        );
-  }
-
-  /** A conditional PutItem; false when the condition failed. */
-  private async put(
-    item: Item,
-    condition: string,
-    names: Record<string, string>,
-    values?: Record<string, { N: string }>,
-  ): Promise<boolean> {
-    try {
-      await this.call('PutItem', () =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: condition,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionalCheckFailed(e)) return false;
-      throw e;
-    }
+    return putIfVersion(this.table, documentToItem(key, doc), expectedVersion);
   }
 
   /** Every item of the query (all pages, strongly consistent), or the first `limit`. */
@@ -300,17 +263,9 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
     return Math.random() * ceiling;
   }
 
-  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (e) {
-      throw translateStoreError(e, operation, this.tableName);
-    }
+  private call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    return callTable(this.table, operation, send);
   }
-}
-
-function keyAttributes(key: ItemKey): Item {
-  return { [PARTITION_KEY]: { S: key.pk }, [SORT_KEY]: { S: key.sk } };
 }
 
 function toCursor(item: Item): ChainCursor {
