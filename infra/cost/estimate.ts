@@ -18,6 +18,9 @@ export const benchmarksSchema = z.looseObject({
   /** Of the requests above, how many are writes. Default: all of them (priced as writes: an upper bound). */
   dynamoWritesPerIdlePoll: z.number().nonnegative().optional(),
   dynamoWritesPerOutflow: z.number().nonnegative().optional(),
+  /** Write request units those writes consume (an item over 1 KB costs one unit per KB). Default: one per write. */
+  dynamoWriteUnitsPerIdlePoll: z.number().nonnegative().optional(),
+  dynamoWriteUnitsPerOutflow: z.number().nonnegative().optional(),
   /** Billed seconds per poller invocation. Default: the function timeout minus the handler's stop margin. */
   lambdaSecondsPerInvocation: z.number().positive().optional(),
   /** CloudWatch Logs bytes (log lines + EMF metrics) per poll. Default: 1 KiB, stated as an assumption. */
@@ -103,7 +106,9 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
 
     const idleWrites = bench.dynamoWritesPerIdlePoll ?? bench.dynamoRequestsPerIdlePoll;
     const outflowWrites = bench.dynamoWritesPerOutflow ?? bench.dynamoRequestsPerOutflow;
-    writeUnits += chainPolls * idleWrites + chainOutflows * outflowWrites;
+    writeUnits +=
+      chainPolls * (bench.dynamoWriteUnitsPerIdlePoll ?? idleWrites) +
+      chainOutflows * (bench.dynamoWriteUnitsPerOutflow ?? outflowWrites);
     readUnits +=
       chainPolls * (bench.dynamoRequestsPerIdlePoll - idleWrites) +
       chainOutflows * (bench.dynamoRequestsPerOutflow - outflowWrites);
@@ -122,6 +127,10 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
   if (bench.dynamoWritesPerIdlePoll === undefined || bench.dynamoWritesPerOutflow === undefined) {
     assumptions.push(
       'DynamoDB requests without a measured read/write split are priced as writes of ≤ 1 KB (an upper bound); every request is one request unit.',
+    );
+  } else if (bench.dynamoWriteUnitsPerIdlePoll !== undefined && bench.dynamoWriteUnitsPerOutflow !== undefined) {
+    assumptions.push(
+      'DynamoDB writes are priced at the write units measured by the bench (item sizes); reads at one unit each.',
     );
   } else {
     assumptions.push('Every DynamoDB request is one request unit (items ≤ 1 KB written, ≤ 4 KB read).');

@@ -72,6 +72,18 @@ describe('cost estimate', () => {
     expect(usd(doubled, 'DynamoDB', /request/)).toBeCloseTo(2 * usd(upper, 'DynamoDB', /request/), 6);
   });
 
+  it('prices writes by the write units the bench measured (items over 1 KB cost more than one)', () => {
+    const split = { ...bench, dynamoWritesPerIdlePoll: 1, dynamoWritesPerOutflow: 2 };
+    const one = estimateMonthlyCost(split, deployment, workload);
+    const sized = estimateMonthlyCost(
+      { ...split, dynamoWriteUnitsPerIdlePoll: 11, dynamoWriteUnitsPerOutflow: 22 },
+      deployment,
+      workload,
+    );
+    expect(usd(sized, 'DynamoDB', /write/)).toBeCloseTo(11 * usd(one, 'DynamoDB', /write/), 6);
+    expect(sized.assumptions.join(' ')).toContain('write units measured by the bench');
+  });
+
   it('uses measured polls per minute when the bench gives them', () => {
     const e = estimateMonthlyCost({ ...bench, pollsPerMinute: { ethereum: 1, bsc: 1 } }, deployment, {
       ...workload,
