@@ -14,7 +14,8 @@ export interface ChainTransfer {
   txHash: string;
   /**
    * Position that makes the transfer unique inside its transaction: the log index for a token
-   * Transfer, the output index (vout) for Bitcoin, null for an EVM native value transfer.
+   * Transfer, the output index (vout) for Bitcoin, null for an EVM native value transfer; negative for
+   * native value an internal call moved (EVM `nativeSource: traces`: -(1 + the frame's trace position)).
    */
   index: number | null;
   /** Token contract (lower-case), null for the chain's native coin. */
