@@ -17,14 +17,17 @@ import {
   checkBlockReceipts,
   checkLogs,
   checkReceipt,
+  checkTraces,
   decodeErc20Transfer,
   quantityToNumber,
   type RpcBlock,
   type RpcLog,
   type RpcReceipt,
+  type RpcTrace,
   type RpcTransaction,
   TRANSFER_TOPIC,
   toQuantity,
+  traceNumber,
 } from './rpc-shapes.ts';
 
 export type EvmChainReaderOptions = Pick<
@@ -40,9 +43,11 @@ interface Candidate {
 interface Positioned {
   transfer: ChainTransfer;
   txIndex: number;
-  /** -1 for the transaction's native value, the log index for tokens. */
+  /** Within the transaction: native value first (NATIVE_ORDER + its trace position), then tokens by log index. */
   order: number;
 }
+
+const NATIVE_ORDER = -(2 ** 31);
 
 /**
  * Reads hot-wallet outflows from an EVM chain with as few HTTP requests as the JSON-RPC API allows:
@@ -53,12 +58,19 @@ interface Positioned {
  *     where the endpoint lacks block receipts).
  * Native value moved by internal calls (a contract hot wallet, an EIP-7702 delegate) is not seen: hot
  * wallets are expected to be EOAs.
+ *
+ * With `nativeSource: traces` native value comes from traces instead, and a range is ONE batch: block
+ * headers, the eth_getLogs above, and ONE `trace_filter` for frames sent from a hot wallet. That sees
+ * value moved by internal calls too (contract hot wallets). Only where a hot wallet moved value in an
+ * internal frame does the reader fetch that transaction's whole trace (`trace_transaction`), since an
+ * ancestor frame that reverted, and so undid the transfer, need not be in the filtered answer.
  */
 export class EvmChainReader implements ChainReader {
   readonly chain: string;
   private readonly client: JsonRpcClient;
   private readonly hotWallets: ReadonlySet<string>;
   private readonly hotTopics: readonly string[];
+  private readonly nativeSource: 'blocks' | 'traces';
   /** Turned off for good once every endpoint said it has no eth_getBlockReceipts. */
   private blockReceipts = true;
   /** With two or more endpoints: compares their heads and hashes, and takes bad ones out of use. */
@@ -70,6 +82,7 @@ export class EvmChainReader implements ChainReader {
     this.chain = config.id;
     this.hotWallets = new Set(config.hotWallets.map((w) => w.toLowerCase()));
     this.hotTopics = [...this.hotWallets].map(addressTopic);
+    this.nativeSource = raw.nativeSource;
     this.client = new JsonRpcClient({
       label: `chain ${config.id}`,
       urls: raw.rpc,
@@ -162,26 +175,46 @@ export class EvmChainReader implements ChainReader {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) {
       throw new RangeError(`chain ${this.chain}: not a block range: [${from}, ${to}]`);
     }
+    const traces = this.nativeSource === 'traces';
     const calls: RpcCall[] = [];
     for (let n = from; n <= to; n++) {
-      calls.push({ method: 'eth_getBlockByNumber', params: [toQuantity(n), true], check: checkBlock(n, true) });
+      calls.push({ method: 'eth_getBlockByNumber', params: [toQuantity(n), !traces], check: checkBlock(n, !traces) });
     }
-    // Last, so it shares a request with block `to`: the endpoint that answers it has the whole range.
+    // Last, so they share a request with block `to`: the endpoint that answers them has the whole range.
     calls.push({
       method: 'eth_getLogs',
       params: [{ fromBlock: toQuantity(from), toBlock: toQuantity(to), topics: [TRANSFER_TOPIC, this.hotTopics] }],
       check: checkLogs,
     });
+    if (traces) {
+      calls.push({
+        method: 'trace_filter',
+        params: [{ fromBlock: toQuantity(from), toBlock: toQuantity(to), fromAddress: [...this.hotWallets] }],
+        check: checkTraces(),
+      });
+    }
     // Atomic: a request's answers all come from one endpoint, so a lagging endpoint cannot slip in an
     // empty log list for blocks another endpoint served.
-    const results = await this.client.batch(calls, { atomic: true });
-    const rawBlocks = results.slice(0, -1) as RpcBlock[];
-    const logs = results[results.length - 1] as RpcLog[];
+    const results = await this.client.batch(calls, { atomic: true }).catch((e: unknown) => {
+      throw this.explainNoTraces(e);
+    });
+    const count = to - from + 1;
+    const rawBlocks = results.slice(0, count) as RpcBlock[];
+    const logs = results[count] as RpcLog[];
 
     const blocks = this.linkedRefs(rawBlocks);
     const byNumber = new Map(blocks.map((b) => [b.number, b]));
-    const found: Positioned[] = [];
+    const found = traces
+      ? await this.nativeFromTraces(results[count + 1] as RpcTrace[], byNumber)
+      : await this.nativeFromBlocks(rawBlocks, byNumber);
+    found.push(...this.tokenTransfers(logs, byNumber));
+    found.sort((a, b) => a.transfer.block - b.transfer.block || a.txIndex - b.txIndex || a.order - b.order);
+    return { blocks, transfers: found.map((p) => p.transfer) };
+  }
 
+  /** Native sends from a hot wallet, from full blocks; receipts drop the reverted ones. */
+  private async nativeFromBlocks(rawBlocks: RpcBlock[], byNumber: Map<number, BlockRef>): Promise<Positioned[]> {
+    const found: Positioned[] = [];
     const candidates: Candidate[] = [];
     for (const block of rawBlocks) {
       const txs = (block.transactions as RpcTransaction[]).filter(
@@ -214,11 +247,119 @@ export class EvmChainReader implements ChainReader {
               : { fee: BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice) }),
           },
           txIndex: quantityToNumber(tx.transactionIndex),
-          order: -1,
+          order: NATIVE_ORDER,
         });
       }
     }
+    return found;
+  }
 
+  /**
+   * Native value leaving a hot wallet, from `trace_filter` frames: plain calls (not delegatecall,
+   * staticcall or callcode, which move no value of the caller's) and creations, with value > 0, that
+   * neither reverted nor sit under a frame that reverted.
+   *
+   * `index`: null for the transaction's top-level frame, so a send has the id `chain:tx:native` in both
+   * modes. An internal frame gets -(1 + its position in the transaction's whole trace, depth-first as
+   * trace_transaction lists it); the top-level frame is position 0, so these are ≤ -2, distinct from log
+   * indexes (≥ 0) and from each other, and the same on every re-read of the block. The fee is not known
+   * in this mode (no receipts are read).
+   */
+  private async nativeFromTraces(traces: RpcTrace[], byNumber: Map<number, BlockRef>): Promise<Positioned[]> {
+    const sends: { trace: RpcTrace; ref: BlockRef; to: string }[] = [];
+    for (const trace of traces) {
+      const to = this.valueRecipient(trace);
+      if (to === undefined || trace.error !== undefined) continue;
+      const number = traceNumber(trace.blockNumber);
+      const ref = byNumber.get(number);
+      if (!ref || ref.hash !== trace.blockHash.toLowerCase()) {
+        throw new ChainReadError(
+          `chain ${this.chain}: trace in block ${number} (${trace.blockHash}) does not match the block read ` +
+            `(${ref?.hash ?? 'outside the range'}): the endpoint answered from another fork`,
+        );
+      }
+      sends.push({ trace, ref, to });
+    }
+
+    const internalTxs = [
+      ...new Set(
+        sends.filter((s) => s.trace.traceAddress.length > 0).map((s) => s.trace.transactionHash.toLowerCase()),
+      ),
+    ];
+    const lists = (await this.client.batch(
+      internalTxs.map((hash) => ({ method: 'trace_transaction', params: [hash], check: checkTraces(hash) })),
+    )) as RpcTrace[][];
+    const whole = new Map(internalTxs.map((hash, i) => [hash, lists[i]!]));
+
+    const found: Positioned[] = [];
+    for (const { trace, ref, to } of sends) {
+      const txHash = trace.transactionHash.toLowerCase();
+      let position = 0;
+      if (trace.traceAddress.length > 0) {
+        const all = whole.get(txHash)!;
+        position = all.findIndex((t) => samePath(t.traceAddress, trace.traceAddress));
+        const at = all[position];
+        if (
+          !at ||
+          at.type !== trace.type ||
+          at.blockHash.toLowerCase() !== ref.hash ||
+          BigInt(at.action.value ?? -1) !== BigInt(trace.action.value!)
+        ) {
+          throw new ChainReadError(
+            `chain ${this.chain}: trace_transaction(${txHash}) does not hold the frame [${trace.traceAddress}] ` +
+              `that trace_filter returned in block ${ref.number} (${ref.hash})`,
+          );
+        }
+        const undone = all.some(
+          (t) => t.error !== undefined && t.traceAddress.every((step, k) => trace.traceAddress[k] === step),
+        );
+        if (undone) continue;
+      }
+      found.push({
+        transfer: {
+          chain: this.chain,
+          block: ref.number,
+          blockHash: ref.hash,
+          blockTime: ref.time,
+          txHash,
+          index: position === 0 ? null : -(1 + position),
+          contract: null,
+          from: trace.action.from!.toLowerCase(),
+          to,
+          amount: BigInt(trace.action.value!),
+        },
+        txIndex: traceNumber(trace.transactionPosition),
+        order: NATIVE_ORDER + position,
+      });
+    }
+    return found;
+  }
+
+  /** Where a frame sends a hot wallet's native value, or undefined when it sends none. */
+  private valueRecipient(trace: RpcTrace): string | undefined {
+    const { from, value, callType, to } = trace.action;
+    if (from === undefined || !this.hotWallets.has(from.toLowerCase())) return undefined;
+    if (value === undefined || BigInt(value) === 0n) return undefined;
+    if (trace.type === 'call' && callType === 'call') return to?.toLowerCase();
+    if (trace.type === 'create') return trace.result?.address?.toLowerCase();
+    return undefined;
+  }
+
+  /** An endpoint without trace_filter cannot serve traces mode: say so rather than read less. */
+  private explainNoTraces(e: unknown): unknown {
+    if (e instanceof RpcCallError && e.method === 'trace_filter' && e.attempts.every(isMethodUnsupported)) {
+      return new ChainReadError(
+        `chain ${this.chain}: nativeSource: traces needs trace_filter (Erigon, Reth, Nethermind, anvil); ` +
+          `use nativeSource: blocks (${e.endpoint}: ${e.attempts[e.attempts.length - 1]?.detail})`,
+        { cause: e },
+      );
+    }
+    return e;
+  }
+
+  /** ERC-20 Transfer logs out of a hot wallet. */
+  private tokenTransfers(logs: RpcLog[], byNumber: Map<number, BlockRef>): Positioned[] {
+    const found: Positioned[] = [];
     for (const log of logs) {
       if (log.removed === true) continue;
       const number = quantityToNumber(log.blockNumber);
@@ -251,9 +392,7 @@ export class EvmChainReader implements ChainReader {
         order: logIndex,
       });
     }
-
-    found.sort((a, b) => a.transfer.block - b.transfer.block || a.txIndex - b.txIndex || a.order - b.order);
-    return { blocks, transfers: found.map((p) => p.transfer) };
+    return found;
   }
 
   async blockRefs(numbers: number[]): Promise<BlockRef[]> {
@@ -327,4 +466,8 @@ function toBlockRef(block: RpcBlock): BlockRef {
     parentHash: block.parentHash.toLowerCase(),
     time: quantityToNumber(block.timestamp),
   };
+}
+
+function samePath(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((step, k) => b[k] === step);
 }

@@ -42,6 +42,26 @@ export interface RpcReceipt {
   contractAddress: string | null;
 }
 
+/**
+ * One Parity/OpenEthereum-style trace (`trace_filter`, `trace_transaction`): a call frame or a contract
+ * creation. Only the fields the reader uses; block rewards and self-destructs are skipped unchecked.
+ */
+export interface RpcTrace {
+  type: string;
+  action: { from?: string; to?: string; value?: string; callType?: string };
+  /** For a `create`: the new contract's address. */
+  result?: { address?: string } | null;
+  /** Present when the frame reverted (or ran out of gas): its value moved nothing, nor did its children's. */
+  error?: string;
+  blockHash: string;
+  /** A JSON number in Parity's format (some servers send a hex quantity). */
+  blockNumber: number | string;
+  transactionHash: string;
+  transactionPosition: number | string;
+  /** Path from the transaction's top-level frame ([]) down to this frame. */
+  traceAddress: number[];
+}
+
 /** keccak256("Transfer(address,address,uint256)"): ERC-20 and ERC-721 share it; ERC-721 indexes the id. */
 export const TRANSFER_TOPIC = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef';
 
@@ -187,4 +207,56 @@ export function decodeErc20Transfer(log: RpcLog): { from: string; to: string; am
   const to = ADDRESS_TOPIC.exec(log.topics[2] ?? '');
   if (!from || !to || !HASH.test(log.data)) return undefined;
   return { from: `0x${from[1]!.toLowerCase()}`, to: `0x${to[1]!.toLowerCase()}`, amount: BigInt(log.data) };
+}
+
+/** A trace's block number or transaction position: a JSON number or a hex quantity, whichever the server sends. */
+export function traceNumber(value: number | string): number {
+  return typeof value === 'number' ? value : quantityToNumber(value);
+}
+
+function isTraceNumber(value: unknown): boolean {
+  return (
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
+    (typeof value === 'string' && SMALL_QUANTITY.test(value))
+  );
+}
+
+/**
+ * A list of traces. Call and create frames must be complete (the reader decodes them); other kinds are
+ * passed through. With `transactionHash`, every trace must belong to that transaction (trace_transaction).
+ */
+export function checkTraces(transactionHash?: string) {
+  return (result: unknown): string | undefined => {
+    if (!Array.isArray(result)) return 'traces are not an array';
+    for (const t of result as Partial<RpcTrace>[]) {
+      if (typeof t !== 'object' || t === null) return 'trace is not an object';
+      if (t.type !== 'call' && t.type !== 'create') continue;
+      const a = t.action as Partial<RpcTrace['action']> | undefined;
+      if (typeof a !== 'object' || a === null) return `${t.type} trace without an action`;
+      if (typeof t.transactionHash !== 'string' || !HASH.test(t.transactionHash))
+        return 'trace without a transaction hash';
+      const where = `trace in tx ${t.transactionHash}`;
+      if (transactionHash !== undefined && t.transactionHash.toLowerCase() !== transactionHash.toLowerCase()) {
+        return `${where}, asked for ${transactionHash}`;
+      }
+      if (typeof t.blockHash !== 'string' || !HASH.test(t.blockHash)) return `${where}: bad blockHash`;
+      if (!isTraceNumber(t.blockNumber) || !isTraceNumber(t.transactionPosition)) {
+        return `${where}: block number or transaction position not a number`;
+      }
+      if (!Array.isArray(t.traceAddress) || !t.traceAddress.every((i) => Number.isSafeInteger(i) && i >= 0)) {
+        return `${where}: bad traceAddress`;
+      }
+      if (typeof a.from !== 'string' || !ADDRESS.test(a.from)) return `${where}: bad from`;
+      if (typeof a.value !== 'string' || !QUANTITY.test(a.value)) return `${where}: bad value`;
+      if (t.error !== undefined && typeof t.error !== 'string') return `${where}: bad error`;
+      if (t.type === 'call') {
+        if (typeof a.callType !== 'string') return `${where}: call without callType`;
+        if (typeof a.to !== 'string' || !ADDRESS.test(a.to)) return `${where}: bad to`;
+      } else if (t.error === undefined) {
+        const address = t.result?.address;
+        if (typeof address !== 'string' || !ADDRESS.test(address)) return `${where}: create without the new address`;
+      }
+    }
+    return undefined;
+  };
 }

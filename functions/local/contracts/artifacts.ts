@@ -4,6 +4,7 @@
  */
 import type { JsonFragment } from 'ethers';
 import disperse from './artifacts/Disperse.json' with { type: 'json' };
+import forwardingWallet from './artifacts/ForwardingWallet.json' with { type: 'json' };
 import logEmitter from './artifacts/LogEmitter.json' with { type: 'json' };
 import revertOnReceive from './artifacts/RevertOnReceive.json' with { type: 'json' };
 import testToken from './artifacts/TestToken.json' with { type: 'json' };
@@ -23,3 +24,5 @@ export const Disperse: ContractArtifact = disperse;
 export const RevertOnReceive: ContractArtifact = revertOnReceive;
 /** `emitLog(topics, data)`: emits any log with up to four topics. */
 export const LogEmitter: ContractArtifact = logEmitter;
+/** A contract hot wallet: `send(recipients, amounts)` by internal calls, `sendThenRevert`, `trySend` (owner only). */
+export const ForwardingWallet: ContractArtifact = forwardingWallet;

@@ -10,7 +10,7 @@ import solc from 'solc';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const sources = ['TestToken.sol', 'Disperse.sol', 'RevertOnReceive.sol', 'LogEmitter.sol'];
+const sources = ['TestToken.sol', 'Disperse.sol', 'RevertOnReceive.sol', 'LogEmitter.sol', 'ForwardingWallet.sol'];
 const settings = {
   // Runs on every later fork anvil may default to.
   evmVersion: 'cancun',

@@ -12,6 +12,8 @@ export interface EvmChainOptions {
   readonly rpcBatchSize?: number;
   readonly rpcTimeoutMs?: number;
   readonly chainId?: number;
+  /** @default 'blocks' */
+  readonly nativeSource?: 'blocks' | 'traces';
 }
 
 /** The compiled config of one EVM chain `local`, as the poller hands it to the reader. */
@@ -25,6 +27,7 @@ export function evmChainConfig(options: EvmChainOptions): ChainConfig {
         rpc: options.rpc,
         ...(options.rpcBatchSize === undefined ? {} : { rpcBatchSize: options.rpcBatchSize }),
         ...(options.rpcTimeoutMs === undefined ? {} : { rpcTimeoutMs: options.rpcTimeoutMs }),
+        ...(options.nativeSource === undefined ? {} : { nativeSource: options.nativeSource }),
         confirmations: 0,
         blockTimeSeconds: 1,
         hotWallets: options.hotWallets,
