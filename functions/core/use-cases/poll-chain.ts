@@ -5,16 +5,18 @@ import { ChainReadError, StateConflictError } from '../errors.ts';
 import { escalateContinuedOutflows } from '../escalation.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceSource, type Valuation } from '../prices/price-source.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
-import type { AuditRecord, BreakerState, ChainCursor, TripInfo } from '../state.ts';
+import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
 
 /** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
-export const RECENT_BLOCKS = 128;
+// 64 covers Ethereum's finality (two epochs); the cursor is rewritten every poll, and each hash
+// kept costs write units. A deeper reorg pages (see rewindAfterReorg).
+export const RECENT_BLOCKS = 64;
 
 export interface PollDeps {
   config: BreakerConfig;
@@ -380,5 +382,47 @@ async function rewindAfterReorg(
     details: { from: cursor.lastBlock, rewoundTo: rewindTo, removedOutflows: removed, depthKnown },
   };
   await store.appendAudit(record);
+  if (!depthKnown) await queuePage(deps, deepReorgPage(deps.config.name, chain.id, cursor, rewindTo, removed));
   return { result: { kind: 'reorg', rewoundTo: rewindTo, removed, depthKnown }, cursor: saved };
+}
+
+/**
+ * A reorg deeper than the hashes the cursor keeps: the common ancestor is unknown, so outflows in
+ * blocks before the rewind point may be orphaned or missing. Exactness cannot be promised there —
+ * on-call must audit that range (`breaker scan`).
+ */
+function deepReorgPage(name: string, chain: string, cursor: ChainCursor, rewindTo: number, removed: number): Page {
+  const from = Math.max(0, rewindTo - RECENT_BLOCKS * 4);
+  return {
+    id: `page-deep-reorg-${chain}-${cursor.epoch + 1}`,
+    kind: 'blind',
+    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${RECENT_BLOCKS} blocks`.slice(0, 100),
+    text: [
+      `${chain} reorganised below the ${RECENT_BLOCKS} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
+      `The breaker rewound to block ${rewindTo} and removed ${removed} outflow record(s) after it; blocks before it may hold`,
+      'orphaned or missing outflows. Audit them against the chain, e.g.:',
+      `  npx breaker scan --config <config> --chain ${chain} --from ${from} --to ${cursor.lastBlock}`,
+    ].join('\n'),
+    details: { chain, processedThrough: cursor.lastBlock, rewoundTo: rewindTo, removedOutflows: removed },
+  };
+}
+
+/** Queue a page in the state's outbox (durable, conditional) and carry it out. */
+async function queuePage(deps: PollDeps, page: Page): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const state = await deps.store.getState();
+    if (state.outbox.some((e) => e.id === page.id)) break;
+    const next = {
+      ...state,
+      outbox: [...state.outbox, { kind: 'page' as const, id: page.id, page }],
+      version: state.version + 1,
+    };
+    try {
+      await deps.store.saveState(next, state.version);
+      await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
+      return;
+    } catch (e) {
+      if (!(e instanceof StateConflictError)) throw e;
+    }
+  }
 }
