@@ -20,6 +20,8 @@ export interface BenchChainOptions {
   pollIntervalSeconds?: number;
   maxBlocksPerPoll?: number;
   rpcBatchSize?: number;
+  /** @default 'blocks' */
+  nativeSource?: 'blocks' | 'traces';
   startBlock?: number | 'latest';
   /** Global single-transaction USD limit. Default: so high nothing trips (catch-up measures reading and recording). */
   singleTxUsd?: number;
@@ -36,6 +38,7 @@ export function benchConfig(o: BenchChainOptions): BreakerConfig {
           chainId: LOCAL_CHAIN_ID,
           rpc: [o.rpc],
           rpcBatchSize: o.rpcBatchSize ?? 100,
+          nativeSource: o.nativeSource ?? 'blocks',
           confirmations: o.confirmations,
           blockTimeSeconds: o.blockTimeSeconds,
           ...(o.pollIntervalSeconds === undefined ? {} : { pollIntervalSeconds: o.pollIntervalSeconds }),

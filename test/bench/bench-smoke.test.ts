@@ -43,9 +43,16 @@ describe('bench catch-up comparison on 100 blocks', () => {
     expect(run.pages).toBe(0);
   });
 
-  it('the reader alone and the naive baseline find the same outflows', async () => {
+  it('the reader alone (nativeSource blocks and traces) and the naive baseline find the same outflows', async () => {
     const reader = await readerAlone(traffic, { rpcUrl: anvil.url, maxBlocksPerPoll: 100, rpcBatchSize: 100 });
     expect(reader.exactness.exact).toBe(true);
+    const traces = await readerAlone(traffic, {
+      rpcUrl: anvil.url,
+      maxBlocksPerPoll: 100,
+      rpcBatchSize: 100,
+      nativeSource: 'traces',
+    });
+    expect(traces.exactness.exact).toBe(true);
     const naive = await naiveRead(anvil.url, BENCH_CHAIN, traffic.hotWallets, 0, traffic.lastBlock);
     const exactness = compareOutflows(naive.outflows, traffic.expected);
     expect(exactness).toMatchObject({ exact: true, missing: [], doubled: [], extra: [], different: [] });

@@ -23,6 +23,8 @@ export interface CatchUpOptions {
   rpcUrl: string;
   maxBlocksPerPoll: number;
   rpcBatchSize: number;
+  /** Where the reader gets native outflows (chains.<id>.nativeSource). @default 'blocks' */
+  nativeSource?: 'blocks' | 'traces';
   /** Where dynalite runs (breaker runs only). @default 'worker-thread' */
   dynamo?: DynamoPlacement;
 }
@@ -67,6 +69,7 @@ export function catchUpConfig(traffic: Traffic, o: CatchUpOptions): BreakerConfi
     blockTimeSeconds: 12,
     maxBlocksPerPoll: o.maxBlocksPerPoll,
     rpcBatchSize: o.rpcBatchSize,
+    ...(o.nativeSource === undefined ? {} : { nativeSource: o.nativeSource }),
     startBlock: 0,
   });
 }
@@ -131,7 +134,10 @@ export async function breakerCatchUp(traffic: Traffic, o: CatchUpOptions): Promi
 
     const records = await rawStore.outflowsSince(BENCH_CHAIN, 0);
     const exactness = compareOutflows(records.map(fromRecord), traffic.expected);
-    assertExact(`breaker catch-up (${o.maxBlocksPerPoll} blocks/poll via ${o.rpcUrl})`, exactness);
+    assertExact(
+      `breaker catch-up (${o.maxBlocksPerPoll} blocks/poll, nativeSource ${o.nativeSource ?? 'blocks'}, via ${o.rpcUrl})`,
+      exactness,
+    );
     const { rpcCalls, httpRequests } = rawReader.counters();
     const blocks = traffic.lastBlock + 1;
     return {
@@ -174,7 +180,10 @@ export async function readerAlone(traffic: Traffic, o: CatchUpOptions): Promise<
   }
   const seconds = (performance.now() - started) / 1000;
   const exactness = compareOutflows(transfers.map(fromTransfer), traffic.expected);
-  assertExact(`reader alone (${o.maxBlocksPerPoll} blocks/read via ${o.rpcUrl})`, exactness);
+  assertExact(
+    `reader alone (${o.maxBlocksPerPoll} blocks/read, nativeSource ${o.nativeSource ?? 'blocks'}, via ${o.rpcUrl})`,
+    exactness,
+  );
   const { rpcCalls, httpRequests } = reader.counters();
   const blocks = traffic.lastBlock + 1;
   return {

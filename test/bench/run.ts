@@ -78,6 +78,11 @@ async function catchUpBenchmarks(): Promise<CatchUpResults> {
     const readerLoopback = await median(() => readerAlone(traffic, loopback));
     log(`catch-up: breaker (runPoller + dynalite on a worker thread), loopback, 100 blocks per poll, ${REPEATS} runs`);
     const breakerLoopback = await median(() => breakerCatchUp(traffic, loopback));
+    const traces = { ...loopback, nativeSource: 'traces' as const };
+    log(`catch-up, nativeSource: traces (same traffic): reader alone, loopback, 100 blocks per read, ${REPEATS} runs`);
+    const readerLoopbackTraces = await median(() => readerAlone(traffic, traces));
+    log(`catch-up, nativeSource: traces: breaker, loopback, 100 blocks per poll, ${REPEATS} runs`);
+    const breakerLoopbackTraces = await median(() => breakerCatchUp(traffic, traces));
     log('catch-up: breaker, loopback, 200 blocks per poll');
     const breakerLoopback200 = await breakerCatchUp(traffic, { ...loopback, maxBlocksPerPoll: 200 });
     log(`  ${breakerLoopback200.blocksPerSecond.toFixed(0)} blocks/s, exact`);
@@ -119,6 +124,8 @@ async function catchUpBenchmarks(): Promise<CatchUpResults> {
         breakerLoopback,
         breakerLoopback200,
         breakerInProcess,
+        readerLoopbackTraces,
+        breakerLoopbackTraces,
         naiveLoopback,
         readerProxy,
         breakerProxy,
