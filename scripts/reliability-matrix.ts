@@ -228,6 +228,18 @@ lines.push(
   '  interleaving of a poller and concurrent resets), `test/core/blindness.test.ts` (blind/recovered pages',
   '  alternate, one per episode).',
   '',
+  '## Known limits',
+  '',
+  '- The head cross-check is EVM only; the Bitcoin reader fails over between endpoints but does not compare',
+  '  them. Blindness covers every chain.',
+  '- An endpoint that answers well-formed but empty logs or transaction lists for blocks it has cannot be told',
+  '  from a quiet block by parsing; only the hash cross-check (and a majority of endpoints) guards against it.',
+  '  Checking `logsBloom` against the hot wallets would.',
+  '- While the store itself is unreachable the blind page cannot be queued (episodes live in the table): in AWS',
+  "  the poller's error alarm and the dead-man alarm page; the local runtime prints `POLL FAILED`.",
+  '- Pages are delivered at least once: two pollers flushing the same outbox may both deliver a page (same id).',
+  '- A receipt without `status` is read as successful (pre-Byzantium chains): it can over-count, never miss.',
+  '',
 );
 
 const out = values.out ?? join(root, 'docs', 'RELIABILITY.md');
