@@ -396,6 +396,9 @@ export class EvmChainReader implements ChainReader {
   }
 
   async blockRefs(numbers: number[]): Promise<BlockRef[]> {
+    // Asked only when blocks stopped linking (a reorg, or an endpoint on another fork): take endpoints
+    // that disagree with the majority out of use first, so the common ancestor is found on the real chain.
+    if (this.headCheck) await this.headCheck.run(this.client);
     const unique = [...new Set(numbers)];
     for (const n of unique) {
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`chain ${this.chain}: not a block number: ${n}`);
