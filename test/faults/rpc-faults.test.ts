@@ -185,7 +185,7 @@ describe('lying and lagging endpoints (head cross-check)', () => {
 
   it('wrong block hashes: one of three endpoints is on another fork', async () => {
     w = await startWorld({ endpoints: 3 });
-    await runFault(w, name(), {
+    const o = await runFault(w, name(), {
       row: {
         component: 'RPC',
         fault: 'wrong block hashes: 1 of 3 endpoints on another fork',
@@ -194,6 +194,9 @@ describe('lying and lagging endpoints (head cross-check)', () => {
       on: (w) => w.rpc[0]!.set(rpcFaults.forkedHashes()),
     });
     expect(w.reader.crossCheck()?.endpoints[0]?.verdict.status).toBe('forked');
+    // The first blocks that did not link sent the reader to the cross-check, not into a deep rewind.
+    expect(o.otherBlindPages).toBe(0);
+    expect(o.blindPages).toBe(0);
   });
 
   it('wrong block hashes: two endpoints disagree, no majority, past the blind limit', async () => {

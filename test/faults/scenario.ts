@@ -36,6 +36,8 @@ export interface FaultOutcome {
   counts: Counts;
   blindPages: number;
   recoveredPages: number;
+  /** Other [BLIND]-kind pages (a reorg deeper than the cursor tracks, an unusable price feed). */
+  otherBlindPages: number;
   tripPages: number;
 }
 
@@ -71,8 +73,9 @@ export async function runFault(w: World, testName: string, spec: FaultSpec): Pro
   const outcome: FaultOutcome = {
     counts,
     // Distinct pages: two pollers flushing the same outbox may both deliver one (at least once).
-    blindPages: distinct(w.pages('blind').filter((p) => !p.details.recovered)),
-    recoveredPages: distinct(w.pages('blind').filter((p) => p.details.recovered)),
+    blindPages: distinct(w.pages('blind').filter((p) => p.id.startsWith('page-blind-') && !p.details.recovered)),
+    recoveredPages: distinct(w.pages('blind').filter((p) => p.id.startsWith('page-blind-') && p.details.recovered)),
+    otherBlindPages: distinct(w.pages('blind').filter((p) => !p.id.startsWith('page-blind-'))),
     tripPages: distinct(w.pages('trip')),
   };
   const notes = [
@@ -95,6 +98,7 @@ function observed(extra: string | undefined, o: FaultOutcome, faults: number): s
   if (faults > 0) parts.unshift(`${faults} requests faulted`);
   if (o.blindPages || o.recoveredPages) parts.push(`blind pages ${o.blindPages}, recovered ${o.recoveredPages}`);
   else parts.push('no blind page');
+  if (o.otherBlindPages) parts.push(`other [BLIND] pages ${o.otherBlindPages}`);
   if (extra) parts.push(extra);
   return parts.join('; ');
 }
