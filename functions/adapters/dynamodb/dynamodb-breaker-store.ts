@@ -235,7 +235,11 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
     // hundreds. Bounded so one poller does not throttle the table for the others.
     let next = 0;
     const worker = async () => {
-      for (let chunk = chunks[next++]; chunk; chunk = chunks[next++]) await this.writeChunk(chunk);
+      while (next < chunks.length) {
+        const chunk = chunks[next] as WriteRequest[];
+        next++;
+        await this.writeChunk(chunk);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_WRITES_IN_FLIGHT, chunks.length) }, worker));
   }

@@ -347,7 +347,10 @@ function leaveUnprocessed(client: DynamoDBClient, times: number): void {
         sent.length > 0
           ? await next({ ...args, input: { ...input, RequestItems: { [table]: sent } } })
           : { output: { $metadata: {} } as BatchWriteItemCommandOutput, response: {} };
-      (result.output as BatchWriteItemCommandOutput).UnprocessedItems = held.length > 0 ? { [table]: held } : {};
+      // Keep what the server itself left unprocessed (DynamoDB Local does under load) besides the held half.
+      const output = result.output as BatchWriteItemCommandOutput;
+      const unprocessed = [...(output.UnprocessedItems?.[table] ?? []), ...held];
+      output.UnprocessedItems = unprocessed.length > 0 ? { [table]: unprocessed } : {};
       return result;
     },
     { step: 'initialize', name: 'injectUnprocessedItems' },
