@@ -150,7 +150,9 @@ export const MIN_REASON_LENGTH = 10;
 export function resetBreaker(prev: BreakerState, req: ResetRequest, config: BreakerConfig): BreakerState {
   const reason = req.reason.trim();
   if (reason.length < MIN_REASON_LENGTH) {
-    throw new ResetRejectedError(`a reason of at least ${MIN_REASON_LENGTH} characters is required (what was reviewed, by whom)`);
+    throw new ResetRejectedError(
+      `a reason of at least ${MIN_REASON_LENGTH} characters is required (what was reviewed, by whom)`,
+    );
   }
   if (reason.length > 2000) throw new ResetRejectedError('the reason is longer than 2000 characters');
   if (!req.actor.trim()) throw new ResetRejectedError('the operator identity is missing');
@@ -170,7 +172,9 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
       throw new ResetRejectedError((e as Error).message);
     }
     if (scope.kind === 'chain' && !config.chains.has(scope.chain)) {
-      throw new ResetRejectedError(`unknown chain "${scope.chain}" in scope (known: ${[...config.chains.keys()].join(', ')})`);
+      throw new ResetRejectedError(
+        `unknown chain "${scope.chain}" in scope (known: ${[...config.chains.keys()].join(', ')})`,
+      );
     }
     const key = scopeKey(scope);
     if (!prev.tripped[key]) {
@@ -179,7 +183,9 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
     keys = [key];
   }
   if (req.reviewedTripIds) {
-    const unreviewed = keys.map((k) => prev.tripped[k] as TripInfo).filter((t) => !req.reviewedTripIds?.includes(t.tripId));
+    const unreviewed = keys
+      .map((k) => prev.tripped[k] as TripInfo)
+      .filter((t) => !req.reviewedTripIds?.includes(t.tripId));
     if (unreviewed.length > 0) {
       throw new ResetRejectedError(
         `the breaker tripped again since it was reviewed: ${unreviewed.map((t) => `${t.tripId} (${t.ruleId})`).join(', ')}`,

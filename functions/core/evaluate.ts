@@ -120,8 +120,15 @@ export function windowTotalsAt(
     if (rule.windowSeconds === 0) continue;
     if (isPatternRule(rule)) {
       sorted ??= [...history].sort(byWindowTime);
-      const m = patternValueAt(rule, sorted.filter((r) => r.t <= t && ruleApplies(rule, r)), t);
-      if (m) totals.push(rule.measure.kind === 'profile-usd' ? { rule, value: m.value, limit: m.limit } : { rule, value: m.value });
+      const m = patternValueAt(
+        rule,
+        sorted.filter((r) => r.t <= t && ruleApplies(rule, r)),
+        t,
+      );
+      if (m)
+        totals.push(
+          rule.measure.kind === 'profile-usd' ? { rule, value: m.value, limit: m.limit } : { rule, value: m.value },
+        );
       continue;
     }
     let value = 0n;
@@ -165,7 +172,13 @@ function evaluateWindow(rule: Rule, applicable: OutflowRecord[], span: AffectedS
     if (next && next.t === end) continue;
     if (end < span.fromT) continue;
     if (sum > rule.limit) {
-      return { rule, level: 'trip', value: sum, windowEnd: end, outflows: largestFirst(applicable.slice(tail, head + 1)) };
+      return {
+        rule,
+        level: 'trip',
+        value: sum,
+        windowEnd: end,
+        outflows: largestFirst(applicable.slice(tail, head + 1)),
+      };
     }
     if (sum > rule.warnAt && (!best || sum > best.value)) best = { value: sum, end, tail, head };
   }

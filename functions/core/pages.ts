@@ -56,7 +56,14 @@ export function describeRule(rule: Rule): string {
   }
   const s = rule.subject;
   if (s.kind === 'unapproved') return unapprovedRuleText(s.chain);
-  const who = s.kind === 'global' ? 'all chains' : s.kind === 'chain' ? s.chain : s.kind === 'asset' ? `${s.asset} on ${s.chain}` : `${s.wallet} on ${s.chain}`;
+  const who =
+    s.kind === 'global'
+      ? 'all chains'
+      : s.kind === 'chain'
+        ? s.chain
+        : s.kind === 'asset'
+          ? `${s.asset} on ${s.chain}`
+          : `${s.wallet} on ${s.chain}`;
   const what = m.kind === 'usd' ? 'USD' : m.kind === 'count' ? 'transfer count' : m.asset;
   return rule.windowSeconds === 0 ? `single transfer ${what}, ${who}` : `${what} out of ${who} per ${per}`;
 }
@@ -135,7 +142,10 @@ export function txLink(config: BreakerConfig, r: Pick<OutflowRecord, 'chain' | '
 }
 
 function outflowLine(config: BreakerConfig, r: OutflowRecord): string {
-  const amount = r.decimals === null ? `${r.amount} base units of unknown token ${r.contract}` : `${formatUnits(r.amount, r.decimals)} ${r.asset}`;
+  const amount =
+    r.decimals === null
+      ? `${r.amount} base units of unknown token ${r.contract}`
+      : `${formatUnits(r.amount, r.decimals)} ${r.asset}`;
   return `${amount} (${formatUsd(r.usdMicros)}) ${r.from} → ${r.to}  ${txLink(config, r)}`;
 }
 
@@ -167,7 +177,9 @@ function totalsLines(ctx: PageContext, at: number): { lines: string[]; json: Rec
     const pct = level === 0n ? 0 : Number((value * 1000n) / level) / 10;
     json.push({ rule: rule.id, value: value.toString(), limit: limit.toString(), percent: pct });
     if (value === 0n) continue;
-    lines.push(`  ${rule.id.padEnd(34)} ${formatMeasure(rule, value).padStart(22)} of ${formatMeasure(rule, level)} (${pct}%)`);
+    lines.push(
+      `  ${rule.id.padEnd(34)} ${formatMeasure(rule, value).padStart(22)} of ${formatMeasure(rule, level)} (${pct}%)`,
+    );
   }
   return { lines, json };
 }
@@ -279,7 +291,8 @@ function percentOfLimit(b: Breach): number {
  */
 export function renderShadowTripPage(breach: Breach, id: string, ctx: PageContext): Page {
   const scope = scopeKey(breach.rule.halt);
-  const would = breach.rule.halt.kind === 'global' ? 'ALL withdrawals on every chain' : `withdrawals on ${breach.rule.halt.chain}`;
+  const would =
+    breach.rule.halt.kind === 'global' ? 'ALL withdrawals on every chain' : `withdrawals on ${breach.rule.halt.chain}`;
   const listed = breach.outflows.slice(0, MAX_LISTED);
   const totals = totalsLines(ctx, breach.windowEnd);
   const text = [

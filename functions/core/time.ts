@@ -16,7 +16,11 @@ export function parseDuration(text: string): number {
 }
 
 export function formatDuration(seconds: number): string {
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0 && seconds >= size) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;

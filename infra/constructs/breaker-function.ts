@@ -105,7 +105,8 @@ export class BreakerFunction extends Construct {
           afterBundling: (_inputDir: string, outputDir: string) => [
             `cp ${shellQuote(props.configFile)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_NAME))}`,
             ...(props.bundleDirectories ?? []).map(
-              (d) => `mkdir -p ${shellQuote(join(outputDir, d.to))} && cp -R ${shellQuote(d.from)}/. ${shellQuote(join(outputDir, d.to))}`,
+              (d) =>
+                `mkdir -p ${shellQuote(join(outputDir, d.to))} && cp -R ${shellQuote(d.from)}/. ${shellQuote(join(outputDir, d.to))}`,
             ),
           ],
         },

@@ -4,13 +4,13 @@
  */
 import { type Contract, parseUnits, Wallet } from 'ethers';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
+import { createChainlinkPriceSource } from '../../functions/adapters/prices/chainlink-price-source.ts';
 import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
 import type { Clock } from '../../functions/core/time.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
-import { createChainlinkPriceSource } from '../../functions/adapters/prices/chainlink-price-source.ts';
 import TestAggregator from '../fixtures/contracts/TestAggregator.json' with { type: 'json' };
 import { type Anvil, deploy, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';

@@ -1,6 +1,6 @@
 import { parseUnits } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, USD, customer, startHarness } from './harness.ts';
+import { customer, type Harness, startHarness, USD } from './harness.ts';
 
 describe('the poller values outflows from an on-chain price feed (aggregator on anvil)', () => {
   let h: Harness;

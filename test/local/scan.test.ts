@@ -58,20 +58,37 @@ describe('breaker scan', () => {
   it('writes one JSON line per outflow in the range, with base-unit amounts and log indexes', async () => {
     const out = join(dir, 'outflows.jsonl');
     expect(await scan(['--config', configPath, '--from', String(from), '--to', String(to), '--jsonl', out])).toBe(0);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(sent.length);
     expect(lines.map((l) => `${l.asset}:${l.to}:${l.amount}`).sort()).toEqual(
       sent.map((s) => `${s.asset}:${s.to}:${s.amount}`).sort(),
     );
     for (const l of lines) {
-      expect(Object.keys(l).sort()).toEqual(['amount', 'asset', 'block', 'chain', 'contract', 'from', 'logIndex', 'to', 'txHash']);
+      expect(Object.keys(l).sort()).toEqual([
+        'amount',
+        'asset',
+        'block',
+        'chain',
+        'contract',
+        'from',
+        'logIndex',
+        'to',
+        'txHash',
+      ]);
       if (l.asset === 'ETH') expect(l).toMatchObject({ logIndex: null, contract: null });
       else expect(typeof l.logIndex).toBe('number');
     }
   });
 
   it('rejects a range that ends before it starts, naming the flag', async () => {
-    await expect(scan(['--config', configPath, '--from', '10', '--to', '5'])).rejects.toThrow(/--to 5 is before --from 10/);
-    await expect(scan(['--config', configPath, '--from', 'x', '--to', '5'])).rejects.toThrow(/--from: not a block number/);
+    await expect(scan(['--config', configPath, '--from', '10', '--to', '5'])).rejects.toThrow(
+      /--to 5 is before --from 10/,
+    );
+    await expect(scan(['--config', configPath, '--from', 'x', '--to', '5'])).rejects.toThrow(
+      /--from: not a block number/,
+    );
   });
 });

@@ -130,7 +130,10 @@ export interface BreakerConfig {
 export function compileConfig(input: unknown, sourceName = 'config'): BreakerConfig {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(sourceName, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`));
+    throw new ConfigError(
+      sourceName,
+      parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`),
+    );
   }
   const issues: string[] = [];
   const config = buildConfig(parsed.data, issues);
@@ -236,7 +239,9 @@ function pricing(
 ): Pick<AssetConfig, 'priceFeed' | 'worstCasePriceMicros'> {
   const out: Pick<AssetConfig, 'priceFeed' | 'worstCasePriceMicros'> = {};
   if (usdToMicros(a.usdPrice) === 0n) {
-    issues.push(`${path}.usdPrice: ${a.usdPrice} is below $0.000001 per whole unit (the precision of prices): every transfer would be valued at $0`);
+    issues.push(
+      `${path}.usdPrice: ${a.usdPrice} is below $0.000001 per whole unit (the precision of prices): every transfer would be valued at $0`,
+    );
   }
   if (a.worstCaseUsdPrice !== undefined) out.worstCasePriceMicros = usdToMicros(a.worstCaseUsdPrice);
   if (a.priceFeed) {
@@ -266,40 +271,87 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
 
   const g = cfg.limits.global;
   for (const [w, usd] of Object.entries(g.usd ?? {})) {
-    add({ id: `global-usd-${w}`, subject: { kind: 'global' }, measure: { kind: 'usd' }, windowSeconds: parseDuration(w), limit: usdToMicros(usd), halt: global });
+    add({
+      id: `global-usd-${w}`,
+      subject: { kind: 'global' },
+      measure: { kind: 'usd' },
+      windowSeconds: parseDuration(w),
+      limit: usdToMicros(usd),
+      halt: global,
+    });
   }
   for (const [w, n] of Object.entries(g.count ?? {})) {
-    add({ id: `global-count-${w}`, subject: { kind: 'global' }, measure: { kind: 'count' }, windowSeconds: parseDuration(w), limit: BigInt(n), halt: global });
+    add({
+      id: `global-count-${w}`,
+      subject: { kind: 'global' },
+      measure: { kind: 'count' },
+      windowSeconds: parseDuration(w),
+      limit: BigInt(n),
+      halt: global,
+    });
   }
   if (g.singleTxUsd !== undefined) {
-    add({ id: 'global-single-tx-usd', subject: { kind: 'global' }, measure: { kind: 'usd' }, windowSeconds: 0, limit: usdToMicros(g.singleTxUsd), halt: global });
+    add({
+      id: 'global-single-tx-usd',
+      subject: { kind: 'global' },
+      measure: { kind: 'usd' },
+      windowSeconds: 0,
+      limit: usdToMicros(g.singleTxUsd),
+      halt: global,
+    });
   }
 
   for (const [chainId, limits] of Object.entries(cfg.limits.chains)) {
     const chain = chains.get(chainId);
     if (!chain) {
-      issues.push(`limits.chains.${chainId}: no chain "${chainId}" under chains (known: ${[...chains.keys()].join(', ')})`);
+      issues.push(
+        `limits.chains.${chainId}: no chain "${chainId}" under chains (known: ${[...chains.keys()].join(', ')})`,
+      );
       continue;
     }
     const halt: HaltScope = limits.halt === 'global' ? global : { kind: 'chain', chain: chainId };
     const subject: RuleSubject = { kind: 'chain', chain: chainId };
     for (const [w, usd] of Object.entries(limits.usd ?? {})) {
-      add({ id: `chain-${chainId}-usd-${w}`, subject, measure: { kind: 'usd' }, windowSeconds: parseDuration(w), limit: usdToMicros(usd), halt });
+      add({
+        id: `chain-${chainId}-usd-${w}`,
+        subject,
+        measure: { kind: 'usd' },
+        windowSeconds: parseDuration(w),
+        limit: usdToMicros(usd),
+        halt,
+      });
     }
     for (const [w, n] of Object.entries(limits.count ?? {})) {
-      add({ id: `chain-${chainId}-count-${w}`, subject, measure: { kind: 'count' }, windowSeconds: parseDuration(w), limit: BigInt(n), halt });
+      add({
+        id: `chain-${chainId}-count-${w}`,
+        subject,
+        measure: { kind: 'count' },
+        windowSeconds: parseDuration(w),
+        limit: BigInt(n),
+        halt,
+      });
     }
     if (limits.singleTxUsd !== undefined) {
-      add({ id: `chain-${chainId}-single-tx-usd`, subject, measure: { kind: 'usd' }, windowSeconds: 0, limit: usdToMicros(limits.singleTxUsd), halt });
+      add({
+        id: `chain-${chainId}-single-tx-usd`,
+        subject,
+        measure: { kind: 'usd' },
+        windowSeconds: 0,
+        limit: usdToMicros(limits.singleTxUsd),
+        halt,
+      });
     }
     for (const [symbol, a] of Object.entries(limits.assets ?? {})) {
       const asset = [chain.native, ...chain.tokens.values()].find((x) => x.symbol === symbol);
       const path = `limits.chains.${chainId}.assets.${symbol}`;
       if (!asset) {
-        issues.push(`${path}: no asset "${symbol}" on chain ${chainId} (known: ${[chain.native, ...chain.tokens.values()].map((x) => x.symbol).join(', ')})`);
+        issues.push(
+          `${path}: no asset "${symbol}" on chain ${chainId} (known: ${[chain.native, ...chain.tokens.values()].map((x) => x.symbol).join(', ')})`,
+        );
         continue;
       }
-      const assetHalt: HaltScope = a.halt === 'global' ? global : a.halt === 'chain' ? { kind: 'chain', chain: chainId } : halt;
+      const assetHalt: HaltScope =
+        a.halt === 'global' ? global : a.halt === 'chain' ? { kind: 'chain', chain: chainId } : halt;
       const assetSubject: RuleSubject = { kind: 'asset', chain: chainId, asset: symbol };
       const units = (text: string, field: string): bigint | undefined => {
         try {
@@ -312,15 +364,36 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
       for (const [w, amount] of Object.entries(a.units ?? {})) {
         const limit = units(amount, `units.${w}`);
         if (limit === undefined) continue;
-        add({ id: `asset-${chainId}-${symbol}-units-${w}`, subject: assetSubject, measure: { kind: 'units', asset: symbol, decimals: asset.decimals }, windowSeconds: parseDuration(w), limit, halt: assetHalt });
+        add({
+          id: `asset-${chainId}-${symbol}-units-${w}`,
+          subject: assetSubject,
+          measure: { kind: 'units', asset: symbol, decimals: asset.decimals },
+          windowSeconds: parseDuration(w),
+          limit,
+          halt: assetHalt,
+        });
       }
       for (const [w, n] of Object.entries(a.count ?? {})) {
-        add({ id: `asset-${chainId}-${symbol}-count-${w}`, subject: assetSubject, measure: { kind: 'count' }, windowSeconds: parseDuration(w), limit: BigInt(n), halt: assetHalt });
+        add({
+          id: `asset-${chainId}-${symbol}-count-${w}`,
+          subject: assetSubject,
+          measure: { kind: 'count' },
+          windowSeconds: parseDuration(w),
+          limit: BigInt(n),
+          halt: assetHalt,
+        });
       }
       if (a.singleTx !== undefined) {
         const limit = units(a.singleTx, 'singleTx');
         if (limit !== undefined) {
-          add({ id: `asset-${chainId}-${symbol}-single-tx`, subject: assetSubject, measure: { kind: 'units', asset: symbol, decimals: asset.decimals }, windowSeconds: 0, limit, halt: assetHalt });
+          add({
+            id: `asset-${chainId}-${symbol}-single-tx`,
+            subject: assetSubject,
+            measure: { kind: 'units', asset: symbol, decimals: asset.decimals },
+            windowSeconds: 0,
+            limit,
+            halt: assetHalt,
+          });
         }
       }
     }

@@ -32,18 +32,16 @@ const decimalString = z
   .transform((v) => String(v))
   .refine((s) => /^\d+(\.\d+)?$/.test(s), { error: 'not a non-negative decimal amount like "12.5"' });
 
-const duration = z
-  .string({ error: 'expected a duration like 10m' })
-  .refine(
-    (s) => {
-      try {
-        return parseDuration(s) > 0;
-      } catch {
-        return false;
-      }
-    },
-    { error: 'not a duration like 30s, 10m, 1h or 7d' },
-  );
+const duration = z.string({ error: 'expected a duration like 10m' }).refine(
+  (s) => {
+    try {
+      return parseDuration(s) > 0;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'not a duration like 30s, 10m, 1h or 7d' },
+);
 
 /** `{ 10m: 1000000, 1h: 2500000 }` — window → limit. */
 function windowed<T extends z.ZodType>(value: T) {
@@ -105,7 +103,10 @@ const priceFields = {
 };
 
 /** A feed needs a worst case to fall back to, and a worst case below the static price is no worst case. */
-function checkPriceFields(a: { usdPrice: number; priceFeed?: unknown; worstCaseUsdPrice?: number }, ctx: z.RefinementCtx) {
+function checkPriceFields(
+  a: { usdPrice: number; priceFeed?: unknown; worstCaseUsdPrice?: number },
+  ctx: z.RefinementCtx,
+) {
   if (a.priceFeed !== undefined && a.worstCaseUsdPrice === undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -161,7 +162,10 @@ const newDestinationsPattern = z
     error: 'lookback must be longer than window',
     path: ['lookback'],
   })
-  .refine((p) => p.warnUsd === undefined || p.warnUsd < p.usd, { error: 'warnUsd must be below usd', path: ['warnUsd'] });
+  .refine((p) => p.warnUsd === undefined || p.warnUsd < p.usd, {
+    error: 'warnUsd must be below usd',
+    path: ['warnUsd'],
+  });
 
 const walletProfilePattern = z
   .object({
@@ -300,9 +304,7 @@ const subscription = z
 export const configSchema = z
   .object({
     /** Deployment name: appears in pages, stack names and the console. */
-    name: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{1,40}$/, { error: 'lower-case letters, digits and dashes, 2–41 chars' }),
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { error: 'lower-case letters, digits and dashes, 2–41 chars' }),
     chains: z
       .record(
         z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'chain ids are lower-case like "ethereum"' }),

@@ -112,7 +112,12 @@ describe('runPoller catching up', () => {
     const clock = { now: () => now };
     await runPoller(
       { config, chain, reader, store, publisher: { publish: async (p) => void pages.push(p) }, clock, owner: 'p' },
-      { deadlineMs: now + 5_000, sleep: async (ms) => void (now += ms) },
+      {
+        deadlineMs: now + 5_000,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      },
     );
     expect(pages.filter((p) => p.kind === 'trip').map((p) => p.details.rule)).toEqual(['global-usd-10m']);
     expect((await store.getState()).tripped.global?.evidence.windowEnd).toBe(BASE_T + 240 * 12);
@@ -150,7 +155,12 @@ describe('runPoller catching up', () => {
     const reader = new CountingChain(10, transfers);
     const run = runPoller(
       { config, chain, reader, store, publisher: failing, clock: { now: () => now }, owner: 'p' },
-      { deadlineMs: now + 3_000, sleep: async (ms) => void (now += ms) },
+      {
+        deadlineMs: now + 3_000,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      },
     );
     await expect(run).rejects.toThrow(/not carried out/);
     const after = await store.getState();
