@@ -270,14 +270,7 @@ export class EvmChainReader implements ChainReader {
     for (const trace of traces) {
       const to = this.valueRecipient(trace);
       if (to === undefined || trace.error !== undefined) continue;
-      const number = traceNumber(trace.blockNumber);
-      const ref = byNumber.get(number);
-      if (!ref || ref.hash !== trace.blockHash.toLowerCase()) {
-        throw new ChainReadError(
-          `chain ${this.chain}: trace in block ${number} (${trace.blockHash}) does not match the block read ` +
-            `(${ref?.hash ?? 'outside the range'}): the endpoint answered from another fork`,
-        );
-      }
+      const ref = this.blockOf('trace', traceNumber(trace.blockNumber), trace.blockHash, byNumber);
       sends.push({ trace, ref, to });
     }
 
@@ -357,19 +350,24 @@ export class EvmChainReader implements ChainReader {
     return e;
   }
 
+  /** The block read that a log or trace claims to be in; anything else came from another fork. */
+  private blockOf(what: 'log' | 'trace', number: number, blockHash: string, byNumber: Map<number, BlockRef>): BlockRef {
+    const ref = byNumber.get(number);
+    if (!ref || ref.hash !== blockHash.toLowerCase()) {
+      throw new ChainReadError(
+        `chain ${this.chain}: ${what} in block ${number} (${blockHash}) does not match the block read ` +
+          `(${ref?.hash ?? 'outside the range'}): the endpoint answered from another fork`,
+      );
+    }
+    return ref;
+  }
+
   /** ERC-20 Transfer logs out of a hot wallet. */
   private tokenTransfers(logs: RpcLog[], byNumber: Map<number, BlockRef>): Positioned[] {
     const found: Positioned[] = [];
     for (const log of logs) {
       if (log.removed === true) continue;
-      const number = quantityToNumber(log.blockNumber);
-      const ref = byNumber.get(number);
-      if (!ref || ref.hash !== log.blockHash.toLowerCase()) {
-        throw new ChainReadError(
-          `chain ${this.chain}: log in block ${number} (${log.blockHash}) does not match the block read ` +
-            `(${ref?.hash ?? 'outside the range'}): the endpoint answered from another fork`,
-        );
-      }
+      const ref = this.blockOf('log', quantityToNumber(log.blockNumber), log.blockHash, byNumber);
       const decoded = decodeErc20Transfer(log);
       // Zero-value transfers move nothing and are a common address-poisoning spam (anyone may
       // transferFrom 0 out of any address).
@@ -378,7 +376,7 @@ export class EvmChainReader implements ChainReader {
       found.push({
         transfer: {
           chain: this.chain,
-          block: number,
+          block: ref.number,
           blockHash: ref.hash,
           blockTime: ref.time,
           txHash: log.transactionHash.toLowerCase(),
