@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runDemo } from '../support/demo-process.ts';
 
 /**
  * `npm start` is the README's first command: the demo must reach a trip and print the page.
@@ -8,35 +8,7 @@ import { describe, expect, it } from 'vitest';
 describe('breaker demo (npm start)', () => {
   it('trips on the drain, prints the trip page, and the guarded signer is refused', async () => {
     const started = Date.now();
-    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'functions/local/cli.ts',
-          'demo',
-          '--exit-after-trip',
-          '--normal-seconds',
-          '4',
-          '--port',
-          '0',
-        ],
-        { env: { ...process.env, NO_COLOR: '1' } },
-      );
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += String(d);
-      });
-      child.stderr.on('data', (d) => {
-        out += String(d);
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve({ code: c, out });
-      });
-    });
+    const { code, out } = await runDemo([]);
     expect(out).toContain('[HALT] local-demo');
     expect(out).toContain('BREAKER TRIPPED');
     expect(out).toContain('own wallet: recorded, not counted');

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runDemo } from '../support/demo-process.ts';
 
 /**
  * `npm start -- --reconciliation`: customer withdrawals go through the reference signing service
@@ -8,36 +8,7 @@ import { describe, expect, it } from 'vitest';
  */
 describe('breaker demo with reconciliation on', () => {
   it("trips on the attacker's first transfer, with the stolen-key page, and rejects withdrawals after", async () => {
-    const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'functions/local/cli.ts',
-          'demo',
-          '--reconciliation',
-          '--exit-after-trip',
-          '--normal-seconds',
-          '4',
-          '--port',
-          '0',
-        ],
-        { env: { ...process.env, NO_COLOR: '1' } },
-      );
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += String(d);
-      });
-      child.stderr.on('data', (d) => {
-        out += String(d);
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve({ code: c, out });
-      });
-    });
+    const { code, out } = await runDemo(['--reconciliation']);
     expect(out).toContain('reconciliation ON');
     expect(out).toMatch(/signer: withdrawal #\d+ .* \(approved and recorded by the guard\)/);
     const tripAt = out.indexOf('TRIPPED');
