@@ -11,6 +11,7 @@ import { bookValuation, type PriceSource, type Valuation } from '../prices/price
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
+import { type Committed, commitTransition } from './commit-transition.ts';
 import { flushOutbox } from './outbox.ts';
 
 /** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
@@ -268,17 +269,10 @@ async function feedValuation(deps: PollDeps, transfers: readonly ChainTransfer[]
   const assets = deps.prices ? feedPricedAssets(deps.chain, transfers) : [];
   if (!deps.prices || assets.length === 0) return undefined;
   const book = await deps.prices.prices(assets, Math.floor(deps.clock.now() / 1000));
-  for (let attempt = 0; book.problems.length > 0 && attempt < 10; attempt++) {
-    const state = await deps.store.getState();
-    const next = priceAlarmTransition(state, book.problems, deps.config, deps.clock.now());
-    if (!next) break;
-    try {
-      await deps.store.saveState(next, state.version);
-      await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
-      break;
-    } catch (e) {
-      if (!(e instanceof StateConflictError)) throw e;
-    }
+  if (book.problems.length > 0) {
+    await raiseIfUndelivered(
+      commitTransition(deps, (state, nowMs) => priceAlarmTransition(state, book.problems, deps.config, nowMs)),
+    );
   }
   return bookValuation(book);
 }
@@ -409,20 +403,21 @@ function deepReorgPage(name: string, chain: string, cursor: ChainCursor, rewindT
 
 /** Queue a page in the state's outbox (durable, conditional) and carry it out. */
 async function queuePage(deps: PollDeps, page: Page): Promise<void> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const state = await deps.store.getState();
-    if (state.outbox.some((e) => e.id === page.id)) break;
-    const next = {
-      ...state,
-      outbox: [...state.outbox, { kind: 'page' as const, id: page.id, page }],
-      version: state.version + 1,
-    };
-    try {
-      await deps.store.saveState(next, state.version);
-      await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
-      return;
-    } catch (e) {
-      if (!(e instanceof StateConflictError)) throw e;
-    }
-  }
+  await raiseIfUndelivered(
+    commitTransition(deps, (state) =>
+      state.outbox.some((e) => e.id === page.id)
+        ? undefined
+        : {
+            ...state,
+            outbox: [...state.outbox, { kind: 'page' as const, id: page.id, page }],
+            version: state.version + 1,
+          },
+    ),
+  );
+}
+
+/** On the poll path a page that could not be delivered fails the poll (runPoller retries it). */
+async function raiseIfUndelivered(commit: Promise<Committed | undefined>): Promise<void> {
+  const committed = await commit;
+  if (committed?.undelivered) throw committed.undelivered;
 }

@@ -1,10 +1,9 @@
 import { type ResetRequest, resetBreaker } from '../breaker.ts';
 import type { BreakerConfig } from '../config/compile.ts';
-import { StateConflictError } from '../errors.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
 import type { Clock } from '../time.ts';
-import { flushOutbox } from './outbox.ts';
+import { commitTransition } from './commit-transition.ts';
 
 export interface ResetDeps {
   config: BreakerConfig;
@@ -22,20 +21,14 @@ export type ResetInput = Omit<ResetRequest, 'nowMs' | 'processedThrough'>;
  * state — and rejected if the operator named the trips they reviewed and a new one appeared.
  */
 export async function resetBreakerUseCase(deps: ResetDeps, input: ResetInput): Promise<BreakerState> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const state = await deps.store.getState();
+  const { state, undelivered } = await commitTransition(
+    deps,
     // What the operator reviewed is what had been evaluated against this very state version: the
-    // write below is conditional on it, so no evaluation can slip between the two.
-    const processedThrough = { ...(state.evaluatedThrough ?? {}) };
-    const next = resetBreaker(state, { ...input, nowMs: deps.clock.now(), processedThrough }, deps.config);
-    try {
-      await deps.store.saveState(next, state.version);
-    } catch (e) {
-      if (e instanceof StateConflictError) continue;
-      throw e;
-    }
-    await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
-    return next;
-  }
-  throw new StateConflictError('the breaker state kept changing during the reset; try again');
+    // write is conditional on it, so no evaluation can slip between the two.
+    (state, nowMs) =>
+      resetBreaker(state, { ...input, nowMs, processedThrough: { ...(state.evaluatedThrough ?? {}) } }, deps.config),
+    'the breaker state kept changing during the reset; try again',
+  );
+  if (undelivered) throw undelivered;
+  return state;
 }
