@@ -1,10 +1,9 @@
 import { haltedFor } from './breaker.ts';
 import type { BreakerConfig, ChainConfig } from './config/compile.ts';
-import { StateConflictError } from './errors.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from './ports.ts';
 import type { AuditRecord, BlindEpisode, BreakerState, Page, PendingEffect, TripInfo } from './state.ts';
 import { type Clock, formatDuration } from './time.ts';
-import { flushOutbox } from './use-cases/outbox.ts';
+import { commitTransition } from './use-cases/commit-transition.ts';
 import type { PollResult } from './use-cases/poll-chain.ts';
 
 /**
@@ -215,20 +214,21 @@ export async function recordBlindness(
   at: { lastBlock: number; lastBlockTime: number },
 ): Promise<{ open: boolean; event?: 'blind' | 'recovered' }> {
   const policy = blindPolicy(deps.chain);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const state = await deps.store.getState();
-    const t = applyBlindness(state, deps.config, deps.chain, policy, a, { nowMs: deps.clock.now(), ...at });
-    if (!t.changed) return { open: state.blind?.[deps.chain.id] !== undefined };
-    try {
-      await deps.store.saveState(t.state, state.version);
-    } catch (e) {
-      if (e instanceof StateConflictError) continue;
-      throw e;
-    }
-    await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, t.state);
-    return { open: t.event === 'blind', event: t.event };
-  }
-  throw new StateConflictError(`blindness of ${deps.chain.id}: the breaker state kept changing`);
+  let unchangedOpen = false;
+  let event: 'blind' | 'recovered' | undefined;
+  const committed = await commitTransition(
+    deps,
+    (state, nowMs) => {
+      const t = applyBlindness(state, deps.config, deps.chain, policy, a, { nowMs, ...at });
+      unchangedOpen = state.blind?.[deps.chain.id] !== undefined;
+      event = t.event;
+      return t.changed ? t.state : undefined;
+    },
+    `blindness of ${deps.chain.id}: the breaker state kept changing`,
+  );
+  if (!committed) return { open: unchangedOpen };
+  if (committed.undelivered) throw committed.undelivered;
+  return { open: event === 'blind', event };
 }
 
 /**
