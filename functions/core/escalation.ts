@@ -2,7 +2,7 @@ import { formatUsd } from './amounts.ts';
 import type { BreakerConfig } from './config/compile.ts';
 import type { OutflowRecord } from './model.ts';
 import { scopeKey } from './model.ts';
-import { txLink } from './pages.ts';
+import { outflowJson, outflowLine } from './pages.ts';
 import type { BreakerState, Page, PendingEffect, TripInfo } from './state.ts';
 
 /**
@@ -63,9 +63,7 @@ export function escalateContinuedOutflows(
 function renderEscalationPage(trip: TripInfo, outflows: OutflowRecord[], config: BreakerConfig): Page {
   const total = outflows.reduce((sum, r) => sum + r.usdMicros, 0n);
   const scope = scopeKey(trip.scope);
-  const lines = outflows
-    .slice(0, 25)
-    .map((r) => `  ${r.asset} ${r.amount} base units (${formatUsd(r.usdMicros)}) → ${r.to}  ${txLink(config, r)}`);
+  const lines = outflows.slice(0, 25).map((r) => `  ${outflowLine(config, r)}`);
   return {
     id: `page-escalation-${trip.tripId}`,
     kind: 'escalation',
@@ -82,9 +80,7 @@ function renderEscalationPage(trip: TripInfo, outflows: OutflowRecord[], config:
       tripId: trip.tripId,
       scope,
       totalUsd: formatUsd(total),
-      transactions: outflows
-        .slice(0, 200)
-        .map((r) => ({ id: r.id, chain: r.chain, txHash: r.txHash, link: txLink(config, r) })),
+      transactions: outflows.slice(0, 200).map((r) => outflowJson(config, r)),
     },
   };
 }

@@ -141,7 +141,8 @@ export function txLink(config: BreakerConfig, r: Pick<OutflowRecord, 'chain' | '
   return explorer ? `${explorer}/tx/${r.txHash}` : `${r.chain} tx ${r.txHash}`;
 }
 
-function outflowLine(config: BreakerConfig, r: OutflowRecord): string {
+/** One outflow for a page: amount in whole units, USD, from → to, explorer link. */
+export function outflowLine(config: BreakerConfig, r: OutflowRecord): string {
   const amount =
     r.decimals === null
       ? `${r.amount} base units of unknown token ${r.contract}`
@@ -149,7 +150,7 @@ function outflowLine(config: BreakerConfig, r: OutflowRecord): string {
   return `${amount} (${formatUsd(r.usdMicros)}) ${r.from} → ${r.to}  ${txLink(config, r)}`;
 }
 
-function outflowJson(config: BreakerConfig, r: OutflowRecord) {
+export function outflowJson(config: BreakerConfig, r: OutflowRecord) {
   return {
     id: r.id,
     chain: r.chain,
