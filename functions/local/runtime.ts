@@ -6,7 +6,7 @@ import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-appro
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import { systemClock } from '../core/time.ts';

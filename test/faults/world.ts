@@ -18,8 +18,9 @@ import { getCreateAddress, Interface, id as keccakId, parseEther, parseUnits, ze
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { type BreakerConfig, type ChainConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
+import type { BreakerConfig, ChainConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, ChainReader, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
