@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import type { PollResult } from '../core/use-cases/poll-chain.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';

@@ -1,5 +1,5 @@
 import { classifyTransfers, windowTimes } from '../classify.ts';
-import type { BreakerConfig, ChainConfig } from '../config/compile.ts';
+import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';

@@ -1,8 +1,8 @@
 import { applyBreaches } from '../breaker.ts';
-import type { BreakerConfig } from '../config/compile.ts';
+import type { BreakerConfig } from '../config/types.ts';
 import { escalateContinuedOutflows } from '../escalation.ts';
-import type { Breach } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
+import type { Breach } from '../rules/breach.ts';
 import type { BreakerState, TripInfo } from '../state.ts';
 
 /**
