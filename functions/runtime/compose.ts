@@ -16,8 +16,6 @@ import { z } from 'zod';
 import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
-import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-approved-withdrawals.ts';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
@@ -30,6 +28,7 @@ import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
+import { tableStores } from './table-stores.ts';
 
 /** Everything a runtime needs, built once (per Lambda container, per local run). */
 export interface Composed {
@@ -149,17 +148,6 @@ export function composeLocal(opts: {
     prices: priceSource(config),
     readers: chainReaders(config, opts.readers),
     clock,
-  };
-}
-
-/** The breaker table's two faces: the breaker's store and the actuators' memory. */
-export function tableStores(
-  client: DynamoDBClient,
-  tableName: string,
-): { store: DynamoDbBreakerStore; memory: DynamoDbApprovedWithdrawals } {
-  return {
-    store: new DynamoDbBreakerStore({ client, tableName }),
-    memory: new DynamoDbApprovedWithdrawals({ client, tableName }),
   };
 }
 
