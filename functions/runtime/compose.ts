@@ -27,6 +27,7 @@ import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, S
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
 import { tableStores } from './table-stores.ts';
 
@@ -46,6 +47,8 @@ export interface Composed {
   /** One reader per chain, shared by the pollers and the console's health probe. */
   readers: ChainReaders;
   clock: Clock;
+  /** How long a poller's lease on its cursor lasts between renewals (use-cases/cursor-lease.ts). */
+  leaseMs: number;
 }
 
 export interface ChainReaders {
@@ -60,6 +63,11 @@ const lambdaEnv = z.object({
   KILL_SWITCH_PARAMETER: z.string().min(1).optional(),
   BREAKER_CONFIG_FILE: z.string().min(1).optional(),
   LAMBDA_TASK_ROOT: z.string().min(1).optional(),
+  POLL_LEASE_MS: z.coerce
+    .number({ error: 'not a number of milliseconds' })
+    .int('not a whole number of milliseconds')
+    .min(1_000, 'at least 1000 (a lease must outlast one store write)')
+    .optional(),
 });
 
 /** The Lambda environment, validated; a ConfigError names every variable that is wrong. */
@@ -118,6 +126,7 @@ export function composeFromEnv(
     prices: priceSource(config),
     readers: chainReaders(config),
     clock: systemClock,
+    leaseMs: vars.POLL_LEASE_MS ?? DEFAULT_LEASE_MS,
   };
 }
 
@@ -135,6 +144,8 @@ export function composeLocal(opts: {
   env?: NodeJS.ProcessEnv;
   /** @default systemClock */
   clock?: Clock;
+  /** @default DEFAULT_LEASE_MS */
+  leaseMs?: number;
 }): Composed {
   const { config, publisher } = opts;
   const { store, memory } = tableStores(opts.table.client, opts.table.tableName);
@@ -148,6 +159,7 @@ export function composeLocal(opts: {
     prices: priceSource(config),
     readers: chainReaders(config, opts.readers),
     clock,
+    leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
   };
 }
 
@@ -165,6 +177,7 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     prices: c.prices,
     clock: c.clock,
     owner,
+    leaseMs: c.leaseMs,
   };
 }
 

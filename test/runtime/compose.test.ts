@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 import type { ChainReader } from '../../functions/core/ports.ts';
+import { DEFAULT_LEASE_MS } from '../../functions/core/use-cases/cursor-lease.ts';
 import {
   composeFromEnv,
   composeLocal,
@@ -25,6 +26,18 @@ describe('the Lambda environment', () => {
   it('names the missing variable (an empty one counts as missing)', () => {
     expect(configErrorOf(() => parseLambdaEnv({})).message).toContain('BREAKER_TABLE: not set (the CDK stack sets it)');
     expect(configErrorOf(() => parseLambdaEnv({ BREAKER_TABLE: '' })).message).toContain('BREAKER_TABLE');
+  });
+
+  it('names a lease that is not a number of milliseconds, and defaults to the short lease', () => {
+    expect(configErrorOf(() => parseLambdaEnv({ BREAKER_TABLE: 't', POLL_LEASE_MS: 'soon' })).message).toContain(
+      'POLL_LEASE_MS: not a number of milliseconds',
+    );
+    expect(configErrorOf(() => parseLambdaEnv({ BREAKER_TABLE: 't', POLL_LEASE_MS: '50' })).message).toContain(
+      'POLL_LEASE_MS: at least 1000',
+    );
+    expect(parseLambdaEnv({ BREAKER_TABLE: 't', POLL_LEASE_MS: '20000' }).POLL_LEASE_MS).toBe(20_000);
+    const c = composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
+    expect(c.leaseMs).toBe(DEFAULT_LEASE_MS);
   });
 
   it('a read-only function (no topic) gets neither a pager nor kill-switch layers', () => {
@@ -66,6 +79,7 @@ describe('a local composition', () => {
     expect(poller.store).toBe(c.store);
     expect(poller.publisher).toBe(c.publisher);
     expect(poller.reader).toBe(reader);
+    expect(poller.leaseMs).toBe(DEFAULT_LEASE_MS);
     // The console's health probe and the poller of a chain share one reader (one cache per runtime).
     expect(c.readers.get('other')).toBe(pollerDeps(c, 'other', 'owner-1').reader);
     const ops = consoleDeps(c);

@@ -1,54 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
-import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
 import type { BreakerStore, ChainReader } from '../../../functions/core/ports.ts';
 import { type BreakerState, initialState, type Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { combineSteps, type DecideStep, type PollCheck } from '../../../functions/core/use-cases/poll-decision.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
+import { SCRIPTED_BASE_T, ScriptedChain } from '../../support/scripted-chain.ts';
 
-const BASE_T = 1_700_000_000;
-const hash = (n: number) => `0x${Math.max(n, 0).toString(16).padStart(64, '0')}`;
-
-/** A scripted chain (not a node): `outflowAt` holds one 2-ETH outflow of the hot wallet. */
-class ScriptedChain implements ChainReader {
-  readonly chain = 'ethereum';
-  constructor(
-    public headNumber: number,
-    private readonly outflowAt?: number,
-  ) {}
-  private ref(n: number): BlockRef {
-    return { number: n, hash: hash(n), parentHash: hash(n - 1), time: BASE_T + n * 12 };
-  }
-  async head() {
-    return this.headNumber;
-  }
-  async readRange(from: number, to: number): Promise<RangeRead> {
-    const blocks: BlockRef[] = [];
-    const transfers: ChainTransfer[] = [];
-    for (let n = from; n <= to; n++) {
-      blocks.push(this.ref(n));
-      if (n === this.outflowAt) {
-        transfers.push({
-          chain: 'ethereum',
-          block: n,
-          blockHash: hash(n),
-          blockTime: BASE_T + n * 12,
-          txHash: `0x${'ee'.repeat(32)}`,
-          index: null,
-          contract: null,
-          from: ADDR.ethHot,
-          to: ADDR.stranger,
-          amount: 2n * 10n ** 18n,
-        });
-      }
-    }
-    return { blocks, transfers };
-  }
-  async blockRefs(numbers: number[]) {
-    return numbers.map((n) => this.ref(n));
-  }
-}
+const BASE_T = SCRIPTED_BASE_T;
+/** Blocks 0…head; `outflowAt` holds one 2-ETH outflow of the hot wallet to a stranger. */
+const scripted = (head: number, outflowAt?: number) =>
+  new ScriptedChain('ethereum', head, {
+    from: ADDR.ethHot,
+    to: ADDR.stranger,
+    amount: 2n * 10n ** 18n,
+    outflows: outflowAt === undefined ? {} : { [outflowAt]: 1 },
+  });
 
 /** The real memory store, counting its state writes (a spy on a real part, not a stand-in). */
 function countingStore(): { store: BreakerStore; stateWrites: () => number } {
@@ -132,7 +99,7 @@ describe('a poll commits one decision and flushes once', () => {
     const pages: Page[] = [];
     const check = pagingCheck('check-1');
     const before = await store.getState();
-    const { result } = await pollOnce(deps(new ScriptedChain(10, 4), store, [check], pages));
+    const { result } = await pollOnce(deps(scripted(10, 4), store, [check], pages));
     expect(result).toMatchObject({ kind: 'advanced', to: 10 });
     // One write for the decision (trip + check page + evaluatedThrough), one for the outbox trim.
     expect(stateWrites()).toBe(2);
@@ -148,7 +115,7 @@ describe('a poll commits one decision and flushes once', () => {
   it('checks run on idle polls too, and what they find is committed and paged once', async () => {
     const { store, stateWrites } = countingStore();
     const pages: Page[] = [];
-    const reader = new ScriptedChain(10);
+    const reader = scripted(10);
     const quiet = deps(reader, store, [], pages);
     expect((await pollOnce(quiet)).result).toMatchObject({ kind: 'idle', lastBlock: 10 });
     const writesBefore = stateWrites();
@@ -165,7 +132,7 @@ describe('a poll commits one decision and flushes once', () => {
 
   it('an idle poll without checks writes nothing', async () => {
     const { store, stateWrites } = countingStore();
-    const d = deps(new ScriptedChain(10), store, [], []);
+    const d = deps(scripted(10), store, [], []);
     await pollOnce(d);
     const writes = stateWrites();
     expect((await pollOnce(d)).result.kind).toBe('idle');
