@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
+import { outflowId } from '../../functions/core/model.ts';
 import type { ChainReader, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
@@ -65,6 +66,8 @@ export interface RecoveryRun {
   orphanedRecords: number;
   outflowsRecorded: number;
   expectedOutflows: number;
+  /** The ledger against the scripted chain, as the fault matrix counts it. */
+  counts: { outflows: number; missed: number; doubleCounted: number; phantom: number; wrongAmount: number };
   tripPages: number;
   cursorLastBlock: number | undefined;
   leaseLeft: boolean;
@@ -130,12 +133,26 @@ async function killAndRecover(dynamo: LocalDynamo): Promise<RecoveryRun> {
   );
   if (recoveredAt === undefined) throw new Error(`not recovered within ${DEFAULT_LEASE_MS * 4} ms`);
   const cursor = await store.getCursor(RECOVERY_CHAIN);
+  const ledger = await store.outflowsSince(RECOVERY_CHAIN, 0);
+  const truth = new Map(
+    (await recoveryChain().readRange(0, HEAD)).transfers.map((t) => [outflowId(t.chain, t.txHash, t.index), t]),
+  );
+  const seen = new Map<string, number>();
+  for (const r of ledger) seen.set(r.id, (seen.get(r.id) ?? 0) + 1);
+  const counts = {
+    outflows: truth.size,
+    missed: [...truth.keys()].filter((id) => !seen.has(id)).length,
+    doubleCounted: [...seen.values()].filter((n) => n > 1).length,
+    phantom: [...seen.keys()].filter((id) => !truth.has(id)).length,
+    wrongAmount: ledger.filter((r) => truth.has(r.id) && truth.get(r.id)?.amount !== r.amount).length,
+  };
   return {
     recoveryMs: recoveredAt - killedAt,
     leaseMs: DEFAULT_LEASE_MS,
     orphanedRecords,
     outflowsRecorded: (await store.outflowsSince(RECOVERY_CHAIN, 0)).length,
     expectedOutflows: RECOVERY_OUTFLOWS,
+    counts,
     tripPages: pages.filter((p) => p.kind === 'trip').length,
     cursorLastBlock: cursor?.lastBlock,
     leaseLeft: cursor?.lease !== undefined,

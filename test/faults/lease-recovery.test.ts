@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { measureLeaseRecovery, RECOVERY_OUTFLOWS } from '../bench/lease-recovery.ts';
+import { recordRow } from './world.ts';
 
 describe('a poller killed mid-batch', () => {
   it('is recovered by the next poller within the short lease, exactly once', async () => {
@@ -15,10 +16,30 @@ describe('a poller killed mid-batch', () => {
     expect(run.orphanedRecords).toBeGreaterThan(0);
     expect(run.orphanedRecords).toBeLessThan(RECOVERY_OUTFLOWS);
     // Within the lease, plus one poll interval and one poll (generous for a loaded 2-core machine).
-    expect(run.recoveryMs).toBeLessThan(20_000);
+    // The 15 s lease plus one poll of the 600-outflow batch; generous for a loaded 2-core machine, and far
+    // below the 120 s lease this replaced. BENCHMARKS.md §6 reports the measured figure.
+    expect(run.recoveryMs).toBeLessThan(30_000);
     expect(run.outflowsRecorded).toBe(RECOVERY_OUTFLOWS);
     expect(run.tripPages).toBe(1);
     expect(run.cursorLastBlock).toBe(20);
     expect(run.leaseLeft).toBe(false);
+    expect(run.counts).toMatchObject({
+      outflows: RECOVERY_OUTFLOWS,
+      missed: 0,
+      doubleCounted: 0,
+      phantom: 0,
+      wrongAmount: 0,
+    });
+    recordRow(
+      expect.getState().currentTestName ?? 'lease recovery',
+      {
+        component: 'process',
+        fault: `poller SIGKILLed mid-batch (child process, holding its ${run.leaseMs / 1000} s lease, ${run.orphanedRecords} of ${RECOVERY_OUTFLOWS} records written)`,
+        expected:
+          'the next poller recovers the range once the short lease runs out: its writes undone and redone, one trip page',
+        observed: `recovered ${(run.recoveryMs / 1000).toFixed(1)} s after the SIGKILL; trip pages ${run.tripPages}`,
+      },
+      run.counts,
+    );
   }, 120_000);
 });

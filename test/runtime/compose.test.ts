@@ -38,6 +38,14 @@ describe('the Lambda environment', () => {
     expect(parseLambdaEnv({ BREAKER_TABLE: 't', POLL_LEASE_MS: '20000' }).POLL_LEASE_MS).toBe(20_000);
     const c = composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
     expect(c.leaseMs).toBe(DEFAULT_LEASE_MS);
+    const longer = composeFromEnv({
+      BREAKER_TABLE: 't',
+      BREAKER_CONFIG_FILE: 'config/example.yaml',
+      POLL_LEASE_MS: '20000',
+    });
+    expect(pollerDeps({ ...longer, publisher: { publish: async () => undefined } }, 'ethereum', 'o').leaseMs).toBe(
+      20_000,
+    );
   });
 
   it('a read-only function (no topic) gets neither a pager nor kill-switch layers', () => {
