@@ -182,3 +182,25 @@ export function isHaltedFromParameter(value: unknown, chain: string): KillSwitch
     version,
   };
 }
+
+/**
+ * What a receiver that keeps one kill switch value (from webhooks) should keep when `incoming`
+ * arrives, verified. A newer version replaces it, a release included. An older release is ignored:
+ * deliveries can cross. But an older *halt* is never ignored: a state version can drop (the state
+ * item deleted or restored), and a receiver that kept "newest wins" would stay armed through every
+ * later trip; its halted scopes are added to what is kept. A value from another epoch (the state
+ * was re-created) replaces what is kept whatever the versions.
+ */
+export function keepKillSwitch(kept: KillSwitchValue | undefined, incoming: KillSwitchValue): KillSwitchValue {
+  if (kept === undefined || kept.epoch !== incoming.epoch || incoming.version >= kept.version) return incoming;
+  const added = incoming.scopes.filter((s) => !kept.scopes.includes(s));
+  if (added.length === 0) return kept;
+  const scopes = [...kept.scopes, ...added].sort(compareScopes);
+  const trips = [...kept.trips, ...incoming.trips.filter((t) => added.includes(t.scope))];
+  return {
+    ...kept,
+    halted: true,
+    scopes,
+    trips: scopes.flatMap((s) => trips.filter((t) => t.scope === s)),
+  };
+}
