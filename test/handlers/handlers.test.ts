@@ -152,15 +152,63 @@ describe('Lambda handlers against local stand-ins', () => {
     const audit = await db.store.listAudit(5);
     expect(audit[0]).toMatchObject({ action: 'reset', actor: 'arn:aws:iam::123456789012:user/alice' });
 
-    // A direct (console) invocation records the request id, which CloudTrail ties to the caller.
+    // reset-breaker is URL-only: IAM lets operators invoke it only through its function URL, and a
+    // direct invocation that reaches it anyway (an admin's Invoke) is refused, pointing at the break-glass function.
     await (
       await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('15000', 6))
     ).wait();
     await poll({ chain: 'devnet' }, lambdaContext(11_000));
-    const direct = (await reset(
+    const refused = (await reset(
+      { reason: 'reviewed from the Lambda console' },
+      lambdaContext(5000, 'console-req-0'),
+    )) as Record<string, unknown>;
+    expect(refused).toMatchObject({ statusCode: 403, ok: false });
+    expect(String(refused.error)).toContain('reset-breaker-direct');
+    expect((await db.store.getState()).tripped).not.toEqual({});
+  }, 60_000);
+
+  it('the break-glass reset-breaker-direct refuses any event carrying a requestContext (a forged identity) and records the Lambda request id', async () => {
+    const { handler: poll } = await import('../../functions/handlers/poll-chain.ts');
+    const { handler: direct } = await import('../../functions/handlers/reset-breaker-direct.ts');
+    await (
+      await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('15000', 6))
+    ).wait();
+    await poll({ chain: 'devnet' }, lambdaContext(11_000));
+    const before = await db.store.getState();
+    expect(Object.keys(before.tripped)).not.toEqual([]);
+    const auditBefore = await db.store.listAudit(50);
+
+    // The forged event of security review §1a: a made-up IAM caller in a direct Invoke payload.
+    const forgedUrlEvent = {
+      requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } } },
+      body: JSON.stringify({ reason: 'reviewed, keys rotated (forged)' }),
+      isBase64Encoded: false,
+    };
+    const forgedInline = {
+      reason: 'reviewed, keys rotated (forged)',
+      requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } } },
+    };
+    for (const forged of [
+      forgedUrlEvent,
+      forgedInline,
+      { requestContext: null, reason: 'a null context is still one' },
+    ]) {
+      const answer = (await direct(forged, lambdaContext(5000, 'forged-req'))) as Record<string, unknown>;
+      expect(answer).toMatchObject({ statusCode: 400, ok: false });
+      expect(String(answer.error)).toContain('requestContext');
+    }
+    expect((await db.store.getState()).version).toBe(before.version);
+    expect(await db.store.listAudit(50)).toEqual(auditBefore);
+
+    const ok = (await direct(
       { reason: 'reviewed from the Lambda console' },
       lambdaContext(5000, 'console-req-1'),
     )) as Record<string, unknown>;
-    expect(direct).toMatchObject({ statusCode: 200, ok: true, actor: 'lambda-invoke:console-req-1' });
+    expect(ok).toMatchObject({ statusCode: 200, ok: true, actor: 'lambda-invoke:console-req-1', stillTripped: [] });
+    const [latest] = await db.store.listAudit(1);
+    expect(latest).toMatchObject({ action: 'reset', actor: 'lambda-invoke:console-req-1' });
+
+    const bad = (await direct({ reason: 'reviewed', scoop: 'typo' }, lambdaContext(5000))) as Record<string, unknown>;
+    expect(bad).toMatchObject({ statusCode: 400, ok: false });
   }, 60_000);
 });

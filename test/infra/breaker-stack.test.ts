@@ -85,8 +85,8 @@ describe('breaker stack from config/example.yaml', () => {
       expect(POLLER_TIMEOUT.toSeconds() - 10).toBeLessThan(60);
       expect(POLLER_TIMEOUT.toSeconds()).toBeGreaterThan(60);
     }
-    // + reset, status and the ops console
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 3);
+    // + reset, break-glass reset, status and the ops console
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 4);
   });
 
   it('sets the contract environment on every function, each variable by the construct that grants it', () => {
@@ -106,6 +106,7 @@ describe('breaker stack from config/example.yaml', () => {
     expect(env('ChainethereumPollerFunction')).toEqual(writers);
     expect(env('ChainbscPollerFunction')).toEqual(writers);
     expect(env('OperatorsResetFunction')).toEqual(writers);
+    expect(env('OperatorsResetDirectFunction')).toEqual(writers);
     expect(env('OperatorsStatusFunction')).toEqual(common);
   });
 
@@ -129,7 +130,7 @@ describe('breaker stack from config/example.yaml', () => {
       }
     };
 
-    it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction'])('%s', (id) => {
+    it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction', 'OperatorsResetDirectFunction'])('%s', (id) => {
       const deps = coldStart(id);
       expect(deps.config.name).toBe('example-exchange');
       expect(deps.publisher).toBeDefined();
@@ -338,17 +339,19 @@ describe('breaker stack from config/example.yaml', () => {
     ]);
   });
 
-  it('records every Invoke of the reset function in a CloudTrail trail searchable in CloudWatch Logs', () => {
+  it('records every Invoke of the reset functions and the console in a CloudTrail trail searchable in CloudWatch Logs', () => {
     const [[, trail]] = ofType('AWS::CloudTrail::Trail') as [[string, Resource]];
+    const lambdaSelector = (...fns: string[]) => ({
+      IncludeManagementEvents: false,
+      DataResources: [{ Type: 'AWS::Lambda::Function', Values: fns.map((f) => arnOf(logicalId(f))) }],
+    });
     expect(trail.Properties).toMatchObject({
       IsLogging: true,
       EnableLogFileValidation: true,
       CloudWatchLogsLogGroupArn: arnOf(logicalId('OperatorsAuditLogs')),
       EventSelectors: [
-        {
-          IncludeManagementEvents: false,
-          DataResources: [{ Type: 'AWS::Lambda::Function', Values: [arnOf(logicalId('OperatorsResetFunction'))] }],
-        },
+        lambdaSelector('OperatorsResetFunction', 'OperatorsResetDirectFunction'),
+        lambdaSelector('ConsoleApiFunction'),
       ],
     });
     for (const [, bucket] of ofType('AWS::S3::Bucket')) {
