@@ -9,6 +9,7 @@ import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
 import { urlOnlyInvokeStatements } from './reset-endpoint.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 /** Where the console page lands inside the bundle, and the variable that tells the handler. */
 export const CONSOLE_ASSETS_BUNDLE_DIR = 'console-page';
@@ -55,9 +56,9 @@ export class OpsConsole extends Construct {
       bundleDirectories: [{ from: PAGE_SOURCE, to: CONSOLE_ASSETS_BUNDLE_DIR }],
     });
     this.api.function.addEnvironment('CONSOLE_ASSETS_DIR', CONSOLE_ASSETS_PATH);
-    props.table.grant(this.api, ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    props.table.grant(this.api, TABLE_ACCESS.console);
     props.pages.grantPublish(this.api);
-    props.killSwitch.grantMirror(this.api);
+    props.killSwitch.grantMirror(this.api, 'engage-and-release');
 
     this.url = this.api.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 

@@ -10,6 +10,7 @@ import { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 export interface ResetEndpointProps {
   readonly deploymentName: string;
@@ -78,9 +79,9 @@ export class ResetEndpoint extends Construct {
       serviceName: props.serviceName,
       timeout: Duration.seconds(30),
     });
-    props.table.grant(this.reset, ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    props.table.grant(this.reset, TABLE_ACCESS.reset);
     props.pages.grantPublish(this.reset);
-    props.killSwitch.grantMirror(this.reset);
+    props.killSwitch.grantMirror(this.reset, 'engage-and-release');
 
     this.resetDirect = new BreakerFunction(this, 'ResetDirect', {
       handler: 'reset-breaker-direct',
@@ -90,9 +91,9 @@ export class ResetEndpoint extends Construct {
       serviceName: props.serviceName,
       timeout: Duration.seconds(30),
     });
-    props.table.grant(this.resetDirect, ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    props.table.grant(this.resetDirect, TABLE_ACCESS.reset);
     props.pages.grantPublish(this.resetDirect);
-    props.killSwitch.grantMirror(this.resetDirect);
+    props.killSwitch.grantMirror(this.resetDirect, 'engage-and-release');
 
     this.status = new BreakerFunction(this, 'Status', {
       handler: 'breaker-status',
@@ -102,7 +103,7 @@ export class ResetEndpoint extends Construct {
       serviceName: props.serviceName,
       timeout: Duration.seconds(15),
     });
-    props.table.grant(this.status, ['GetItem', 'Query']);
+    props.table.grant(this.status, TABLE_ACCESS.status);
 
     this.resetUrl = this.reset.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.statusUrl = this.status.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

@@ -84,7 +84,7 @@ describe('ops console construct', () => {
       .filter((s) => JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [id('StoreTable'), 'Arn'] }))
       .flatMap(actions)
       .sort();
-    expect(table).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(table).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     const all = statements.flatMap(actions);
     expect(all).toEqual(expect.arrayContaining(['sns:Publish', 'ssm:PutParameter']));
     expect(all).not.toContain('dynamodb:DeleteItem');

@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { parse, stringify } from 'yaml';
 import { buildBreakerApp } from '../../infra/breaker-app.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import type { BreakerStack } from '../../infra/stacks/breaker-stack.ts';
@@ -76,4 +79,20 @@ export function functionLabel(resources: Record<string, Resource>, ref: unknown)
   const r = id ? resources[id] : undefined;
   if (r?.Type !== 'AWS::Lambda::Function') return undefined;
   return r.Properties.FunctionName ?? shortId(id);
+}
+
+/** config/example.yaml with top-level fields replaced, written to a temporary file. */
+export function exampleConfigWith(patch: Record<string, unknown>): string {
+  const raw = parse(readFileSync(join(REPO_ROOT, 'config/example.yaml'), 'utf8'));
+  const file = join(mkdtempSync(join(tmpdir(), 'breaker-config-')), 'config.yaml');
+  writeFileSync(file, stringify({ ...raw, ...patch }));
+  return file;
+}
+
+/** The statements of the inline policies attached to a function's role. */
+export function functionStatements(resources: Record<string, Resource>, functionId: string): Statement[] {
+  const roleId = resources[functionId]!.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: Json) => x.Ref === roleId))
+    .flatMap((r) => r.Properties.PolicyDocument.Statement as Statement[]);
 }
