@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { formatPath } from '../core/config/compile.ts';
-import { isBreakerError } from '../core/errors.ts';
+import { formatPath, isBreakerError } from '../core/errors.ts';
 import { systemClock } from '../core/time.ts';
 import { resetBreakerUseCase } from '../core/use-cases/reset-breaker.ts';
 import { type HandlerDeps, requirePublisher } from './runtime-deps.ts';
