@@ -1,6 +1,7 @@
 import { PublishError, StateConflictError } from '../errors.ts';
 import type { AuditLog, BreakerStateStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
+import { refuseMissingState } from '../tamper.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
 
@@ -40,6 +41,8 @@ export async function commitTransition(
 ): Promise<Committed | undefined> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const state = await deps.store.getState();
+    // An absent state is halted, never a blank armed one to build on (and after init it is tamper).
+    await refuseMissingState(deps, state.version);
     const next = decide(state, deps.clock.now());
     if (!next) return undefined;
     try {

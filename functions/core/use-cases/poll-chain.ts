@@ -10,6 +10,7 @@ import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts
 import { bookValuation, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
+import { refuseMissingState } from '../tamper.ts';
 import type { Clock } from '../time.ts';
 import { type Committed, commitTransition } from './commit-transition.ts';
 import { flushOutbox } from './outbox.ts';
@@ -203,7 +204,7 @@ export async function pollOnce(
  * together with how far this chain has been evaluated (`through`), in one conditional write.
  */
 export async function evaluateAndTransition(
-  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals'>,
+  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals' | 'publisher'>,
   fresh: readonly OutflowRecord[],
   through?: { chain: string; block: number },
   /** Recorded outflows of a chain with window time ≥ since (default: read from the store). */
@@ -213,6 +214,7 @@ export async function evaluateAndTransition(
   const { config, store } = deps;
   const countable = fresh.filter((r) => !r.own);
   let state = await store.getState();
+  await refuseMissingState(deps, state.version);
   const none = { trips: [], warnings: [], escalated: [] };
   if (countable.length === 0) return { ...none, state };
   const fromT = Math.min(...countable.map((r) => r.t));
