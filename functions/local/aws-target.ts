@@ -182,6 +182,9 @@ export async function callerArn(region: string | undefined): Promise<string> {
 
 export interface TableTarget {
   ops: OpsConsole;
+  /** The table itself, for `breaker init --table` (the only command that writes without the console's routes). */
+  store: DynamoDbBreakerStore;
+  publisher: PagePublisher;
   operator: string;
   where: string;
   close(): void;
@@ -212,9 +215,10 @@ export async function connectTable(opts: {
           throw new Error('no --topic given: the page stays queued and the next poller run delivers it');
         },
       };
+  const store = new DynamoDbBreakerStore({ client: dynamo, tableName: opts.table });
   const ops = new OpsConsole({
     config,
-    store: new DynamoDbBreakerStore({ client: dynamo, tableName: opts.table }),
+    store,
     publisher,
     clock: systemClock,
     mirror: ssm
@@ -223,6 +227,8 @@ export async function connectTable(opts: {
   });
   return {
     ops,
+    store,
+    publisher,
     operator,
     where: `table ${opts.table} (${region})`,
     close() {

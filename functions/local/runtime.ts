@@ -6,10 +6,12 @@ import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-appro
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { localOperator } from '../console/local-server.ts';
 import type { BreakerConfig } from '../core/config/compile.ts';
 import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import { systemClock } from '../core/time.ts';
+import { initialiseOnFirstRun } from '../core/use-cases/initialise-breaker.ts';
 import type { PollResult } from '../core/use-cases/poll-chain.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
 import { announceRuntime, withdrawRuntime } from './runtime-file.ts';
@@ -50,6 +52,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     configPath: options.configPath,
     startedAt: new Date().toISOString(),
   });
+  // First run: create the armed state, audited as the OS user. Never after a deletion (tamper).
+  await initialiseOnFirstRun(
+    { store, publisher: options.publisher, clock: systemClock },
+    { actor: localOperator(), reason: `first run of the local runtime (${options.configPath})` },
+  );
   const abort = new AbortController();
   const owner = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
   const mirror = createKillSwitchActuators({

@@ -6,7 +6,6 @@ import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb
 import { localDynamoClient } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import { BreakerError, isBreakerError } from '../../functions/core/errors.ts';
-import type { BreakerState } from '../../functions/core/state.ts';
 import { WithdrawalHaltedError } from '../../functions/guard/errors.ts';
 import { createBreakerGuard, type GuardStore, guardWithdrawal, MAX_CACHE_MS } from '../../functions/guard/guard.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';

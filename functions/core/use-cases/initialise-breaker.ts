@@ -49,3 +49,16 @@ export async function initialiseBreaker(
   await flushOutbox(deps);
   return 'created';
 }
+
+/**
+ * The first run of the local runtime (`npm start`, `breaker watch`) initialises, audited, but only a
+ * store that was never initialised: after a deletion (the init marker exists) it does nothing, so
+ * the tamper trip and page stand and an operator re-initialises with `breaker init`.
+ */
+export async function initialiseOnFirstRun(
+  deps: InitialiseDeps,
+  input: InitialiseInput,
+): Promise<'created' | 'not-first-run'> {
+  if (await deps.store.getInitMarker()) return 'not-first-run';
+  return (await initialiseBreaker(deps, input)) === 'created' ? 'created' : 'not-first-run';
+}
