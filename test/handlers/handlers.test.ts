@@ -6,6 +6,7 @@ import { parseUnits, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import {
   bodyFor,
   type HttpSubscriber,
@@ -48,6 +49,7 @@ describe('Lambda handlers against local stand-ins', () => {
   beforeAll(async () => {
     anvil = await startAnvil();
     db = await startTestStore();
+    await initialiseForTest(db.store);
     sns = await startLocalSns();
     subscriber = await startHttpSubscriber();
     const topicArn = await sns.createTopic('pages');
