@@ -12,6 +12,7 @@ import { isPatternRule } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { Page } from '../state.ts';
 import { commitState } from '../use-cases/commit-transition.ts';
+import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
 import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
@@ -137,6 +138,11 @@ export async function replayScenario(
     },
   };
   const store = deps.store;
+  // A scenario starts from an armed breaker, created the one audited way (an absent state is halted).
+  await initialiseOnFirstRun(
+    { store, publisher, clock: { now: () => start * 1000 } },
+    { actor: 'replay', reason: 'a replay starts from an armed breaker' },
+  );
   const evaluator = new IncrementalEvaluator(config.rules);
   const trips: ReplayResult['trips'] = [];
   const shadowTrips: ReplayResult['shadowTrips'] = [];
@@ -207,7 +213,7 @@ export async function replayScenario(
       outcome,
     );
     const nowMs = Math.round((start + nowS) * 1000);
-    const decided = await commitState({ store, clock: { now: () => nowMs } }, combineSteps(steps));
+    const decided = await commitState({ store, publisher, clock: { now: () => nowMs } }, combineSteps(steps));
     if (!decided.changed) continue;
     escalationPossible = Object.values(decided.state.tripped).some((t) => t.escalatedAtMs === undefined);
     for (const trip of outcome.trips)
