@@ -105,7 +105,7 @@ export const custodySchema = z
   .object({ fireblocks: fireblocks.optional(), cobo: cobo.optional(), bitgo: bitgo.optional() })
   .strict();
 
-export type CustodyInput = z.input<typeof custodySchema>;
+export type CustodySettings = z.output<typeof custodySchema>;
 export type FireblocksSettings = z.output<typeof fireblocks>;
 export type CoboSettings = z.output<typeof cobo>;
 export type BitgoSettings = z.output<typeof bitgo>;
