@@ -1,5 +1,5 @@
 import { createChainReader } from '../adapters/chain-readers.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { BreakerStore, ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
 import { loadConsoleAssets } from './assets.ts';

@@ -64,3 +64,13 @@ export class ResetRejectedError extends BreakerError {
 export function isBreakerError(e: unknown, code?: BreakerErrorCode): e is BreakerError {
   return e instanceof BreakerError && (code === undefined || e.code === code);
 }
+
+/** ['chains','ethereum','rpc',0] → `chains.ethereum.rpc[0]` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}

@@ -2,9 +2,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/time.ts';
+import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verifySignature } from '../kill-switch-protocol/index.ts';
 import { isWithdrawalHalted, type WithdrawalHaltedError } from './errors.ts';
 import type { BreakerGuard, GuardMetrics } from './guard.ts';
-import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verifySignature } from './webhook-signature.ts';
 
 /**
  * The guard as an HTTP callback, for custody platforms that ask before co-signing (the Fireblocks
@@ -32,7 +32,7 @@ export interface GuardHttpOptions {
   /** Hard bound on the answer; a slower check answers REJECT. @default 5000 */
   timeoutMs?: number;
   /**
-   * When set, requests must carry X-Breaker-Signature (webhook-signature.ts) made with one of these
+   * When set, requests must carry X-Breaker-Signature (functions/kill-switch-protocol) made with one of these
    * secrets; otherwise authenticate in front of the endpoint (Function URL with AWS_IAM, mTLS…).
    */
   secrets?: readonly string[];

@@ -13,7 +13,7 @@ import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-appro
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 

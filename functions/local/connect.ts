@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import { readRuntime } from './runtime-file.ts';
 
 export interface Connection {

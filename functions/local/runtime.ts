@@ -6,7 +6,7 @@ import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-appro
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import { systemClock } from '../core/time.ts';
@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   onError?: (chain: string, error: unknown) => void;
   /** Override chain readers (the demo points them at the anvil it started). */
   readers?: Map<string, ChainReader>;
+  /** Where the kill-switch layers read their secrets (the webhook's HMAC secret). @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Runtime {
@@ -57,6 +59,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     audit: store,
     publisher: options.publisher,
     memory: new DynamoDbApprovedWithdrawals({ client: dynamo.client, tableName: dynamo.tableName }),
+    env: options.env,
   });
   const prices = hasPriceFeeds(options.config) ? createChainlinkPriceSource(options.config) : undefined;
   const pollers = [...options.config.chains.values()].map(async (chain) => {
@@ -71,6 +74,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             reader,
             store,
             publisher: options.publisher,
+            // A local trip drives the same kill-switch layers as a Lambda poller's.
+            mirror,
             clock: systemClock,
             owner,
             prices,

@@ -1,9 +1,8 @@
 import { Contract, type Signer } from 'ethers';
-import type { KillSwitchValue } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
-import type { ChainConfig } from '../core/config/compile.ts';
+import type { ChainConfig } from '../core/config/types.ts';
 import { WithdrawalHaltedError } from '../guard/errors.ts';
 import type { Approval, BreakerGuard } from '../guard/guard.ts';
-import { parseKillSwitchWebhook } from '../guard/webhook-receiver.ts';
+import { type KillSwitchValue, parseKillSwitchWebhook } from '../kill-switch-protocol/index.ts';
 
 const ERC20 = ['function transfer(address to, uint256 amount) returns (bool)'];
 

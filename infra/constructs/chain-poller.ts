@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import type { ChainConfig } from '../../functions/core/config/compile.ts';
+import type { ChainConfig } from '../../functions/core/config/types.ts';
 import { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';

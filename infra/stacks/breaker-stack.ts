@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Annotations, CfnOutput, Stack, type StackProps, Stage } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
-import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { BreakerTable } from '../constructs/breaker-table.ts';
 import { ChainPoller } from '../constructs/chain-poller.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';

@@ -4,12 +4,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKillSwitchActuators } from '../../functions/adapters/actuators/build.ts';
 import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
-import { parseKillSwitchValue, SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
+import { SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { KillSwitchActuators } from '../../functions/core/actuators/kill-switch-actuators.ts';
-import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { isBreakerError } from '../../functions/core/errors.ts';
 import type { BreakerState } from '../../functions/core/state.ts';
 import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';
+import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import {
   AwsJsonError,

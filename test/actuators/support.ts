@@ -2,11 +2,12 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { HaltScope } from '../../functions/core/model.ts';
 import type { PagePublisher } from '../../functions/core/ports.ts';
 import { type BreakerState, initialState, type Page, type TripInfo } from '../../functions/core/state.ts';
-import { type KillSwitchWebhook, parseKillSwitchWebhook } from '../../functions/guard/webhook-receiver.ts';
+import { type KillSwitchWebhook, parseKillSwitchWebhook } from '../../functions/kill-switch-protocol/index.ts';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const KEY_1 = '1234abcd-12ab-34cd-56ef-1234567890ab';

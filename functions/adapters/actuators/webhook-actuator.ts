@@ -1,8 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actuator, ActuatorMode } from '../../core/actuators/actuator.ts';
 import type { BreakerState } from '../../core/state.ts';
-import { encodeKillSwitchWebhook } from '../../guard/webhook-receiver.ts';
-import { DELIVERY_HEADER, SIGNATURE_HEADER, signBody } from '../../guard/webhook-signature.ts';
+import {
+  DELIVERY_HEADER,
+  encodeKillSwitchWebhook,
+  SIGNATURE_HEADER,
+  signBody,
+} from '../../kill-switch-protocol/index.ts';
 
 export interface WebhookActuatorOptions {
   deploymentName: string;
@@ -21,7 +25,7 @@ export interface WebhookActuatorOptions {
 
 /**
  * POSTs the kill switch to the signing service on every halt and re-arm, signed with
- * X-Breaker-Signature (functions/guard/webhook-signature.ts). A 2xx is success; a 4xx other than
+ * X-Breaker-Signature (functions/kill-switch-protocol). A 2xx is success; a 4xx other than
  * 408/429 is final (the receiver refuses it: wrong secret, wrong URL) and fails at once.
  */
 export class WebhookActuator implements Actuator {

@@ -1,21 +1,16 @@
 import { microsToUsdNumber, parseUnits, valueInMicros } from '../amounts.ts';
 import { applyBreaches } from '../breaker.ts';
 import { classifyTransfers } from '../classify.ts';
-import type { AssetConfig, BreakerConfig, ChainConfig, Rule } from '../config/compile.ts';
-import {
-  type AffectedSpan,
-  type Breach,
-  evaluateRules,
-  measureOf,
-  type OutflowMarks,
-  ruleApplies,
-} from '../evaluate.ts';
+import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts';
+import { evaluateRules, measureOf, ruleApplies } from '../evaluate.ts';
 import { type ChainTransfer, type OutflowRecord, outflowId, scopeKey } from '../model.ts';
 import type { BreakerStore, PagePublisher } from '../ports.ts';
 import { staticValuation, type Valuation } from '../prices/price-source.ts';
 import { needsApproval } from '../reconciliation/reconcile.ts';
+import type { AffectedSpan, Breach, OutflowMarks } from '../rules/breach.ts';
 import { IncrementalEvaluator } from '../rules/incremental.ts';
 import { isPatternRule } from '../rules/patterns.ts';
+import type { Rule } from '../rules/rule.ts';
 import type { Page } from '../state.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';

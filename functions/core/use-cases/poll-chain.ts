@@ -1,6 +1,6 @@
 import { applyBreaches } from '../breaker.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
-import type { BreakerConfig, ChainConfig } from '../config/compile.ts';
+import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { escalateContinuedOutflows } from '../escalation.ts';
 import { evaluateRules } from '../evaluate.ts';

@@ -2,17 +2,19 @@ import { DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   checkKillSwitchParameter,
-  encodeKillSwitchValue,
-  isHaltedFromParameter,
-  KILL_SWITCH_MAX_VALUE_BYTES,
   KillSwitchParameterError,
-  parseKillSwitchValue,
   readKillSwitchParameter,
   SsmKillSwitchMirror,
 } from '../../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import { isBreakerError, PublishError } from '../../../functions/core/errors.ts';
 import type { HaltScope } from '../../../functions/core/model.ts';
 import { type BreakerState, initialState, type TripInfo } from '../../../functions/core/state.ts';
+import {
+  encodeKillSwitchValue,
+  isHaltedFromParameter,
+  KILL_SWITCH_MAX_VALUE_BYTES,
+  parseKillSwitchValue,
+} from '../../../functions/kill-switch-protocol/index.ts';
 import {
   AwsJsonError,
   type LocalAwsJson,

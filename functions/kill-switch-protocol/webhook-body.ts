@@ -3,10 +3,10 @@ import {
   encodeKillSwitchValue,
   isHaltedFromParameter,
   type KillSwitchDecision,
+  type KillSwitchSource,
   type KillSwitchValue,
   parseKillSwitchValue,
-} from '../adapters/ssm/ssm-kill-switch-mirror.ts';
-import type { BreakerState } from '../core/state.ts';
+} from './kill-switch-value.ts';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verifySignature } from './webhook-signature.ts';
 
 /**
@@ -27,7 +27,7 @@ export interface KillSwitchWebhookBody {
 }
 
 export function encodeKillSwitchWebhook(
-  state: BreakerState,
+  state: KillSwitchSource,
   deployment: string,
   mode: 'engaged' | 'released',
   chains: readonly string[] | undefined,

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/core/config/compile.ts';
-import { encodeKillSwitchWebhook, parseKillSwitchWebhook } from '../../functions/guard/webhook-receiver.ts';
-import { SIGNATURE_HEADER, signatureOf, signBody, verifySignature } from '../../functions/guard/webhook-signature.ts';
+import {
+  encodeKillSwitchWebhook,
+  parseKillSwitchWebhook,
+  SIGNATURE_HEADER,
+  signatureOf,
+  signBody,
+  verifySignature,
+} from '../../functions/kill-switch-protocol/index.ts';
 import { ReferenceSigningService } from '../../functions/local/signing-service.ts';
 import { haltedChain, haltedGlobal, stateAt } from '../actuators/support.ts';
 
