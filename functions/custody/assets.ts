@@ -1,5 +1,5 @@
 import { parseUnits } from '../core/amounts.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { PlatformAsset } from '../core/custody/config.ts';
 import { ConfigError } from '../core/errors.ts';
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { BitgoSettings } from '../core/custody/config.ts';
 import { normaliseAddress } from '../core/rules/patterns.ts';
 import { createBreakerGuard, type GuardLogger, type GuardStore } from '../guard/guard.ts';

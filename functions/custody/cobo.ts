@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, ECDH, type KeyObject, verify } from 'node:crypto';
 import { z } from 'zod';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { CoboSettings } from '../core/custody/config.ts';
 import { type Clock, systemClock } from '../core/time.ts';
 import { createBreakerGuard, type GuardLogger, type GuardStore } from '../guard/guard.ts';

@@ -1,6 +1,6 @@
 import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { FireblocksSettings } from '../core/custody/config.ts';
 import { createBreakerGuard, type GuardLogger, type GuardStore } from '../guard/guard.ts';
 import { createKillSwitch } from '../guard/kill-switch.ts';

@@ -6,7 +6,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { CustodySettings } from '../core/custody/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { type CustodyHandler, custodyListener } from '../custody/transport.ts';

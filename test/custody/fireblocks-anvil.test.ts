@@ -7,7 +7,8 @@
 import { parseUnits, Wallet } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { createFireblocksCallback } from '../../functions/custody/fireblocks.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { type CustodyHandler, custodyListener } from '../../functions/custody/transport.ts';
 import type { GuardStore } from '../../functions/guard/guard.ts';
 import { stateAt } from '../actuators/support.ts';
