@@ -66,6 +66,15 @@ describe('BitGo webhook policy', () => {
     expect(records[0]?.withdrawalId).toMatch(/^bitgo:[0-9a-f]{40}:0$/);
   });
 
+  it('a consolidation to own addresses continues when armed, records nothing, and is refused when halted', async () => {
+    await arm(db.store);
+    const bitgo = await start();
+    expect(await bitgo.evaluate(send('0c', [BTC_HOT, '123456']))).toEqual({ kind: 'continue' });
+    expect(await allApprovals(db.store, 'btc')).toEqual([]);
+    await db.store.saveState(haltedGlobal(2), 1);
+    expect(await bitgo.evaluate(send('0d', [BTC_HOT, '123456']))).toMatchObject({ kind: 'rule-action', status: 403 });
+  });
+
   it('halted: a non-200 naming the trip (the rule action denies), nothing recorded', async () => {
     await db.store.saveState(haltedGlobal(1), 0);
     const bitgo = await start();

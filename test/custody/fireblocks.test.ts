@@ -316,6 +316,8 @@ describe('Fireblocks API co-signer callback', () => {
     const halted = await lenient.configChangeRequest(change);
     expect(halted).toMatchObject({ action: 'REJECT' });
     expect(halted.kind === 'answered' && halted.rejectionReason).toContain('breaker halted');
+    await db.close();
+    expect(await lenient.configChangeRequest(change)).toMatchObject({ action: 'REJECT' });
   });
 
   it('the co-signer accepts only answers signed with the key it was given; other paths are 404', async () => {
