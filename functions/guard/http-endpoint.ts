@@ -7,8 +7,8 @@ import { isWithdrawalHalted, type WithdrawalHaltedError } from './errors.ts';
 import type { BreakerGuard, GuardMetrics } from './guard.ts';
 
 /**
- * The guard as an HTTP callback, for custody platforms that ask before co-signing (the Fireblocks
- * co-signer callback handler, a BitGo webhook policy): POST a withdrawal, get APPROVE or REJECT.
+ * The guard as a generic HTTP callback in the breaker's own format: POST a withdrawal, get APPROVE
+ * or REJECT. Custody platforms speak their own protocols, answered by functions/custody.
  *
  *   POST /authorize   {"requestId":"…","withdrawalId":"w-1","chain":"ethereum","asset":"USDT",
  *                      "destination":"0x…","amount":"2500000000"}
@@ -17,10 +17,9 @@ import type { BreakerGuard, GuardMetrics } from './guard.ts';
  *   503 {"action":"REJECT",…,"failedClosed":true}   the breaker could not be read, or the timeout hit
  *   400 / 401 / 405 / 413 {"action":"REJECT",…}     malformed request / bad signature / method / size
  *
- * Only a 200 with action APPROVE approves: a platform that looks at the status (BitGo) and one that
- * looks at `action` (Fireblocks) both see every other answer as a rejection. The answer always
- * comes within `timeoutMs` (default 5 s, at most 25 s — both platforms give up at about 30 s):
- * when the check is slower it is abandoned and the answer is REJECT.
+ * Only a 200 with action APPROVE approves: a caller that looks at the status and one that looks at
+ * `action` both see every other answer as a rejection. The answer always comes within `timeoutMs`
+ * (default 5 s, at most 25 s): when the check is slower it is abandoned and the answer is REJECT.
  */
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 5000;
