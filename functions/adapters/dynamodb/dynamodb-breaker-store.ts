@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BreakerError, StateConflictError } from '../../core/errors.ts';
 import type { OutflowRecord } from '../../core/model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore } from '../../core/ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, NonceWatermarkLog } from '../../core/ports.ts';
 import type { ApprovedWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import { type AuditRecord, type BreakerState, type ChainCursor, initialState } from '../../core/state.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
@@ -57,7 +57,7 @@ export interface DynamoDbBreakerStoreOptions {
   readonly unprocessedRetry?: UnprocessedRetryOptions;
 }
 
-export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog {
+export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog, NonceWatermarkLog {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -183,6 +183,10 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
 
   approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]> {
     return this.approvals().approvedWithdrawalsBetween(chain, fromMs, toMs);
+  }
+
+  nonceWatermarks(chain: string): Promise<Map<string, bigint>> {
+    return this.approvals().nonceWatermarks(chain);
   }
 
   private approvalLog: DynamoDbApprovedWithdrawals | undefined;
