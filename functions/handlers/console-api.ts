@@ -15,6 +15,12 @@ const ops = new OpsConsole({ ...consoleDeps(deps), probeTimeoutMs: 2500 });
  * A Lambda function URL request (payload 2.0). With AuthType AWS_IAM, Lambda has verified the SigV4
  * signature before the handler runs and puts the caller in requestContext.authorizer.iam; the body
  * never names the operator.
+ *
+ * The handler cannot tell such an event from the same JSON sent by a direct Invoke. It trusts the caller field
+ * because the stack grants `lambda:InvokeFunction` on this function only with `lambda:InvokedViaFunctionUrl = true`
+ * (infra/constructs/reset-endpoint.ts, urlOnlyInvokeStatements), and the trail records every invocation. A
+ * principal whose own policy allows a plain Invoke (an account admin) is outside what the stack controls: the SCP in
+ * docs/DEPLOY.md#operator-identity denies it.
  */
 const functionUrlEvent = z
   .object({
@@ -41,7 +47,7 @@ type Reply = { statusCode: number; headers: Record<string, string>; body: string
 async function consoleHandler(event: unknown): Promise<Reply> {
   const parsed = functionUrlEvent.safeParse(event);
   if (!parsed.success) {
-    // A direct invocation (console test event) carries no verified caller: the console is URL-only.
+    // Not a URL request (e.g. a console test event): there is no caller to record, and the console is URL-only.
     return {
       statusCode: 401,
       headers: { 'content-type': 'application/json' },

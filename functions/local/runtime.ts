@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
+import { localOperator } from '../console/local-server.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
 import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
+import { initialiseOnFirstRun } from '../core/use-cases/initialise-breaker.ts';
 import type { PollResult } from '../core/use-cases/poll-chain.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
 import { type Composed, composeLocal, pollerDeps } from '../runtime/compose.ts';
@@ -54,6 +56,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     configPath: options.configPath,
     startedAt: new Date().toISOString(),
   });
+  // First run: create the armed state, audited as the OS user. Never after a deletion (tamper).
+  await initialiseOnFirstRun(
+    { store: composed.store, publisher: options.publisher, clock: composed.clock },
+    { actor: localOperator(), reason: `first run of the local runtime (${options.configPath})` },
+  );
   const abort = new AbortController();
   const owner = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
   const pollers = [...options.config.chains.values()].map(async (chain) => {

@@ -1,6 +1,7 @@
 import { PublishError, StateConflictError } from '../errors.ts';
 import type { AuditLog, BreakerStateStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
+import { refuseMissingState, type TamperDeps } from '../tamper.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
 
@@ -55,12 +56,12 @@ export async function commitTransition(
  * nothing to change in.
  */
 export async function commitState(
-  deps: { store: BreakerStateStore; clock: Clock },
+  deps: TamperDeps,
   decide: (state: BreakerState, nowMs: number) => BreakerState | undefined,
   options: { conflictMessage?: string; attempts?: number } = {},
 ): Promise<{ state: BreakerState; changed: boolean }> {
   for (let attempt = 0; attempt < (options.attempts ?? 10); attempt++) {
-    const state = await deps.store.getState();
+    const state = await readInitialisedState(deps);
     const next = decide(state, deps.clock.now());
     if (!next) return { state, changed: false };
     try {
@@ -72,4 +73,11 @@ export async function commitState(
     }
   }
   throw new StateConflictError(options.conflictMessage ?? 'the breaker state kept changing; try again');
+}
+
+/** The current state; an absent one is halted, never a blank armed one to build on (after init it is tamper). */
+export async function readInitialisedState(deps: TamperDeps): Promise<BreakerState> {
+  const state = await deps.store.getState();
+  await refuseMissingState(deps, state.version);
+  return state;
 }

@@ -9,7 +9,7 @@ import { bookValuation, type PriceProblem, type PriceSource, type Valuation } fr
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
-import { commitState } from './commit-transition.ts';
+import { commitState, readInitialisedState } from './commit-transition.ts';
 import { DEFAULT_LEASE_MS, HeldLease, saveCursorOrBusy } from './cursor-lease.ts';
 import { flushOutbox } from './outbox.ts';
 import {
@@ -240,7 +240,7 @@ const POLL_COMMIT_ATTEMPTS = 20;
  * out here: the poll flushes once, after its cursor moved.
  */
 export async function evaluateAndTransition(
-  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals'>,
+  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals' | 'publisher'>,
   fresh: readonly OutflowRecord[],
   through?: { chain: string; block: number },
   /** Recorded outflows of a chain with window time ≥ since (default: read from the store). */
@@ -253,7 +253,7 @@ export async function evaluateAndTransition(
   const steps = [...(evaluation ? evaluationSteps(evaluation, outcome) : []), ...alsoDecide];
   const { state } =
     steps.length === 0
-      ? { state: await deps.store.getState() }
+      ? { state: await readInitialisedState(deps) }
       : await commitState(deps, combineSteps(steps), {
           attempts: POLL_COMMIT_ATTEMPTS,
           conflictMessage: `breaker state kept changing under ${POLL_COMMIT_ATTEMPTS} consecutive evaluations`,
