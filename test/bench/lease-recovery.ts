@@ -17,6 +17,7 @@ import type { ChainReader, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { DEFAULT_LEASE_MS } from '../../functions/core/use-cases/cursor-lease.ts';
+import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { tableStores } from '../../functions/runtime/table-stores.ts';
 import { ScriptedChain } from '../support/scripted-chain.ts';
@@ -86,6 +87,11 @@ async function killAndRecover(dynamo: LocalDynamo): Promise<RecoveryRun> {
   const config = recoveryConfig();
   const chain = config.chains.get(RECOVERY_CHAIN) as NonNullable<ReturnType<typeof config.chains.get>>;
   const { store } = tableStores(dynamo.client, dynamo.tableName);
+  // Armed the audited way, as a deploy (or a first local run) does: an absent state is halted.
+  await initialiseBreaker(
+    { store, clock: systemClock, publisher: { publish: async () => undefined } },
+    { actor: 'bench', reason: 'lease-recovery measurement' },
+  );
   const script = fileURLToPath(new URL('./lease-recovery-child.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, dynamo.endpoint, dynamo.tableName], {
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -17,7 +17,7 @@ afterEach(async () => {
 
 describe('local runtime', () => {
   it('a trip by a local poller reaches the webhook kill-switch layer, signed, as under Lambda', async () => {
-    const webhook = await startWebhookReceiver();
+    const webhook = await startWebhookReceiver(WEBHOOK_SECRET, 'local-runtime-test');
     closeWebhook = webhook.close;
     const config = compileConfig(
       {

@@ -5,15 +5,17 @@ import type { ChainCursor, Page } from '../../../functions/core/state.ts';
 import { DEFAULT_LEASE_MS } from '../../../functions/core/use-cases/cursor-lease.ts';
 import { type PollDeps, pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 import { SCRIPTED_BASE_T, ScriptedChain } from '../../support/scripted-chain.ts';
 
 const config = compile({ global: { singleTxUsd: 100 } });
 const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 100 };
 
-function world(outflows: Record<number, number>) {
+async function world(outflows: Record<number, number>) {
   const store = new MemoryBreakerStore();
   const pages: Page[] = [];
   const clock = { ms: SCRIPTED_BASE_T * 1000, now: () => clock.ms };
+  await initialiseForTest(store, clock);
   const reader = new ScriptedChain('ethereum', 10, {
     from: ADDR.ethHot,
     to: ADDR.stranger,
@@ -70,7 +72,7 @@ function hooked(
 
 describe('the cursor lease', () => {
   it('a poller that died holding the lease is recovered by the next one within 15 s (the default lease)', async () => {
-    const w = world({ 4: 1 });
+    const w = await world({ 4: 1 });
     const dying = hooked(w.store, {
       beforeRecord: async () => {
         throw new Error('killed after taking the lease');
@@ -88,7 +90,7 @@ describe('the cursor lease', () => {
   });
 
   it('a renewal that finds the lease taken stops the batch before it records anything', async () => {
-    const w = world({ 4: 1 });
+    const w = await world({ 4: 1 });
     let other: Awaited<ReturnType<typeof pollOnce>> | undefined;
     // The first poller stalls right after leasing, past its lease; a second one recovers the range.
     const stalled = hooked(w.store, {
@@ -112,7 +114,7 @@ describe('the cursor lease', () => {
 
   it('a poll that takes longer than its lease keeps it by renewing before each write', async () => {
     // 450 outflows: recorded in three chunks, each taking half a lease.
-    const w = world({ 3: 150, 5: 150, 7: 150 });
+    const w = await world({ 3: 150, 5: 150, 7: 150 });
     const seen: string[] = [];
     const slow = hooked(w.store, {
       beforeRecord: async (n) => {

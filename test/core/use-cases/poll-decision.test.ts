@@ -5,6 +5,7 @@ import { type BreakerState, initialState, type Page } from '../../../functions/c
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { combineSteps, type DecideStep, type PollCheck } from '../../../functions/core/use-cases/poll-decision.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 import { SCRIPTED_BASE_T, ScriptedChain } from '../../support/scripted-chain.ts';
 
 const BASE_T = SCRIPTED_BASE_T;
@@ -18,8 +19,9 @@ const scripted = (head: number, outflowAt?: number) =>
   });
 
 /** The real memory store, counting its state writes (a spy on a real part, not a stand-in). */
-function countingStore(): { store: BreakerStore; stateWrites: () => number } {
+async function countingStore(): Promise<{ store: BreakerStore; stateWrites: () => number }> {
   const store = new MemoryBreakerStore();
+  await initialiseForTest(store);
   let writes = 0;
   const save = store.saveState.bind(store);
   store.saveState = async (next, expected) => {
@@ -95,7 +97,7 @@ describe('a poll commits one decision and flushes once', () => {
   }
 
   it('a trip and a check found in the same poll are one state write, paged once after the cursor moved', async () => {
-    const { store, stateWrites } = countingStore();
+    const { store, stateWrites } = await countingStore();
     const pages: Page[] = [];
     const check = pagingCheck('check-1');
     const before = await store.getState();
@@ -113,7 +115,7 @@ describe('a poll commits one decision and flushes once', () => {
   });
 
   it('checks run on idle polls too, and what they find is committed and paged once', async () => {
-    const { store, stateWrites } = countingStore();
+    const { store, stateWrites } = await countingStore();
     const pages: Page[] = [];
     const reader = scripted(10);
     const quiet = deps(reader, store, [], pages);
@@ -131,7 +133,7 @@ describe('a poll commits one decision and flushes once', () => {
   });
 
   it('an idle poll without checks writes nothing', async () => {
-    const { store, stateWrites } = countingStore();
+    const { store, stateWrites } = await countingStore();
     const d = deps(scripted(10), store, [], []);
     await pollOnce(d);
     const writes = stateWrites();
