@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { outflowId } from '../../functions/core/model.ts';
 import type { ChainReader, PagePublisher } from '../../functions/core/ports.ts';
@@ -20,8 +19,9 @@ import { DEFAULT_LEASE_MS } from '../../functions/core/use-cases/cursor-lease.ts
 import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { tableStores } from '../../functions/runtime/table-stores.ts';
-import { ScriptedChain } from '../support/scripted-chain.ts';
+import { ScriptedChain, scriptedChainConfig } from '../support/scripted-chain.ts';
 
+/** The chain of scriptedChainConfig. */
 export const RECOVERY_CHAIN = 'devnet';
 const HOT = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
 const CUSTOMER = '0x00000000000000000000000000000000000000c1';
@@ -33,26 +33,7 @@ const HEAD = 20;
 export const MID_BATCH = 'mid-batch';
 
 export function recoveryConfig(): BreakerConfig {
-  return compileConfig(
-    {
-      name: 'lease-recovery',
-      chains: {
-        [RECOVERY_CHAIN]: {
-          kind: 'evm',
-          chainId: 31337,
-          rpc: ['http://127.0.0.1:1'],
-          confirmations: 0,
-          blockTimeSeconds: 1,
-          startBlock: 0,
-          maxBlocksPerPoll: 100,
-          hotWallets: [HOT],
-          native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
-        },
-      },
-      limits: { global: { singleTxUsd: 100 } },
-    },
-    'lease-recovery',
-  );
+  return scriptedChainConfig({ name: 'lease-recovery', hotWallet: HOT });
 }
 
 export function recoveryChain(): ChainReader {

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import { type Runtime, startRuntime } from '../../functions/local/runtime.ts';
 import { HOT, RecordingPublisher, startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
-import { ScriptedChain } from '../support/scripted-chain.ts';
+import { ScriptedChain, scriptedChainConfig } from '../support/scripted-chain.ts';
 
 const CUSTOMER = '0x00000000000000000000000000000000000000c1';
 
@@ -19,26 +18,11 @@ describe('local runtime', () => {
   it('a trip by a local poller reaches the webhook kill-switch layer, signed, as under Lambda', async () => {
     const webhook = await startWebhookReceiver(WEBHOOK_SECRET, 'local-runtime-test');
     closeWebhook = webhook.close;
-    const config = compileConfig(
-      {
-        name: 'local-runtime-test',
-        chains: {
-          devnet: {
-            kind: 'evm',
-            chainId: 31337,
-            rpc: ['http://127.0.0.1:1'],
-            confirmations: 0,
-            blockTimeSeconds: 1,
-            startBlock: 0,
-            hotWallets: [HOT],
-            native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
-          },
-        },
-        limits: { global: { singleTxUsd: 100 } },
-        actuators: { webhook: { url: webhook.url, secretEnv: 'LOCAL_RUNTIME_TEST_SECRET', timeoutMs: 2000 } },
-      },
-      'local-runtime-test',
-    );
+    const config = scriptedChainConfig({
+      name: 'local-runtime-test',
+      hotWallet: HOT,
+      actuators: { webhook: { url: webhook.url, secretEnv: 'LOCAL_RUNTIME_TEST_SECRET', timeoutMs: 2000 } },
+    });
     const publisher = new RecordingPublisher();
     let tripped = false;
     runtime = await startRuntime({

@@ -1,3 +1,5 @@
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../functions/core/model.ts';
 import type { ChainReader } from '../../functions/core/ports.ts';
 
@@ -57,4 +59,32 @@ export class ScriptedChain implements ChainReader {
   async blockRefs(numbers: number[]) {
     return numbers.map((n) => this.ref(n));
   }
+}
+
+/**
+ * A one-chain config for a scripted chain: `devnet` (EVM, 1 s blocks, no confirmations, from block 0),
+ * ETH at $2,000, and a $100 single-transfer limit, so any scripted 1-ETH outflow trips.
+ */
+export function scriptedChainConfig(opts: { name: string; hotWallet: string; actuators?: ConfigInput['actuators'] }) {
+  return compileConfig(
+    {
+      name: opts.name,
+      chains: {
+        devnet: {
+          kind: 'evm',
+          chainId: 31337,
+          rpc: ['http://127.0.0.1:1'],
+          confirmations: 0,
+          blockTimeSeconds: 1,
+          startBlock: 0,
+          maxBlocksPerPoll: 100,
+          hotWallets: [opts.hotWallet],
+          native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
+        },
+      },
+      limits: { global: { singleTxUsd: 100 } },
+      ...(opts.actuators ? { actuators: opts.actuators } : {}),
+    },
+    opts.name,
+  );
 }
