@@ -89,7 +89,9 @@ export type PollResult =
  *  - outflow records are keyed by (chain, window time, block, tx, index): rewriting is harmless;
  *  - before writing records the poller takes a lease on the cursor (conditional write), so a second
  *    poller of the same chain backs off; an expired lease means its holder crashed mid-batch, and
- *    the records it may have written are deleted before the range is read again;
+ *    the records it may have written are deleted before the range is read again. The lease is short
+ *    and renewed before each write (cursor-lease.ts), so a crash costs seconds, and a poll that finds
+ *    its lease taken stops before writing more;
  *  - rules are evaluated and the trip written *before* the cursor moves past the blocks, so a
  *    crash can repeat an evaluation (idempotent: a tripped scope does not trip twice) but never
  *    skip one;
