@@ -65,7 +65,8 @@ export interface TripView {
 
 export interface ChainHealth {
   chain: string;
-  kind: 'evm' | 'bitcoin';
+  /** The chain's kind (`evm`, `bitcoin`), or `not configured` for a chain in the state that the config no longer has. */
+  kind: string;
   halted: boolean;
   lastBlock: number | null;
   lastBlockTime: number | null;
@@ -292,7 +293,7 @@ export class OpsConsole {
     const lastBlock = cursor && cursor.lastBlock >= 0 ? cursor.lastBlock : null;
     const health: ChainHealth = {
       chain,
-      kind: cfg?.kind ?? 'evm',
+      kind: cfg?.kind.id ?? 'not configured',
       halted: haltedFor(state, chain) !== undefined,
       lastBlock,
       lastBlockTime: cursor?.recent.at(-1)?.t ?? null,

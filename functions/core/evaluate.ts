@@ -1,7 +1,7 @@
 import type { OutflowRecord } from './model.ts';
 import type { AffectedSpan, Breach, OutflowMarks } from './rules/breach.ts';
 import { byWindowTime, largestFirst } from './rules/order.ts';
-import { evaluatePattern, isPatternRule, normaliseAddress, patternValueAt } from './rules/patterns.ts';
+import { evaluatePattern, isPatternRule, patternValueAt } from './rules/patterns.ts';
 import type { Rule } from './rules/rule.ts';
 
 /**
@@ -22,7 +22,10 @@ export function ruleApplies(rule: Rule, r: OutflowRecord & OutflowMarks): boolea
   const s = rule.subject;
   if (s.kind === 'chain' && r.chain !== s.chain) return false;
   if (s.kind === 'asset' && (r.chain !== s.chain || !r.known || r.asset !== s.asset)) return false;
-  if (s.kind === 'wallet' && (r.chain !== s.chain || normaliseAddress(r.from) !== s.wallet)) return false;
+  // `from` is always a hot wallet of its chain, in the kind's canonical form once classified; folding
+  // case only forgives another spelling of the same wallet, since one chain's hot wallets never differ
+  // only in case (base58 ids are case-sensitive, so this never joins two wallets of the chain).
+  if (s.kind === 'wallet' && (r.chain !== s.chain || r.from.toLowerCase() !== s.wallet.toLowerCase())) return false;
   if (s.kind === 'unapproved' && (r.chain !== s.chain || !r.unapproved)) return false;
   const m = rule.measure;
   if (m.kind === 'distinct-assets' && !(r.known && m.assets.some((a) => a.chain === r.chain && a.asset === r.asset))) {

@@ -139,8 +139,8 @@ export function explainBreach(b: Breach): string[] {
 }
 
 export function txLink(config: BreakerConfig, r: Pick<OutflowRecord, 'chain' | 'txHash'>): string {
-  const explorer = config.chains.get(r.chain)?.explorer;
-  return explorer ? `${explorer}/tx/${r.txHash}` : `${r.chain} tx ${r.txHash}`;
+  const chain = config.chains.get(r.chain);
+  return chain?.explorer ? chain.kind.txUrl(chain.explorer, r.txHash) : `${r.chain} tx ${r.txHash}`;
 }
 
 /** One outflow for a page: amount in whole units, USD, from → to, explorer link. */

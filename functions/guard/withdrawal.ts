@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { canonicalAsset } from '../core/chain-kind.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
-import { normaliseAddress } from '../core/rules/patterns.ts';
 
 /**
  * What a signing service asks the guard about: one withdrawal, before it is signed. Amounts are
@@ -67,8 +67,9 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
     return { ok: false, rejection: 'invalid-withdrawal', problem };
   }
   const w = parsed.data;
-  const withdrawal: Withdrawal = { ...w, destination: normaliseAddress(w.destination) };
-  if (!config) return { ok: true, withdrawal };
+  // Without the config the chain's kind is unknown: the record keeps what the signer sent, and
+  // reconciliation compares it in the kind's canonical form.
+  if (!config) return { ok: true, withdrawal: w };
   const chain = config.chains.get(w.chain);
   if (!chain) {
     return {
@@ -78,9 +79,8 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
     };
   }
   const assets = [chain.native, ...chain.tokens.values()];
-  const known = assets.some(
-    (a) => a.symbol === w.asset || (a.contract !== null && a.contract === w.asset.toLowerCase()),
-  );
+  const asset = canonicalAsset(chain.kind, w.asset);
+  const known = assets.some((a) => a.symbol === w.asset || (a.contract !== null && a.contract === asset));
   if (!known) {
     return {
       ok: false,
@@ -88,8 +88,7 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
       problem: `asset "${w.asset}" is not configured on ${w.chain} (known: ${assets.map((a) => a.symbol).join(', ')}); its outflows could not be valued or reconciled`,
     };
   }
-  if (chain.kind === 'evm' && !/^0x[0-9a-fA-F]{40}$/.test(w.destination)) {
-    return { ok: false, rejection: 'invalid-withdrawal', problem: 'destination: not a 20-byte 0x address' };
-  }
-  return { ok: true, withdrawal };
+  const problem = chain.kind.address.problem(w.destination);
+  if (problem) return { ok: false, rejection: 'invalid-withdrawal', problem: `destination: ${problem}` };
+  return { ok: true, withdrawal: { ...w, asset, destination: chain.kind.address.normalise(w.destination) } };
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
 import {
   applyBlindness,
@@ -9,7 +10,6 @@ import {
   blindPolicy,
   recordBlindness,
 } from '../../functions/core/blindness.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import { initialState, type Page } from '../../functions/core/state.ts';
 import type { PollResult } from '../../functions/core/use-cases/poll-chain.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';

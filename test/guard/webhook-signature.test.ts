@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { encodeKillSwitchWebhook, parseKillSwitchWebhook } from '../../functions/guard/webhook-receiver.ts';
 import { SIGNATURE_HEADER, signatureOf, signBody, verifySignature } from '../../functions/guard/webhook-signature.ts';
 import { ReferenceSigningService } from '../../functions/local/signing-service.ts';

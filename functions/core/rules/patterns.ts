@@ -30,13 +30,9 @@ export function isPatternRule(rule: Rule): rule is PatternRule {
   return k === 'new-destination-usd' || k === 'distinct-assets' || k === 'profile-usd';
 }
 
-export function normaliseAddress(address: string): string {
-  return /^0x/i.test(address) ? address.toLowerCase() : address;
-}
-
-/** Which destination "seen" is tracked for. */
+/** Which destination "seen" is tracked for (addresses are normalised by their chain's kind when classified). */
 export function destinationKey(r: Pick<OutflowRecord, 'chain' | 'to'>): string {
-  return `${r.chain}\u0000${normaliseAddress(r.to)}`;
+  return `${r.chain}\u0000${r.to}`;
 }
 
 export function bucketOf(t: number, bucketSeconds: number): number {

@@ -14,11 +14,6 @@ import type { Clock } from '../time.ts';
 import { type Committed, commitTransition } from './commit-transition.ts';
 import { flushOutbox } from './outbox.ts';
 
-/** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
-// 64 covers Ethereum's finality (two epochs); the cursor is rewritten every poll, and each hash
-// kept costs write units. A deeper reorg pages (see rewindAfterReorg).
-export const RECENT_BLOCKS = 64;
-
 export interface PollDeps {
   config: BreakerConfig;
   chain: ChainConfig;
@@ -140,7 +135,8 @@ export async function pollOnce(
   const recent = [
     ...cursor.recent,
     ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
-  ].slice(-RECENT_BLOCKS);
+    // The chain kind's reorg memory; each hash kept costs write units. A deeper reorg pages (rewindAfterReorg).
+  ].slice(-chain.kind.finality.reorgMemoryBlocks);
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
   const cache = deps.history;
@@ -376,7 +372,7 @@ async function rewindAfterReorg(
     details: { from: cursor.lastBlock, rewoundTo: rewindTo, removedOutflows: removed, depthKnown },
   };
   await store.appendAudit(record);
-  if (!depthKnown) await queuePage(deps, deepReorgPage(deps.config.name, chain.id, cursor, rewindTo, removed));
+  if (!depthKnown) await queuePage(deps, deepReorgPage(deps.config.name, chain, cursor, rewindTo, removed));
   return { result: { kind: 'reorg', rewoundTo: rewindTo, removed, depthKnown }, cursor: saved };
 }
 
@@ -385,14 +381,21 @@ async function rewindAfterReorg(
  * blocks before the rewind point may be orphaned or missing. Exactness cannot be promised there —
  * on-call must audit that range (`breaker scan`).
  */
-function deepReorgPage(name: string, chain: string, cursor: ChainCursor, rewindTo: number, removed: number): Page {
-  const from = Math.max(0, rewindTo - RECENT_BLOCKS * 4);
+function deepReorgPage(
+  name: string,
+  { id: chain, kind }: ChainConfig,
+  cursor: ChainCursor,
+  rewindTo: number,
+  removed: number,
+): Page {
+  const memory = kind.finality.reorgMemoryBlocks;
+  const from = Math.max(0, rewindTo - memory * 4);
   return {
     id: `page-deep-reorg-${chain}-${cursor.epoch + 1}`,
     kind: 'blind',
-    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${RECENT_BLOCKS} blocks`.slice(0, 100),
+    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${memory} blocks`.slice(0, 100),
     text: [
-      `${chain} reorganised below the ${RECENT_BLOCKS} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
+      `${chain} reorganised below the ${memory} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
       `The breaker rewound to block ${rewindTo} and removed ${removed} outflow record(s) after it; blocks before it may hold`,
       'orphaned or missing outflows. Audit them against the chain, e.g.:',
       `  npx breaker scan --config <config> --chain ${chain} --from ${from} --to ${cursor.lastBlock}`,
