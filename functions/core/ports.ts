@@ -15,7 +15,7 @@ export interface ChainReader {
    * answer when none can be trusted. A head that stops advancing is caught by core/blindness.ts.
    */
   head(): Promise<number>;
-  /** Blocks [from, to] with every hot-wallet transfer in them. Throws ChainReadError. */
+  /** Blocks [from, to] (sparse where the chain skips numbers) with every hot-wallet transfer in them. Throws ChainReadError. */
   readRange(from: number, to: number): Promise<RangeRead>;
   /** Headers of the given blocks (any order), for finding a reorg's common ancestor. */
   blockRefs(numbers: number[]): Promise<BlockRef[]>;

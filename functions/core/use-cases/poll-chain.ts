@@ -8,6 +8,7 @@ import type { ChainTransfer, OutflowRecord } from '../model.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceSource, type Valuation } from '../prices/price-source.ts';
+import { checkRangeRead } from '../range-read.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
@@ -106,14 +107,10 @@ export async function pollOnce(
   const from = cursor.lastBlock + 1;
   const to = Math.min(target, cursor.lastBlock + chain.maxBlocksPerPoll);
   const read = await reader.readRange(from, to);
-  if (read.blocks.length !== to - from + 1 || read.blocks[0]?.number !== from) {
-    throw new ChainReadError(
-      `${chain.id}: asked for blocks ${from}–${to}, got ${read.blocks.length} starting at ${read.blocks[0]?.number}`,
-    );
-  }
+  checkRangeRead(chain.id, from, to, read.blocks);
 
   const parent = cursor.recent.at(-1);
-  if (parent && read.blocks[0].parentHash !== parent.h) {
+  if (parent && read.blocks[0] && read.blocks[0].parentHash !== parent.h) {
     return rewindAfterReorg(deps, cursor);
   }
 
@@ -131,7 +128,9 @@ export async function pollOnce(
     },
     valuation,
   );
-  const lastT = times.get(to) as number;
+  // Numbers may be sparse: the range ends at its last block that exists (none: where the cursor was).
+  const lastBlock = read.blocks.at(-1);
+  const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
   const recent = [
     ...cursor.recent,
     ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
@@ -150,7 +149,7 @@ export async function pollOnce(
     return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: next };
   }
 
-  const fromT = times.get(from) as number;
+  const fromT = times.get(read.blocks[0]!.number) as number; // outflows lie in blocks, so there is one
   const leased: ChainCursor = {
     ...cursor,
     lease: { owner: deps.owner, untilMs: clock.now() + (deps.leaseMs ?? 120_000), from, to, fromT },
