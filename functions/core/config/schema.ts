@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
 import type { AddressRules, ChainKind, TokenRules } from '../chain-kind.ts';
+import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
 
@@ -393,6 +394,8 @@ export function configSchema(kinds: readonly ChainKind[]) {
       reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
       /** Kill-switch layers beyond the table flag (functions/core/actuators). */
       actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
+      /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
+      custody: custodySchema.optional(),
     })
     .strict();
 }

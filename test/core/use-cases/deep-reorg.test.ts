@@ -6,6 +6,7 @@ import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { compile } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
 /** The reorg memory of the (EVM) test chain's kind. */
@@ -48,6 +49,7 @@ describe('reorgs', () => {
     const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 200 };
     const reader = new ForkingChain(150);
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const deps = {
       config,
@@ -78,6 +80,7 @@ describe('reorgs', () => {
     const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 200 };
     const reader = new ForkingChain(150);
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const deps = {
       config,
