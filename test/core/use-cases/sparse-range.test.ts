@@ -6,6 +6,7 @@ import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
 
@@ -73,10 +74,11 @@ class SparseChain implements ChainReader {
   }
 }
 
-function setup(reader: SparseChain) {
+async function setup(reader: SparseChain) {
   const config = compile();
   const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 10 };
   const store = new MemoryBreakerStore();
+  await initialiseForTest(store);
   const pages: Page[] = [];
   const deps = {
     config,
@@ -109,7 +111,7 @@ describe('sparse block numbers (skipped slots)', () => {
     // Ranges are [0–9], [10–19], [20–29], [30–35]: 9 and 19 end a range, 10 and 20 begin one, 30–35 are all skipped.
     const skipped = new Set([5, 9, 10, 19, 20, 30, 31, 32, 33, 34, 35]);
     const reader = new SparseChain(35, skipped, new Set([4, 8, 11, 18, 21, 29]));
-    const { deps, store } = setup(reader);
+    const { deps, store } = await setup(reader);
     const kinds = await pollToIdle(deps);
     expect(kinds).not.toContain('reorg');
     expect(await blocksOf(store)).toEqual([4, 8, 11, 18, 21, 29]);
@@ -126,7 +128,7 @@ describe('sparse block numbers (skipped slots)', () => {
 
   it('a reorg across a gap rewinds to the common ancestor before the gap and re-reads', async () => {
     const reader = new SparseChain(29, new Set([9, 10, 11, 19]), new Set([8, 12, 25]));
-    const { deps, store, pages } = setup(reader);
+    const { deps, store, pages } = await setup(reader);
     await pollToIdle(deps);
     expect(await blocksOf(store)).toEqual([8, 12, 25]);
     const before = (await store.outflowsSince('ethereum', 0)).map((r) => r.txHash);
@@ -153,7 +155,7 @@ describe('sparse block numbers (skipped slots)', () => {
   it('refuses a read that leaves out a block the chain has (its successor does not link)', async () => {
     const reader = new SparseChain(9, new Set([3]), new Set());
     reader.omit.add(6);
-    const { deps, store } = setup(reader);
+    const { deps, store } = await setup(reader);
     const error = await pollOnce(deps).then(
       () => undefined,
       (e: unknown) => e,
@@ -169,14 +171,14 @@ describe('sparse block numbers (skipped slots)', () => {
       blocks: [{ number: 12, hash: '0x1', parentHash: '0x0', time: BASE_T }],
       transfers: [],
     });
-    const { deps } = setup(reader);
+    const { deps } = await setup(reader);
     await expect(pollOnce(deps)).rejects.toThrow('asked for blocks 0–9, got block 12');
   });
 
   it('a left-out last block is caught by the next read, which does not link to what was kept', async () => {
     const reader = new SparseChain(9, new Set(), new Set([9]));
     reader.omit.add(9);
-    const { deps, store } = setup(reader);
+    const { deps, store } = await setup(reader);
     expect((await pollOnce(deps)).result.kind).toBe('idle');
     expect(await blocksOf(store)).toEqual([]);
     // Block 10's parent is 9, which the cursor never kept: the poller rewinds and reads 9 again.
