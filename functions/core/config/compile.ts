@@ -5,6 +5,7 @@ import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
+import { ruleKindOf } from '../rules/rule-kinds.ts';
 import { parseDuration } from '../time.ts';
 import { configSchema, type ParsedChain, type ParsedConfig } from './schema.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
@@ -89,7 +90,7 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     chains,
     unknownAssetUsdMicros: usdToMicros(cfg.unknownAssets.usdPerTransfer),
     rules,
-    maxWindowSeconds: Math.max(0, ...rules.map(historyNeeded)),
+    maxWindowSeconds: Math.max(0, ...rules.map((r) => ruleKindOf(r).historyNeeded(r))),
     warnRatio: cfg.limits.warnRatio,
     pages: cfg.pages,
     operations: cfg.operations,
@@ -287,17 +288,6 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
   const shadow = new Set(cfg.limits.shadow);
   for (const r of rules) if (shadow.has(r.id)) r.shadow = true;
   return rules;
-}
-
-function historyNeeded(rule: Rule): number {
-  switch (rule.measure.kind) {
-    case 'new-destination-usd':
-      return rule.windowSeconds + rule.measure.lookbackSeconds;
-    case 'profile-usd':
-      return rule.measure.baselineSeconds + rule.windowSeconds;
-    default:
-      return rule.windowSeconds;
-  }
 }
 
 function buildPatternRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, rules: Rule[], issues: string[]): void {

@@ -11,6 +11,7 @@ import type { AffectedSpan, Breach, OutflowMarks } from '../rules/breach.ts';
 import { IncrementalEvaluator } from '../rules/incremental.ts';
 import { isPatternRule } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
+import { ruleKindOf } from '../rules/rule-kinds.ts';
 import type { Page } from '../state.ts';
 import { commitState } from '../use-cases/commit-transition.ts';
 import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
@@ -529,9 +530,9 @@ function roundSeconds(s: number): number {
   return Math.round(s * 1000) / 1000;
 }
 
-/** The trip level a measure is compared with (distinct assets trip at limit + 1 assets). */
+/** The trip level a measure is compared with, as people read it (distinct assets trip at limit + 1 assets). */
 function tripLevel(rule: Rule, limit: bigint): bigint {
-  return rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+  return ruleKindOf(rule).shownLevel(limit);
 }
 
 function ratioOf(value: bigint, level: bigint): number {
