@@ -4,7 +4,7 @@ import type { BreakerConfig } from '../core/config/types.ts';
 import { isBreakerError } from '../core/errors.ts';
 import { windowTotalsAt } from '../core/evaluate.ts';
 import type { OutflowRecord } from '../core/model.ts';
-import { describeRule, formatMeasure, txLink } from '../core/pages.ts';
+import { describeRule, formatMeasure, txLink } from '../core/pages/breach-pages.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 import type { Rule } from '../core/rules/rule.ts';
 import { ruleKindOf } from '../core/rules/rule-kinds.ts';

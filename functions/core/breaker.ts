@@ -8,7 +8,7 @@ import {
   renderShadowTripPage,
   renderTripPage,
   renderWarnPage,
-} from './pages.ts';
+} from './pages/breach-pages.ts';
 import type { Breach } from './rules/breach.ts';
 import type { Rule } from './rules/rule.ts';
 import { ruleKindOf } from './rules/rule-kinds.ts';

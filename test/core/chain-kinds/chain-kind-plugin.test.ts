@@ -6,7 +6,7 @@ import { classifyTransfers } from '../../../functions/core/classify.ts';
 import { compileConfigWith } from '../../../functions/core/config/compile.ts';
 import { ConfigError } from '../../../functions/core/errors.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
-import { txLink } from '../../../functions/core/pages.ts';
+import { txLink } from '../../../functions/core/pages/breach-pages.ts';
 import type { ChainReader } from '../../../functions/core/ports.ts';
 import { parseWithdrawal } from '../../../functions/guard/withdrawal.ts';
 import { deadManAgeSeconds } from '../../../infra/constructs/poller-alarms.ts';

@@ -1,19 +1,19 @@
-import { formatUnits, formatUsd } from './amounts.ts';
-import type { BreakerConfig } from './config/types.ts';
-import { windowTotalsAt } from './evaluate.ts';
-import { type OutflowRecord, scopeKey } from './model.ts';
+import { formatUnits, formatUsd } from '../amounts.ts';
+import type { BreakerConfig } from '../config/types.ts';
+import { windowTotalsAt } from '../evaluate.ts';
+import { type OutflowRecord, scopeKey } from '../model.ts';
 import {
   UNAPPROVED_HEADLINE,
   unapprovedExplanation,
   unapprovedRuleText,
   unapprovedSummary,
-} from './reconciliation/wording.ts';
-import type { Breach } from './rules/breach.ts';
-import { destinationKey, distinctAssetOf } from './rules/patterns.ts';
-import type { Rule } from './rules/rule.ts';
-import { ruleKindOf } from './rules/rule-kinds.ts';
-import type { AuditRecord, Page, TripInfo } from './state.ts';
-import { formatDuration } from './time.ts';
+} from '../reconciliation/wording.ts';
+import type { Breach } from '../rules/breach.ts';
+import { destinationKey, distinctAssetOf } from '../rules/patterns.ts';
+import type { Rule } from '../rules/rule.ts';
+import { ruleKindOf } from '../rules/rule-kinds.ts';
+import type { AuditRecord, Page, TripInfo } from '../state.ts';
+import { formatDuration } from '../time.ts';
 
 /**
  * Page wording. A page must be actionable on a phone at 3 a.m.: which rule broke, the totals
