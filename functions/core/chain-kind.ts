@@ -36,6 +36,11 @@ export interface ChainKind {
   /** Can a USD price feed (Chainlink-style aggregator) be read on a chain of this kind? */
   readonly hostsPriceFeeds: boolean;
   /**
+   * Do its accounts sign with sequential nonces, so the guard can watermark them (core/watermark)? Then
+   * the kind's reader must also implement NonceReader (ports.ts). EVM: yes; Bitcoin: no (UTXOs).
+   */
+  readonly hasAccountNonces: boolean;
+  /**
    * Where one transfer is one output of a transaction (Bitcoin: `vout`): the name tools print
    * `ChainTransfer.index` under. Undefined where the index is a log index.
    */

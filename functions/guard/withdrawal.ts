@@ -15,15 +15,26 @@ export interface WithdrawalRequest {
   asset: string;
   destination: string;
   amount: bigint | string | number;
+  /**
+   * EVM: the nonce the signer will sign this withdrawal with, and the hot wallet that signs it. The
+   * guard records the nonce as that wallet's watermark before approving; a hot-wallet nonce above it
+   * on-chain trips the breaker (docs/STOLEN-KEYS.md). Required on chains with `watermark` on; a
+   * replacement of a pending transaction (same nonce, higher fee) asks again with the same nonce.
+   */
+  nonce?: bigint | string | number;
+  hotWallet?: string;
 }
 
 export interface Withdrawal {
   withdrawalId: string;
   chain: string;
   asset: string;
-  /** Normalised: EVM addresses lower-case. */
+  /** Normalised by the chain's kind (EVM: lower-case) when parsed with the config. */
   destination: string;
   amount: bigint;
+  nonce?: bigint;
+  /** Normalised by the chain's kind (EVM: lower-case) when parsed with the config. */
+  hotWallet?: string;
 }
 
 export const withdrawalSchema = z
@@ -50,10 +61,27 @@ export const withdrawalSchema = z
         )
         .transform((v) => BigInt(v))
         .refine((v) => v > 0n, { error: 'must be > 0' }),
+      nonce: z
+        .union(
+          [
+            z.bigint().nonnegative(),
+            z.string().regex(/^\d{1,20}$/),
+            z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+          ],
+          { error: 'expected a transaction nonce as a non-negative integer or a string of digits' },
+        )
+        .transform((v) => BigInt(v))
+        .optional(),
+      // Checked and normalised by the chain's kind in parseWithdrawal, like the destination.
+      hotWallet: z.string({ error: 'expected an address string' }).min(1).optional(),
     },
     { error: 'expected a withdrawal object' },
   )
-  .strict();
+  .strict()
+  .refine((w) => (w.nonce === undefined) === (w.hotWallet === undefined), {
+    error: 'nonce and hotWallet go together: the watermark is per hot wallet',
+    path: ['nonce'],
+  });
 
 export type ParseResult =
   | { ok: true; withdrawal: Withdrawal }
@@ -90,5 +118,22 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
   }
   const problem = chain.kind.address.problem(w.destination);
   if (problem) return { ok: false, rejection: 'invalid-withdrawal', problem: `destination: ${problem}` };
-  return { ok: true, withdrawal: { ...w, asset, destination: chain.kind.address.normalise(w.destination) } };
+  const hotWallet = w.hotWallet === undefined ? undefined : chain.kind.address.normalise(w.hotWallet);
+  if (hotWallet !== undefined && !chain.hotWallets.includes(hotWallet)) {
+    return {
+      ok: false,
+      rejection: 'invalid-withdrawal',
+      problem: `hotWallet: ${w.hotWallet} is not a hot wallet of ${w.chain}`,
+    };
+  }
+  if (w.nonce === undefined && config.watermark.chains.has(w.chain)) {
+    // Fail closed: a withdrawal signed without its nonce recorded would trip the watermark anyway.
+    return {
+      ok: false,
+      rejection: 'invalid-withdrawal',
+      problem: `nonce: required on ${w.chain}, where the nonce watermark is on (send nonce and hotWallet)`,
+    };
+  }
+  const destination = chain.kind.address.normalise(w.destination);
+  return { ok: true, withdrawal: { ...w, asset, destination, ...(hotWallet !== undefined && { hotWallet }) } };
 }

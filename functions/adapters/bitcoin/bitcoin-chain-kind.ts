@@ -22,6 +22,7 @@ class BitcoinChainKind implements ChainKind {
   /** Block intervals are exponential: an hour without a block is routine. */
   readonly deadManSlackBlocks = 10;
   readonly hostsPriceFeeds = false;
+  readonly hasAccountNonces = false;
   readonly outputIndexName = 'vout';
 
   settings() {

@@ -7,6 +7,7 @@ import { compileReconciliation } from '../reconciliation/config.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { ruleKindOf } from '../rules/rule-kinds.ts';
 import { parseDuration } from '../time.ts';
+import { compileWatermark } from '../watermark/config.ts';
 import { configSchema, type ParsedChain, type ParsedConfig } from './schema.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
 
@@ -95,6 +96,7 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     pages: cfg.pages,
     operations: cfg.operations,
     reconciliation: reconciliation.config,
+    watermark: compileWatermark(cfg.watermark, new Map([...chains].map(([id, c]) => [id, c.kind])), issues),
     actuators: compileActuators(cfg.actuators, new Set(chains.keys()), issues),
     source: cfg,
   };

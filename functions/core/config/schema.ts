@@ -4,6 +4,7 @@ import type { AddressRules, ChainKind, TokenRules } from '../chain-kind.ts';
 import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
+import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
 
 /**
  * The one config file, as the user writes it. `compileConfig` (compile.ts) turns it into the
@@ -392,6 +393,8 @@ export function configSchema(kinds: readonly ChainKind[]) {
         .default({ twoPersonReset: false, approvalWindowSeconds: 900 }),
       /** Outflows must match withdrawals the guarded signer approved (functions/core/reconciliation). */
       reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
+      /** Hot-wallet nonces must not pass what the guard approved (functions/core/watermark). */
+      watermark: watermarkSchema.default(WATERMARK_DEFAULTS),
       /** Kill-switch layers beyond the table flag (functions/core/actuators). */
       actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
       /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */

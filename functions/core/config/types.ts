@@ -2,6 +2,7 @@ import type { ActuatorsConfig } from '../actuators/config.ts';
 import type { ChainKind } from '../chain-kind.ts';
 import type { ReconciliationConfig } from '../reconciliation/config.ts';
 import type { Rule } from '../rules/rule.ts';
+import type { WatermarkConfig } from '../watermark/config.ts';
 import type { ParsedChain, ParsedConfig } from './schema.ts';
 
 /** The compiled config (functions/core/config/compile.ts builds it): what every part of the breaker reads. */
@@ -55,6 +56,8 @@ export interface BreakerConfig {
   operations: ParsedConfig['operations'];
   /** Approved-withdrawal reconciliation (its rules are in `rules` when enabled). */
   reconciliation: ReconciliationConfig;
+  /** The signed-nonce watermark (functions/core/watermark). */
+  watermark: WatermarkConfig;
   /** Kill-switch layers beyond the table flag. */
   actuators: ActuatorsConfig;
   /** The validated input, for tools that want to print or re-serialise it. */

@@ -46,6 +46,7 @@ class TestKind implements ChainKind {
   readonly finality = { confirmations: 'solidified blocks', reorgMemoryBlocks: 20 };
   readonly deadManSlackBlocks = 7;
   readonly hostsPriceFeeds = false;
+  readonly hasAccountNonces = false;
   settings() {
     return { fullNode: z.string().min(1) };
   }
