@@ -30,6 +30,8 @@ export interface CoreRpcSourceOptions {
   /** `getblock` requests in flight at once (a verbosity-3 block can be tens of MB of JSON). */
   blockConcurrency: number;
   counters: RequestCounters;
+  /** Largest answer read; a larger one fails this endpoint. @default DEFAULT_MAX_RESPONSE_BYTES */
+  maxResponseBytes?: number;
 }
 
 const AMOUNT_KEYS = new Set(['value', 'fee']);
@@ -173,6 +175,7 @@ export class CoreRpcSource implements BlockSource {
         body: JSON.stringify(single ? requests[0] : requests),
         timeoutMs: this.options.timeoutMs,
         counters: this.options.counters,
+        maxResponseBytes: this.options.maxResponseBytes,
       });
       if (reply.status === 401 || reply.status === 403) {
         throw new EndpointError(`HTTP ${reply.status}: the node refused the RPC credentials`);

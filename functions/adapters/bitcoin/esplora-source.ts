@@ -28,6 +28,8 @@ export interface EsploraSourceOptions {
   /** HTTP requests in flight at once. */
   concurrency: number;
   counters: RequestCounters;
+  /** Largest answer read; a larger one fails this endpoint. @default DEFAULT_MAX_RESPONSE_BYTES */
+  maxResponseBytes?: number;
 }
 
 /** Esplora serves a block's transactions 25 at a time; the start index must be a multiple of 25. */
@@ -145,6 +147,7 @@ export class EsploraSource implements BlockSource {
       method: 'GET',
       timeoutMs: this.options.timeoutMs,
       counters: this.options.counters,
+      maxResponseBytes: this.options.maxResponseBytes,
     });
     if (reply.status !== 200)
       throw new EndpointError(`GET ${path}: HTTP ${reply.status} ${reply.text.slice(0, 200)}`.trim());

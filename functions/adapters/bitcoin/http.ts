@@ -1,8 +1,11 @@
 import { parseUnits } from '../../core/amounts.ts';
+import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
+import { redactEndpoint } from '../http/endpoint-url.ts';
 
 /**
- * HTTP plumbing shared by the Core and Esplora readers: timeouts, credentials taken out of the URL
- * (fetch refuses URLs that carry them), and JSON parsed with exact amounts.
+ * HTTP plumbing shared by the Core and Esplora readers: timeouts, a cap on the answer's size,
+ * credentials taken out of the URL (fetch refuses URLs that carry them), and JSON parsed with exact
+ * amounts.
  */
 
 /** Why one endpoint failed; the reader collects these into a ChainReadError. */
@@ -30,7 +33,7 @@ export function newCounters(): RequestCounters {
 export interface HttpTarget {
   /** The URL without credentials. */
   url: string;
-  /** Safe to log: credentials masked. */
+  /** Safe to log, page and show: redactEndpoint (no credentials, query or key-like path segments). */
   label: string;
   authorization: string | undefined;
 }
@@ -45,9 +48,7 @@ export function httpTarget(raw: string): HttpTarget {
     url.username = '';
     url.password = '';
   }
-  const plain = url.toString();
-  const label = authorization ? plain.replace('://', '://***@') : plain;
-  return { url: plain, label, authorization };
+  return { url: url.toString(), label: redactEndpoint(raw), authorization };
 }
 
 export interface HttpReply {
@@ -58,7 +59,14 @@ export interface HttpReply {
 export async function httpRequest(
   target: HttpTarget,
   path: string,
-  init: { method: 'GET' | 'POST'; body?: string; timeoutMs: number; counters: RequestCounters },
+  init: {
+    method: 'GET' | 'POST';
+    body?: string;
+    timeoutMs: number;
+    counters: RequestCounters;
+    /** @default DEFAULT_MAX_RESPONSE_BYTES (32 MiB) */
+    maxResponseBytes?: number;
+  },
 ): Promise<HttpReply> {
   init.counters.httpRequests++;
   const headers: Record<string, string> = {};
@@ -73,8 +81,9 @@ export async function httpRequest(
       body: init.body,
       signal: AbortSignal.timeout(init.timeoutMs),
     });
-    return { status: response.status, text: await response.text() };
+    return { status: response.status, text: await readCappedText(response, init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) };
   } catch (e) {
+    if (e instanceof BodyTooLargeError) throw new EndpointError(e.message, { cause: e });
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError') throw new EndpointError(`timed out after ${init.timeoutMs} ms`, { cause: e });
     const detail = err.cause?.code ?? err.cause?.message ?? err.message;

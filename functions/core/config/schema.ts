@@ -249,6 +249,18 @@ const pollingFields = {
   blindAction: z.enum(['page', 'halt-chain'], { error: 'expected "page" or "halt-chain"' }).optional(),
 };
 
+/**
+ * Largest answer read from one endpoint request; a larger one fails that endpoint (which moves on to
+ * the next). Bounds the poller's memory against a malicious or broken endpoint. Default 64 MiB: above
+ * a batch of 100 full mainnet blocks, well under Lambda's 512 MB.
+ */
+const rpcMaxResponseBytes = z
+  .number()
+  .int()
+  .min(1024 * 1024)
+  .max(256 * 1024 * 1024)
+  .default(64 * 1024 * 1024);
+
 const evmChain = z
   .object({
     kind: z.literal('evm'),
@@ -256,6 +268,7 @@ const evmChain = z
     rpc: z.array(httpUrl).min(1, { error: 'at least one RPC URL is required' }),
     rpcBatchSize: z.number().int().min(1).max(1000).default(100),
     rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    rpcMaxResponseBytes: rpcMaxResponseBytes,
     /** With ≥ 2 endpoints: one lagging the best head by more than this many blocks is not read from. Default max(3, confirmations). */
     rpcMaxLagBlocks: z.number().int().min(0).max(10_000).optional(),
     /** With ≥ 2 endpoints: cross-check the head across endpoints every this many polls (and on a head jump). Default 10. */
@@ -284,6 +297,7 @@ const bitcoinChain = z
     /** Esplora REST API base URLs (electrs, mempool). */
     esplora: z.array(httpUrl).default([]),
     rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    rpcMaxResponseBytes: rpcMaxResponseBytes,
     ...pollingFields,
     hotWallets: z.array(bitcoinAddress).min(1, { error: 'at least one hot wallet is required' }),
     ownAddresses: z.array(bitcoinAddress).default([]),
