@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actuator, ActuatorMode } from '../../core/actuators/actuator.ts';
 import { webhookUrlProblem } from '../../core/actuators/config.ts';
-import { redactEndpoint } from '../http/endpoint-url.ts';
 import type { BreakerState } from '../../core/state.ts';
 import {
   DELIVERY_HEADER,
@@ -9,6 +8,7 @@ import {
   SIGNATURE_HEADER,
   signBody,
 } from '../../kill-switch-protocol/index.ts';
+import { redactEndpoint } from '../http/endpoint-url.ts';
 
 export interface WebhookActuatorOptions {
   deploymentName: string;

@@ -1,14 +1,7 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
-import {
-  EndpointError,
-  type HttpTarget,
-  httpRequest,
-  httpTarget,
-  mapLimit,
-  parseJsonWithAmounts,
-  type RequestCounters,
-} from './http.ts';
+import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
+import { EndpointError, httpRequest, mapLimit, parseJsonWithAmounts, type RequestCounters } from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
   type BlockSource,

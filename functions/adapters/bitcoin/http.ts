@@ -1,6 +1,6 @@
 import { parseUnits } from '../../core/amounts.ts';
 import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
-import { redactEndpoint } from '../http/endpoint-url.ts';
+import { type HttpTarget, scrubbed } from '../http/endpoint-url.ts';
 
 /**
  * HTTP plumbing shared by the Core and Esplora readers: timeouts, a cap on the answer's size,
@@ -28,27 +28,6 @@ export interface RequestCounters {
 
 export function newCounters(): RequestCounters {
   return { httpRequests: 0, rpcCalls: 0, endpointFailures: 0 };
-}
-
-export interface HttpTarget {
-  /** The URL without credentials. */
-  url: string;
-  /** Safe to log, page and show: redactEndpoint (no credentials, query or key-like path segments). */
-  label: string;
-  authorization: string | undefined;
-}
-
-export function httpTarget(raw: string): HttpTarget {
-  const url = new URL(raw);
-  let authorization: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const pass = decodeURIComponent(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  return { url: url.toString(), label: redactEndpoint(raw), authorization };
 }
 
 export interface HttpReply {
@@ -81,13 +60,16 @@ export async function httpRequest(
       body: init.body,
       signal: AbortSignal.timeout(init.timeoutMs),
     });
-    return { status: response.status, text: await readCappedText(response, init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) };
+    return {
+      status: response.status,
+      text: await readCappedText(response, init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+    };
   } catch (e) {
     if (e instanceof BodyTooLargeError) throw new EndpointError(e.message, { cause: e });
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError') throw new EndpointError(`timed out after ${init.timeoutMs} ms`, { cause: e });
     const detail = err.cause?.code ?? err.cause?.message ?? err.message;
-    throw new EndpointError(`request failed: ${detail}`, { cause: e });
+    throw new EndpointError(`request failed: ${scrubbed(detail, target)}`, { cause: e });
   }
 }
 

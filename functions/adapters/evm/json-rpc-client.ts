@@ -1,6 +1,6 @@
 import { ChainReadError } from '../../core/errors.ts';
 import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
-import { redactEndpoint } from '../http/endpoint-url.ts';
+import { type HttpTarget, httpTarget, redactEndpoint, scrubbed } from '../http/endpoint-url.ts';
 
 /**
  * A small Ethereum JSON-RPC client over HTTP: calls go out in batches (one HTTP request carries up to
@@ -123,8 +123,10 @@ export interface BatchOptions {
 type Outcome = { ok: true; value: unknown } | { ok: false; failure: Omit<RpcAttempt, 'endpoint' | 'method'> };
 
 interface Endpoint {
+  /** As configured: how callers name it (suspend, resume, currentUrl). */
   readonly url: string;
   readonly name: string;
+  readonly target: HttpTarget;
   chainChecked: boolean;
   /** Set when the endpoint serves another chain: it is skipped from then on. */
   wrongChain: string | undefined;
@@ -157,6 +159,7 @@ export class JsonRpcClient {
     this.endpoints = options.urls.map((url) => ({
       url,
       name: redactEndpoint(url),
+      target: httpTarget(url),
       chainChecked: false,
       wrongChain: undefined,
       suspended: undefined,
@@ -293,9 +296,13 @@ export class JsonRpcClient {
     const all = (failure: Outcome & { ok: false }): Outcome[] => calls.map(() => failure);
     let text: string;
     try {
-      const response = await this.fetchFn(endpoint.url, {
+      const { target } = endpoint;
+      const response = await this.fetchFn(target.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(target.authorization && { authorization: target.authorization }),
+        },
         body: JSON.stringify(messages.length === 1 ? messages[0] : messages),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -306,7 +313,7 @@ export class JsonRpcClient {
     } catch (e) {
       if (e instanceof BodyTooLargeError) return all(fail('too-large', e.message));
       if (isTimeout(e)) return all(fail('timeout', `no answer within ${this.timeoutMs} ms`));
-      return all(fail('connection', describe(e)));
+      return all(fail('connection', scrubbed(describe(e), endpoint.target)));
     }
 
     let parsed: unknown;

@@ -31,3 +31,33 @@ export function redactEndpoint(url: string): string {
     .join('/');
   return `${u.protocol}//${u.host}${path === '/' ? '' : path}`;
 }
+
+/** An endpoint as requests use it: fetch refuses URLs with user info, so it travels as Basic auth. */
+export interface HttpTarget {
+  /** The URL without user info (it may still hold a key in its path or query: never show it). */
+  url: string;
+  /** Safe to log, page and show: redactEndpoint(url). */
+  label: string;
+  authorization: string | undefined;
+}
+
+export function httpTarget(raw: string): HttpTarget {
+  const url = new URL(raw);
+  let authorization: string | undefined;
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  return { url: url.toString(), label: redactEndpoint(raw), authorization };
+}
+
+/**
+ * An error message from the HTTP stack about `target`, with the URL (which may hold a key) replaced
+ * by its label: fetch's own messages quote the URL they were given.
+ */
+export function scrubbed(message: string, target: HttpTarget): string {
+  return message.split(target.url).join(target.label).split(target.url.replace(/\/$/, '')).join(target.label);
+}

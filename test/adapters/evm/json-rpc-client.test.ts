@@ -3,11 +3,7 @@
  * fault-server proxy (fault-server.ts) stands between client and node and only records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  JsonRpcClient,
-  RpcCallError,
-  splitEvenly,
-} from '../../../functions/adapters/evm/json-rpc-client.ts';
+import { JsonRpcClient, RpcCallError, splitEvenly } from '../../../functions/adapters/evm/json-rpc-client.ts';
 import { type Anvil, startAnvil } from '../../support/anvil.ts';
 import { type FaultServer, type RpcMessage, startFaultServer } from './fault-server.ts';
 

@@ -45,7 +45,7 @@ async function anvilLike() {
 }
 
 describe('EVM JSON-RPC: an oversized answer', () => {
-  it('the review\'s 537 MB answer: read stops at the default cap, memory stays bounded, the next endpoint answers', async () => {
+  it("the review's 537 MB answer: read stops at the default cap, memory stays bounded, the next endpoint answers", async () => {
     const bad = await huge(537 * MiB);
     const client = new JsonRpcClient({
       label: 'eth',
