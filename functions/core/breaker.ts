@@ -1,6 +1,5 @@
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 import { ResetRejectedError } from './errors.ts';
-import type { Breach } from './evaluate.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
 import {
   breachSummary,
@@ -10,6 +9,7 @@ import {
   renderTripPage,
   renderWarnPage,
 } from './pages.ts';
+import type { Breach } from './rules/breach.ts';
 import type { AuditRecord, BreakerState, PendingEffect, RuleEvidence, TripInfo } from './state.ts';
 
 /**

@@ -13,7 +13,8 @@ export type BreakerErrorCode =
   | 'SCENARIO_INVALID'
   | 'LEASE_HELD'
   | 'WITHDRAWAL_HALTED'
-  | 'ACTUATOR_FAILED';
+  | 'ACTUATOR_FAILED'
+  | 'STATE_MISSING';
 
 export class BreakerError extends Error {
   readonly code: BreakerErrorCode;
@@ -63,4 +64,21 @@ export class ResetRejectedError extends BreakerError {
 
 export function isBreakerError(e: unknown, code?: BreakerErrorCode): e is BreakerError {
   return e instanceof BreakerError && (code === undefined || e.code === code);
+}
+
+/** ['chains','ethereum','rpc',0] → `chains.ethereum.rpc[0]` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** The breaker state item does not exist: never initialised, or deleted (tamper). Never read as armed. */
+export class StateMissingError extends BreakerError {
+  constructor(message: string) {
+    super('STATE_MISSING', message);
+  }
 }

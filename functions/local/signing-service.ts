@@ -1,5 +1,5 @@
 import { Contract, type Signer } from 'ethers';
-import type { ChainConfig } from '../core/config/compile.ts';
+import type { ChainConfig } from '../core/config/types.ts';
 import { WithdrawalHaltedError } from '../guard/errors.ts';
 import type { Approval, BreakerGuard } from '../guard/guard.ts';
 import {

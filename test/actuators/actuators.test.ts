@@ -6,7 +6,7 @@ import { createKillSwitchActuators } from '../../functions/adapters/actuators/bu
 import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { KillSwitchActuators } from '../../functions/core/actuators/kill-switch-actuators.ts';
-import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { isBreakerError } from '../../functions/core/errors.ts';
 import type { BreakerState } from '../../functions/core/state.ts';
 import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';

@@ -12,7 +12,8 @@ import {
   startLocalConsole,
 } from '../../functions/console/local-server.ts';
 import { OpsConsole } from '../../functions/console/service.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { customer, type Harness, startHarness } from '../integration/harness.ts';
 
@@ -214,7 +215,7 @@ describe('ops console in headless Chromium', () => {
           .locator('#history-table tr[data-action]')
           .evaluateAll((rs) => rs.map((r) => r.getAttribute('data-action'))),
       )
-      .toEqual(['reset', 'trip', 'reset', 'trip']);
+      .toEqual(['reset', 'trip', 'reset', 'trip', 'init']);
     await page.locator('#history').scrollIntoViewIfNeeded();
     await page.locator('#history').screenshot({ path: join(shots, 'console-history.png') });
   });

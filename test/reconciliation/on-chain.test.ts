@@ -11,7 +11,8 @@ import { createKillSwitchActuators } from '../../functions/adapters/actuators/bu
 import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import { SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { StateMirror } from '../../functions/core/ports.ts';
 import type { ApprovedWithdrawal } from '../../functions/core/reconciliation/approved-withdrawal.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ChainConfig } from '../config/compile.ts';
 
 /**
  * `actuators:` in the config file — the kill switch's layers beyond the table flag (which is always
@@ -103,13 +102,14 @@ export interface ActuatorsConfig {
 
 export function compileActuators(
   input: ParsedActuators,
-  chains: ReadonlyMap<string, ChainConfig>,
+  /** The configured chain ids, to check the layers' `chains` lists against. */
+  chainIds: ReadonlySet<string>,
   issues: string[],
 ): ActuatorsConfig {
   const checkChains = (list: string[] | undefined, path: string) =>
     list?.forEach((c, i) => {
-      if (!chains.has(c))
-        issues.push(`${path}.chains[${i}]: no chain "${c}" under chains (known: ${[...chains.keys()].join(', ')})`);
+      if (!chainIds.has(c))
+        issues.push(`${path}.chains[${i}]: no chain "${c}" under chains (known: ${[...chainIds].join(', ')})`);
     });
   const out: ActuatorsConfig = { ssmParameter: { enabled: input.ssmParameter.enabled } };
   const { webhook, lambdaConcurrency, kmsKeys } = input;
