@@ -12,6 +12,7 @@ import { OpsConsole } from '../../../functions/console/service.ts';
 import { compileConfig } from '../../../functions/core/config/compile.ts';
 import type { Page } from '../../../functions/core/state.ts';
 import { runPoller } from '../../../functions/core/use-cases/run-poller.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 import { hugeAnswerServer } from '../bitcoin/helpers.ts';
 
 const SECRETS = [
@@ -81,6 +82,7 @@ describe('no endpoint secret reaches errors, logs, pages or the console', () => 
       'leak-test.yaml',
     );
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const publisher = { publish: async (p: Page) => void pages.push(p) };
     const logged: string[] = [];
