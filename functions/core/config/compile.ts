@@ -3,9 +3,9 @@ import { parseUnits, usdToMicros } from '../amounts.ts';
 import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
+import { compileWatermark } from '../watermark/config.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { parseDuration } from '../time.ts';
-import { compileWatermark } from '../watermark/config.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
 

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
 import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
-import { parseDuration } from '../time.ts';
 import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
+import { parseDuration } from '../time.ts';
 
 /**
  * The one config file, as the user writes it. `compileConfig` (compile.ts) turns it into the

@@ -1,7 +1,7 @@
 import type { ActuatorsConfig } from '../actuators/config.ts';
 import type { ReconciliationConfig } from '../reconciliation/config.ts';
-import type { Rule } from '../rules/rule.ts';
 import type { WatermarkConfig } from '../watermark/config.ts';
+import type { Rule } from '../rules/rule.ts';
 import type { ParsedConfig } from './schema.ts';
 
 /** The compiled config (functions/core/config/compile.ts builds it): what every part of the breaker reads. */
