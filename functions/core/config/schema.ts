@@ -262,6 +262,18 @@ const pollingFields = {
   blindAction: z.enum(['page', 'halt-chain'], { error: 'expected "page" or "halt-chain"' }).optional(),
 };
 
+/**
+ * Largest answer read from one endpoint request; a larger one fails that endpoint (which moves on to
+ * the next). Bounds the poller's memory against a malicious or broken endpoint. Default 64 MiB: above
+ * a batch of 100 full mainnet blocks, well under Lambda's 512 MB. Every chain kind's settings take it.
+ */
+export const rpcMaxResponseBytes = z
+  .number()
+  .int()
+  .min(1024 * 1024)
+  .max(256 * 1024 * 1024)
+  .default(64 * 1024 * 1024);
+
 /** One chain of `kind`: the fields every chain has, the kind's own settings, its tokens if it has any. */
 function chainSchema(kind: ChainKind) {
   const address = addressOf(kind.address);
