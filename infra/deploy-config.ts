@@ -1,4 +1,4 @@
-import type { BreakerConfig } from '../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../functions/core/config/types.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { ChainConfig } from '../core/config/compile.ts';
+import type { ChainConfig } from '../core/config/types.ts';
 import type { ChainReader } from '../core/ports.ts';
 import { BitcoinChainReader } from './bitcoin/bitcoin-chain-reader.ts';
 import { EvmChainReader } from './evm/evm-chain-reader.ts';

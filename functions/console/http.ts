@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { formatPath } from '../core/config/compile.ts';
-import { isBreakerError } from '../core/errors.ts';
+import { formatPath, isBreakerError } from '../core/errors.ts';
 import { type ConsoleAssets, contentSecurityPolicy } from './assets.ts';
 import type { OpsConsole } from './service.ts';
 

@@ -1,11 +1,12 @@
 import { formatUnits, formatUsd } from '../core/amounts.ts';
 import { haltedFor } from '../core/breaker.ts';
-import type { BreakerConfig, Rule } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import { isBreakerError } from '../core/errors.ts';
 import { windowTotalsAt } from '../core/evaluate.ts';
 import type { OutflowRecord } from '../core/model.ts';
 import { describeRule, formatMeasure, txLink } from '../core/pages.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
+import type { Rule } from '../core/rules/rule.ts';
 import { type AuditRecord, type BreakerState, isInitialised, type PendingReset, type TripInfo } from '../core/state.ts';
 import type { Clock } from '../core/time.ts';
 import { withTripRecords } from '../core/trips.ts';

@@ -1,5 +1,5 @@
 import { haltedFor } from './breaker.ts';
-import type { BreakerConfig, ChainConfig } from './config/compile.ts';
+import type { BreakerConfig, ChainConfig } from './config/types.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from './ports.ts';
 import type { AuditRecord, BlindEpisode, BreakerState, Page, PendingEffect, TripInfo } from './state.ts';
 import { type Clock, formatDuration } from './time.ts';

@@ -1,7 +1,6 @@
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 import { effectiveOperations } from './config-record.ts';
 import { ResetRejectedError } from './errors.ts';
-import type { Breach } from './evaluate.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
 import {
   breachSummary,
@@ -11,6 +10,7 @@ import {
   renderTripPage,
   renderWarnPage,
 } from './pages.ts';
+import type { Breach } from './rules/breach.ts';
 import type { AuditRecord, BreakerState, PendingEffect, RuleEvidence, TripInfo } from './state.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { BreakerConfig, ChainConfig } from './config/compile.ts';
+import type { BreakerConfig, ChainConfig } from './config/types.ts';
 import { type ChainTransfer, type OutflowRecord, outflowId } from './model.ts';
 import { staticValuation, type Valuation } from './prices/price-source.ts';
 

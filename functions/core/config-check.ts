@@ -2,7 +2,8 @@
  * The per-poll config check (core/config-record.ts explains why). `recordConfigCheck` is a pure
  * decide step in the shape the poll's per-poll checks take: it never bumps the version itself.
  */
-import type { BreakerConfig, Rule } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
+import type { Rule } from './rules/rule.ts';
 import { renderConfigPage } from './config-pages.ts';
 import { configDigest, loosenings, summariseConfig } from './config-record.ts';
 import type { AuditRecord, BreakerState, ConfigSummary, PendingEffect } from './state.ts';

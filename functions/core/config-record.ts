@@ -8,7 +8,7 @@
  * `twoPersonReset: false` does not turn the rule off for a break-glass reset.
  */
 import { createHash } from 'node:crypto';
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 import type { BreakerState, ConfigSummary } from './state.ts';
 
 type Operations = ConfigSummary['operations'];

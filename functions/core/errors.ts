@@ -66,6 +66,16 @@ export function isBreakerError(e: unknown, code?: BreakerErrorCode): e is Breake
   return e instanceof BreakerError && (code === undefined || e.code === code);
 }
 
+/** ['chains','ethereum','rpc',0] → `chains.ethereum.rpc[0]` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
 /** The breaker state item does not exist: never initialised, or deleted (tamper). Never read as armed. */
 export class StateMissingError extends BreakerError {
   constructor(message: string) {

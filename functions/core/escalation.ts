@@ -1,5 +1,5 @@
 import { formatUsd } from './amounts.ts';
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 import type { OutflowRecord } from './model.ts';
 import { scopeKey } from './model.ts';
 import { outflowJson, outflowLine } from './pages.ts';

@@ -1,5 +1,5 @@
 import { MIN_REASON_LENGTH } from './breaker.ts';
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 import { ResetRejectedError } from './errors.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from './state.ts';

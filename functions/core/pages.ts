@@ -1,6 +1,6 @@
 import { formatUnits, formatUsd } from './amounts.ts';
-import type { BreakerConfig, Rule } from './config/compile.ts';
-import { type Breach, windowTotalsAt } from './evaluate.ts';
+import type { BreakerConfig } from './config/types.ts';
+import { windowTotalsAt } from './evaluate.ts';
 import { type OutflowRecord, scopeKey } from './model.ts';
 import {
   UNAPPROVED_HEADLINE,
@@ -8,7 +8,9 @@ import {
   unapprovedRuleText,
   unapprovedSummary,
 } from './reconciliation/wording.ts';
+import type { Breach } from './rules/breach.ts';
 import { destinationKey, distinctAssetOf } from './rules/patterns.ts';
+import type { Rule } from './rules/rule.ts';
 import type { AuditRecord, Page, TripInfo } from './state.ts';
 import { formatDuration } from './time.ts';
 

@@ -8,7 +8,7 @@
  * - IAM names compare without case, as IAM treats them;
  * - principals listed under one person in `operations.people` are that person.
  */
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 
 type Operations = Pick<BreakerConfig['operations'], 'people' | 'personalSessionRoles'>;
 

@@ -113,4 +113,9 @@ export interface ApprovedWithdrawalLog {
  */
 export interface StateMirror {
   mirror(state: BreakerState): Promise<void>;
+  /**
+   * Per poll: read the copies back, then the state (`readState`); page and repair any copy that
+   * does not enforce it. Throws only when such a page could not be published.
+   */
+  verify?(readState: () => Promise<BreakerState>): Promise<unknown>;
 }

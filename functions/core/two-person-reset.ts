@@ -1,5 +1,5 @@
 import { resetBreaker } from './breaker.ts';
-import type { BreakerConfig } from './config/compile.ts';
+import type { BreakerConfig } from './config/types.ts';
 import { effectiveOperations } from './config-record.ts';
 import { ResetRejectedError } from './errors.ts';
 import { samePerson } from './people.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { haltedFor } from '../core/breaker.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import { isBreakerError } from '../core/errors.ts';
 import type { ApprovedWithdrawalLog, BreakerStateStore } from '../core/ports.ts';
 import type { ApprovedWithdrawal } from '../core/reconciliation/approved-withdrawal.ts';

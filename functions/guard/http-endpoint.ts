@@ -2,13 +2,13 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/time.ts';
+import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verifySignature } from '../kill-switch-protocol/index.ts';
 import { isWithdrawalHalted, type WithdrawalHaltedError } from './errors.ts';
 import type { BreakerGuard, GuardMetrics } from './guard.ts';
-import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verifySignature } from './webhook-signature.ts';
 
 /**
- * The guard as an HTTP callback, for custody platforms that ask before co-signing (the Fireblocks
- * co-signer callback handler, a BitGo webhook policy): POST a withdrawal, get APPROVE or REJECT.
+ * The guard as a generic HTTP callback in the breaker's own format: POST a withdrawal, get APPROVE
+ * or REJECT. Custody platforms speak their own protocols, answered by functions/custody.
  *
  *   POST /authorize   {"requestId":"…","withdrawalId":"w-1","chain":"ethereum","asset":"USDT",
  *                      "destination":"0x…","amount":"2500000000"}
@@ -17,10 +17,9 @@ import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verifySignature } from './
  *   503 {"action":"REJECT",…,"failedClosed":true}   the breaker could not be read, or the timeout hit
  *   400 / 401 / 405 / 413 {"action":"REJECT",…}     malformed request / bad signature / method / size
  *
- * Only a 200 with action APPROVE approves: a platform that looks at the status (BitGo) and one that
- * looks at `action` (Fireblocks) both see every other answer as a rejection. The answer always
- * comes within `timeoutMs` (default 5 s, at most 25 s — both platforms give up at about 30 s):
- * when the check is slower it is abandoned and the answer is REJECT.
+ * Only a 200 with action APPROVE approves: a caller that looks at the status and one that looks at
+ * `action` both see every other answer as a rejection. The answer always comes within `timeoutMs`
+ * (default 5 s, at most 25 s): when the check is slower it is abandoned and the answer is REJECT.
  */
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 5000;
@@ -32,7 +31,7 @@ export interface GuardHttpOptions {
   /** Hard bound on the answer; a slower check answers REJECT. @default 5000 */
   timeoutMs?: number;
   /**
-   * Requests must carry X-Breaker-Signature (webhook-signature.ts) made with one of these secrets.
+   * Requests must carry X-Breaker-Signature (functions/kill-switch-protocol) made with one of these secrets.
    * Either this or `upstreamAuthentication` is required: an unauthenticated caller could otherwise
    * record "approved withdrawals", which reconciliation trusts.
    */

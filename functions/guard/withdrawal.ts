@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import { normaliseAddress } from '../core/rules/patterns.ts';
 
 /**

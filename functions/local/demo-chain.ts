@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Contract, ContractFactory, getAddress, JsonRpcProvider, NonceManager, parseUnits, Wallet } from 'ethers';
 import { formatUnits, formatUsd, valueInMicros } from '../core/amounts.ts';
-import type { ChainConfig } from '../core/config/compile.ts';
+import type { ChainConfig } from '../core/config/types.ts';
 import { type BitcoinDevnet, devnetWallet, type Payment, type ScriptType, type Utxo } from './bitcoin-devnet.ts';
 import { TestToken } from './contracts/artifacts.ts';
 import type { CustomerWithdrawal } from './signing-service.ts';

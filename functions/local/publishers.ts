@@ -1,7 +1,7 @@
 import { ConsolePageSink } from '../adapters/pages/console-page-sink.ts';
 import { FanoutPagePublisher, type FanoutTarget } from '../adapters/pages/fanout-page-publisher.ts';
 import { WebhookPagePublisher } from '../adapters/pages/webhook-page-publisher.ts';
-import type { BreakerConfig } from '../core/config/compile.ts';
+import type { BreakerConfig } from '../core/config/types.ts';
 import type { PagePublisher } from '../core/ports.ts';
 
 /** The local runtime's pager: pages are printed, and POSTed to pages.webhookUrl when configured. */

@@ -4,12 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import type { ChainConfig } from '../../functions/core/config/compile.ts';
+import type { ChainConfig } from '../../functions/core/config/types.ts';
 import { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
 import { PollerAlarms } from './poller-alarms.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 /**
  * The handler polls until ~10 s before its deadline. 65 s lets a run end ~5 s before the next one-minute tick:
@@ -59,9 +60,10 @@ export class ChainPoller extends Construct {
       memorySize: props.memorySize ?? POLLER_MEMORY_MB,
       reservedConcurrentExecutions: 1,
     });
-    props.table.grant(this.poller, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem']);
+    props.table.grant(this.poller, TABLE_ACCESS.poller(chain.id));
     props.pages.grantPublish(this.poller);
-    props.killSwitch.grantMirror(this.poller);
+    // A poller trips but never resumes: it may engage the kill-switch layers, not release them.
+    props.killSwitch.grantMirror(this.poller, 'engage');
 
     // A failed or stale tick is not retried: the next tick comes within a minute and the alarms page meanwhile.
     this.poller.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });

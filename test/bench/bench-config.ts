@@ -3,7 +3,9 @@
  * config/example.yaml (global, chain and asset limits over 10m / 1h / 24h windows, a single-transaction
  * limit, a cold wallet as own address), so evaluation reads the same history a real deployment would.
  */
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { LOCAL_CHAIN_ID } from './chain-tools.ts';
 

@@ -9,7 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { countDynamoRequests } from '../../functions/adapters/dynamodb/request-counter.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { ChainTransfer, OutflowRecord } from '../../functions/core/model.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';

@@ -12,7 +12,8 @@ import {
   startLocalConsole,
 } from '../../functions/console/local-server.ts';
 import { OpsConsole } from '../../functions/console/service.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { customer, type Harness, startHarness } from '../integration/harness.ts';
 

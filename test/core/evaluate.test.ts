@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
-import { type Breach, evaluateRules, windowTotalsAt } from '../../functions/core/evaluate.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
+import { evaluateRules, windowTotalsAt } from '../../functions/core/evaluate.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
+import type { Breach } from '../../functions/core/rules/breach.ts';
 import { ADDR, compile, configInput, outflow, spanOf, usd } from '../support/fixtures.ts';
 
 /** A 10-minute boundary (1_700_000_400 = 600 × 2_833_334): where a bucketed counter would reset. */

@@ -8,10 +8,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { haltedFor, isScopeHalted, resetBreaker } from '../../functions/core/breaker.ts';
-import type { BreakerConfig, Rule } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { isBreakerError } from '../../functions/core/errors.ts';
 import { evaluateRules, measureOf, ruleApplies } from '../../functions/core/evaluate.ts';
 import type { HaltScope, OutflowRecord } from '../../functions/core/model.ts';
+import type { Rule } from '../../functions/core/rules/rule.ts';
 import { type BreakerState, initialState, type TripInfo } from '../../functions/core/state.ts';
 import { ADDR, compile, type LimitsInput, outflow } from '../support/fixtures.ts';
 import { feed, pollStep } from './simulate.ts';

@@ -4,7 +4,7 @@
  * decides which windows are evaluated; breaches go through the state machine.
  */
 import { applyBreaches, type Transition } from '../../functions/core/breaker.ts';
-import type { BreakerConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { evaluateRules } from '../../functions/core/evaluate.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerState } from '../../functions/core/state.ts';

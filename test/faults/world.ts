@@ -19,8 +19,9 @@ import { getCreateAddress, Interface, id as keccakId, parseEther, parseUnits, ze
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { type BreakerConfig, type ChainConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
+import type { BreakerConfig, ChainConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, ChainReader, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
@@ -428,7 +429,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         };
       },
       async settle(opts = {}) {
-        const deadline = Date.now() + 15_000;
+        // Bounded by invocations first; the time bound only stops a hung run. At 15 s a 300-block
+        // catch-up failed on a 2-core machine at load 18 while still advancing every invocation.
+        const deadline = Date.now() + 45_000;
         let stuck = 0;
         let last = -1;
         for (let i = 0; i < 40 && Date.now() < deadline; i++) {
@@ -444,7 +447,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             await world.advance(Math.ceil((cursor.lease.untilMs - clock.now()) / 1000) + 1);
           }
         }
-        throw new Error('the poller did not catch up within 40 invocations / 15 s');
+        throw new Error('the poller did not catch up within 40 invocations / 45 s');
       },
       async head() {
         return Number(await call<string>('eth_blockNumber'));

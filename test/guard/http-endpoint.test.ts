@@ -12,7 +12,7 @@ import {
   guardFunctionUrlHandler,
   guardHttpListener,
 } from '../../functions/guard/http-endpoint.ts';
-import { SIGNATURE_HEADER, signBody } from '../../functions/guard/webhook-signature.ts';
+import { SIGNATURE_HEADER, signBody } from '../../functions/kill-switch-protocol/index.ts';
 import { actuatorConfig, haltedGlobal, stateAt } from '../actuators/support.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 

@@ -6,7 +6,8 @@
 import { type Contract, parseUnits, Wallet } from 'ethers';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import { createChainlinkPriceSource } from '../../functions/adapters/prices/chainlink-price-source.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { applyBreaches } from '../../functions/core/breaker.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
-import { evaluateRules, type OutflowMarks } from '../../functions/core/evaluate.ts';
+import { evaluateRules } from '../../functions/core/evaluate.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { ApprovedWithdrawal } from '../../functions/core/reconciliation/approved-withdrawal.ts';
 import { reconciliationRuleId } from '../../functions/core/reconciliation/config.ts';
 import { markUnapprovedOutflows } from '../../functions/core/reconciliation/mark-unapproved.ts';
 import { reconcile, withinTolerance } from '../../functions/core/reconciliation/reconcile.ts';
+import type { OutflowMarks } from '../../functions/core/rules/breach.ts';
 import { IncrementalEvaluator } from '../../functions/core/rules/incremental.ts';
 import { initialState } from '../../functions/core/state.ts';
 import { ADDR, configInput, outflow, spanOf } from '../support/fixtures.ts';

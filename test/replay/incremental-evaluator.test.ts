@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DistinctAssetLimit, Rule } from '../../functions/core/config/compile.ts';
-import { type AffectedSpan, type Breach, evaluateRules, type OutflowMarks } from '../../functions/core/evaluate.ts';
+import { evaluateRules } from '../../functions/core/evaluate.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
+import type { AffectedSpan, Breach, OutflowMarks } from '../../functions/core/rules/breach.ts';
 import { IncrementalEvaluator } from '../../functions/core/rules/incremental.ts';
+import type { DistinctAssetLimit, Rule } from '../../functions/core/rules/rule.ts';
 
 /**
  * The incremental evaluator replay uses must give exactly the breaches evaluateRules gives — same

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { replayScenario } from '../../functions/core/replay/replay.ts';
 import { parseScenario } from '../../functions/core/replay/scenario.ts';
 

@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfigFile } from '../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
 import { usdToMicros } from '../../functions/core/amounts.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { type ReplayOptions, replayScenario } from '../../functions/core/replay/replay.ts';
 import { parseScenario, parseScenarioText, type Scenario } from '../../functions/core/replay/scenario.ts';
 

@@ -5,10 +5,11 @@
  */
 import { parseUnits } from '../../functions/core/amounts.ts';
 import { classifyTransfers, UNKNOWN_ASSET } from '../../functions/core/classify.ts';
-import { type BreakerConfig, compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
-import type { AffectedSpan } from '../../functions/core/evaluate.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { ChainTransfer, OutflowRecord } from '../../functions/core/model.ts';
+import type { AffectedSpan } from '../../functions/core/rules/breach.ts';
 
 export const ADDR = {
   ethHot: '0x1111111111111111111111111111111111111111',

@@ -2,7 +2,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Actuator, ActuatorMemory } from '../../core/actuators/actuator.ts';
 import { KillSwitchActuators } from '../../core/actuators/kill-switch-actuators.ts';
-import type { BreakerConfig } from '../../core/config/compile.ts';
+import type { BreakerConfig } from '../../core/config/types.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { AuditLog, PagePublisher, StateMirror } from '../../core/ports.ts';
 import { type Clock, systemClock } from '../../core/time.ts';

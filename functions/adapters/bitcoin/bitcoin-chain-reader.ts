@@ -1,5 +1,5 @@
-import type { ChainConfig } from '../../core/config/compile.ts';
 import type { BitcoinChainInput } from '../../core/config/schema.ts';
+import type { ChainConfig } from '../../core/config/types.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, RangeRead } from '../../core/model.ts';
 import type { ChainReader } from '../../core/ports.ts';

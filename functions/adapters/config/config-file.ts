@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type BreakerConfig, compileConfig } from '../../core/config/compile.ts';
+import { compileConfig } from '../../core/config/compile.ts';
+import type { BreakerConfig } from '../../core/config/types.ts';
 import { ConfigError } from '../../core/errors.ts';
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. Throws ConfigError naming the bad paths. */

@@ -1,4 +1,4 @@
-import type { ChainConfig } from '../../core/config/compile.ts';
+import type { ChainConfig } from '../../core/config/types.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
 import type { ChainReader } from '../../core/ports.ts';

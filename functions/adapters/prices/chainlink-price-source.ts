@@ -6,7 +6,7 @@
  * quoteFromFeed; this adapter only reads).
  */
 import { Contract, FallbackProvider, isError, JsonRpcProvider, type Provider } from 'ethers';
-import type { AssetConfig, BreakerConfig } from '../../core/config/compile.ts';
+import type { AssetConfig, BreakerConfig } from '../../core/config/types.ts';
 import {
   assetKey,
   type FeedReading,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ChainConfig } from '../config/compile.ts';
 
 /**
  * `actuators:` in the config file — the kill switch's layers beyond the table flag (which is always
@@ -8,9 +7,28 @@ import type { ChainConfig } from '../config/compile.ts';
  * that serves only them); by default any halt engages it.
  */
 
-const httpUrl = z
-  .string({ error: 'expected a URL string' })
-  .refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: 'not an http(s) URL' });
+/**
+ * Why the webhook URL is refused, or undefined. It carries the "released" message that re-arms a
+ * signer, so plain http (readable and replayable on the network) is allowed only to this machine.
+ */
+export function webhookUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not an http(s) URL';
+  }
+  if (!/^https?:\/\/[^\s]+$/.test(url)) return 'not an http(s) URL';
+  if (parsed.protocol === 'https:') return undefined;
+  const host = parsed.hostname;
+  const loopback = host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  return loopback ? undefined : 'use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)';
+}
+
+const webhookUrl = z.string({ error: 'expected a URL string' }).superRefine((s, ctx) => {
+  const problem = webhookUrlProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const chainsFilter = z
   .array(z.string({ error: 'expected a chain id' }), { error: 'expected a list of chain ids' })
@@ -34,7 +52,7 @@ export const actuatorsSchema = z
     webhook: z
       .object({
         enabled: z.boolean().default(true),
-        url: httpUrl,
+        url: webhookUrl,
         /** Name of the environment variable holding the shared secret (never the secret itself). */
         secretEnv: z
           .string({ error: 'expected an environment variable name' })
@@ -84,13 +102,14 @@ export interface ActuatorsConfig {
 
 export function compileActuators(
   input: ParsedActuators,
-  chains: ReadonlyMap<string, ChainConfig>,
+  /** The configured chain ids, to check the layers' `chains` lists against. */
+  chainIds: ReadonlySet<string>,
   issues: string[],
 ): ActuatorsConfig {
   const checkChains = (list: string[] | undefined, path: string) =>
     list?.forEach((c, i) => {
-      if (!chains.has(c))
-        issues.push(`${path}.chains[${i}]: no chain "${c}" under chains (known: ${[...chains.keys()].join(', ')})`);
+      if (!chainIds.has(c))
+        issues.push(`${path}.chains[${i}]: no chain "${c}" under chains (known: ${[...chainIds].join(', ')})`);
     });
   const out: ActuatorsConfig = { ssmParameter: { enabled: input.ssmParameter.enabled } };
   const { webhook, lambdaConcurrency, kmsKeys } = input;

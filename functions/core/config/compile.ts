@@ -1,130 +1,12 @@
-import { type ActuatorsConfig, compileActuators } from '../actuators/config.ts';
+import { compileActuators } from '../actuators/config.ts';
 import { parseUnits, usdToMicros } from '../amounts.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
-import { compileReconciliation, type ReconciliationConfig } from '../reconciliation/config.ts';
+import { compileReconciliation } from '../reconciliation/config.ts';
+import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { parseDuration } from '../time.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
-
-export interface AssetConfig {
-  chain: string;
-  symbol: string;
-  /** Lower-case token contract; null for the native coin. */
-  contract: string | null;
-  decimals: number;
-  /** Static USD price in micro-USD per whole unit. */
-  priceMicros: bigint;
-  /** On-chain USD feed; `chain` is the (EVM) chain it is read on. */
-  priceFeed?: { chain: string; address: string; maxAgeSeconds: number };
-  /** Micro-USD per unit while the feed is stale or unreadable (≥ priceMicros). */
-  worstCasePriceMicros?: bigint;
-}
-
-export interface ChainConfig {
-  id: string;
-  kind: 'evm' | 'bitcoin';
-  raw: ParsedConfig['chains'][string];
-  confirmations: number;
-  blockTimeSeconds: number;
-  pollIntervalSeconds: number;
-  maxBlocksPerPoll: number;
-  startBlock: 'latest' | number;
-  explorer: string | undefined;
-  /** Lower-case (EVM) or as written (Bitcoin). */
-  hotWallets: string[];
-  /** Hot wallets of every chain plus configured own addresses: transfers here are not losses. */
-  ownAddresses: Set<string>;
-  native: AssetConfig;
-  tokens: Map<string, AssetConfig>;
-}
-
-/** What a rule counts over its window. */
-export type RuleMeasure =
-  | { kind: 'usd' }
-  | { kind: 'count' }
-  | { kind: 'units'; asset: string; decimals: number }
-  | PatternMeasure;
-
-/**
- * Drain-pattern measures (functions/core/rules/patterns.ts defines them exactly):
- *  - `new-destination-usd`: USD sent in the window to destinations first paid less than one window
- *    earlier (nothing sent to them in [t − lookback, t − window]);
- *  - `distinct-assets`: how many assets each sent more than `percent`% of their own units limit in
- *    the window (limit = trip − 1, so "N or more" trips);
- *  - `profile-usd`: a hot wallet's USD in the window against factor × the percentile of its own
- *    per-window totals over the trailing baseline; the levels move with the profile, so `limit`
- *    and `warnAt` hold only the USD floors and each breach carries the levels in force.
- */
-export type PatternMeasure =
-  | { kind: 'new-destination-usd'; lookbackSeconds: number }
-  | { kind: 'distinct-assets'; percent: number; assets: DistinctAssetLimit[] }
-  | {
-      kind: 'profile-usd';
-      tripFactorPpm: bigint;
-      warnFactorPpm: bigint;
-      /** Percentile × 10 000 (99 → 990 000). */
-      percentilePpm: number;
-      baselineSeconds: number;
-      minHistorySeconds: number;
-    };
-
-export interface DistinctAssetLimit {
-  chain: string;
-  asset: string;
-  decimals: number;
-  /** The asset's own units limit the share is taken of, and its window. */
-  limit: bigint;
-  limitWindowSeconds: number;
-  /** The asset counts when its units in the window exceed this (ceil(limit × percent / 100)). */
-  threshold: bigint;
-}
-
-/** Which outflows a rule looks at. */
-export type RuleSubject =
-  | { kind: 'global' }
-  | { kind: 'chain'; chain: string }
-  | { kind: 'asset'; chain: string; asset: string }
-  | { kind: 'wallet'; chain: string; wallet: string }
-  /** Outflows of the chain that match no approved withdrawal (marked `unapproved` before evaluation). */
-  | { kind: 'unapproved'; chain: string };
-
-export interface Rule {
-  /** e.g. `global-usd-1h`, `chain-ethereum-count-10m`, `asset-ethereum-USDT-units-1h`, `global-single-tx-usd`. */
-  id: string;
-  subject: RuleSubject;
-  measure: RuleMeasure;
-  /** Window length in seconds; 0 for single-transaction rules. */
-  windowSeconds: number;
-  /** Trips when the measure exceeds this (micro-USD, count, or base units). */
-  limit: bigint;
-  /** Warns when the measure exceeds this (ceil(limit × warnRatio)). */
-  warnAt: bigint;
-  halt: HaltScope;
-  /** Shadow mode: a breach pages "would have tripped" and is audited, but never halts. */
-  shadow?: boolean;
-}
-
-export interface BreakerConfig {
-  name: string;
-  chains: Map<string, ChainConfig>;
-  unknownAssetUsdMicros: bigint;
-  rules: Rule[];
-  /**
-   * How much history evaluation must read, in seconds: the longest rule window, or longer when a
-   * drain pattern looks further back (new destinations: window + lookback; wallet profile:
-   * baseline + window).
-   */
-  maxWindowSeconds: number;
-  warnRatio: number;
-  pages: ParsedConfig['pages'];
-  operations: ParsedConfig['operations'];
-  /** Approved-withdrawal reconciliation (its rules are in `rules` when enabled). */
-  reconciliation: ReconciliationConfig;
-  /** Kill-switch layers beyond the table flag. */
-  actuators: ActuatorsConfig;
-  /** The validated input, for tools that want to print or re-serialise it. */
-  source: ParsedConfig;
-}
+import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
 
 /** Validate an already-parsed object (from YAML or JSON). Throws ConfigError naming every bad path. */
 export function compileConfig(input: unknown, sourceName = 'config'): BreakerConfig {
@@ -139,16 +21,6 @@ export function compileConfig(input: unknown, sourceName = 'config'): BreakerCon
   const config = buildConfig(parsed.data, issues);
   if (issues.length > 0) throw new ConfigError(sourceName, issues);
   return config;
-}
-
-/** ['chains','ethereum','rpc',0] → `chains.ethereum.rpc[0]` */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(root)';
 }
 
 function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
@@ -217,7 +89,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     pages: cfg.pages,
     operations: cfg.operations,
     reconciliation: reconciliation.config,
-    actuators: compileActuators(cfg.actuators, chains, issues),
+    actuators: compileActuators(cfg.actuators, new Set(chains.keys()), issues),
     source: cfg,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
+import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
 
@@ -389,6 +390,8 @@ export const configSchema = z
     reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
     /** Kill-switch layers beyond the table flag (functions/core/actuators). */
     actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
+    /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
+    custody: custodySchema.optional(),
   })
   .strict();
 

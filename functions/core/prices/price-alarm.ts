@@ -1,4 +1,4 @@
-import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/compile.ts';
+import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts';
 import type { ChainTransfer } from '../model.ts';
 import type { BreakerState, Page } from '../state.ts';
 import type { PriceProblem } from './price-source.ts';

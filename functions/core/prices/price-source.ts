@@ -1,5 +1,5 @@
 import { valueInMicros } from '../amounts.ts';
-import type { AssetConfig } from '../config/compile.ts';
+import type { AssetConfig } from '../config/types.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ChainConfig, Rule } from '../config/compile.ts';
 import type { HaltScope } from '../model.ts';
 import { normaliseAddress } from '../rules/patterns.ts';
+import type { Rule } from '../rules/rule.ts';
 
 /**
  * `reconciliation:` in the config file. Off by default: a signing service must record its approved
@@ -55,6 +55,13 @@ export const RECONCILIATION_DEFAULTS: ParsedReconciliation = {
   allowedDestinations: {},
 };
 
+/** What reconciliation needs to know of a chain (a view of ChainConfig, so this file does not depend on the compiler's types). */
+export interface ReconciledChain {
+  kind: 'evm' | 'bitcoin';
+  /** Normalised hot-wallet addresses. */
+  hotWallets: readonly string[];
+}
+
 export interface ReconciliationConfig {
   enabled: boolean;
   toleranceBps: number;
@@ -84,7 +91,7 @@ export function isReconciliationRule(rule: Rule): rule is Rule & { subject: { ki
  */
 export function compileReconciliation(
   input: ParsedReconciliation,
-  chains: ReadonlyMap<string, ChainConfig>,
+  chains: ReadonlyMap<string, ReconciledChain>,
   issues: string[],
 ): { config: ReconciliationConfig; rules: Rule[] } {
   const allowedDestinations = new Map<string, Set<string>>();

@@ -1,7 +1,7 @@
-import type { BreakerConfig } from '../config/compile.ts';
-import type { OutflowMarks } from '../evaluate.ts';
+import type { BreakerConfig } from '../config/types.ts';
 import type { OutflowRecord } from '../model.ts';
 import type { ApprovedWithdrawalLog, OutflowLedger } from '../ports.ts';
+import type { OutflowMarks } from '../rules/breach.ts';
 import { needsApproval, reconcile, type Verdict } from './reconcile.ts';
 
 export interface ReconcileDeps {

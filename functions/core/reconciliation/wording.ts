@@ -1,5 +1,5 @@
-import type { OutflowMarks } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
+import type { OutflowMarks } from '../rules/breach.ts';
 
 /** Page wording for reconciliation trips (used by functions/core/pages.ts). */
 

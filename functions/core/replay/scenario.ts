@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { usdToMicros } from '../amounts.ts';
-import { formatPath } from '../config/compile.ts';
-import { BreakerError } from '../errors.ts';
+import { BreakerError, formatPath } from '../errors.ts';
 
 /**
  * The outflow scenario format `hot-wallet-breaker/scenario@1` (../shared/scenarios/FORMAT.md):

@@ -1,6 +1,6 @@
-import type { PatternMeasure, Rule } from '../config/compile.ts';
-import { type AffectedSpan, type Breach, measureOf, ruleApplies } from '../evaluate.ts';
+import { measureOf, ruleApplies } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
+import type { AffectedSpan, Breach } from './breach.ts';
 import { byWindowTime, largestFirst, lowerBound, upperBound } from './order.ts';
 import {
   bucketOf,
@@ -11,6 +11,7 @@ import {
   type ProfileLevels,
   profileLevels,
 } from './patterns.ts';
+import type { PatternMeasure, Rule } from './rule.ts';
 
 /**
  * The same evaluation as evaluateRules (evaluate.ts), kept up to date outflow by outflow instead of

@@ -1,7 +1,7 @@
-import type { DistinctAssetLimit, PatternMeasure, Rule } from '../config/compile.ts';
-import type { AffectedSpan, Breach } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
+import type { AffectedSpan, Breach } from './breach.ts';
 import { largestFirst, lowerBound, upperBound } from './order.ts';
+import type { DistinctAssetLimit, PatternMeasure, Rule } from './rule.ts';
 
 /**
  * Drain patterns: what a thief's outflows look like beyond any one fixed limit. Each is a window

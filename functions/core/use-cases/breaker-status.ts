@@ -1,5 +1,5 @@
 import { haltedFor } from '../breaker.ts';
-import type { BreakerConfig } from '../config/compile.ts';
+import type { BreakerConfig } from '../config/types.ts';
 import type { BreakerStore } from '../ports.ts';
 import type { AuditRecord, BreakerState, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';

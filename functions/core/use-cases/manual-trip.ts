@@ -1,4 +1,4 @@
-import type { BreakerConfig } from '../config/compile.ts';
+import type { BreakerConfig } from '../config/types.ts';
 import { type ManualTripRequest, manualTrip } from '../manual-trip.ts';
 import { commitOperatorTransition, type OperatorDeps, type OperatorOutcome } from './operator-transition.ts';
 

@@ -1,5 +1,5 @@
 import { type ResetRequest, resetBreaker } from '../breaker.ts';
-import type { BreakerConfig } from '../config/compile.ts';
+import type { BreakerConfig } from '../config/types.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
 import type { Clock } from '../time.ts';

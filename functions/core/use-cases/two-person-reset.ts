@@ -1,4 +1,4 @@
-import type { BreakerConfig } from '../config/compile.ts';
+import type { BreakerConfig } from '../config/types.ts';
 import { approveReset, type ResetRequestInput, requestReset } from '../two-person-reset.ts';
 import { commitOperatorTransition, type OperatorDeps, type OperatorOutcome } from './operator-transition.ts';
 

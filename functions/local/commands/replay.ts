@@ -3,12 +3,13 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../../adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../adapters/memory/memory-breaker-store.ts';
 import { formatUnits, formatUsd } from '../../core/amounts.ts';
-import type { BreakerConfig, Rule } from '../../core/config/compile.ts';
+import type { BreakerConfig } from '../../core/config/types.ts';
 import { ConfigError, isBreakerError } from '../../core/errors.ts';
 import { formatMeasure } from '../../core/pages.ts';
 import { renderChartSvg } from '../../core/replay/chart.ts';
 import { type ReplayResult, replayScenario } from '../../core/replay/replay.ts';
 import { parseScenarioText, type Scenario, type ScenarioError } from '../../core/replay/scenario.ts';
+import type { Rule } from '../../core/rules/rule.ts';
 
 export const summary =
   'replay an outflow scenario through the rules and score it: <scenario.json> [--config C] [--json] [--observe-all-chains] [--svg FILE]';

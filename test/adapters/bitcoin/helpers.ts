@@ -3,7 +3,8 @@ import {
   BitcoinChainReader,
   type BitcoinChainReaderOptions,
 } from '../../../functions/adapters/bitcoin/bitcoin-chain-reader.ts';
-import { type ChainConfig, compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/core/config/compile.ts';
+import type { ChainConfig } from '../../../functions/core/config/types.ts';
 
 export interface BitcoinChainInput {
   network?: 'mainnet' | 'testnet' | 'regtest';

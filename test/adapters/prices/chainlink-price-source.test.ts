@@ -6,7 +6,8 @@ import {
 } from '../../../functions/adapters/prices/chainlink-price-source.ts';
 import { parseUnits } from '../../../functions/core/amounts.ts';
 import { classifyTransfers } from '../../../functions/core/classify.ts';
-import { type AssetConfig, type BreakerConfig, compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/core/config/compile.ts';
+import type { AssetConfig, BreakerConfig } from '../../../functions/core/config/types.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
 import { bookValuation, quoteFromFeed } from '../../../functions/core/prices/price-source.ts';
 import TestAggregator from '../../fixtures/contracts/TestAggregator.json' with { type: 'json' };
