@@ -3,15 +3,23 @@
  * decide step in the shape the poll's per-poll checks take: it never bumps the version itself.
  */
 import type { BreakerConfig } from './config/types.ts';
-import type { Rule } from './rules/rule.ts';
 import { renderConfigPage } from './config-pages.ts';
-import { configDigest, loosenings, summariseConfig } from './config-record.ts';
+import { loosenings, summariseConfig } from './config-record.ts';
+import type { Rule } from './rules/rule.ts';
 import type { AuditRecord, BreakerState, ConfigSummary, PendingEffect } from './state.ts';
+import type { PollCheck } from './use-cases/poll-decision.ts';
 
+/** The check as the poll runs it (wired for every runtime in functions/runtime/compose.ts). */
+export function configPollCheck(config: BreakerConfig, digest: string): PollCheck {
+  const step = recordConfigCheck(config, digest);
+  return async () => step;
+}
+
+/** `digest`: of canonicalConfig(config), computed once at cold start (functions/runtime/config-digest.ts). */
 export function recordConfigCheck(
   config: BreakerConfig,
+  digest: string,
 ): (state: BreakerState, nowMs: number) => BreakerState | undefined {
-  const digest = configDigest(config);
   const summary = summariseConfig(config);
   return (state, nowMs) => {
     const recorded = state.config;

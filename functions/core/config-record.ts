@@ -7,7 +7,6 @@
  * the stricter of the recorded operations and their own file's, so a local copy of the config with
  * `twoPersonReset: false` does not turn the rule off for a break-glass reset.
  */
-import { createHash } from 'node:crypto';
 import type { BreakerConfig } from './config/types.ts';
 import type { BreakerState, ConfigSummary } from './state.ts';
 
@@ -61,11 +60,12 @@ export function summariseConfig(config: BreakerConfig): ConfigSummary {
   };
 }
 
-/** A stable digest of the whole compiled config (Maps and Sets sorted, bigints as strings). */
-export function configDigest(config: BreakerConfig): string {
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(config)))
-    .digest('hex');
+/**
+ * The whole compiled config as stable text (Maps and Sets sorted, bigints as strings): what the
+ * recorded digest is taken of (hashed outside core: functions/runtime/config-digest.ts).
+ */
+export function canonicalConfig(config: BreakerConfig): string {
+  return JSON.stringify(canonical(config));
 }
 
 function canonical(value: unknown): unknown {

@@ -9,6 +9,7 @@ import { compileConfig } from '../../functions/core/config/compile.ts';
 import { recordConfigCheck, strictestRules } from '../../functions/core/config-check.ts';
 import type { BreakerState, Page } from '../../functions/core/state.ts';
 import { commitTransition } from '../../functions/core/use-cases/commit-transition.ts';
+import { configDigest } from '../../functions/runtime/config-digest.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { configInput } from '../support/fixtures.ts';
 import { initialiseForTest } from '../support/initialise.ts';
@@ -50,7 +51,7 @@ describe('tamper-evident limits', () => {
 
   /** One poll's check, committed as a poll commits it (one new version when it changed anything). */
   async function poll(c: ReturnType<typeof config>): Promise<BreakerState> {
-    const step = recordConfigCheck(c);
+    const step = recordConfigCheck(c, configDigest(c));
     const committed = await commitTransition({ store: db.store, publisher: pages, clock }, (state, nowMs) => {
       const next = step(state, nowMs);
       return next && { ...next, version: state.version + 1, updatedAtMs: nowMs };

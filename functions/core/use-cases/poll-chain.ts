@@ -1,5 +1,6 @@
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
+import { strictestRules } from '../config-check.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
@@ -282,8 +283,12 @@ async function ledgerEvaluation(
       const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
-    breaches: (history, newOnes) =>
-      evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) }),
+    breaches: (history, newOnes, state, nowMs) =>
+      evaluateRules(strictestRules(config, state, nowMs), history, {
+        fromT,
+        toT,
+        newIds: new Set(newOnes.map((r) => r.id)),
+      }),
   };
 }
 
