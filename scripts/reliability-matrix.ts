@@ -85,7 +85,7 @@ const OTHER_TAMPER = [
   {
     tamper: 'poller killed mid-batch',
     control: 'short cursor lease renewed while a poll runs; the next poller removes the partial batch',
-    test: '`test/faults/process-faults.test.ts` (matrix above); recovery time in `npm run bench`',
+    test: '`test/core/use-cases/cursor-lease.test.ts` › a poller that died holding the lease is recovered by the next one within 15 s; `test/faults/process-faults.test.ts` (matrix above)',
   },
 ];
 

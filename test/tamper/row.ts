@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { reliabilityDir } from '../faults/world.ts';
 
 export interface TamperRow {
@@ -19,7 +20,9 @@ export interface TamperRow {
 
 export const NOTHING_REARMED = 'halted or paged; nothing silently re-armed';
 
-export function recordTamperRow(testName: string, row: TamperRow): void {
+/** Call from inside the test: the row is keyed by the test's full name, as vitest's report names it. */
+export function recordTamperRow(row: TamperRow): void {
+  const testName = expect.getState().currentTestName ?? 'unnamed';
   const dir = reliabilityDir();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `tamper-${testName.replace(/[^a-zA-Z0-9]+/g, '-').slice(0, 120)}.json`);

@@ -45,7 +45,7 @@ describe('tamper', () => {
         () => true,
       );
 
-  it('the state item is deleted after initialisation', async (ctx) => {
+  it('the state item is deleted after initialisation', async () => {
     expect(await guardRejects('before')).toBe(false);
     const started = Date.now();
     await w.dynamo.client.send(
@@ -66,7 +66,7 @@ describe('tamper', () => {
       }),
     );
     expect(await guardRejects('after-rewrite')).toBe(true);
-    recordTamperRow(ctx.task.name, {
+    recordTamperRow({
       attacker: 'anyone with DeleteItem on the table (admin, restored table)',
       tamper: 'BREAKER/STATE deleted, later rewritten as armed',
       control: 'absent state = halted; the next poll records a global TRIP record and pages [TAMPER]',
@@ -76,7 +76,7 @@ describe('tamper', () => {
     });
   });
 
-  it('a poller role rewrites the state as armed (un-trip)', async (ctx) => {
+  it('a poller role rewrites the state as armed (un-trip)', async () => {
     const { state } = await manualTripUseCase(
       { store: w.direct, publisher: w.publisher, clock: w.clock, config: w.config },
       { scope: 'global', reason: REASON, actor: 'local:alice@host' },
@@ -95,7 +95,7 @@ describe('tamper', () => {
     await w.traffic(1);
     await w.invoke({ maxMs: 1500 });
     expect(await guardRejects('after-poll')).toBe(true);
-    recordTamperRow(ctx.task.name, {
+    recordTamperRow({
       attacker: 'a compromised poller role (PutItem on BREAKER)',
       tamper: 'BREAKER/STATE rewritten with the trip removed',
       control: 'trips are also TRIP records; only reset/console roles write RELEASE (core/trips.ts)',
@@ -105,7 +105,7 @@ describe('tamper', () => {
     });
   });
 
-  it('the deployed config is loosened (limit raised, rule moved to shadow)', async (ctx) => {
+  it('the deployed config is loosened (limit raised, rule moved to shadow)', async () => {
     const original = [configPollCheck(w.config, configDigest(w.config))];
     await w.invoke({ maxMs: 800, checks: original });
     const source = w.config.source;
@@ -130,7 +130,7 @@ describe('tamper', () => {
     expect(pages[0]?.text).toContain('moved to shadow');
     const state = await w.direct.getState();
     expect(state.config?.pending?.loosened.length).toBeGreaterThan(1);
-    recordTamperRow(ctx.task.name, {
+    recordTamperRow({
       attacker: 'whoever can redeploy or UpdateFunctionCode',
       tamper: 'global limit raised, a rule moved to shadow',
       control:
