@@ -82,6 +82,11 @@ export interface BreakerState {
   /** Chains currently blind (functions/core/blindness.ts): one episode each, paged once, absent when observed. */
   blind?: Record<string, BlindEpisode>;
   /**
+   * Per chain and hot wallet, the highest nonce a watermark trip already reported (decimal string;
+   * functions/core/watermark): the same stolen nonces do not trip again after a reset.
+   */
+  nonceReported?: Record<string, Record<string, string>>;
+  /**
    * The config the deployed pollers last recorded (core/config-record.ts): its digest, the parts that
    * decide how strict the breaker is, and a loosening that is not in effect yet. Operators' paths
    * (--table included) apply the stricter of this and their own config.
