@@ -66,6 +66,72 @@ for (const [specifier, names] of Object.entries(expected)) {
 EOF
 node imports.mjs
 
+echo "pack-check: run the installed guard and a custody callback under plain node"
+cat > breaker.yaml <<'EOF'
+name: pack-check
+chains:
+  ethereum:
+    kind: evm
+    chainId: 1
+    rpc: [https://rpc.invalid]
+    confirmations: 12
+    blockTimeSeconds: 12
+    hotWallets: ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8']
+    native: { symbol: ETH, decimals: 18, usdPrice: 2000 }
+limits: { global: { usd: { 1h: 1000000 } } }
+EOF
+cat > run.mjs <<'EOF'
+import { generateKeyPairSync } from 'node:crypto';
+import { createBreakerGuard, isWithdrawalHalted } from 'hot-wallet-breaker';
+import { loadConfigFile } from 'hot-wallet-breaker/config';
+import { createFireblocksCallback } from 'hot-wallet-breaker/custody';
+
+const config = loadConfigFile('breaker.yaml');
+// A breaker that was never initialised: the guard must refuse (fail closed), never approve.
+const store = {
+  getState: async () => ({ schema: 1, version: 0, tripped: {} }),
+  unreleasedTrips: async () => [],
+  recordApprovedWithdrawal: async () => {
+    throw new Error('an uninitialised breaker recorded an approval');
+  },
+  approvedWithdrawalsBetween: async () => [],
+};
+const quiet = { warn() {}, error() {} };
+const guard = createBreakerGuard({ store, config, logger: quiet });
+const withdrawal = {
+  withdrawalId: 'w-1',
+  chain: 'ethereum',
+  asset: 'ETH',
+  destination: '0x2222222222222222222222222222222222222222',
+  amount: 1n,
+};
+const refused = await guard.check(withdrawal).then(() => false, (e) => isWithdrawalHalted(e));
+if (!refused) throw new Error('the guard did not refuse on an uninitialised breaker');
+
+const pem = (key, type) => key.export({ type, format: 'pem' }).toString();
+const cosigner = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const callback = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const handler = await createFireblocksCallback({
+  store,
+  config,
+  settings: {
+    pathPrefix: '',
+    timeoutMs: 5000,
+    onFault: 'REJECT',
+    operations: ['TRANSFER'],
+    configChanges: 'REJECT',
+    assets: { ETH: { chain: 'ethereum', asset: 'ETH', decimals: 18 } },
+  },
+  cosignerPublicKeyPem: pem(cosigner.publicKey, 'spki'),
+  callbackPrivateKeyPem: pem(callback.privateKey, 'pkcs8'),
+  logger: quiet,
+});
+const forged = await handler({ method: 'POST', path: '/v2/tx_sign_request', headers: {}, body: '{"requestId":"r"}' });
+if (forged.status !== 401) throw new Error(`an unsigned co-signer request got HTTP ${forged.status}`);
+console.log('  the guard refused on an uninitialised breaker; the Fireblocks callback refused an unsigned request');
+EOF
+node run.mjs
+
 echo "pack-check: type-check a consumer against the shipped declarations"
 cat > consumer.ts <<'EOF'
 import { createBreakerGuard, type BreakerGuard } from 'hot-wallet-breaker';
