@@ -3,10 +3,12 @@
  * and a real store (dynalite). Every answer is judged as the co-signer judges it: HTTP 200 with a
  * JWT that verifies under the callback key and echoes the requestId.
  */
-import { base64url, importPKCS8, SignJWT } from 'jose';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { base64url, importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FireblocksSettings } from '../../functions/core/custody/config.ts';
 import { createFireblocksCallback } from '../../functions/custody/fireblocks.ts';
+import { custodyFunctionUrlHandler } from '../../functions/custody/transport.ts';
 import type { GuardStore } from '../../functions/guard/guard.ts';
 import { haltedChain, haltedGlobal } from '../actuators/support.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
@@ -36,6 +38,14 @@ const ASSETS = {
   USDT_ERC20: { chain: 'devnet', asset: 'USDT', decimals: 6 },
   BTC: { chain: 'btc', asset: 'BTC', decimals: 8 },
 };
+const SETTINGS = {
+  pathPrefix: PREFIX,
+  timeoutMs: 10_000,
+  onFault: 'REJECT',
+  operations: ['TRANSFER'],
+  configChanges: 'REJECT',
+  assets: ASSETS,
+} satisfies Omit<FireblocksSettings, 'cosignerPublicKeyFile' | 'callbackPrivateKeyFile'>;
 
 describe('Fireblocks API co-signer callback', () => {
   let db: TestStore;
@@ -62,15 +72,7 @@ describe('Fireblocks API co-signer callback', () => {
     const handler = await createFireblocksCallback({
       store: opts.store ?? db.store,
       config: custodyTestConfig(),
-      settings: {
-        pathPrefix: PREFIX,
-        timeoutMs: 10_000,
-        onFault: 'REJECT',
-        operations: ['TRANSFER'],
-        configChanges: 'REJECT',
-        assets: ASSETS,
-        ...settings,
-      },
+      settings: { ...SETTINGS, ...settings },
       cosignerPublicKeyPem: cosignerKeys.publicKeyPem,
       callbackPrivateKeyPem: (opts.keys ?? callbackKeys).privateKeyPem,
       logger: quiet,
@@ -335,20 +337,41 @@ describe('Fireblocks API co-signer callback', () => {
     });
   });
 
+  it('as a Lambda function URL: the same signed answer from a base64 body', async () => {
+    await arm(db.store);
+    const handler = await createFireblocksCallback({
+      store: db.store,
+      config: custodyTestConfig(),
+      settings: { ...SETTINGS, pathPrefix: '' },
+      cosignerPublicKeyPem: cosignerKeys.publicKeyPem,
+      callbackPrivateKeyPem: callbackKeys.privateKeyPem,
+      logger: quiet,
+    });
+    const minter = new FireblocksCosignerStandIn({ baseUrl: '', callbackPublicKeyPem: '', keys: cosignerKeys });
+    const token = await minter.mint(eth('url-1', '0.02'));
+    const event = {
+      rawPath: '/v2/tx_sign_request',
+      body: Buffer.from(token).toString('base64'),
+      isBase64Encoded: true,
+      headers: { 'Content-Type': 'text/plain' },
+      requestContext: { http: { method: 'POST' } },
+    } as unknown as LambdaFunctionURLEvent;
+    const res = await custodyFunctionUrlHandler(handler)(event);
+    expect(res.statusCode).toBe(200);
+    const { payload } = await jwtVerify(res.body, await importSPKI(callbackKeys.publicKeyPem, 'RS256'), {
+      algorithms: ['RS256'],
+    });
+    expect(payload).toEqual({ action: 'APPROVE', requestId: 'url-1' });
+    expect((await allApprovals(db.store, 'devnet')).map((r) => r.amount)).toEqual([20_000_000_000_000_000n]);
+  });
+
   it('refuses a map that disagrees with the config, and keys that are not RSA-2048', async () => {
     const base = {
       store: db.store,
       config: custodyTestConfig(),
       cosignerPublicKeyPem: rsaKeyPair().publicKeyPem,
       callbackPrivateKeyPem: rsaKeyPair().privateKeyPem,
-      settings: {
-        pathPrefix: '',
-        timeoutMs: 10_000,
-        onFault: 'REJECT' as const,
-        operations: ['TRANSFER'],
-        configChanges: 'REJECT' as const,
-        assets: ASSETS,
-      },
+      settings: SETTINGS,
     };
     await expect(
       createFireblocksCallback({
