@@ -14,6 +14,7 @@ import type {
   TripRecord,
   TripRelease,
 } from './state.ts';
+import type { NonceObservation, NonceTag } from './watermark/watermark.ts';
 
 export interface ChainReader {
   readonly chain: string;
@@ -105,6 +106,21 @@ export interface ApprovedWithdrawalLog {
   recordApprovedWithdrawal(withdrawal: ApprovedWithdrawal): Promise<ApprovedWithdrawal>;
   /** Approvals on `chain` with approvedAtMs in [fromMs, toMs], ascending. */
   approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]>;
+}
+
+/**
+ * The signed-nonce watermarks (functions/core/watermark): recording an approval that carries a
+ * nonce raises its hot wallet's watermark to it (never lowers it), before the approval returns.
+ */
+export interface NonceWatermarkLog {
+  /** Highest approved nonce per hot wallet (lower-case) of `chain`; a strongly consistent read. */
+  nonceWatermarks(chain: string): Promise<Map<string, bigint>>;
+}
+
+/** An account chain's hot-wallet nonces (EVM `eth_getTransactionCount`). Throws ChainReadError. */
+export interface NonceReader {
+  /** The next nonce of every hot wallet of the chain, in blocks (`latest`) or including the mempool (`pending`). */
+  nextNonces(tag: NonceTag): Promise<NonceObservation[]>;
 }
 
 /**

@@ -81,6 +81,11 @@ export interface BreakerState {
   updatedAtMs: number;
   /** Chains currently blind (functions/core/blindness.ts): one episode each, paged once, absent when observed. */
   blind?: Record<string, BlindEpisode>;
+  /**
+   * Per chain and hot wallet, the highest nonce a watermark trip already reported (decimal string;
+   * functions/core/watermark): the same stolen nonces do not trip again after a reset.
+   */
+  nonceReported?: Record<string, Record<string, string>>;
 }
 
 /** A chain that could not be observed for longer than its blind limit, from detection to recovery. */

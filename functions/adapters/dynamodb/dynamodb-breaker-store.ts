@@ -15,7 +15,7 @@ import {
 import { BreakerError, StateConflictError } from '../../core/errors.ts';
 import type { OutflowRecord } from '../../core/model.ts';
 import { parseScopeKey, scopeKey } from '../../core/model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore } from '../../core/ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, NonceWatermarkLog } from '../../core/ports.ts';
 import type { ApprovedWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import {
   type AuditRecord,
@@ -73,7 +73,7 @@ export interface DynamoDbBreakerStoreOptions {
   readonly unprocessedRetry?: UnprocessedRetryOptions;
 }
 
-export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog {
+export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog, NonceWatermarkLog {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -239,6 +239,10 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
 
   approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]> {
     return this.approvals().approvedWithdrawalsBetween(chain, fromMs, toMs);
+  }
+
+  nonceWatermarks(chain: string): Promise<Map<string, bigint>> {
+    return this.approvals().nonceWatermarks(chain);
   }
 
   private approvalLog: DynamoDbApprovedWithdrawals | undefined;

@@ -1,4 +1,4 @@
-import { microsToUsdNumber, parseUnits, valueInMicros } from '../amounts.ts';
+import { parseUnits, valueInMicros } from '../amounts.ts';
 import { classifyTransfers } from '../classify.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts';
 import { evaluateRules, measureOf, ruleApplies } from '../evaluate.ts';
@@ -16,6 +16,7 @@ import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
 import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
+import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
 
 /**
  * Replay a scenario through the breaker's real accounting and rules on a simulated clock, then
@@ -33,8 +34,9 @@ import type { Scenario, ScenarioEvent } from './scenario.ts';
  * block numbers); no cursor, lease or reorg (observations are given, not read); no price alarm
  * (scenario prices are given) and no per-poll checks; the kill-switch mirror is not driven.
  *
- * Once a scope is halted, an event observed after the halt in that scope was never signed: it is
- * prevented and never reaches the chain, so the breaker does not see it. Events on chains the config
+ * Once a scope is halted, an event through the exchange's signer observed after the halt in that
+ * scope was never signed: it is prevented and never reaches the chain, so the breaker does not see
+ * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed. Events on chains the config
  * does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
  * events on unwatched chains are observed 60 s after t and count toward global USD rules only.
  *
@@ -61,19 +63,7 @@ export interface ReplayDeps {
   publisher?: PagePublisher;
 }
 
-/** The FORMAT.md result object (`--json`). USD figures are dollars, rounded to cents. */
-export interface ReplayScore {
-  scenario: string;
-  tripped: boolean;
-  trippedAtS: number | null;
-  rule: string | null;
-  attackUsd: number;
-  lostUsd: number;
-  preventedUsd: number;
-  legitUsd: number;
-  legitBlockedUsd: number;
-  events: number;
-}
+export type { ReplayScore } from './score.ts';
 
 export interface RulePeak {
   rule: Rule;
@@ -93,12 +83,6 @@ export interface ReplayResult {
   warnings: { atS: number; ruleId: string }[];
   pages: Page[];
   counts: { observed: number; prevented: number; unobserved: number; unapprovedObserved: number };
-  /**
-   * Attack USD already included in blocks when its halt came (t ≤ trip time). FORMAT.md's lostUsd
-   * counts by observation time; this is the stricter on-chain figure, always ≥ lostUsd − what
-   * unhalted scopes lost.
-   */
-  attackOnChainBeforeHaltUsd: number;
   peaks: RulePeak[];
   chart: ReplayChart;
   evaluator: IncrementalEvaluator;
@@ -172,7 +156,7 @@ export async function replayScenario(
     const nowS = first.obsT;
     const haltedAt = haltTime(trips, first.chainId);
     const signed = poll.filter((o) => {
-      const prevented = haltedAt !== undefined && haltedAt < nowS;
+      const prevented = haltedAt !== undefined && haltedAt < nowS && haltStops(o.event);
       fate[o.event.index] = prevented ? 'prevented' : 'observed';
       return !prevented;
     });
@@ -225,10 +209,10 @@ export async function replayScenario(
   }
   options.onProgress?.(plan.length, plan.length);
 
-  const scored = score(config, scenario, fate, trips);
+  const score = scoreReplay(scenario, fate, trips, (e) => scoreMicros(config, e, scenario.prices));
   const observedEvents = scenario.events.filter((e) => fate[e.index] === 'observed');
   return {
-    score: scored.score,
+    score,
     trips,
     shadowTrips,
     warnings,
@@ -239,7 +223,6 @@ export async function replayScenario(
       unobserved: fate.filter((f) => f === 'unobserved').length,
       unapprovedObserved: observedEvents.filter((e) => !e.approved).length,
     },
-    attackOnChainBeforeHaltUsd: scored.attackOnChainBeforeHaltUsd,
     peaks: peaksOf(config, evaluator, start),
     chart: chartOf(
       config,
@@ -252,8 +235,6 @@ export async function replayScenario(
     startUnix: start,
   };
 }
-
-type Fate = 'observed' | 'prevented' | 'unobserved';
 
 /** When each event is observed, on which chain and from which wallet; the rest stay unobserved. */
 function planObservations(
@@ -303,16 +284,6 @@ function planObservations(
     (a, b) => a.obsT - b.obsT || (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0) || a.block - b.block,
   );
   return { plan, fate };
-}
-
-/** Earliest trip (scenario seconds) whose scope covers `chain`. */
-function haltTime(trips: readonly { atS: number; scope: string }[], chain: string): number | undefined {
-  let at: number | undefined;
-  for (const trip of trips) {
-    if ((trip.scope === 'global' || trip.scope === `chain:${chain}`) && (at === undefined || trip.atS < at))
-      at = trip.atS;
-  }
-  return at;
 }
 
 function scenarioValuation(scenario: Scenario): Valuation & { events: Map<number, ScenarioEvent> } {
@@ -475,58 +446,6 @@ function scoreMicros(config: BreakerConfig, e: ScenarioEvent, prices: ReadonlyMa
   const asset = chain && symbolsOf(chain).get(e.asset);
   if (!asset || e.amount === undefined) return config.unknownAssetUsdMicros;
   return valueInMicros(unitsRoundedUp(e.amount, asset.decimals), asset.decimals, asset.priceMicros);
-}
-
-function score(
-  config: BreakerConfig,
-  scenario: Scenario,
-  fate: readonly Fate[],
-  trips: ReplayResult['trips'],
-): { score: ReplayScore; attackOnChainBeforeHaltUsd: number } {
-  let attack = 0n;
-  let prevented = 0n;
-  let legit = 0n;
-  let legitBlocked = 0n;
-  let onChain = 0n;
-  for (const e of scenario.events) {
-    const usd = scoreMicros(config, e, scenario.prices);
-    const haltedAt = haltTime(trips, e.chain);
-    // Observed events were decided when observed; unobserved ones by their block time.
-    const blocked =
-      fate[e.index] === 'prevented' || (fate[e.index] === 'unobserved' && haltedAt !== undefined && haltedAt < e.t);
-    if (e.label === 'attack') {
-      attack += usd;
-      if (blocked) prevented += usd;
-      if (haltedAt === undefined || e.t <= haltedAt) onChain += usd;
-    } else {
-      legit += usd;
-      if (blocked) legitBlocked += usd;
-    }
-  }
-  const first = trips[0];
-  return {
-    score: {
-      scenario: scenario.name,
-      tripped: first !== undefined,
-      trippedAtS: first ? roundSeconds(first.atS) : null,
-      rule: first ? first.ruleId : null,
-      attackUsd: dollars(attack),
-      lostUsd: dollars(attack - prevented),
-      preventedUsd: dollars(prevented),
-      legitUsd: dollars(legit),
-      legitBlockedUsd: dollars(legitBlocked),
-      events: scenario.events.length,
-    },
-    attackOnChainBeforeHaltUsd: dollars(onChain),
-  };
-}
-
-function dollars(micros: bigint): number {
-  return Math.round(microsToUsdNumber(micros) * 100) / 100;
-}
-
-function roundSeconds(s: number): number {
-  return Math.round(s * 1000) / 1000;
 }
 
 /** The trip level a measure is compared with (distinct assets trip at limit + 1 assets). */
