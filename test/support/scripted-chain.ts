@@ -1,4 +1,4 @@
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../functions/core/model.ts';
 import type { ChainReader } from '../../functions/core/ports.ts';

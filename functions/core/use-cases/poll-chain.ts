@@ -1,11 +1,13 @@
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { ChainReadError } from '../errors.ts';
+import { strictestRules } from '../config-check.ts';
+import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
+import { checkRangeRead } from '../range-read.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
@@ -20,11 +22,6 @@ import {
   type PollCheck,
   type PollEvaluation,
 } from './poll-decision.ts';
-
-/** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
-// 64 covers Ethereum's finality (two epochs); the cursor is rewritten every poll, and each hash
-// kept costs write units. A deeper reorg pages (see rewindAfterReorg).
-export const RECENT_BLOCKS = 64;
 
 export interface PollDeps {
   config: BreakerConfig;
@@ -126,14 +123,10 @@ export async function pollOnce(
   const from = cursor.lastBlock + 1;
   const to = Math.min(target, cursor.lastBlock + chain.maxBlocksPerPoll);
   const read = await reader.readRange(from, to);
-  if (read.blocks.length !== to - from + 1 || read.blocks[0]?.number !== from) {
-    throw new ChainReadError(
-      `${chain.id}: asked for blocks ${from}–${to}, got ${read.blocks.length} starting at ${read.blocks[0]?.number}`,
-    );
-  }
+  checkRangeRead(chain.id, from, to, read.blocks);
 
   const parent = cursor.recent.at(-1);
-  if (parent && read.blocks[0].parentHash !== parent.h) {
+  if (parent && read.blocks[0] && read.blocks[0].parentHash !== parent.h) {
     return rewindAfterReorg(deps, cursor);
   }
 
@@ -151,11 +144,14 @@ export async function pollOnce(
     },
     valuation,
   );
-  const lastT = times.get(to) as number;
+  // Numbers may be sparse: the range ends at its last block that exists (none: where the cursor was).
+  const lastBlock = read.blocks.at(-1);
+  const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
   const recent = [
     ...cursor.recent,
     ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
-  ].slice(-RECENT_BLOCKS);
+    // The chain kind's reorg memory; each hash kept costs write units. A deeper reorg pages (rewindAfterReorg).
+  ].slice(-chain.kind.finality.reorgMemoryBlocks);
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
   const cache = deps.history;
@@ -172,7 +168,7 @@ export async function pollOnce(
     return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: next };
   }
 
-  const fromT = times.get(from) as number;
+  const fromT = times.get(read.blocks[0]!.number) as number; // outflows lie in blocks, so there is one
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const leased: ChainCursor = {
     ...cursor,
@@ -294,8 +290,12 @@ async function ledgerEvaluation(
       const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
-    breaches: (history, newOnes) =>
-      evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) }),
+    breaches: (history, newOnes, state, nowMs) =>
+      evaluateRules(strictestRules(config, state, nowMs), history, {
+        fromT,
+        toT,
+        newIds: new Set(newOnes.map((r) => r.id)),
+      }),
   };
 }
 
@@ -413,7 +413,7 @@ async function rewindAfterReorg(
   };
   await store.appendAudit(record);
   if (!depthKnown) {
-    const page = deepReorgPage(deps.config.name, chain.id, cursor, rewindTo, removed);
+    const page = deepReorgPage(deps.config.name, chain, cursor, rewindTo, removed);
     await flushPoll(deps, await commitPollSteps(deps, [queuePage(page)]));
   }
   return { result: { kind: 'reorg', rewoundTo: rewindTo, removed, depthKnown }, cursor: saved };
@@ -424,14 +424,21 @@ async function rewindAfterReorg(
  * blocks before the rewind point may be orphaned or missing. Exactness cannot be promised there —
  * on-call must audit that range (`breaker scan`).
  */
-function deepReorgPage(name: string, chain: string, cursor: ChainCursor, rewindTo: number, removed: number): Page {
-  const from = Math.max(0, rewindTo - RECENT_BLOCKS * 4);
+function deepReorgPage(
+  name: string,
+  { id: chain, kind }: ChainConfig,
+  cursor: ChainCursor,
+  rewindTo: number,
+  removed: number,
+): Page {
+  const memory = kind.finality.reorgMemoryBlocks;
+  const from = Math.max(0, rewindTo - memory * 4);
   return {
     id: `page-deep-reorg-${chain}-${cursor.epoch + 1}`,
     kind: 'blind',
-    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${RECENT_BLOCKS} blocks`.slice(0, 100),
+    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${memory} blocks`.slice(0, 100),
     text: [
-      `${chain} reorganised below the ${RECENT_BLOCKS} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
+      `${chain} reorganised below the ${memory} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
       `The breaker rewound to block ${rewindTo} and removed ${removed} outflow record(s) after it; blocks before it may hold`,
       'orphaned or missing outflows. Audit them against the chain, e.g.:',
       `  npx breaker scan --config <config> --chain ${chain} --from ${from} --to ${cursor.lastBlock}`,
