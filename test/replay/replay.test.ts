@@ -224,14 +224,14 @@ describe('replay semantics (FORMAT.md)', () => {
   });
 
   it('observes each event at t plus its chain detection delay, in any file order', async () => {
-    // Ethereum: 2 × 12 s + 12 s = 36 s; BSC: 3 × 3 s + 3 s = 12 s. $1.2M in one transfer breaks the $1M single-transfer limit.
+    // Ethereum: 2 × 12 s + 12 s = 36 s; BSC: 3 × 0.45 s + a 3 s poll = 4.35 s. $1.2M in one transfer breaks the $1M single-transfer limit.
     const eth = await replay(
       example,
       tiny([{ t: 100, chain: 'ethereum', asset: 'USDT', amount: '1200000', to: '0xbad' }]),
     );
     expect(eth.result.score.trippedAtS).toBe(136);
     const bsc = await replay(example, tiny([{ t: 100, chain: 'bsc', asset: 'USDT', amount: '1200000', to: '0xbad' }]));
-    expect(bsc.result.score.trippedAtS).toBe(112);
+    expect(bsc.result.score.trippedAtS).toBe(104.35);
     const events = [
       { t: 900, chain: 'ethereum', asset: 'ETH', amount: '1', label: 'attack', via: 'signer' },
       { t: 100, chain: 'ethereum', asset: 'USDT', usd: 1_200_000, label: 'attack', via: 'signer' },
