@@ -5,8 +5,9 @@
  * sent, exactly, for the breaker, the reader and the naive baseline alike.
  *
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
+ *   npm run bench -- --only watermark [--trials 20]   # just the nonce-watermark part, patched into both files
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import { measureDynamoRequests } from './dynamo-requests.ts';
 import { assertExact, compareOutflows } from './exactness.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { naiveRead } from './naive-reader.ts';
+import { measurePendingWatermark, type PendingWatermarkRun, renderPendingWatermark } from './pending-watermark.ts';
 import { benchReplay } from './replay.ts';
 import { type BenchResults, type CatchUpResults, type NaiveRun, renderJson, renderMarkdown } from './report.ts';
 import { generateTraffic } from './traffic.ts';
@@ -35,8 +37,12 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '20' },
     'serial-detection': { type: 'boolean', default: false },
     out: { type: 'string', default: ROOT },
+    only: { type: 'string' },
   },
 });
+if (values.only !== undefined && values.only !== 'watermark') {
+  throw new Error(`--only: unknown part "${values.only}" (parts: watermark)`);
+}
 const blocks = Number(values.blocks);
 const trials = Number(values.trials);
 const started = performance.now();
@@ -188,9 +194,59 @@ function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   return out;
 }
 
+/** Broadcast → trip of the nonce watermark, judging the pending nonce and the latest one (pending-watermark.ts). */
+async function watermarkBenchmarks(): Promise<PendingWatermarkRun[]> {
+  const runs: PendingWatermarkRun[] = [];
+  for (const tag of ['pending', 'latest'] as const) {
+    log(`nonce watermark, ${tag} nonce: ${trials} thief broadcasts, anvil --block-time 1, poll 0.25 s`);
+    const run = await measurePendingWatermark({ tag, trials, pollIntervalSeconds: 0.25 });
+    log(
+      `  p50 ${run.p50Ms.toFixed(0)} ms, p95 ${run.p95Ms.toFixed(0)} ms, ` +
+        `${run.trippedBeforeInclusion}/${run.trials} tripped before inclusion`,
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+
+const WATERMARK_START = '<!-- bench part: watermark -->';
+const WATERMARK_END = '<!-- end of bench part: watermark -->';
+
+/** Write the watermark part into BENCHMARKS.md (its own marked section) and BENCHMARKS.json (its own key). */
+function writeWatermarkPart(runs: PendingWatermarkRun[], measuredAt: string): void {
+  const mdPath = join(values.out, 'BENCHMARKS.md');
+  const section = `${WATERMARK_START}\n${renderPendingWatermark(runs, measuredAt)}${WATERMARK_END}\n`;
+  const md = readFileSync(mdPath, 'utf8');
+  const start = md.indexOf(WATERMARK_START);
+  const end = md.indexOf(WATERMARK_END);
+  const next =
+    start >= 0 && end > start
+      ? `${md.slice(0, start)}${section}${md.slice(end + WATERMARK_END.length + 1)}`
+      : `${md.trimEnd()}\n\n${section}`;
+  writeFileSync(mdPath, next);
+  const jsonPath = join(values.out, 'BENCHMARKS.json');
+  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+  json.watermarkDetection = {
+    measuredAt,
+    runs: runs.map(({ latenciesMs, ...r }) => ({
+      ...r,
+      p50Ms: Math.round(r.p50Ms),
+      p95Ms: Math.round(r.p95Ms),
+      maxMs: Math.round(r.maxMs),
+      latenciesMs: latenciesMs.map((ms) => Math.round(ms)),
+    })),
+  };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const machine = describeMachine();
   log(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.anvil}`);
+  if (values.only === 'watermark') {
+    writeWatermarkPart(await watermarkBenchmarks(), machine.date);
+    log('wrote the watermark part into BENCHMARKS.md and BENCHMARKS.json');
+    return;
+  }
 
   const catchUp = await catchUpBenchmarks();
   log(
@@ -228,6 +284,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(values.out, 'BENCHMARKS.json'), renderJson(results));
   writeFileSync(join(values.out, 'BENCHMARKS.md'), renderMarkdown(results));
+  writeWatermarkPart(await watermarkBenchmarks(), machine.date);
   log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.durationSeconds.toFixed(0)} s`);
 }
 

@@ -205,4 +205,25 @@ describe('nonce watermark on anvil + dynalite', () => {
     expect(state.tripped.global?.ruleId).toBe(RULE);
     expect(state.tripped.global?.evidence.summary).toContain(hot2.address.toLowerCase());
   });
+
+  it("judging the pending nonce, a thief's transaction trips while it still waits in the mempool", async () => {
+    await resetBreakerUseCase(
+      { config, store: db.store, publisher, clock },
+      { reason: 'reviewed: second key rotation, test', actor: 'tester' },
+    );
+    const hot1 = anvil.accounts[1]!;
+    await hot1.sendTransaction({ to: hot1.address, value: 0n, gasLimit: 21_000n });
+    config = configFor(traffic, false);
+    await checkNonceWatermark(deps());
+    expect((await db.store.getState()).tripped).toEqual({});
+    config = configFor(traffic, true);
+    await checkNonceWatermark(deps());
+    const state = await db.store.getState();
+    expect(state.tripped.global?.ruleId).toBe(RULE);
+    expect(state.tripped.global?.evidence.summary).toContain('(pending)');
+    // Still not in a block: the signal came before inclusion.
+    expect(await anvil.provider.getTransactionCount(hot1.address, 'latest')).toBeLessThan(
+      await anvil.provider.getTransactionCount(hot1.address, 'pending'),
+    );
+  });
 });
