@@ -174,8 +174,8 @@ export class EvmChainReader implements ChainReader, NonceReader {
 
   /**
    * Every hot wallet's next nonce, in one request: `eth_getTransactionCount` counts every transaction
-   * the wallet signed — approvals and contract calls that move nothing, and EIP-7702 authorizations
-   * another account submitted — which the transfers readRange finds do not.
+   * the wallet signed, approvals and contract calls that move nothing included; the transfers
+   * readRange finds do not show those.
    */
   async nextNonces(tag: NonceTag): Promise<NonceObservation[]> {
     const wallets = [...this.hotWallets];

@@ -9,7 +9,7 @@ import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
  * highest nonce it approved (the signer sends it with each withdrawal) before anything is signed.
  * A hot wallet whose chain nonce has gone past that watermark has sent a transaction the guard never
  * saw: signed with the hot key outside the signer. That holds for transactions that move nothing
- * yet — an `approve`, a contract call, an EIP-7702 authorization — which outflow reconciliation
+ * yet — an `approve`, a contract call — which outflow reconciliation
  * cannot see. A replacement of the signer's own pending transaction (same nonce, higher fee) does
  * not move the nonce, so it never trips.
  */
