@@ -2,6 +2,14 @@
  * What a signing service embeds (docs/SIGNER.md): the guard as a function or a middy middleware,
  * its HTTP callback form, and the verification of the breaker's signed kill-switch webhook.
  */
+
+export {
+  type KillSwitchWebhookBody,
+  parseKillSwitchWebhook,
+  SIGNATURE_HEADER,
+  signBody,
+  verifySignature,
+} from '../kill-switch-protocol/index.ts';
 export { type GuardRejection, isWithdrawalHalted, WithdrawalHaltedError } from './errors.ts';
 export {
   type Approval,
@@ -23,6 +31,4 @@ export {
 } from './http-endpoint.ts';
 export { createKillSwitch, type HaltDecision, type WithdrawalScope } from './kill-switch.ts';
 export { type BreakerGuardContext, type BreakerGuardMiddlewareOptions, breakerGuard } from './middleware.ts';
-export { type KillSwitchWebhookBody, parseKillSwitchWebhook } from './webhook-receiver.ts';
-export { SIGNATURE_HEADER, signBody, verifySignature } from './webhook-signature.ts';
 export type { Withdrawal, WithdrawalRequest } from './withdrawal.ts';

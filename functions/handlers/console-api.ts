@@ -1,37 +1,26 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConsoleAssets } from '../console/assets.ts';
 import { handleConsoleHttp } from '../console/http.ts';
 import { OpsConsole } from '../console/service.ts';
-import type { ChainReader } from '../core/ports.ts';
-import { systemClock } from '../core/time.ts';
-import { handlerDeps, requirePublisher } from './runtime-deps.ts';
+import { consoleDeps } from '../runtime/compose.ts';
+import { handlerDeps } from './runtime-deps.ts';
 
 const deps = handlerDeps();
 const assets = loadConsoleAssets();
-const readers = new Map<string, ChainReader>();
-const ops = new OpsConsole({
-  config: deps.config,
-  store: deps.store,
-  publisher: requirePublisher(deps),
-  mirror: deps.mirror,
-  clock: systemClock,
-  probeHead: (chain) => {
-    const cfg = deps.config.chains.get(chain);
-    if (!cfg) return Promise.reject(new Error(`unknown chain ${chain}`));
-    const reader = readers.get(chain) ?? createChainReader(cfg);
-    readers.set(chain, reader);
-    return reader.head();
-  },
-  probeTimeoutMs: 2500,
-});
+const ops = new OpsConsole({ ...consoleDeps(deps), probeTimeoutMs: 2500 });
 
 /**
  * A Lambda function URL request (payload 2.0). With AuthType AWS_IAM, Lambda has verified the SigV4
  * signature before the handler runs and puts the caller in requestContext.authorizer.iam; the body
  * never names the operator.
+ *
+ * The handler cannot tell such an event from the same JSON sent by a direct Invoke. It trusts the caller field
+ * because the stack grants `lambda:InvokeFunction` on this function only with `lambda:InvokedViaFunctionUrl = true`
+ * (infra/constructs/reset-endpoint.ts, urlOnlyInvokeStatements), and the trail records every invocation. A
+ * principal whose own policy allows a plain Invoke (an account admin) is outside what the stack controls: the SCP in
+ * docs/DEPLOY.md#operator-identity denies it.
  */
 const functionUrlEvent = z
   .object({
@@ -58,7 +47,7 @@ type Reply = { statusCode: number; headers: Record<string, string>; body: string
 async function consoleHandler(event: unknown): Promise<Reply> {
   const parsed = functionUrlEvent.safeParse(event);
   if (!parsed.success) {
-    // A direct invocation (console test event) carries no verified caller: the console is URL-only.
+    // Not a URL request (e.g. a console test event): there is no caller to record, and the console is URL-only.
     return {
       statusCode: 401,
       headers: { 'content-type': 'application/json' },

@@ -1,22 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { formatPath, isBreakerError } from '../core/errors.ts';
-import { systemClock } from '../core/time.ts';
-import { resetBreakerUseCase } from '../core/use-cases/reset-breaker.ts';
+import { runReset } from './reset-request.ts';
 import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
 const deps = handlerDeps();
-const publisher = requirePublisher(deps);
-
-const resetBody = z
-  .object({
-    reason: z.string({ error: 'required: what was reviewed and why re-arming is safe' }),
-    scope: z.string().optional(),
-    reviewedTripIds: z.array(z.string()).optional(),
-  })
-  .strict();
+requirePublisher(deps);
 
 /** A Lambda function URL request (AuthType AWS_IAM): the identity comes from SigV4, not from the body. */
 const functionUrlEvent = z
@@ -34,49 +23,37 @@ const functionUrlEvent = z
 type Reply = { statusCode: number; headers: Record<string, string>; body: string };
 
 /**
- * Re-arm the breaker with a stated reason.
- *  - Function URL (IAM auth): the operator is the SigV4 principal (requestContext.authorizer.iam.userArn).
- *  - Direct invocation (Lambda console test event, `aws lambda invoke`): the handler cannot see the
- *    caller, so it records `lambda-invoke:<request id>`; the stack's CloudTrail trail records the
- *    principal behind that request (runbook: docs/DEPLOY.md#reset).
- * Rejections (no reason, nothing tripped, tripped again since review) are answers, not errors.
+ * Re-arm the breaker with a stated reason, through the function URL only: the operator is the SigV4
+ * principal Lambda puts in requestContext.authorizer.iam.userArn.
+ *
+ * That field is trustworthy only because nobody can hand this function a URL-shaped event directly: the stack
+ * grants `lambda:InvokeFunction` on it only with `lambda:InvokedViaFunctionUrl = true` (infra/constructs/
+ * reset-endpoint.ts). A principal whose own policy allows a plain Invoke (an admin) could still forge one; the SCP in
+ * docs/DEPLOY.md#operator-identity closes that. An event that is not a URL request is refused: the break-glass
+ * path is the separate reset-breaker-direct function, which never reads an identity from its event.
  */
-async function resetHandler(event: unknown, context: Context): Promise<Reply | Record<string, unknown>> {
+async function resetHandler(event: unknown): Promise<Reply | Record<string, unknown>> {
   const url = functionUrlEvent.safeParse(event);
-  const viaUrl = url.success;
-  let payload: unknown = event;
-  let actor = `lambda-invoke:${context.awsRequestId}`;
-  if (url.success) {
-    actor = url.data.requestContext.authorizer.iam.userArn;
-    const raw = url.data.body ?? '';
-    try {
-      payload = JSON.parse(url.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
-    } catch {
-      return answer(viaUrl, 400, { ok: false, error: 'body: not JSON; expected {"reason":"...","scope":"global"}' });
-    }
-  }
-  const body = resetBody.safeParse(payload);
-  if (!body.success) {
-    return answer(viaUrl, 400, {
+  if (!url.success) {
+    return {
+      statusCode: 403,
       ok: false,
-      error: body.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '),
-    });
+      error:
+        'reset-breaker answers only through its IAM function URL (breaker reset --stack …); to reset from the Lambda console or `aws lambda invoke`, invoke the break-glass function reset-breaker-direct',
+    };
   }
+  const raw = url.data.body ?? '';
+  let payload: unknown;
   try {
-    const state = await resetBreakerUseCase(
-      { config: deps.config, store: deps.store, publisher, mirror: deps.mirror, clock: systemClock },
-      { ...body.data, actor },
-    );
-    deps.logger.info('breaker reset', { actor, scope: body.data.scope ?? 'all', version: state.version });
-    return answer(viaUrl, 200, { ok: true, actor, stillTripped: Object.keys(state.tripped), version: state.version });
-  } catch (e) {
-    if (isBreakerError(e, 'RESET_REJECTED')) return answer(viaUrl, 409, { ok: false, error: e.message });
-    throw e;
+    payload = JSON.parse(url.data.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw);
+  } catch {
+    return reply(400, { ok: false, error: 'body: not JSON; expected {"reason":"...","scope":"global"}' });
   }
+  const answer = await runReset(deps, url.data.requestContext.authorizer.iam.userArn, payload);
+  return reply(answer.statusCode, answer.body);
 }
 
-function answer(viaUrl: boolean, statusCode: number, body: Record<string, unknown>): Reply | Record<string, unknown> {
-  if (!viaUrl) return { statusCode, ...body };
+function reply(statusCode: number, body: Record<string, unknown>): Reply {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 

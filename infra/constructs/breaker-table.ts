@@ -5,11 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { PARTITION_KEY, SORT_KEY, STATE_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.ts';
 import type { BreakerFunction } from './breaker-function.ts';
+import type { TableAccess, TableAction } from './table-access.ts';
 
-/** The table operations a function may be granted; each function gets exactly the list it uses. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'BatchWriteItem';
-
-const WRITE_ACTIONS: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+const WRITE_ACTIONS: ReadonlySet<TableAction> = new Set(['PutItem', 'BatchWriteItem']);
 
 /**
  * The single table (state, cursors, outflows, audit) with the key layout the DynamoDB adapter defines: on-demand,
@@ -38,16 +36,23 @@ export class BreakerTable extends Construct {
     });
   }
 
-  /** Grant exactly `actions` on the table (and the key uses they imply) and set BREAKER_TABLE. */
-  grant(fn: BreakerFunction, actions: readonly TableAction[]): void {
+  /**
+   * Grant exactly `access` (infra/constructs/table-access.ts): each operation only on its partition keys, through
+   * `dynamodb:LeadingKeys`, plus the key uses it implies; sets BREAKER_TABLE.
+   */
+  grant(fn: BreakerFunction, access: TableAccess): void {
     fn.function.addEnvironment('BREAKER_TABLE', this.table.tableName);
-    fn.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'BreakerTable',
-        actions: actions.map((a) => `dynamodb:${a}`),
-        resources: [this.table.tableArn],
-      }),
-    );
+    const actions = Object.keys(access) as TableAction[];
+    for (const action of actions) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: `BreakerTable${action}`,
+          actions: [`dynamodb:${action}`],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...(access[action] ?? [])] } },
+        }),
+      );
+    }
     const writes = actions.some((a) => WRITE_ACTIONS.has(a));
     fn.role.addToPrincipalPolicy(this.keyStatement('BreakerTableKey', writes));
   }

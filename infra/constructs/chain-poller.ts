@@ -10,6 +10,7 @@ import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
 import { PollerAlarms } from './poller-alarms.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 /**
  * The handler polls until ~10 s before its deadline. 65 s lets a run end ~5 s before the next one-minute tick:
@@ -59,9 +60,10 @@ export class ChainPoller extends Construct {
       memorySize: props.memorySize ?? POLLER_MEMORY_MB,
       reservedConcurrentExecutions: 1,
     });
-    props.table.grant(this.poller, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem']);
+    props.table.grant(this.poller, TABLE_ACCESS.poller(chain.id));
     props.pages.grantPublish(this.poller);
-    props.killSwitch.grantMirror(this.poller);
+    // A poller trips but never resumes: it may engage the kill-switch layers, not release them.
+    props.killSwitch.grantMirror(this.poller, 'engage');
 
     // A failed or stale tick is not retried: the next tick comes within a minute and the alarms page meanwhile.
     this.poller.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });

@@ -74,8 +74,15 @@ export class KillSwitch extends Construct {
     });
   }
 
-  /** The poller and the reset function mirror each transition into the parameter; sets KILL_SWITCH_PARAMETER. */
-  grantMirror(fn: BreakerFunction): void {
+  /**
+   * The functions that flush the outbox mirror each transition into the parameter (sets KILL_SWITCH_PARAMETER) and
+   * drive the other layers. `engage` (pollers) may halt a layer but never lift it: the release half (KMS EnableKey,
+   * DeleteFunctionConcurrency) belongs to the operator path, which flushes a reset's effects in the same request
+   * (commitTransition). A release that reaches a poller anyway (the operator path's own flush failed, or a
+   * `--table` reset left it in the outbox) fails there for want of permission and is paged with its manual steps.
+   * The SSM parameter is one value, so every flushing function may write it either way (IAM cannot see the value).
+   */
+  grantMirror(fn: BreakerFunction, actuation: 'engage' | 'engage-and-release'): void {
     fn.function.addEnvironment('KILL_SWITCH_PARAMETER', this.parameter.parameterName);
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -84,11 +91,11 @@ export class KillSwitch extends Construct {
         resources: [this.parameter.parameterArn],
       }),
     );
-    this.grantActuators(fn);
+    this.grantActuators(fn, actuation === 'engage-and-release');
   }
 
   /** The layers beyond the parameter: reserved concurrency of the signer Lambdas, the signing keys, the webhook secret. */
-  private grantActuators(fn: BreakerFunction): void {
+  private grantActuators(fn: BreakerFunction, release: boolean): void {
     const a = this.props.actuators;
     if (!a) return;
     const stack = Stack.of(this);
@@ -99,7 +106,7 @@ export class KillSwitch extends Construct {
           actions: [
             'lambda:GetFunctionConcurrency',
             'lambda:PutFunctionConcurrency',
-            'lambda:DeleteFunctionConcurrency',
+            ...(release ? ['lambda:DeleteFunctionConcurrency'] : []),
           ],
           resources: a.lambdaConcurrency.functions.map((f) =>
             f.startsWith('arn:')
@@ -118,7 +125,7 @@ export class KillSwitch extends Construct {
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'KillSwitchSigningKeys',
-          actions: ['kms:DescribeKey', 'kms:DisableKey', 'kms:EnableKey'],
+          actions: ['kms:DescribeKey', 'kms:DisableKey', ...(release ? ['kms:EnableKey'] : [])],
           resources: a.kmsKeys.keys.map((k) =>
             k.startsWith('arn:') ? k : stack.formatArn({ service: 'kms', resource: 'key', resourceName: k }),
           ),

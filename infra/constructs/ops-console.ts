@@ -1,12 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
+import { urlOnlyInvokeStatements } from './reset-endpoint.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 /** Where the console page lands inside the bundle, and the variable that tells the handler. */
 export const CONSOLE_ASSETS_BUNDLE_DIR = 'console-page';
@@ -20,8 +23,10 @@ export interface OpsConsoleProps {
   readonly table: BreakerTable;
   readonly pages: PageTopic;
   readonly killSwitch: KillSwitch;
-  /** The operators' managed policy: it gets `lambda:InvokeFunctionUrl` on the console. */
+  /** The operators' managed policy: it may call the console through its function URL only. */
   readonly operatorPolicy: iam.ManagedPolicy;
+  /** The operator trail: it records every Invoke of the console (each one may reset, approve or trip). */
+  readonly auditTrail: cloudtrail.Trail;
 }
 
 /**
@@ -51,19 +56,15 @@ export class OpsConsole extends Construct {
       bundleDirectories: [{ from: PAGE_SOURCE, to: CONSOLE_ASSETS_BUNDLE_DIR }],
     });
     this.api.function.addEnvironment('CONSOLE_ASSETS_DIR', CONSOLE_ASSETS_PATH);
-    props.table.grant(this.api, ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    props.table.grant(this.api, TABLE_ACCESS.console);
     props.pages.grantPublish(this.api);
-    props.killSwitch.grantMirror(this.api);
+    props.killSwitch.grantMirror(this.api, 'engage-and-release');
 
     this.url = this.api.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-    props.operatorPolicy.addStatements(
-      new iam.PolicyStatement({
-        sid: 'UseOpsConsole',
-        actions: ['lambda:InvokeFunctionUrl'],
-        resources: [this.api.function.functionArn],
-        conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
-      }),
-    );
+    // The handler trusts requestContext.authorizer.iam only because a direct Invoke is not granted (see
+    // urlOnlyInvokeStatements); the trail keeps every invocation, however it came.
+    props.operatorPolicy.addStatements(...urlOnlyInvokeStatements('UseOpsConsole', [this.api.function.functionArn]));
+    props.auditTrail.addLambdaEventSelector([this.api.function], { includeManagementEvents: false });
   }
 }

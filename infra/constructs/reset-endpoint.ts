@@ -10,6 +10,7 @@ import { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
+import { TABLE_ACCESS } from './table-access.ts';
 
 export interface ResetEndpointProps {
   readonly deploymentName: string;
@@ -21,17 +22,45 @@ export interface ResetEndpointProps {
 }
 
 /**
+ * The statements that let a principal call `functionArns` through their AWS_IAM function URLs and in no other way.
+ * Since October 2025 a new function URL needs `lambda:InvokeFunction` as well as `lambda:InvokeFunctionUrl`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html); granting it only with
+ * `lambda:InvokedViaFunctionUrl = true` (the condition CDK's own `grantInvokeUrl` uses) keeps a direct Invoke, whose
+ * payload could carry a forged `requestContext`, out of reach.
+ */
+export function urlOnlyInvokeStatements(sid: string, functionArns: string[]): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: `${sid}Url`,
+      actions: ['lambda:InvokeFunctionUrl'],
+      resources: functionArns,
+      conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+    }),
+    new iam.PolicyStatement({
+      sid: `${sid}ViaUrlOnly`,
+      actions: ['lambda:InvokeFunction'],
+      resources: functionArns,
+      conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+    }),
+  ];
+}
+
+/**
  * How operators reach the breaker: `reset-breaker` (reason required) and the read-only `breaker-status`, each
- * invocable from the Lambda console / CLI and through an IAM-authorised function URL, plus the operator policy.
+ * through an IAM-authorised function URL only; the break-glass `reset-breaker-direct` for the Lambda console / CLI;
+ * and the operator policy.
  *
- * The operator's identity always comes from AWS, never from the event: through the function URL the handler reads
- * the SigV4-verified caller ARN from the request context; a console or CLI invocation cannot see its caller, so the
- * handler records `lambda-invoke:<awsRequestId>` and this construct's trail records every Invoke of the reset
- * function as a CloudTrail data event whose `requestID` is that awsRequestId and whose `userIdentity` is the caller
- * (searchable in CloudWatch Logs within minutes; see docs/DEPLOY.md).
+ * The operator's identity always comes from AWS, never from the event: through a function URL the handler reads
+ * the SigV4-verified caller ARN from the request context, and the policy allows no direct Invoke of those functions
+ * (which could carry a made-up request context). The break-glass function cannot see its caller, so it records
+ * `lambda-invoke:<awsRequestId>` and refuses any event with a request context; this construct's trail records every
+ * Invoke of both reset functions (and, via OpsConsole, of the console) as a CloudTrail data event whose
+ * `requestID` is that awsRequestId and whose `userIdentity` is the caller (searchable in CloudWatch Logs within
+ * minutes; see docs/DEPLOY.md).
  */
 export class ResetEndpoint extends Construct {
   readonly reset: BreakerFunction;
+  readonly resetDirect: BreakerFunction;
   readonly status: BreakerFunction;
   readonly resetUrl: lambda.FunctionUrl;
   readonly statusUrl: lambda.FunctionUrl;
@@ -50,9 +79,21 @@ export class ResetEndpoint extends Construct {
       serviceName: props.serviceName,
       timeout: Duration.seconds(30),
     });
-    props.table.grant(this.reset, ['GetItem', 'PutItem', 'UpdateItem', 'Query']);
+    props.table.grant(this.reset, TABLE_ACCESS.reset);
     props.pages.grantPublish(this.reset);
-    props.killSwitch.grantMirror(this.reset);
+    props.killSwitch.grantMirror(this.reset, 'engage-and-release');
+
+    this.resetDirect = new BreakerFunction(this, 'ResetDirect', {
+      handler: 'reset-breaker-direct',
+      functionName: `${props.deploymentName}-reset-breaker-direct`,
+      description: `hot-wallet-breaker ${props.deploymentName}: break-glass reset by direct Invoke (reason required, recorded as the Lambda request id)`,
+      configFile: props.configFile,
+      serviceName: props.serviceName,
+      timeout: Duration.seconds(30),
+    });
+    props.table.grant(this.resetDirect, TABLE_ACCESS.reset);
+    props.pages.grantPublish(this.resetDirect);
+    props.killSwitch.grantMirror(this.resetDirect, 'engage-and-release');
 
     this.status = new BreakerFunction(this, 'Status', {
       handler: 'breaker-status',
@@ -62,7 +103,7 @@ export class ResetEndpoint extends Construct {
       serviceName: props.serviceName,
       timeout: Duration.seconds(15),
     });
-    props.table.grant(this.status, ['GetItem', 'Query']);
+    props.table.grant(this.status, TABLE_ACCESS.status);
 
     this.resetUrl = this.reset.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.statusUrl = this.status.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
@@ -71,18 +112,13 @@ export class ResetEndpoint extends Construct {
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       managedPolicyName: `${props.deploymentName}-breaker-operator`,
       description:
-        'Attach to on-call operators: read the breaker status and reset it (function URL with SigV4, Lambda console or CLI). Every reset is recorded with the caller.',
+        'Attach to on-call operators: read the breaker status and reset it through the SigV4 function URLs (recorded by IAM identity), or by the break-glass reset-breaker-direct function (recorded by Lambda request id and in CloudTrail).',
       statements: [
+        ...urlOnlyInvokeStatements('CallBreakerFunctionUrls', functionArns),
         new iam.PolicyStatement({
-          sid: 'CallBreakerFunctionUrls',
-          actions: ['lambda:InvokeFunctionUrl'],
-          resources: functionArns,
-          conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'InvokeBreakerFunctions',
+          sid: 'BreakGlassReset',
           actions: ['lambda:InvokeFunction'],
-          resources: functionArns,
+          resources: [this.resetDirect.function.functionArn],
         }),
       ],
     });
@@ -92,7 +128,11 @@ export class ResetEndpoint extends Construct {
     this.auditLogGroup = trail.logGroup;
   }
 
-  /** A trail that records only Lambda data events (Invoke) of the reset function, to S3 and to CloudWatch Logs. */
+  /**
+   * A trail that records only Lambda data events (Invoke) of the reset functions, to S3 and to CloudWatch Logs;
+   * OpsConsole adds the console. A Lambda data resource names the function ARN
+   * (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DataResource.html).
+   */
   private createAuditTrail(): { trail: cloudtrail.Trail; logGroup: logs.LogGroup } {
     const accessLogs = new s3.Bucket(this, 'AuditAccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -124,13 +164,13 @@ export class ResetEndpoint extends Construct {
       bucket,
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: logGroup,
-      // Management events are already in the account's event history; this trail exists for the reset Invokes only.
+      // Management events are already in the account's event history; this trail exists for the operator Invokes.
       managementEvents: cloudtrail.ReadWriteType.NONE,
       includeGlobalServiceEvents: false,
       isMultiRegionTrail: false,
       enableFileValidation: true,
     });
-    trail.addLambdaEventSelector([this.reset.function], { includeManagementEvents: false });
+    trail.addLambdaEventSelector([this.reset.function, this.resetDirect.function], { includeManagementEvents: false });
     return { trail, logGroup };
   }
 }

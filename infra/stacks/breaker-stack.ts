@@ -96,6 +96,7 @@ export class BreakerStack extends Stack {
       pages: this.pages,
       killSwitch: this.killSwitch,
       operatorPolicy: this.endpoint.operatorPolicy,
+      auditTrail: this.endpoint.auditTrail,
     });
 
     const out = (id: string, value: string, description: string, exportName?: string) =>
@@ -117,7 +118,12 @@ export class BreakerStack extends Stack {
     out(
       'ResetFunctionName',
       this.endpoint.reset.function.functionName,
-      'Reset from the Lambda console (Test tab) or CLI',
+      'Reset through its function URL only (breaker reset --stack)',
+    );
+    out(
+      'BreakGlassResetFunctionName',
+      this.endpoint.resetDirect.function.functionName,
+      'Break-glass reset from the Lambda console (Test tab) or aws lambda invoke; recorded as the request id',
     );
     out('ResetFunctionUrl', this.endpoint.resetUrl.url, 'Reset with a SigV4-signed POST (AWS_IAM)');
     out('StatusFunctionUrl', this.endpoint.statusUrl.url, 'Breaker state with a SigV4-signed GET (AWS_IAM)');
@@ -125,7 +131,7 @@ export class BreakerStack extends Stack {
     out(
       'ResetAuditLogGroup',
       this.endpoint.auditLogGroup.logGroupName,
-      'CloudTrail Invoke events of the reset function',
+      'CloudTrail Invoke events of the reset, break-glass reset and console functions',
     );
   }
 }

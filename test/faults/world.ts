@@ -9,6 +9,7 @@
  * Transfer logs from it. Each fault test records its counts (missed, double-counted, phantom, wrong
  * amount) for scripts/reliability-matrix.ts, outside the repository.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ import { Disperse, RevertOnReceive, TestToken } from '../../functions/local/cont
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
 import { type Anvil, startAnvil } from '../support/anvil.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 export const CHAIN = 'devnet';
 export const GLOBAL_USD_10M = 1_000_000;
@@ -230,6 +232,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       tableName: dynamo.tableName,
       unprocessedRetry: fastRetry,
     });
+    await initialiseForTest(direct);
 
     const startBlock = Number(await anvil.rpc<string>('eth_blockNumber')) + 1;
     const input: ConfigInput = {
@@ -426,7 +429,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         };
       },
       async settle(opts = {}) {
-        const deadline = Date.now() + 15_000;
+        // Bounded by invocations first; the time bound only stops a hung run. At 15 s a 300-block
+        // catch-up failed on a 2-core machine at load 18 while still advancing every invocation.
+        const deadline = Date.now() + 45_000;
         let stuck = 0;
         let last = -1;
         for (let i = 0; i < 40 && Date.now() < deadline; i++) {
@@ -442,7 +447,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             await world.advance(Math.ceil((cursor.lease.untilMs - clock.now()) / 1000) + 1);
           }
         }
-        throw new Error('the poller did not catch up within 40 invocations / 15 s');
+        throw new Error('the poller did not catch up within 40 invocations / 45 s');
       },
       async head() {
         return Number(await call<string>('eth_blockNumber'));

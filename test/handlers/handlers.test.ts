@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { parseUnits, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_ACCESS, type TableAccess } from '../../infra/constructs/table-access.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { deniedCalls, type TableCall, tableCalls } from '../support/dynamo-access.ts';
+import { type FaultProxy, FORWARD, startFaultProxy } from '../support/fault-proxy.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import {
   bodyFor,
   type HttpSubscriber,
@@ -40,6 +44,17 @@ function lambdaContext(remainingMs: number, requestId = `req-${Math.random().toS
 describe('Lambda handlers against local stand-ins', () => {
   let anvil: Anvil;
   let db: TestStore;
+  // Every DynamoDB request the handlers send passes here, so each call can be checked against the role's grant.
+  let recorder: FaultProxy;
+  let recorded: TableCall[] = [];
+  /** Run one handler call and check every table call it made is allowed by `access` (infra/constructs/table-access.ts). */
+  async function within<T>(access: TableAccess, call: () => Promise<T>): Promise<T> {
+    recorded = [];
+    const result = await call();
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(deniedCalls(access, recorded)).toEqual([]);
+    return result;
+  }
   let sns: LocalSns;
   let subscriber: HttpSubscriber;
   let hot: Wallet;
@@ -48,6 +63,11 @@ describe('Lambda handlers against local stand-ins', () => {
   beforeAll(async () => {
     anvil = await startAnvil();
     db = await startTestStore();
+    recorder = await startFaultProxy(db.endpoint, (req) => {
+      recorded.push(...tableCalls(req));
+      return FORWARD;
+    });
+    await initialiseForTest(db.store);
     sns = await startLocalSns();
     subscriber = await startHttpSubscriber();
     const topicArn = await sns.createTopic('pages');
@@ -85,7 +105,7 @@ describe('Lambda handlers against local stand-ins', () => {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: recorder.url,
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_NAMESPACE: 'HotWalletBreakerTest',
@@ -94,6 +114,7 @@ describe('Lambda handlers against local stand-ins', () => {
   });
 
   afterAll(async () => {
+    await recorder?.stop();
     await subscriber?.close();
     await sns?.close();
     await db?.close();
@@ -110,14 +131,17 @@ describe('Lambda handlers against local stand-ins', () => {
     await (
       await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('12000', 6))
     ).wait();
-    const result = await poll({ chain: 'devnet' }, lambdaContext(11_000));
+    const result = await within(TABLE_ACCESS.poller('devnet'), () => poll({ chain: 'devnet' }, lambdaContext(11_000)));
     expect(result).toMatchObject({ chain: 'devnet', outflows: 1 });
 
     const [delivery] = await subscriber.waitFor(1, 10_000);
     expect(delivery!.notification.Subject).toContain('[HALT] handler-test');
     expect(bodyFor(delivery!.notification, 'email')).toContain('global-usd-1h');
 
-    const s = (await status({}, lambdaContext(5000))) as { armed: boolean; tripped: { ruleId: string }[] };
+    const s = (await within(TABLE_ACCESS.status, () => status({}, lambdaContext(5000)))) as {
+      armed: boolean;
+      tripped: { ruleId: string }[];
+    };
     expect(s.armed).toBe(false);
     expect(s.tripped[0]!.ruleId).toBe('global-usd-1h');
 
@@ -139,7 +163,9 @@ describe('Lambda handlers against local stand-ins', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('reason');
 
-    const ok = (await reset(urlEvent({ reason: 'reviewed: handler test transfer' }), lambdaContext(5000))) as {
+    const ok = (await within(TABLE_ACCESS.reset, () =>
+      reset(urlEvent({ reason: 'reviewed: handler test transfer' }), lambdaContext(5000)),
+    )) as {
       statusCode: number;
       body: string;
     };
@@ -152,15 +178,62 @@ describe('Lambda handlers against local stand-ins', () => {
     const audit = await db.store.listAudit(5);
     expect(audit[0]).toMatchObject({ action: 'reset', actor: 'arn:aws:iam::123456789012:user/alice' });
 
-    // A direct (console) invocation records the request id, which CloudTrail ties to the caller.
+    // reset-breaker is URL-only: IAM lets operators invoke it only through its function URL, and a
+    // direct invocation that reaches it anyway (an admin's Invoke) is refused, pointing at the break-glass function.
     await (
       await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('15000', 6))
     ).wait();
     await poll({ chain: 'devnet' }, lambdaContext(11_000));
-    const direct = (await reset(
+    const refused = (await reset(
       { reason: 'reviewed from the Lambda console' },
-      lambdaContext(5000, 'console-req-1'),
+      lambdaContext(5000, 'console-req-0'),
     )) as Record<string, unknown>;
-    expect(direct).toMatchObject({ statusCode: 200, ok: true, actor: 'lambda-invoke:console-req-1' });
+    expect(refused).toMatchObject({ statusCode: 403, ok: false });
+    expect(String(refused.error)).toContain('reset-breaker-direct');
+    expect((await db.store.getState()).tripped).not.toEqual({});
+  }, 60_000);
+
+  it('the break-glass reset-breaker-direct refuses any event carrying a requestContext (a forged identity) and records the Lambda request id', async () => {
+    const { handler: poll } = await import('../../functions/handlers/poll-chain.ts');
+    const { handler: direct } = await import('../../functions/handlers/reset-breaker-direct.ts');
+    await (
+      await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('15000', 6))
+    ).wait();
+    await poll({ chain: 'devnet' }, lambdaContext(11_000));
+    const before = await db.store.getState();
+    expect(Object.keys(before.tripped)).not.toEqual([]);
+    const auditBefore = await db.store.listAudit(50);
+
+    // The forged event of security review §1a: a made-up IAM caller in a direct Invoke payload.
+    const forgedUrlEvent = {
+      requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } } },
+      body: JSON.stringify({ reason: 'reviewed, keys rotated (forged)' }),
+      isBase64Encoded: false,
+    };
+    const forgedInline = {
+      reason: 'reviewed, keys rotated (forged)',
+      requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } } },
+    };
+    for (const forged of [
+      forgedUrlEvent,
+      forgedInline,
+      { requestContext: null, reason: 'a null context is still one' },
+    ]) {
+      const answer = (await direct(forged, lambdaContext(5000, 'forged-req'))) as Record<string, unknown>;
+      expect(answer).toMatchObject({ statusCode: 400, ok: false });
+      expect(String(answer.error)).toContain('requestContext');
+    }
+    expect((await db.store.getState()).version).toBe(before.version);
+    expect(await db.store.listAudit(50)).toEqual(auditBefore);
+
+    const ok = (await within(TABLE_ACCESS.reset, () =>
+      direct({ reason: 'reviewed from the Lambda console' }, lambdaContext(5000, 'console-req-1')),
+    )) as Record<string, unknown>;
+    expect(ok).toMatchObject({ statusCode: 200, ok: true, actor: 'lambda-invoke:console-req-1', stillTripped: [] });
+    const [latest] = await db.store.listAudit(1);
+    expect(latest).toMatchObject({ action: 'reset', actor: 'lambda-invoke:console-req-1' });
+
+    const bad = (await direct({ reason: 'reviewed', scoop: 'typo' }, lambdaContext(5000))) as Record<string, unknown>;
+    expect(bad).toMatchObject({ statusCode: 400, ok: false });
   }, 60_000);
 });

@@ -5,9 +5,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { SynthesisMessage } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
-import { parseKillSwitchValue } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import { handlerDeps, resetHandlerDepsForTests } from '../../functions/handlers/runtime-deps.ts';
+import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { buildBreakerApp } from '../../infra/breaker-app.ts';
 import { POLLER_TIMEOUT } from '../../infra/constructs/chain-poller.ts';
 import { KILL_SWITCH_INITIAL_VALUE } from '../../infra/constructs/kill-switch.ts';
@@ -85,8 +85,8 @@ describe('breaker stack from config/example.yaml', () => {
       expect(POLLER_TIMEOUT.toSeconds() - 10).toBeLessThan(60);
       expect(POLLER_TIMEOUT.toSeconds()).toBeGreaterThan(60);
     }
-    // + reset, status and the ops console
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 3);
+    // + reset, break-glass reset, status and the ops console
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 4);
   });
 
   it('sets the contract environment on every function, each variable by the construct that grants it', () => {
@@ -106,6 +106,7 @@ describe('breaker stack from config/example.yaml', () => {
     expect(env('ChainethereumPollerFunction')).toEqual(writers);
     expect(env('ChainbscPollerFunction')).toEqual(writers);
     expect(env('OperatorsResetFunction')).toEqual(writers);
+    expect(env('OperatorsResetDirectFunction')).toEqual(writers);
     expect(env('OperatorsStatusFunction')).toEqual(common);
   });
 
@@ -129,7 +130,7 @@ describe('breaker stack from config/example.yaml', () => {
       }
     };
 
-    it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction'])('%s', (id) => {
+    it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction', 'OperatorsResetDirectFunction'])('%s', (id) => {
       const deps = coldStart(id);
       expect(deps.config.name).toBe('example-exchange');
       expect(deps.publisher).toBeDefined();
@@ -294,15 +295,11 @@ describe('breaker stack from config/example.yaml', () => {
     template.hasOutput('SignerPolicyArn', { Export: { Name: 'hot-wallet-breaker-example-exchange-SignerPolicyArn' } });
   });
 
-  it('grants each function exactly the table actions it uses', () => {
-    const poller = ['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'].map(
-      (a) => `dynamodb:${a}`,
-    );
+  it('grants each function exactly the table actions it uses (the keys: test/infra/iam-access.test.ts)', () => {
+    const poller = ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'].map((a) => `dynamodb:${a}`);
     expect(tableActions(logicalId('ChainethereumPollerFunction'))).toEqual(poller);
     expect(tableActions(logicalId('ChainbscPollerFunction'))).toEqual(poller);
-    expect(tableActions(logicalId('OperatorsResetFunction'))).toEqual(
-      ['GetItem', 'PutItem', 'Query', 'UpdateItem'].map((a) => `dynamodb:${a}`),
-    );
+    expect(tableActions(logicalId('OperatorsResetFunction'))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(tableActions(logicalId('OperatorsStatusFunction'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
@@ -338,17 +335,19 @@ describe('breaker stack from config/example.yaml', () => {
     ]);
   });
 
-  it('records every Invoke of the reset function in a CloudTrail trail searchable in CloudWatch Logs', () => {
+  it('records every Invoke of the reset functions and the console in a CloudTrail trail searchable in CloudWatch Logs', () => {
     const [[, trail]] = ofType('AWS::CloudTrail::Trail') as [[string, Resource]];
+    const lambdaSelector = (...fns: string[]) => ({
+      IncludeManagementEvents: false,
+      DataResources: [{ Type: 'AWS::Lambda::Function', Values: fns.map((f) => arnOf(logicalId(f))) }],
+    });
     expect(trail.Properties).toMatchObject({
       IsLogging: true,
       EnableLogFileValidation: true,
       CloudWatchLogsLogGroupArn: arnOf(logicalId('OperatorsAuditLogs')),
       EventSelectors: [
-        {
-          IncludeManagementEvents: false,
-          DataResources: [{ Type: 'AWS::Lambda::Function', Values: [arnOf(logicalId('OperatorsResetFunction'))] }],
-        },
+        lambdaSelector('OperatorsResetFunction', 'OperatorsResetDirectFunction'),
+        lambdaSelector('ConsoleApiFunction'),
       ],
     });
     for (const [, bucket] of ofType('AWS::S3::Bucket')) {

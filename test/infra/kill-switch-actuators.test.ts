@@ -49,11 +49,15 @@ describe('breaker stack with kill-switch actuators configured', () => {
       .flatMap((r: Json) => r.Properties.PolicyDocument.Statement);
   }
 
-  it('lets the functions that flush the outbox (pollers, reset) set reserved concurrency on exactly the named signers', () => {
-    for (const fn of ['ChainethereumPollerFunction', 'OperatorsResetFunction']) {
+  it('lets the functions that flush the outbox (pollers, reset) set reserved concurrency on exactly the named signers; only reset restores it', () => {
+    const engage = ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'];
+    for (const [fn, actions] of [
+      ['ChainethereumPollerFunction', engage],
+      ['OperatorsResetFunction', [...engage, 'lambda:DeleteFunctionConcurrency']],
+    ] as const) {
       const s = statements(functionId(fn)).find((x) => x.Sid === 'KillSwitchSignerConcurrency');
       expect(s).toMatchObject({
-        Action: ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency'],
+        Action: actions,
         Resource: [
           {
             'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:us-east-1:111122223333:function:eth-signer']],
@@ -64,11 +68,18 @@ describe('breaker stack with kill-switch actuators configured', () => {
     }
   });
 
-  it('lets them disable and enable exactly the named signing keys', () => {
-    const s = statements(functionId('ChainethereumPollerFunction')).find((x) => x.Sid === 'KillSwitchSigningKeys');
-    expect(s).toMatchObject({
+  it('lets pollers disable and the reset path also enable exactly the named signing keys', () => {
+    const resource = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:us-east-1:111122223333:key/${KEY}`]],
+    };
+    const keys = (fn: string) => statements(functionId(fn)).find((x) => x.Sid === 'KillSwitchSigningKeys');
+    expect(keys('ChainethereumPollerFunction')).toMatchObject({
+      Action: ['kms:DescribeKey', 'kms:DisableKey'],
+      Resource: resource,
+    });
+    expect(keys('OperatorsResetFunction')).toMatchObject({
       Action: ['kms:DescribeKey', 'kms:DisableKey', 'kms:EnableKey'],
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:us-east-1:111122223333:key/${KEY}`]] },
+      Resource: resource,
     });
   });
 

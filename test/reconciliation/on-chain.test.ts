@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKillSwitchActuators } from '../../functions/adapters/actuators/build.ts';
 import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { parseKillSwitchValue, SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
+import { SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { StateMirror } from '../../functions/core/ports.ts';
@@ -19,6 +19,7 @@ import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-c
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { createBreakerGuard } from '../../functions/guard/guard.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
+import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { ReferenceSigningService } from '../../functions/local/signing-service.ts';
 import { startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
@@ -215,7 +216,7 @@ describe('reconciliation on anvil + dynalite', () => {
     const parameters = new Map<string, StoredParameter>();
     const aws = await startLocalAwsJson({ handlers: ssmParameterHandlers(parameters) });
     const lambda = await startLocalLambda({ 'eth-signer': { reserved: 20 }, 'eth-signer-2': {} });
-    const webhook = await startWebhookReceiver();
+    const webhook = await startWebhookReceiver(WEBHOOK_SECRET, 'recon-test');
     try {
       const config = compileConfig(
         {

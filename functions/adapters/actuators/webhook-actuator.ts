@@ -1,8 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actuator, ActuatorMode } from '../../core/actuators/actuator.ts';
+import { webhookUrlProblem } from '../../core/actuators/config.ts';
 import type { BreakerState } from '../../core/state.ts';
-import { encodeKillSwitchWebhook } from '../../guard/webhook-receiver.ts';
-import { DELIVERY_HEADER, SIGNATURE_HEADER, signBody } from '../../guard/webhook-signature.ts';
+import {
+  DELIVERY_HEADER,
+  encodeKillSwitchWebhook,
+  SIGNATURE_HEADER,
+  signBody,
+} from '../../kill-switch-protocol/index.ts';
 
 export interface WebhookActuatorOptions {
   deploymentName: string;
@@ -21,7 +26,7 @@ export interface WebhookActuatorOptions {
 
 /**
  * POSTs the kill switch to the signing service on every halt and re-arm, signed with
- * X-Breaker-Signature (functions/guard/webhook-signature.ts). A 2xx is success; a 4xx other than
+ * X-Breaker-Signature (functions/kill-switch-protocol). A 2xx is success; a 4xx other than
  * 408/429 is final (the receiver refuses it: wrong secret, wrong URL) and fails at once.
  */
 export class WebhookActuator implements Actuator {
@@ -32,7 +37,8 @@ export class WebhookActuator implements Actuator {
   readonly #options: Required<Omit<WebhookActuatorOptions, 'chains' | 'fetch'>> & { fetch: typeof fetch };
 
   constructor(options: WebhookActuatorOptions) {
-    if (!/^https?:\/\//.test(options.url)) throw new TypeError(`WebhookActuator: not an http(s) URL: ${options.url}`);
+    const problem = webhookUrlProblem(options.url);
+    if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${options.url}`);
     if (typeof options.secret !== 'string' || options.secret.length < 16) {
       throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
+import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
 import { parseDuration } from '../time.ts';
@@ -360,6 +361,8 @@ export const configSchema = z
     watermark: watermarkSchema.default(WATERMARK_DEFAULTS),
     /** Kill-switch layers beyond the table flag (functions/core/actuators). */
     actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
+    /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
+    custody: custodySchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,4 @@
 import { parseUnits, valueInMicros } from '../amounts.ts';
-import { applyBreaches } from '../breaker.ts';
 import { classifyTransfers } from '../classify.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts';
 import { evaluateRules, measureOf, ruleApplies } from '../evaluate.ts';
@@ -12,7 +11,10 @@ import { IncrementalEvaluator } from '../rules/incremental.ts';
 import { isPatternRule } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { Page } from '../state.ts';
+import { commitState } from '../use-cases/commit-transition.ts';
+import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
+import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
 import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
 
@@ -23,14 +25,19 @@ import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreRe
  * Each event is observed as its chain's poller would observe it: at t + confirmations × block time
  * + poll interval of that chain in the config. Events observed at the same moment on the same chain
  * form one poll: classified and valued (scenario prices and `usd` override static prices), recorded
- * in the store, evaluated, and the breaches applied by the breaker state machine, whose outbox
- * carries the pages and audit records out — exactly the production path, with the incremental
- * evaluator in place of re-reading the ledger.
+ * in the store, evaluated, and decided and committed by the production poll's decision steps
+ * (use-cases/poll-decision.ts: trips, warnings, shadow trips, escalation) through the production
+ * commit (commitState), whose outbox carries the pages and audit records out.
+ *
+ * What it leaves out of a production poll, and why: the incremental evaluator replaces re-reading
+ * the ledger; no `reviewedThrough` filter and no `evaluatedThrough` (a replay has no resets and no
+ * block numbers); no cursor, lease or reorg (observations are given, not read); no price alarm
+ * (scenario prices are given) and no per-poll checks; the kill-switch mirror is not driven.
  *
  * Once a scope is halted, an event through the exchange's signer observed after the halt in that
  * scope was never signed: it is prevented and never reaches the chain, so the breaker does not see
- * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed. Events on chains the config
- * does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
+ * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed.
+ * Events on chains the config does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
  * events on unwatched chains are observed 60 s after t and count toward global USD rules only.
  *
  * The breaker never reads `label`: only `score` does.
@@ -115,12 +122,17 @@ export async function replayScenario(
     },
   };
   const store = deps.store;
+  // A scenario starts from an armed breaker, created the one audited way (an absent state is halted).
+  await initialiseOnFirstRun(
+    { store, publisher, clock: { now: () => start * 1000 } },
+    { actor: 'replay', reason: 'a replay starts from an armed breaker' },
+  );
   const evaluator = new IncrementalEvaluator(config.rules);
   const trips: ReplayResult['trips'] = [];
   const shadowTrips: ReplayResult['shadowTrips'] = [];
   const warnings: ReplayResult['warnings'] = [];
   const valuation = scenarioValuation(scenario);
-  let state = await store.getState();
+  let escalationPossible = Object.values((await store.getState()).tripped).some((t) => t.escalatedAtMs === undefined);
   let processed = 0;
   let nextProgress = 0;
 
@@ -167,19 +179,33 @@ export async function replayScenario(
       options.evaluator === 'batch'
         ? evaluateRules(config.rules, evaluator.recordsSince(since), span)
         : evaluator.evaluate(span);
-    if (breaches.length === 0) continue;
+    // The steps below would find nothing to decide: no breach, and no trip whose scope could escalate.
+    if (breaches.length === 0 && !escalationPossible) continue;
 
+    let history: OutflowRecord[] | undefined;
+    const outcome = emptyOutcome();
+    const steps = evaluationSteps(
+      {
+        config,
+        // Only pages read the history, and only breaches render pages.
+        counted: () => {
+          if (breaches.length > 0) history ??= evaluator.recordsSince(since);
+          return { history: history ?? [], newOnes: countable };
+        },
+        breaches: () => breaches,
+      },
+      outcome,
+    );
     const nowMs = Math.round((start + nowS) * 1000);
-    const transition = applyBreaches(state, breaches, { config, history: evaluator.recordsSince(since), nowMs });
-    if (!transition.changed) continue;
-    await store.saveState(transition.state, state.version);
-    for (const trip of transition.trips)
+    const decided = await commitState({ store, publisher, clock: { now: () => nowMs } }, combineSteps(steps));
+    if (!decided.changed) continue;
+    escalationPossible = Object.values(decided.state.tripped).some((t) => t.escalatedAtMs === undefined);
+    for (const trip of outcome.trips)
       trips.push({ atS: nowS, ruleId: trip.ruleId, scope: scopeKey(trip.scope), tripId: trip.tripId });
-    for (const b of transition.shadowed ?? [])
+    for (const b of outcome.shadowed)
       shadowTrips.push({ atS: nowS, ruleId: b.rule.id, wouldHalt: scopeKey(b.rule.halt) });
-    for (const b of transition.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
-    await flushOutbox({ store, publisher }, transition.state);
-    state = await store.getState();
+    for (const b of outcome.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
+    await flushOutbox({ store, publisher }, decided.state);
   }
   options.onProgress?.(plan.length, plan.length);
 

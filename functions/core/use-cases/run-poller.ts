@@ -104,6 +104,14 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       else if (!isBreakerError(e)) throw e;
     }
     if (behind) continue;
+    // Read every kill-switch layer back: one changed behind the breaker's back is repaired and paged.
+    await deps.mirror
+      ?.verify?.(() => deps.store.getState())
+      .catch((e: unknown) => {
+        flushError = e;
+        pagesPending = true;
+        opts.onError?.(e);
+      });
     const wait = Math.min(interval, opts.deadlineMs - deps.clock.now());
     if (wait <= 0) break;
     await opts.sleep(wait);

@@ -1,0 +1,54 @@
+import {
+  ACTUATOR_PARTITION,
+  AUDIT_PARTITION,
+  approvalPartition,
+  cursorKey,
+  outflowPartition,
+  STATE_KEY,
+} from '../../functions/adapters/dynamodb/table.ts';
+
+/**
+ * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem — deletes of outflows go through
+ * BatchWriteItem). UpdateItem, DeleteItem and Scan are never granted: a Scan would carry no partition key, and a
+ * `ForAllValues` condition is true when its key is absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+ */
+export type TableAction = 'GetItem' | 'PutItem' | 'Query' | 'BatchWriteItem';
+
+/**
+ * Per operation, the partition keys a function may touch: IAM `StringLike` patterns matched against
+ * `dynamodb:LeadingKeys` (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+ * `*` stands for every chain id.
+ */
+export type TableAccess = Readonly<Partial<Record<TableAction, readonly string[]>>>;
+
+const EVERY_CHAIN = '*';
+
+/**
+ * Who touches which items, from what each handler sends (test/handlers/handlers.test.ts records the calls and checks
+ * them against this): the keys are the adapter's (functions/adapters/dynamodb/table.ts).
+ */
+export const TABLE_ACCESS = {
+  /** One chain's poller: state, its own cursor, audit and actuator memos; rules read every chain's outflows. */
+  poller: (chain: string): TableAccess => ({
+    GetItem: [STATE_KEY.pk, cursorKey(chain).pk, ACTUATOR_PARTITION],
+    PutItem: [STATE_KEY.pk, cursorKey(chain).pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [outflowPartition(EVERY_CHAIN), approvalPartition(chain)],
+    BatchWriteItem: [outflowPartition(chain)],
+  }),
+  /** reset-breaker and reset-breaker-direct: one conditional write of the state, its audit and the actuators' memos. */
+  reset: {
+    GetItem: [STATE_KEY.pk, ACTUATOR_PARTITION],
+    PutItem: [STATE_KEY.pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+  } satisfies TableAccess,
+  /** The ops console: what reset does, plus the views (chain health, totals, history). */
+  console: {
+    GetItem: [STATE_KEY.pk, cursorKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
+    PutItem: [STATE_KEY.pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [AUDIT_PARTITION, outflowPartition(EVERY_CHAIN)],
+  } satisfies TableAccess,
+  /** breaker-status: read-only. */
+  status: {
+    GetItem: [STATE_KEY.pk, cursorKey(EVERY_CHAIN).pk],
+    Query: [AUDIT_PARTITION],
+  } satisfies TableAccess,
+} as const;

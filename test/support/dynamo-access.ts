@@ -1,0 +1,51 @@
+/**
+ * What a DynamoDB client actually sent, reduced to (operation, partition key) pairs, and whether an IAM
+ * `dynamodb:LeadingKeys` grant (infra/constructs/table-access.ts) allows each: the link between the handlers'
+ * real traffic and the synthesised policies.
+ */
+import type { TableAccess, TableAction } from '../../infra/constructs/table-access.ts';
+import { dynamoOperation, type ProxyRequest } from './fault-proxy.ts';
+
+export interface TableCall {
+  operation: string;
+  pk: string;
+}
+
+type AttrMap = Record<string, { S?: string }>;
+
+/** The partition keys of one DynamoDB request (Key, Item, a Query's `#pk = :pk`, every BatchWriteItem request). */
+export function tableCalls(req: ProxyRequest): TableCall[] {
+  const operation = dynamoOperation(req);
+  const body = JSON.parse(req.body || '{}') as Record<string, unknown>;
+  const pks: (string | undefined)[] = [];
+  if (operation === 'Query') {
+    const values = (body.ExpressionAttributeValues ?? {}) as AttrMap;
+    pks.push(values[':pk']?.S);
+  } else if (operation === 'BatchWriteItem') {
+    for (const writes of Object.values(
+      (body.RequestItems ?? {}) as Record<string, Record<string, { Item?: AttrMap; Key?: AttrMap }>[]>,
+    )) {
+      for (const w of writes) {
+        const item = w.PutRequest?.Item ?? w.DeleteRequest?.Key;
+        pks.push(item?.pk?.S);
+      }
+    }
+  } else {
+    pks.push(((body.Key ?? body.Item) as AttrMap | undefined)?.pk?.S);
+  }
+  return pks.map((pk) => ({ operation, pk: pk ?? '<no partition key>' }));
+}
+
+/** The calls `access` does not allow (IAM StringLike: `*` matches any run of characters). */
+export function deniedCalls(access: TableAccess, calls: readonly TableCall[]): TableCall[] {
+  return calls.filter((c) => !(access[c.operation as TableAction] ?? []).some((p) => likeMatch(p, c.pk)));
+}
+
+function likeMatch(pattern: string, value: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`);
+  return regex.test(value);
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
