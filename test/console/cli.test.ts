@@ -50,7 +50,9 @@ function configFile(dir: string, twoPerson: boolean): string {
   return file;
 }
 
-describe('breaker CLI against the local store', () => {
+// Each case starts up to eight CLI processes, each compiling TypeScript through tsx at start-up
+// (about a second each when idle; over 60 s in all at load 19 on two cores).
+describe('breaker CLI against the local store', { timeout: 180_000 }, () => {
   let dir: string;
   const me = localOperator();
   beforeAll(() => {

@@ -3,9 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
+import type { AuditLog, BreakerStateStore } from '../../functions/core/ports.ts';
 import { type CustodyHandler, custodyListener } from '../../functions/custody/transport.ts';
 import type { GuardStore } from '../../functions/guard/guard.ts';
-import { stateAt } from '../actuators/support.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 export const HOT = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
 export const USDT_CONTRACT = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
@@ -50,9 +51,9 @@ export function custodyTestConfig(custody: Record<string, unknown> = {}): Breake
   );
 }
 
-/** Armed, explicitly: a state the breaker wrote, with nothing tripped. */
-export async function arm(store: GuardStore): Promise<void> {
-  await store.saveState(stateAt(1), 0);
+/** Armed, explicitly: initialised the audited way, with nothing tripped. */
+export async function arm(store: BreakerStateStore & AuditLog): Promise<void> {
+  await initialiseForTest(store);
 }
 
 export async function allApprovals(store: GuardStore, chain: string) {
@@ -91,7 +92,7 @@ export function failingFirstReads(store: GuardStore, failures: number): GuardSto
       }
       return store.getState();
     },
-    saveState: (next, expected) => store.saveState(next, expected),
+    unreleasedTrips: () => store.unreleasedTrips(),
     recordApprovedWithdrawal: (w) => store.recordApprovedWithdrawal(w),
     approvedWithdrawalsBetween: (chain, from, to) => store.approvedWithdrawalsBetween(chain, from, to),
   };
@@ -101,7 +102,7 @@ export function failingFirstReads(store: GuardStore, failures: number): GuardSto
 export function hangingReads(store: GuardStore): GuardStore {
   return {
     getState: () => new Promise(() => {}),
-    saveState: (next, expected) => store.saveState(next, expected),
+    unreleasedTrips: () => store.unreleasedTrips(),
     recordApprovedWithdrawal: (w) => store.recordApprovedWithdrawal(w),
     approvedWithdrawalsBetween: (chain, from, to) => store.approvedWithdrawalsBetween(chain, from, to),
   };
