@@ -29,6 +29,7 @@ import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, S
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
 
 /** Everything a runtime needs, built once (per Lambda container, per local run). */
@@ -177,6 +178,9 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     prices: c.prices,
     clock: c.clock,
     owner,
+    checks: c.config.watermark.chains.has(chainId)
+      ? [watermarkCheck({ config: c.config, chain, reader: c.readers.get(chainId), approvals: c.store })]
+      : [],
   };
 }
 

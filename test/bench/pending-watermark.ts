@@ -15,6 +15,8 @@ import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { BreakerStore } from '../../functions/core/ports.ts';
 import { systemClock } from '../../functions/core/time.ts';
+import { watermarkCheck } from '../../functions/core/use-cases/check-watermark.ts';
+import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { watermarkRuleId } from '../../functions/core/watermark/watermark.ts';
@@ -75,10 +77,21 @@ export async function measurePendingWatermark(o: PendingWatermarkOptions): Promi
       trippedAt ??= performance.now();
     });
     const publisher = new CollectingPublisher();
+    // A deployed breaker starts initialised (an absent state is halted).
+    await initialiseBreaker({ store: inner, clock: systemClock, publisher }, { actor: 'bench', reason: 'bench setup' });
     let polls = 0;
     let failure: unknown;
     const poller = runPoller(
-      { config, chain, reader, store, publisher, clock: systemClock, owner: 'bench-watermark' },
+      {
+        config,
+        chain,
+        reader,
+        store,
+        publisher,
+        clock: systemClock,
+        owner: 'bench-watermark',
+        checks: [watermarkCheck({ config, chain, reader, approvals: inner })],
+      },
       {
         deadlineMs: Date.now() + 600_000,
         sleep: abortableSleep(abort.signal),

@@ -2,7 +2,6 @@ import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox } from './outbox.ts';
-import { checkNonceWatermark } from './check-watermark.ts';
 import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
 
 export interface RunOptions {
@@ -68,7 +67,6 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     }
     try {
       const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
-      await checkNonceWatermark(pollDeps);
       outcome = { result };
       cursor = next;
       summary.polls++;
