@@ -116,6 +116,8 @@ describe('expected results with config/example.yaml', () => {
     const seen = new Set(result.evaluator.recordsSince(Number.NEGATIVE_INFINITY).map((r) => r.index));
     const attacks = scenario.events.filter((e) => e.label === 'attack');
     expect(attacks.filter((e) => !seen.has(e.index))).toEqual([]);
+    // …so production's escalation page (outflows continue after the halt: the keys are compromised) goes out.
+    expect(result.pages.filter((p) => p.kind === 'escalation')).toHaveLength(1);
     // The production effects happened on the store: the global halt, its audit record, one trip page.
     const state = await store.getState();
     expect(Object.keys(state.tripped)).toEqual(['global']);
@@ -138,6 +140,8 @@ describe('expected results with config/example.yaml', () => {
     expect(s.lostUsd).toBeLessThanOrEqual(smallestGlobalUsdLimit(example) + largestAttackTransferUsd(scenario));
     expect(s.lostUsd + s.preventedUsd).toBeCloseTo(s.attackUsd, 2);
     expect(s.preventedUsd).toBeGreaterThan(0.9 * s.attackUsd);
+    // Through the halted signer nothing continues after the halt: no escalation page.
+    expect(result.pages.filter((p) => p.kind === 'escalation')).toEqual([]);
     // Detection does not depend on who signed: same trip, same share out before it.
     const stolen = (await replay(example, scenarioFile(DRAIN))).result.score;
     expect(s.detection).toEqual(stolen.detection);
