@@ -201,6 +201,18 @@ describe('nonce watermark on anvil + dynalite', () => {
     expect(page?.text).toContain('STOLEN-KEY SIGNAL');
     expect(page?.text).toContain(hot1.address.toLowerCase());
     expect(page?.details).toMatchObject({ stolenKeySignal: true, rule: RULE });
+    // The halt reaches the signer: the guard now refuses the exchange's next withdrawal.
+    await expect(
+      guard.check({
+        withdrawalId: 'after-trip',
+        chain: CHAIN,
+        asset: 'ETH',
+        destination: CUSTOMER,
+        amount: '1',
+        nonce: 1_000_000,
+        hotWallet: hot1.address,
+      }),
+    ).rejects.toThrow(new RegExp(RULE));
 
     await resetBreakerUseCase(
       { config, store: db.store, publisher, clock },
