@@ -97,7 +97,11 @@ export function watermarkStep(
   const summary = summaryOf(fresh);
   const already = state.tripped[key];
   if (already) {
-    // One trip per scope; the signal still goes out, because it says the keys are compromised.
+    // One trip per scope. A watermark trip already said the keys are stolen, and an escalation page
+    // already said it of this halt: remember the nonces, page nothing (a thief sends on every poll).
+    if (already.ruleId.startsWith('watermark-') || already.escalatedAtMs !== undefined) return next;
+    // Otherwise the signal goes out once, as this halt's escalation: the keys are compromised.
+    (next.tripped[key] as TripInfo).escalatedAtMs = nowMs;
     const page = signalPage(config, fresh, key, `page-${ruleId}-${state.version + 1}`, already);
     const record: AuditRecord = {
       id: `audit-${ruleId}-${state.version + 1}`,
