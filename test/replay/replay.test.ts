@@ -384,6 +384,24 @@ describe('replay semantics (FORMAT.md)', () => {
     expect(result.counts.unapprovedObserved).toBe(attacks.length);
   });
 
+  it('with the nonce watermark on, the first stolen-key transaction trips one poll after its block; signer traffic never does', async () => {
+    const config = exampleWith((raw) => {
+      raw.watermark = { enabled: true };
+    });
+    const { result } = await replay(config, scenarioFile(DRAIN));
+    // The thief's $50 test transfer at t = 7200 s on Ethereum, seen by the next 12 s poll of the latest block.
+    expect(result.score).toMatchObject({ tripped: true, trippedAtS: 7200 + 12, rule: 'watermark-ethereum-nonce' });
+    expect(result.score.detection).toMatchObject({ timeToTripS: 12, attackOutBeforeTripUsd: 50 });
+    expect(result.score.preventedUsd).toBe(0);
+    expect(result.pages.find((p) => p.kind === 'trip')?.details).toMatchObject({ stolenKeySignal: true });
+    // The same timeline through the signer: every transaction had its nonce approved, so no watermark trip.
+    const raw = JSON.parse(readFileSync(DRAIN, 'utf8'));
+    const viaSigner = await replay(config, parseScenario({ ...raw, attackVia: 'signer' }, 'via signer'));
+    expect(viaSigner.result.trips.map((t) => t.ruleId)).not.toContain('watermark-ethereum-nonce');
+    const week = await replay(config, scenarioFile(NORMAL_WEEK));
+    expect(week.result.score.tripped).toBe(false);
+  });
+
   it('a shadow rule pages "would have tripped" and is audited, but halts nothing', async () => {
     const config = exampleWith((raw) => {
       raw.limits.shadow = [

@@ -17,6 +17,7 @@ import { flushOutbox } from '../use-cases/outbox.ts';
 import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
 import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
+import { applyWatermarkSignal, watermarkSignals } from './watermark-signals.ts';
 
 /**
  * Replay a scenario through the breaker's real accounting and rules on a simulated clock, then
@@ -135,9 +136,23 @@ export async function replayScenario(
   let escalationPossible = Object.values((await store.getState()).tripped).some((t) => t.escalatedAtMs === undefined);
   let processed = 0;
   let nextProgress = 0;
+  // The nonce watermark sees a stolen-key transaction apart from the outflow polls (watermark-signals.ts).
+  const signals = watermarkSignals(config, plan);
+  const signalsUntil = async (s: number) => {
+    while (signals.length > 0 && (signals[0] as { atS: number }).atS <= s) {
+      const signal = signals.shift() as (typeof signals)[number];
+      for (const trip of await applyWatermarkSignal(
+        { config, store, publisher },
+        signal,
+        Math.round((start + signal.atS) * 1000),
+      ))
+        trips.push({ atS: signal.atS, ...trip });
+    }
+  };
 
   for (let i = 0; i < plan.length; ) {
     const first = plan[i] as Observation;
+    await signalsUntil(first.obsT);
     let j = i + 1;
     while (
       j < plan.length &&
@@ -207,6 +222,7 @@ export async function replayScenario(
     for (const b of outcome.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
     await flushOutbox({ store, publisher }, decided.state);
   }
+  await signalsUntil(Number.POSITIVE_INFINITY);
   options.onProgress?.(plan.length, plan.length);
 
   const score = scoreReplay(scenario, fate, trips, (e) => scoreMicros(config, e, scenario.prices));
