@@ -33,7 +33,8 @@ import { applyWatermarkSignal, watermarkSignals } from './watermark-signals.ts';
  * What it leaves out of a production poll, and why: the incremental evaluator replaces re-reading
  * the ledger; no `reviewedThrough` filter and no `evaluatedThrough` (a replay has no resets and no
  * block numbers); no cursor, lease or reorg (observations are given, not read); no price alarm
- * (scenario prices are given) and no per-poll checks; the kill-switch mirror is not driven.
+ * (scenario prices are given) and no per-poll checks but the nonce watermark (watermark-signals.ts);
+ * the kill-switch mirror is not driven.
  *
  * Once a scope is halted, an event through the exchange's signer observed after the halt in that
  * scope was never signed: it is prevented and never reaches the chain, so the breaker does not see
