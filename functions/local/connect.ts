@@ -3,7 +3,7 @@ import { loadConfigFile } from '../adapters/config/config-file.ts';
 import type { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
-import { tableStores } from '../runtime/compose.ts';
+import { tableStores } from '../runtime/table-stores.ts';
 import { readRuntime } from './runtime-file.ts';
 
 export interface Connection {

@@ -1,4 +1,5 @@
 import { parseUnits } from '../../core/amounts.ts';
+import { parseLosslessJson } from '../lossless-json.ts';
 
 /**
  * HTTP plumbing shared by the Core and Esplora readers: timeouts, credentials taken out of the URL
@@ -83,19 +84,15 @@ export async function httpRequest(
 }
 
 /**
- * JSON.parse that turns the fields named in `amountKeys` into exact satoshi bigints, read from the
- * number's source text (never through a float): Core writes BTC with 8 decimals, Esplora satoshis.
+ * The lossless JSON parser (adapters/lossless-json.ts) with the fields named in `amountKeys` revived
+ * as exact satoshi bigints from the number's source text: Core writes BTC with 8 decimals, Esplora satoshis.
  */
 export function parseJsonWithAmounts(text: string, amountKeys: ReadonlySet<string>, unit: 'btc' | 'sat'): unknown {
+  const toSats = unit === 'btc' ? btcToSats : (source: string) => BigInt(source);
   try {
-    return JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
-      if (typeof value !== 'number' || !amountKeys.has(key)) return value;
-      const source = context?.source;
-      if (source === undefined) throw new EndpointError('this runtime lacks JSON.parse source text access');
-      return unit === 'btc' ? btcToSats(source) : BigInt(source);
-    });
+    return parseLosslessJson(text, new Map([...amountKeys].map((k) => [k, toSats])));
   } catch (e) {
-    if (e instanceof EndpointError) throw e;
+    if (e instanceof TypeError) throw new EndpointError(e.message, { cause: e });
     throw new EndpointError(`malformed JSON: ${(e as Error).message}`, { cause: e });
   }
 }

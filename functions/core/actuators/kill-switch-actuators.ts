@@ -1,15 +1,15 @@
 import { BreakerError } from '../errors.ts';
-import type { AuditLog, PagePublisher, StateMirror } from '../ports.ts';
-import type { BreakerState, Page } from '../state.ts';
-import type { Clock } from '../time.ts';
-import { type Actuator, type ActuatorMemory, type ActuatorMode, modeFor, signatureFor } from './actuator.ts';
-import { layerDisagreement } from './layer-check.ts';
 import {
   actuatorAudit,
   layerDisagreementAudit,
   renderActuatorFailurePage,
   renderLayerDisagreementPage,
-} from './pages.ts';
+} from '../pages/actuator-pages.ts';
+import type { AuditLog, PagePublisher, StateMirror } from '../ports.ts';
+import type { BreakerState, Page } from '../state.ts';
+import type { Clock } from '../time.ts';
+import { type Actuator, type ActuatorMemory, type ActuatorMode, modeFor, signatureFor } from './actuator.ts';
+import { layerDisagreement } from './layer-check.ts';
 
 export interface KillSwitchActuatorsDeps {
   deploymentName: string;

@@ -1,8 +1,8 @@
-import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox } from './outbox.ts';
 import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
+import { BlindnessWatch } from './watch-blindness.ts';
 
 export interface RunOptions {
   /** Stop starting new polls after this wall-clock time (ms). */

@@ -3,7 +3,7 @@ import {
   BitcoinChainReader,
   type BitcoinChainReaderOptions,
 } from '../../../functions/adapters/bitcoin/bitcoin-chain-reader.ts';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import type { ChainConfig } from '../../../functions/core/config/types.ts';
 
 export interface BitcoinChainInput {
