@@ -1,5 +1,6 @@
 import type { BreakerConfig } from '../config/types.ts';
 import { type HaltScope, scopeKey } from '../model.ts';
+import type { NonceObservation, NonceTag } from '../ports.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
 
 /**
@@ -13,16 +14,6 @@ import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
  * cannot see. A replacement of the signer's own pending transaction (same nonce, higher fee) does
  * not move the nonce, so it never trips.
  */
-
-/** `eth_getTransactionCount(wallet, tag)`: how many transactions the wallet has sent — its next nonce. */
-export interface NonceObservation {
-  /** Normalised (lower-case) hot-wallet address. */
-  wallet: string;
-  nextNonce: bigint;
-}
-
-/** Where a nonce was read: in blocks (`latest`), or including the endpoint's mempool (`pending`). */
-export type NonceTag = 'latest' | 'pending';
 
 export interface NonceBreach {
   chain: string;
