@@ -5,12 +5,15 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
+import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
+import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
@@ -78,6 +81,9 @@ export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
           ssm,
           lambda: config.actuators.lambdaConcurrency ? tracer.captureAWSv3Client(new LambdaClient({})) : undefined,
           kms: config.actuators.kmsKeys ? tracer.captureAWSv3Client(new KMSClient({})) : undefined,
+          secrets: env[WEBHOOK_SECRET_ID_ENV]
+            ? new CachedSecrets({ secretsManager: tracer.captureAWSv3Client(new SecretsManagerClient({})) })
+            : undefined,
           env,
         })
       : ssm,
