@@ -346,6 +346,8 @@ describe('breaker stack from config/example.yaml', () => {
       EnableLogFileValidation: true,
       CloudWatchLogsLogGroupArn: arnOf(logicalId('OperatorsAuditLogs')),
       EventSelectors: [
+        // Write management events: the tamper alerts (test/infra/tamper-alerts.test.ts) are built on them.
+        { IncludeManagementEvents: true, ReadWriteType: 'WriteOnly' },
         lambdaSelector('OperatorsResetFunction', 'OperatorsResetDirectFunction'),
         lambdaSelector('ConsoleApiFunction'),
       ],
