@@ -7,8 +7,9 @@ import type { OutflowRecord } from '../core/model.ts';
 import { describeRule, formatMeasure, txLink } from '../core/pages.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 import type { Rule } from '../core/rules/rule.ts';
-import type { AuditRecord, BreakerState, PendingReset, TripInfo } from '../core/state.ts';
+import { type AuditRecord, type BreakerState, isInitialised, type PendingReset, type TripInfo } from '../core/state.ts';
 import type { Clock } from '../core/time.ts';
+import { withTripRecords } from '../core/trips.ts';
 import { manualTripUseCase } from '../core/use-cases/manual-trip.ts';
 import type { OperatorOutcome } from '../core/use-cases/operator-transition.ts';
 import { resetBreakerUseCase } from '../core/use-cases/reset-breaker.ts';
@@ -82,6 +83,8 @@ export interface ChainHealth {
 export interface ConsoleStatus {
   name: string;
   nowMs: number;
+  /** False while no state item exists (never initialised, or deleted): halted, never armed. */
+  initialised: boolean;
   armed: boolean;
   version: number;
   updatedAtMs: number;
@@ -130,7 +133,10 @@ export class OpsConsole {
 
   async status(operator: string): Promise<ConsoleStatus> {
     const { config, store, clock } = this.#deps;
-    const state = await store.getState();
+    // What halts is the state's trips plus every unreleased trip record (core/trips.ts).
+    const [stored, records] = await Promise.all([store.getState(), store.unreleasedTrips()]);
+    const state = withTripRecords(stored, records);
+    const initialised = isInitialised(stored);
     const nowMs = clock.now();
     const [trips, chains] = await Promise.all([
       Promise.all(Object.values(state.tripped).map((t) => this.#tripView(t))),
@@ -138,12 +144,18 @@ export class OpsConsole {
     ]);
     const scopes = ['global', ...[...config.chains.keys()].map((c) => `chain:${c}`)].map((scope) => {
       const trip = scope === 'global' ? state.tripped.global : haltedFor(state, scope.slice('chain:'.length));
-      return { scope, status: trip ? ('tripped' as const) : ('armed' as const), haltedBy: trip?.tripId ?? null };
+      const halted = trip !== undefined || !initialised;
+      return {
+        scope,
+        status: halted ? ('tripped' as const) : ('armed' as const),
+        haltedBy: trip?.tripId ?? (initialised ? null : 'not-initialised'),
+      };
     });
     return {
       name: config.name,
       nowMs,
-      armed: Object.keys(state.tripped).length === 0,
+      initialised,
+      armed: initialised && Object.keys(state.tripped).length === 0,
       version: state.version,
       updatedAtMs: state.updatedAtMs,
       operator,

@@ -13,7 +13,8 @@ export type BreakerErrorCode =
   | 'SCENARIO_INVALID'
   | 'LEASE_HELD'
   | 'WITHDRAWAL_HALTED'
-  | 'ACTUATOR_FAILED';
+  | 'ACTUATOR_FAILED'
+  | 'STATE_MISSING';
 
 export class BreakerError extends Error {
   readonly code: BreakerErrorCode;
@@ -73,4 +74,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out ? `.${String(part)}` : String(part);
   }
   return out || '(root)';
+}
+
+/** The breaker state item does not exist: never initialised, or deleted (tamper). Never read as armed. */
+export class StateMissingError extends BreakerError {
+  constructor(message: string) {
+    super('STATE_MISSING', message);
+  }
 }

@@ -4,7 +4,17 @@
  */
 import type { BlockRef, OutflowRecord, RangeRead } from './model.ts';
 import type { ApprovedWithdrawal } from './reconciliation/approved-withdrawal.ts';
-import type { AuditRecord, BreakerState, ChainCursor, Page } from './state.ts';
+import type {
+  AuditRecord,
+  BreakerState,
+  ChainCursor,
+  InitMarker,
+  Page,
+  TripInfo,
+  TripRecord,
+  TripRelease,
+} from './state.ts';
+import type { NonceObservation, NonceTag } from './watermark/watermark.ts';
 
 export interface ChainReader {
   readonly chain: string;
@@ -39,11 +49,34 @@ export interface OutflowLedger {
   removeOutflowsAfter(chain: string, afterBlock: number, sinceT: number): Promise<number>;
 }
 
-export interface BreakerStateStore {
-  /** Strongly consistent read; the initial armed state (version 0) when nothing is stored yet. */
+export interface BreakerStateStore extends TripLedger {
+  /**
+   * Strongly consistent read. When no state item exists: `initialState()`, version 0, which means
+   * "not initialised" (halted), never armed — see core/tamper.ts.
+   */
   getState(): Promise<BreakerState>;
   /** Conditional on `expectedVersion`; throws StateConflictError (carrying the current state) on a race. */
   saveState(next: BreakerState, expectedVersion: number): Promise<void>;
+  /** What the first initialisation recorded (INIT partition); undefined before it. */
+  getInitMarker(): Promise<InitMarker | undefined>;
+  /**
+   * Write the init marker (kept if one exists) and then `state` as the first state, only if no state
+   * item exists. False when a state item already exists (nothing written over it).
+   */
+  initialiseState(state: BreakerState, marker: InitMarker): Promise<boolean>;
+}
+
+/**
+ * Trips as records that the halting side can only add and the resetting side releases
+ * (core/trips.ts). Lives beside the state item; the guard halts while any trip lacks a release.
+ */
+export interface TripLedger {
+  /** Add a record per trip (scope key in the sort key); an existing record is kept as it is. */
+  recordTrips(trips: readonly TripInfo[]): Promise<void>;
+  /** Add a release per released trip; idempotent. */
+  recordReleases(releases: readonly TripRelease[]): Promise<void>;
+  /** Every trip record without a release (strongly consistent). */
+  unreleasedTrips(): Promise<TripRecord[]>;
 }
 
 export interface AuditLog {
@@ -76,9 +109,29 @@ export interface ApprovedWithdrawalLog {
 }
 
 /**
+ * The signed-nonce watermarks (functions/core/watermark): recording an approval that carries a
+ * nonce raises its hot wallet's watermark to it (never lowers it), before the approval returns.
+ */
+export interface NonceWatermarkLog {
+  /** Highest approved nonce per hot wallet (lower-case) of `chain`; a strongly consistent read. */
+  nonceWatermarks(chain: string): Promise<Map<string, bigint>>;
+}
+
+/** An account chain's hot-wallet nonces (EVM `eth_getTransactionCount`). Throws ChainReadError. */
+export interface NonceReader {
+  /** The next nonce of every hot wallet of the chain, in blocks (`latest`) or including the mempool (`pending`). */
+  nextNonces(tag: NonceTag): Promise<NonceObservation[]>;
+}
+
+/**
  * A copy of the kill switch for signers that cannot read the table (an SSM parameter, a webhook).
  * Must be idempotent and never write an older version over a newer one; failures are paged.
  */
 export interface StateMirror {
   mirror(state: BreakerState): Promise<void>;
+  /**
+   * Per poll: read the copies back, then the state (`readState`); page and repair any copy that
+   * does not enforce it. Throws only when such a page could not be published.
+   */
+  verify?(readState: () => Promise<BreakerState>): Promise<unknown>;
 }

@@ -81,6 +81,11 @@ export interface BreakerState {
   updatedAtMs: number;
   /** Chains currently blind (functions/core/blindness.ts): one episode each, paged once, absent when observed. */
   blind?: Record<string, BlindEpisode>;
+  /**
+   * Per chain and hot wallet, the highest nonce a watermark trip already reported (decimal string;
+   * functions/core/watermark): the same stolen nonces do not trip again after a reset.
+   */
+  nonceReported?: Record<string, Record<string, string>>;
 }
 
 /** A chain that could not be observed for longer than its blind limit, from detection to recovery. */
@@ -96,6 +101,11 @@ export interface BlindEpisode {
   tripId?: string;
 }
 
+/**
+ * The state a store reports when no state item exists: version 0. It is NOT armed: nothing was
+ * initialised (or the item was deleted), so the guard refuses and no transition commits onto it
+ * (core/tamper.ts). Only `initialiseBreaker` creates the first state.
+ */
 export function initialState(): BreakerState {
   return {
     schema: 1,
@@ -111,7 +121,7 @@ export function initialState(): BreakerState {
 
 export interface Page {
   id: string;
-  kind: 'trip' | 'warn' | 'reset' | 'blind' | 'escalation' | 'actuator-failure';
+  kind: 'trip' | 'warn' | 'reset' | 'blind' | 'escalation' | 'actuator-failure' | 'tamper' | 'config';
   /** ≤ 100 characters (SNS email subject limit). */
   subject: string;
   /** Plain-text body for humans (email, SMS, chat). */
@@ -150,4 +160,39 @@ export interface ChainCursor {
   epoch: number;
   version: number;
   updatedAtMs: number;
+}
+
+/** Was this state read from a stored item (version ≥ 1), rather than reported for an absent one? */
+export function isInitialised(state: BreakerState): boolean {
+  return state.version > 0;
+}
+
+/**
+ * Written once, by the first initialisation, in a partition only the initialiser may write (INIT).
+ * A breaker state that is absent while this exists was deleted: tamper, not a first run.
+ */
+export interface InitMarker {
+  initialisedAtMs: number;
+  actor: string;
+}
+
+/**
+ * A trip as its own record (partition TRIP): pollers and operators add them, only the reset and
+ * console roles add the matching release. `scope` is the scope key read from the record's SORT key,
+ * so rewriting the record's body cannot change what it halts.
+ */
+export interface TripRecord {
+  scope: string;
+  trip: TripInfo;
+}
+
+/** An operator's release of one trip record (partition RELEASE, same sort key as the trip). */
+export interface TripRelease {
+  scope: string;
+  tripId: string;
+  /** The released trip's atMs: with scope and id it names the trip record. */
+  tripAtMs: number;
+  releasedAtMs: number;
+  actor: string;
+  reason: string;
 }

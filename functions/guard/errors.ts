@@ -8,6 +8,7 @@ export type GuardRejection =
   | 'unknown-chain'
   | 'unknown-asset'
   | 'state-unreadable'
+  | 'state-missing'
   | 'state-malformed'
   | 'approval-conflict'
   | 'approval-unrecorded'

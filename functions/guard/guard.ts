@@ -4,13 +4,14 @@ import type { BreakerConfig } from '../core/config/types.ts';
 import { isBreakerError } from '../core/errors.ts';
 import type { ApprovedWithdrawalLog, BreakerStateStore } from '../core/ports.ts';
 import type { ApprovedWithdrawal } from '../core/reconciliation/approved-withdrawal.ts';
-import type { BreakerState, TripInfo } from '../core/state.ts';
+import { type BreakerState, isInitialised, type TripInfo } from '../core/state.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { effectiveTripped } from '../core/trips.ts';
 import { type GuardRejection, WithdrawalHaltedError } from './errors.ts';
 import { parseWithdrawal, type Withdrawal, type WithdrawalRequest } from './withdrawal.ts';
 
-/** The store the guard needs: the breaker state (strongly consistent) and the approval log. */
-export type GuardStore = BreakerStateStore & ApprovedWithdrawalLog;
+/** The store the guard needs: the breaker state and trip records (strongly consistent) and the approval log. */
+export type GuardStore = Pick<BreakerStateStore, 'getState' | 'unreleasedTrips'> & ApprovedWithdrawalLog;
 
 /** Powertools' Metrics fits this; so does anything with the same method. */
 export interface GuardMetrics {
@@ -36,8 +37,11 @@ export const DEFAULT_GUARD_TIMEOUT_MS = 3000;
 
 export interface BreakerGuardOptions {
   store: GuardStore;
-  /** With the config, a withdrawal on a chain or of an asset the breaker does not watch is refused. */
-  config?: BreakerConfig;
+  /**
+   * Required: a withdrawal on a chain or of an asset the breaker does not watch is refused, so a
+   * mistyped chain id cannot slip past that chain's halts.
+   */
+  config: BreakerConfig;
   /** Reuse a state read for this long (0–500 ms). @default 0 (every check reads the table) */
   cacheMs?: number;
   /** Fail closed when a check takes longer. @default 3000 */
@@ -83,6 +87,12 @@ const stateSchema = z
   })
   .loose();
 
+interface HaltRead {
+  state: BreakerState;
+  /** What halts: the state's trips joined with the unreleased trip records. */
+  tripped: Record<string, TripInfo>;
+}
+
 /** Is this a breaker state the guard can trust? A problem string when not. */
 export function stateProblem(state: unknown): string | undefined {
   const parsed = stateSchema.safeParse(state);
@@ -97,8 +107,20 @@ export function stateProblem(state: unknown): string | undefined {
  */
 export function createBreakerGuard(options: BreakerGuardOptions): BreakerGuard {
   const store = options.store;
-  if (!store || typeof store.getState !== 'function' || typeof store.recordApprovedWithdrawal !== 'function') {
-    throw new TypeError('breaker guard: store must read the breaker state and record approved withdrawals');
+  if (
+    !store ||
+    typeof store.getState !== 'function' ||
+    typeof store.unreleasedTrips !== 'function' ||
+    typeof store.recordApprovedWithdrawal !== 'function'
+  ) {
+    throw new TypeError(
+      'breaker guard: store must read the breaker state and trip records and record approved withdrawals',
+    );
+  }
+  if (!options.config?.chains) {
+    throw new TypeError(
+      'breaker guard: config (the compiled breaker config) is required, so unwatched chains and assets are refused',
+    );
   }
   const cacheMs = options.cacheMs ?? 0;
   if (!Number.isFinite(cacheMs) || cacheMs < 0 || cacheMs > MAX_CACHE_MS) {
@@ -110,14 +132,17 @@ export function createBreakerGuard(options: BreakerGuardOptions): BreakerGuard {
   }
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? stderrLogger;
-  let cached: { state: BreakerState; atMs: number } | undefined;
+  let cached: { read: HaltRead; atMs: number } | undefined;
 
-  const readState = async (): Promise<BreakerState> => {
+  // The state item and the trip records in parallel: a poller role can rewrite the state's trips
+  // but cannot release a trip record (core/trips.ts), so both are read every time.
+  const readState = async (): Promise<HaltRead> => {
     const now = clock.now();
-    if (cached && now - cached.atMs < cacheMs && now >= cached.atMs) return cached.state;
-    const state = await store.getState();
-    if (cacheMs > 0) cached = { state, atMs: now };
-    return state;
+    if (cached && now - cached.atMs < cacheMs && now >= cached.atMs) return cached.read;
+    const [state, records] = await Promise.all([store.getState(), store.unreleasedTrips()]);
+    const read = { state, tripped: effectiveTripped(state, records) };
+    if (cacheMs > 0) cached = { read, atMs: now };
+    return read;
   };
 
   const reject = (
@@ -142,23 +167,32 @@ export function createBreakerGuard(options: BreakerGuardOptions): BreakerGuard {
     if (!parsed.ok) throw reject(parsed.rejection, `invalid withdrawal: ${parsed.problem}`, { withdrawalId: id });
     const w = parsed.withdrawal;
 
-    let state: BreakerState;
+    let read: HaltRead;
     try {
-      state = await readState();
+      read = await readState();
     } catch (e) {
       throw reject('state-unreadable', `breaker state unreadable: ${describe(e)}`, {
         withdrawalId: w.withdrawalId,
         cause: e,
       });
     }
+    const { state, tripped } = read;
     const problem = stateProblem(state);
     if (problem) {
       cached = undefined;
       throw reject('state-malformed', `breaker state is malformed: ${problem}`, { withdrawalId: w.withdrawalId });
     }
-    const trip: TripInfo | undefined = haltedFor(state, w.chain);
+    if (!isInitialised(state)) {
+      cached = undefined;
+      throw reject(
+        'state-missing',
+        'breaker state is not initialised (no state item): halted until `breaker init` or the deploy creates it',
+        { withdrawalId: w.withdrawalId },
+      );
+    }
+    const trip: TripInfo | undefined = haltedFor({ ...state, tripped }, w.chain);
     if (trip) {
-      const scope = state.tripped.global ? 'global' : `chain:${w.chain}`;
+      const scope = tripped.global ? 'global' : `chain:${w.chain}`;
       throw reject(
         'halted',
         `breaker tripped (${scope}): ${trip.ruleId}, trip ${trip.tripId} — withdrawals on ${w.chain} are halted`,
@@ -228,7 +262,7 @@ export function createBreakerGuard(options: BreakerGuardOptions): BreakerGuard {
 export function guardWithdrawal(
   store: GuardStore,
   withdrawal: WithdrawalRequest,
-  options: Omit<BreakerGuardOptions, 'store' | 'cacheMs'> = {},
+  options: Omit<BreakerGuardOptions, 'store' | 'cacheMs'>,
 ): Promise<Approval> {
   return createBreakerGuard({ ...options, store }).check(withdrawal);
 }

@@ -7,8 +7,8 @@ import { isWithdrawalHalted, type WithdrawalHaltedError } from './errors.ts';
 import type { BreakerGuard, GuardMetrics } from './guard.ts';
 
 /**
- * The guard as an HTTP callback, for custody platforms that ask before co-signing (the Fireblocks
- * co-signer callback handler, a BitGo webhook policy): POST a withdrawal, get APPROVE or REJECT.
+ * The guard as a generic HTTP callback in the breaker's own format: POST a withdrawal, get APPROVE
+ * or REJECT. Custody platforms speak their own protocols, answered by functions/custody.
  *
  *   POST /authorize   {"requestId":"…","withdrawalId":"w-1","chain":"ethereum","asset":"USDT",
  *                      "destination":"0x…","amount":"2500000000"}
@@ -17,10 +17,9 @@ import type { BreakerGuard, GuardMetrics } from './guard.ts';
  *   503 {"action":"REJECT",…,"failedClosed":true}   the breaker could not be read, or the timeout hit
  *   400 / 401 / 405 / 413 {"action":"REJECT",…}     malformed request / bad signature / method / size
  *
- * Only a 200 with action APPROVE approves: a platform that looks at the status (BitGo) and one that
- * looks at `action` (Fireblocks) both see every other answer as a rejection. The answer always
- * comes within `timeoutMs` (default 5 s, at most 25 s — both platforms give up at about 30 s):
- * when the check is slower it is abandoned and the answer is REJECT.
+ * Only a 200 with action APPROVE approves: a caller that looks at the status and one that looks at
+ * `action` both see every other answer as a rejection. The answer always comes within `timeoutMs`
+ * (default 5 s, at most 25 s): when the check is slower it is abandoned and the answer is REJECT.
  */
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 5000;
@@ -32,10 +31,17 @@ export interface GuardHttpOptions {
   /** Hard bound on the answer; a slower check answers REJECT. @default 5000 */
   timeoutMs?: number;
   /**
-   * When set, requests must carry X-Breaker-Signature (functions/kill-switch-protocol) made with one of these
-   * secrets; otherwise authenticate in front of the endpoint (Function URL with AWS_IAM, mTLS…).
+   * Requests must carry X-Breaker-Signature (functions/kill-switch-protocol) made with one of these secrets.
+   * Either this or `upstreamAuthentication` is required: an unauthenticated caller could otherwise
+   * record "approved withdrawals", which reconciliation trusts.
    */
   secrets?: readonly string[];
+  /**
+   * Instead of secrets: what authenticates callers in front of the endpoint. With
+   * 'aws-iam-function-url', guardFunctionUrlHandler refuses events that carry no IAM caller (a URL
+   * with AuthType NONE); with 'mutual-tls-proxy' the proxy is trusted entirely.
+   */
+  upstreamAuthentication?: 'aws-iam-function-url' | 'mutual-tls-proxy';
   clock?: Clock;
   metrics?: GuardMetrics;
 }
@@ -45,6 +51,8 @@ export interface GuardHttpRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The caller an upstream authenticator verified (the IAM principal of a function URL). */
+  principal?: string;
 }
 
 export interface GuardHttpResponse {
@@ -79,6 +87,12 @@ export function createGuardHttpHandler(
   if (options.secrets && (options.secrets.length === 0 || options.secrets.some((s) => s.length < 16))) {
     throw new RangeError('guard HTTP endpoint: each secret must be at least 16 characters');
   }
+  if (!options.secrets && !options.upstreamAuthentication) {
+    throw new TypeError(
+      'guard HTTP endpoint: authentication is required: pass secrets (signed requests) or upstreamAuthentication',
+    );
+  }
+  const requirePrincipal = !options.secrets && options.upstreamAuthentication === 'aws-iam-function-url';
   const clock = options.clock ?? systemClock;
 
   const reject = (
@@ -118,6 +132,9 @@ export function createGuardHttpHandler(
         DEFAULT_TOLERANCE_SECONDS,
       );
       if (!check.ok) return reject(401, 'signature', `request signature ${check.reason}`);
+    }
+    if (requirePrincipal && !req.principal) {
+      return reject(401, 'unauthenticated', 'no IAM caller on the request: the function URL must use AuthType AWS_IAM');
     }
     let json: unknown;
     try {
@@ -227,6 +244,7 @@ export function guardFunctionUrlHandler(
       path: event.rawPath ?? '/',
       headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
       body,
+      principal: iamCaller(event),
     });
     return {
       statusCode: answer.status,
@@ -234,6 +252,12 @@ export function guardFunctionUrlHandler(
       body: JSON.stringify(answer.body),
     };
   };
+}
+
+/** The IAM caller a function URL with AuthType AWS_IAM puts on the event (absent with AuthType NONE). */
+function iamCaller(event: LambdaFunctionURLEvent): string | undefined {
+  const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } } | undefined)?.authorizer?.iam;
+  return typeof iam?.userArn === 'string' && iam.userArn !== '' ? iam.userArn : undefined;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {

@@ -15,6 +15,14 @@ export interface WithdrawalRequest {
   asset: string;
   destination: string;
   amount: bigint | string | number;
+  /**
+   * EVM: the nonce the signer will sign this withdrawal with, and the hot wallet that signs it. The
+   * guard records the nonce as that wallet's watermark before approving; a hot-wallet nonce above it
+   * on-chain trips the breaker (docs/STOLEN-KEYS.md). Required on chains with `watermark` on; a
+   * replacement of a pending transaction (same nonce, higher fee) asks again with the same nonce.
+   */
+  nonce?: bigint | string | number;
+  hotWallet?: string;
 }
 
 export interface Withdrawal {
@@ -24,6 +32,9 @@ export interface Withdrawal {
   /** Normalised: EVM addresses lower-case. */
   destination: string;
   amount: bigint;
+  nonce?: bigint;
+  /** Lower-case. */
+  hotWallet?: string;
 }
 
 export const withdrawalSchema = z
@@ -50,10 +61,30 @@ export const withdrawalSchema = z
         )
         .transform((v) => BigInt(v))
         .refine((v) => v > 0n, { error: 'must be > 0' }),
+      nonce: z
+        .union(
+          [
+            z.bigint().nonnegative(),
+            z.string().regex(/^\d{1,20}$/),
+            z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+          ],
+          { error: 'expected a transaction nonce as a non-negative integer or a string of digits' },
+        )
+        .transform((v) => BigInt(v))
+        .optional(),
+      hotWallet: z
+        .string({ error: 'expected an address string' })
+        .regex(/^0x[0-9a-fA-F]{40}$/, { error: 'not a 20-byte 0x address' })
+        .transform((a) => a.toLowerCase())
+        .optional(),
     },
     { error: 'expected a withdrawal object' },
   )
-  .strict();
+  .strict()
+  .refine((w) => (w.nonce === undefined) === (w.hotWallet === undefined), {
+    error: 'nonce and hotWallet go together: the watermark is per hot wallet',
+    path: ['nonce'],
+  });
 
 export type ParseResult =
   | { ok: true; withdrawal: Withdrawal }
@@ -90,6 +121,21 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
   }
   if (chain.kind === 'evm' && !/^0x[0-9a-fA-F]{40}$/.test(w.destination)) {
     return { ok: false, rejection: 'invalid-withdrawal', problem: 'destination: not a 20-byte 0x address' };
+  }
+  if (w.hotWallet !== undefined && !chain.hotWallets.includes(w.hotWallet)) {
+    return {
+      ok: false,
+      rejection: 'invalid-withdrawal',
+      problem: `hotWallet: ${w.hotWallet} is not a hot wallet of ${w.chain}`,
+    };
+  }
+  if (w.nonce === undefined && config.watermark.chains.has(w.chain)) {
+    // Fail closed: a withdrawal signed without its nonce recorded would trip the watermark anyway.
+    return {
+      ok: false,
+      rejection: 'invalid-withdrawal',
+      problem: `nonce: required on ${w.chain}, where the nonce watermark is on (send nonce and hotWallet)`,
+    };
   }
   return { ok: true, withdrawal };
 }

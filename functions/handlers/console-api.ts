@@ -1,32 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConsoleAssets } from '../console/assets.ts';
 import { handleConsoleHttp } from '../console/http.ts';
 import { OpsConsole } from '../console/service.ts';
-import type { ChainReader } from '../core/ports.ts';
-import { systemClock } from '../core/time.ts';
-import { handlerDeps, requirePublisher } from './runtime-deps.ts';
+import { consoleDeps } from '../runtime/compose.ts';
+import { handlerDeps } from './runtime-deps.ts';
 
 const deps = handlerDeps();
 const assets = loadConsoleAssets();
-const readers = new Map<string, ChainReader>();
-const ops = new OpsConsole({
-  config: deps.config,
-  store: deps.store,
-  publisher: requirePublisher(deps),
-  mirror: deps.mirror,
-  clock: systemClock,
-  probeHead: (chain) => {
-    const cfg = deps.config.chains.get(chain);
-    if (!cfg) return Promise.reject(new Error(`unknown chain ${chain}`));
-    const reader = readers.get(chain) ?? createChainReader(cfg);
-    readers.set(chain, reader);
-    return reader.head();
-  },
-  probeTimeoutMs: 2500,
-});
+const ops = new OpsConsole({ ...consoleDeps(deps), probeTimeoutMs: 2500 });
 
 /**
  * A Lambda function URL request (payload 2.0). With AuthType AWS_IAM, Lambda has verified the SigV4

@@ -6,13 +6,9 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { createChainReader } from '../adapters/chain-readers.ts';
-import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { ChainReader } from '../core/ports.ts';
-import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
-import { systemClock } from '../core/time.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
+import { pollerDeps } from '../runtime/compose.ts';
 import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
 /** Stop starting polls this long before the Lambda deadline: one poll must finish in it. */
@@ -21,9 +17,7 @@ export const DEADLINE_MARGIN_MS = 10_000;
 const pollEvent = z.object({ chain: z.string().min(1) }).loose();
 
 const deps = handlerDeps();
-const publisher = requirePublisher(deps);
-const readers = new Map<string, ChainReader>();
-const prices = hasPriceFeeds(deps.config) ? createChainlinkPriceSource(deps.config) : undefined;
+requirePublisher(deps); // a poller pages: no topic fails the cold start, not the first trip
 
 /**
  * Scheduled every minute per chain. Polls at about the chain's block time until shortly before
@@ -42,43 +36,25 @@ async function pollChain(
       `chain: "${parsed.data.chain}" is not in the config (known: ${[...deps.config.chains.keys()].join(', ')})`,
     ]);
   }
-  let reader = readers.get(chain.id);
-  if (!reader) {
-    reader = createChainReader(chain);
-    readers.set(chain.id, reader);
-  }
   const { metrics, logger } = deps;
   metrics.addDimension('Chain', chain.id);
   let lastBlockTime: number | undefined;
   try {
-    const summary = await runPoller(
-      {
-        config: deps.config,
-        chain,
-        reader,
-        store: deps.store,
-        publisher,
-        mirror: deps.mirror,
-        prices,
-        clock: systemClock,
-        owner: context.awsRequestId,
+    const summary = await runPoller(pollerDeps(deps, chain.id, context.awsRequestId), {
+      deadlineMs: deps.clock.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      sleep: (ms) => sleep(ms),
+      onResult: (r) => {
+        if (r.kind === 'advanced' || r.kind === 'idle') lastBlockTime = r.lastBlockTime;
+        if (r.kind === 'advanced' && (r.trips.length > 0 || r.warnings.length > 0)) {
+          logger.warn('breaker transition', { trips: r.trips.map((t) => t.tripId), warnings: r.warnings });
+        }
+        if (r.kind === 'reorg') logger.warn('reorg', { ...r });
       },
-      {
-        deadlineMs: systemClock.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
-        sleep: (ms) => sleep(ms),
-        onResult: (r) => {
-          if (r.kind === 'advanced' || r.kind === 'idle') lastBlockTime = r.lastBlockTime;
-          if (r.kind === 'advanced' && (r.trips.length > 0 || r.warnings.length > 0)) {
-            logger.warn('breaker transition', { trips: r.trips.map((t) => t.tripId), warnings: r.warnings });
-          }
-          if (r.kind === 'reorg') logger.warn('reorg', { ...r });
-        },
-        onError: (e) => {
-          metrics.addMetric('PollFailures', MetricUnit.Count, 1);
-          logger.error('poll failed', e as Error);
-        },
+      onError: (e) => {
+        metrics.addMetric('PollFailures', MetricUnit.Count, 1);
+        logger.error('poll failed', e as Error);
       },
-    );
+    });
     metrics.addMetric('OutflowsRecorded', MetricUnit.Count, summary.outflows);
     return { chain: chain.id, polls: summary.polls, outflows: summary.outflows };
   } finally {
@@ -88,7 +64,7 @@ async function pollChain(
       metrics.addMetric(
         'LastProcessedBlockAgeSeconds',
         MetricUnit.Seconds,
-        Math.max(0, systemClock.now() / 1000 - lastBlockTime),
+        Math.max(0, deps.clock.now() / 1000 - lastBlockTime),
       );
     }
   }

@@ -14,10 +14,12 @@ export {
   type KillSwitchTrip,
   type KillSwitchValue,
   KillSwitchValueError,
+  keepKillSwitch,
   parseKillSwitchValue,
 } from './kill-switch-value.ts';
 export {
   encodeKillSwitchWebhook,
+  type KillSwitchReceiver,
   type KillSwitchWebhook,
   type KillSwitchWebhookBody,
   parseKillSwitchWebhook,

@@ -12,8 +12,13 @@ export interface KillSwitchValue {
   halted: boolean;
   /** Tripped scope keys: 'global' first, then 'chain:<id>' in order. */
   scopes: string[];
-  /** The breaker state version this mirrors. */
+  /** The breaker state version this mirrors; versions compare only within one epoch. */
   version: number;
+  /**
+   * Identifies one life of the breaker state item (set when it is created). A value from another
+   * epoch is never judged older or newer by its version: receivers restart their version tracking.
+   */
+  epoch?: string;
   /** The state's last write (ISO 8601); null in the value the parameter is deployed with. */
   updatedAt: string | null;
   trips: KillSwitchTrip[];
@@ -33,6 +38,7 @@ export interface KillSwitchTrip {
  */
 export interface KillSwitchSource {
   version: number;
+  epoch?: string;
   updatedAtMs: number;
   tripped: Readonly<Record<string, { readonly tripId: string; readonly ruleId: string }>>;
 }
@@ -47,6 +53,7 @@ export function encodeKillSwitchValue(state: KillSwitchSource): string {
     halted: scopes.length > 0,
     scopes,
     version: state.version,
+    ...(state.epoch !== undefined && { epoch: state.epoch }),
     updatedAt: new Date(state.updatedAtMs).toISOString(),
     trips: scopes.map((scope) => {
       const trip = state.tripped[scope]!;
@@ -75,6 +82,7 @@ const killSwitchSchema = z
       halted: z.boolean({ error: 'expected true or false' }),
       scopes: z.array(scopeKey, { error: 'expected a list of scopes' }),
       version: z.number({ error: 'expected a number' }).int().nonnegative(),
+      epoch: z.string({ error: 'expected an epoch id string' }).min(1).max(128).optional(),
       updatedAt: z.iso.datetime({ error: 'expected an ISO 8601 time' }).nullable(),
       trips: z
         .array(z.object({ scope: scopeKey, tripId: z.string(), ruleId: z.string() }), { error: 'expected a list' })
@@ -172,5 +180,27 @@ export function isHaltedFromParameter(value: unknown, chain: string): KillSwitch
     scope,
     ...(trip && { tripId: trip.tripId, ruleId: trip.ruleId }),
     version,
+  };
+}
+
+/**
+ * What a receiver that keeps one kill switch value (from webhooks) should keep when `incoming`
+ * arrives, verified. A newer version replaces it, a release included. An older release is ignored:
+ * deliveries can cross. But an older *halt* is never ignored: a state version can drop (the state
+ * item deleted or restored), and a receiver that kept "newest wins" would stay armed through every
+ * later trip; its halted scopes are added to what is kept. A value from another epoch (the state
+ * was re-created) replaces what is kept whatever the versions.
+ */
+export function keepKillSwitch(kept: KillSwitchValue | undefined, incoming: KillSwitchValue): KillSwitchValue {
+  if (kept === undefined || kept.epoch !== incoming.epoch || incoming.version >= kept.version) return incoming;
+  const added = incoming.scopes.filter((s) => !kept.scopes.includes(s));
+  if (added.length === 0) return kept;
+  const scopes = [...kept.scopes, ...added].sort(compareScopes);
+  const trips = [...kept.trips, ...incoming.trips.filter((t) => added.includes(t.scope))];
+  return {
+    ...kept,
+    halted: true,
+    scopes,
+    trips: scopes.flatMap((s) => trips.filter((t) => t.scope === s)),
   };
 }

@@ -55,22 +55,41 @@ const bodySchema = z
   })
   .loose();
 
+/** Who is receiving: the shared secret(s), and the deployment whose messages it accepts. */
+export interface KillSwitchReceiver {
+  /** One secret, or several during a rotation; each at least 16 characters. */
+  secrets: string | readonly string[];
+  /**
+   * The breaker deployment (its config `name`) this receiver listens to. A message for another
+   * deployment is refused even when it verifies, so a staging "released" can never re-arm
+   * production's signer if the two ever share a secret.
+   */
+  deployment: string;
+  /** @default 300 */
+  toleranceSeconds?: number;
+}
+
 export type KillSwitchWebhook =
   | { ok: true; body: KillSwitchWebhookBody; decide(chain: string): KillSwitchDecision }
   | { ok: false; reason: string };
 
 /**
  * For the signing service's webhook endpoint: verify the signature over the raw body (before
- * parsing), then parse. A failure means "ignore this request" — answer 401/400 and keep the
- * current kill-switch state; never un-halt on a request you could not verify.
+ * parsing), then parse and check the deployment. A failure means "ignore this request" — answer
+ * 401/400 and keep the current kill-switch state; never un-halt on a request you could not verify.
+ * What to keep from a verified one: keepKillSwitch. Throws RangeError when a secret is shorter than
+ * 16 characters (a receiver misconfiguration, never a request's fault).
  */
 export function parseKillSwitchWebhook(
-  secrets: string | readonly string[],
+  receiver: KillSwitchReceiver,
   rawBody: string,
   headers: Record<string, string | string[] | undefined>,
   nowMs: number,
-  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
 ): KillSwitchWebhook {
+  const { secrets, deployment, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = receiver;
+  if (typeof deployment !== 'string' || deployment === '') {
+    throw new RangeError('kill-switch webhook receiver: deployment (the breaker config name) is required');
+  }
   const check = verifySignature(secrets, rawBody, headers[SIGNATURE_HEADER], nowMs, toleranceSeconds);
   if (!check.ok) return { ok: false, reason: `signature ${check.reason}` };
   let json: unknown;
@@ -81,6 +100,9 @@ export function parseKillSwitchWebhook(
   }
   const parsed = bodySchema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: 'not a breaker.kill-switch body' };
+  if (parsed.data.deployment !== deployment) {
+    return { ok: false, reason: `deployment "${parsed.data.deployment}" is not this receiver's ("${deployment}")` };
+  }
   let killSwitch: KillSwitchValue;
   try {
     killSwitch = parseKillSwitchValue(JSON.stringify(parsed.data.killSwitch), 'webhook killSwitch');

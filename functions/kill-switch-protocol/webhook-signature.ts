@@ -7,7 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  *   X-Breaker-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
  *
  * The timestamp is inside the MAC, so a captured request cannot be replayed after the tolerance;
- * the receiver also ignores a kill-switch `version` older than one it has seen. During a secret
+ * within it, a replay only repeats what the receiver already applied (keepKillSwitch). During a secret
  * rotation the sender may put several v1= entries; the receiver accepts any that verifies with any
  * of its secrets. Verify over the raw body bytes, before parsing the JSON.
  */
@@ -23,10 +23,7 @@ export function signatureOf(secret: string, timestampSeconds: number, rawBody: s
 /** The header value for `rawBody`, signed now with each secret (normally one). */
 export function signBody(secrets: string | readonly string[], rawBody: string, nowMs: number): string {
   const t = Math.floor(nowMs / 1000);
-  const list = typeof secrets === 'string' ? [secrets] : secrets;
-  if (list.length === 0 || list.some((s) => s.length < 16)) {
-    throw new RangeError('webhook secret must be at least 16 characters');
-  }
+  const list = secretList(secrets);
   return [`t=${t}`, ...list.map((s) => `v1=${signatureOf(s, t, rawBody)}`)].join(',');
 }
 
@@ -34,7 +31,11 @@ export type SignatureCheck =
   | { ok: true; timestampSeconds: number }
   | { ok: false; reason: 'missing' | 'malformed' | 'expired' | 'mismatch' };
 
-/** Check a signature header against the raw body. Constant-time comparison. */
+/**
+ * Check a signature header against the raw body. Constant-time comparison. Throws RangeError for a
+ * secret shorter than 16 characters: a receiver whose secret variable is unset must not accept MACs
+ * anyone can compute with the empty key.
+ */
 export function verifySignature(
   secrets: string | readonly string[],
   rawBody: string,
@@ -42,6 +43,7 @@ export function verifySignature(
   nowMs: number,
   toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
 ): SignatureCheck {
+  const list = secretList(secrets);
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return { ok: false, reason: 'missing' };
   let t: number | undefined;
@@ -53,7 +55,6 @@ export function verifySignature(
   }
   if (t === undefined || macs.length === 0) return { ok: false, reason: 'malformed' };
   if (Math.abs(nowMs / 1000 - t) > toleranceSeconds) return { ok: false, reason: 'expired' };
-  const list = typeof secrets === 'string' ? [secrets] : secrets;
   for (const secret of list) {
     const expected = Buffer.from(signatureOf(secret, t, rawBody), 'hex');
     for (const mac of macs) {
@@ -61,4 +62,12 @@ export function verifySignature(
     }
   }
   return { ok: false, reason: 'mismatch' };
+}
+
+function secretList(secrets: string | readonly string[]): readonly string[] {
+  const list = typeof secrets === 'string' ? [secrets] : secrets;
+  if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < 16)) {
+    throw new RangeError('webhook secret must be at least 16 characters');
+  }
+  return list;
 }

@@ -7,7 +7,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
+import type { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleHttpResponse } from '../console/http.ts';
@@ -16,6 +16,7 @@ import { OpsConsole } from '../console/service.ts';
 import { BreakerError } from '../core/errors.ts';
 import type { PagePublisher } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
+import { tableStores } from '../runtime/compose.ts';
 
 /**
  * The CLI against a deployed stack. Two ways, both with AWS credentials from the standard chain
@@ -182,6 +183,9 @@ export async function callerArn(region: string | undefined): Promise<string> {
 
 export interface TableTarget {
   ops: OpsConsole;
+  /** The table itself, for `breaker init --table` (the only command that writes without the console's routes). */
+  store: DynamoDbBreakerStore;
+  publisher: PagePublisher;
   operator: string;
   where: string;
   close(): void;
@@ -212,9 +216,10 @@ export async function connectTable(opts: {
           throw new Error('no --topic given: the page stays queued and the next poller run delivers it');
         },
       };
+  const store = tableStores(dynamo, opts.table).store;
   const ops = new OpsConsole({
     config,
-    store: new DynamoDbBreakerStore({ client: dynamo, tableName: opts.table }),
+    store,
     publisher,
     clock: systemClock,
     mirror: ssm
@@ -223,6 +228,8 @@ export async function connectTable(opts: {
   });
   return {
     ops,
+    store,
+    publisher,
     operator,
     where: `table ${opts.table} (${region})`,
     close() {

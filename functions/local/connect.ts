@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
+import type { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
+import { tableStores } from '../runtime/compose.ts';
 import { readRuntime } from './runtime-file.ts';
 
 export interface Connection {
@@ -30,7 +31,7 @@ export async function connectLocal(opts: { config?: string; store?: string }): P
     return {
       config: loadConfigFile(runtime.configPath),
       configPath: runtime.configPath,
-      store: new DynamoDbBreakerStore({ client, tableName: runtime.tableName }),
+      store: tableStores(client, runtime.tableName).store,
       where: `the running runtime (pid ${runtime.pid}, ${runtime.endpoint})`,
       close: async () => client.destroy(),
     };
@@ -47,7 +48,7 @@ export async function connectLocal(opts: { config?: string; store?: string }): P
   return {
     config,
     configPath,
-    store: new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName }),
+    store: tableStores(dynamo.client, dynamo.tableName).store,
     where: `the store at ${path}`,
     close: () => dynamo.close(),
   };

@@ -3,7 +3,12 @@ import type { AuditRecord } from '../core/state.ts';
 
 /** `breaker status` as text, from the console API's status (the same for the local store and a stack). */
 export function consoleStatusText(s: ConsoleStatus): string {
-  const lines = [`Breaker ${s.name}: ${s.armed ? 'ARMED' : 'TRIPPED'} (state version ${s.version})`];
+  const headline = !s.initialised
+    ? 'NOT INITIALISED — halted; run `breaker init` (a deploy initialises it in AWS)'
+    : s.armed
+      ? 'ARMED'
+      : 'TRIPPED';
+  const lines = [`Breaker ${s.name}: ${headline} (state version ${s.version})`];
   for (const scope of s.scopes) {
     lines.push(
       `  ${scope.scope.padEnd(20)} ${scope.status.toUpperCase()}${scope.haltedBy ? ` by ${scope.haltedBy}` : ''}`,

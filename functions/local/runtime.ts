@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
-import { createChainReader } from '../adapters/chain-readers.ts';
-import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-approved-withdrawals.ts';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { type LocalDynamo, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
-import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { localOperator } from '../console/local-server.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
 import type { ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
-import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
-import { systemClock } from '../core/time.ts';
+import { initialiseOnFirstRun } from '../core/use-cases/initialise-breaker.ts';
 import type { PollResult } from '../core/use-cases/poll-chain.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
+import { type Composed, composeLocal, pollerDeps } from '../runtime/compose.ts';
 import { announceRuntime, withdrawRuntime } from './runtime-file.ts';
 
 /**
@@ -34,7 +30,9 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   dynamo: LocalDynamo;
-  store: DynamoDbBreakerStore;
+  /** The runtime's parts, as runtime/compose.ts built them (the consoles take theirs from here). */
+  composed: Composed;
+  store: Composed['store'];
   /** The kill-switch layers the config turns on (webhook, Lambda concurrency, KMS), as in Lambda. */
   mirror: StateMirror | undefined;
   /** Resolves when every poller stopped (after stop()). */
@@ -44,7 +42,13 @@ export interface Runtime {
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dynamo = await startLocalDynamo({ path: options.storePath });
-  const store = new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName });
+  const composed = composeLocal({
+    config: options.config,
+    table: { client: dynamo.client, tableName: dynamo.tableName },
+    publisher: options.publisher,
+    readers: options.readers,
+    env: options.env,
+  });
   announceRuntime({
     pid: process.pid,
     endpoint: dynamo.endpoint,
@@ -52,42 +56,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     configPath: options.configPath,
     startedAt: new Date().toISOString(),
   });
+  // First run: create the armed state, audited as the OS user. Never after a deletion (tamper).
+  await initialiseOnFirstRun(
+    { store: composed.store, publisher: options.publisher, clock: composed.clock },
+    { actor: localOperator(), reason: `first run of the local runtime (${options.configPath})` },
+  );
   const abort = new AbortController();
   const owner = `local-${process.pid}-${randomUUID().slice(0, 8)}`;
-  const mirror = createKillSwitchActuators({
-    config: options.config,
-    audit: store,
-    publisher: options.publisher,
-    memory: new DynamoDbApprovedWithdrawals({ client: dynamo.client, tableName: dynamo.tableName }),
-    env: options.env,
-  });
-  const prices = hasPriceFeeds(options.config) ? createChainlinkPriceSource(options.config) : undefined;
   const pollers = [...options.config.chains.values()].map(async (chain) => {
-    const reader = options.readers?.get(chain.id) ?? createChainReader(chain);
+    const deps = pollerDeps(composed, chain.id, owner);
     // The local runtime runs until stopped; a failed run (e.g. RPC down) is reported and restarted.
     while (!abort.signal.aborted) {
       try {
-        await runPoller(
-          {
-            config: options.config,
-            chain,
-            reader,
-            store,
-            publisher: options.publisher,
-            // A local trip drives the same kill-switch layers as a Lambda poller's.
-            mirror,
-            clock: systemClock,
-            owner,
-            prices,
-          },
-          {
-            deadlineMs: Number.POSITIVE_INFINITY,
-            sleep: (ms) => sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined),
-            signal: abort.signal,
-            onResult: (r) => options.onResult?.(chain.id, r),
-            onError: (e) => options.onError?.(chain.id, e),
-          },
-        );
+        await runPoller(deps, {
+          deadlineMs: Number.POSITIVE_INFINITY,
+          sleep: (ms) => sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined),
+          signal: abort.signal,
+          onResult: (r) => options.onResult?.(chain.id, r),
+          onError: (e) => options.onError?.(chain.id, e),
+        });
       } catch (e) {
         if (abort.signal.aborted) break;
         options.onError?.(chain.id, e);
@@ -98,8 +85,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const done = Promise.all(pollers).then(() => undefined);
   return {
     dynamo,
-    store,
-    mirror,
+    composed,
+    store: composed.store,
+    mirror: composed.mirror,
     done,
     async stop() {
       abort.abort();

@@ -2,7 +2,12 @@ import { Contract, type Signer } from 'ethers';
 import type { ChainConfig } from '../core/config/types.ts';
 import { WithdrawalHaltedError } from '../guard/errors.ts';
 import type { Approval, BreakerGuard } from '../guard/guard.ts';
-import { type KillSwitchValue, parseKillSwitchWebhook } from '../kill-switch-protocol/index.ts';
+import {
+  type KillSwitchReceiver,
+  type KillSwitchValue,
+  keepKillSwitch,
+  parseKillSwitchWebhook,
+} from '../kill-switch-protocol/index.ts';
 
 const ERC20 = ['function transfer(address to, uint256 amount) returns (bool)'];
 
@@ -25,8 +30,8 @@ export interface ReferenceSigningServiceOptions {
   guard: BreakerGuard;
   /** The chain this service signs for, from the breaker config (asset symbols → token contracts). */
   chain: ChainConfig;
-  /** With a secret, `handleKillSwitchWebhook` accepts the breaker's signed webhook as a second stop. */
-  webhookSecrets?: readonly string[];
+  /** With it, `handleKillSwitchWebhook` accepts the breaker's signed webhook as a second stop. */
+  webhook?: KillSwitchReceiver;
 }
 
 /**
@@ -72,20 +77,20 @@ export class ReferenceSigningService {
   }
 
   /**
-   * The breaker's kill-switch webhook (POST, raw body): verify, then remember the newest state.
-   * Answers the HTTP status to send: 200 accepted (or stale), 401 not verified.
+   * The breaker's kill-switch webhook (POST, raw body): verify, then keep what keepKillSwitch says
+   * (a halt is never dropped for being older). Answers the HTTP status to send: 200 accepted (or
+   * stale), 401 not verified.
    */
   handleKillSwitchWebhook(
     rawBody: string,
     headers: Record<string, string | string[] | undefined>,
     nowMs = Date.now(),
   ): number {
-    const secrets = this.#options.webhookSecrets;
-    if (!secrets) return 404;
-    const parsed = parseKillSwitchWebhook(secrets, rawBody, headers, nowMs);
+    const receiver = this.#options.webhook;
+    if (!receiver) return 404;
+    const parsed = parseKillSwitchWebhook(receiver, rawBody, headers, nowMs);
     if (!parsed.ok) return 401;
-    if (!this.#webhook || parsed.body.killSwitch.version >= this.#webhook.version)
-      this.#webhook = parsed.body.killSwitch;
+    this.#webhook = keepKillSwitch(this.#webhook, parsed.body.killSwitch);
     return 200;
   }
 

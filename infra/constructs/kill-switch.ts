@@ -65,7 +65,6 @@ export class KillSwitch extends Construct {
         'Attach to a signing service: read the hot-wallet-breaker kill switch (state item and SSM mirror). Fail closed if either read fails.',
       statements: [
         ...props.table.signerStatements(),
-        ...props.table.approvalStatements(),
         new iam.PolicyStatement({
           sid: 'ReadKillSwitchParameter',
           actions: ['ssm:GetParameter'],

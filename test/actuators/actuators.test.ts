@@ -181,12 +181,118 @@ describe('kill-switch actuators with the real AWS SDK clients against local endp
     expect(lambda.functions.get('signer-eth')!.reserved).toBe(5);
   });
 
-  it('an older state never overrides a newer one already applied', async () => {
-    const mirror = actuators();
-    await mirror.mirror(stateAt(5)); // armed at version 5
-    await actuators().mirror(haltedGlobal(4)); // a stale process still holding the version-4 trip
-    expect(lambda.functions.get('signer-eth')!.reserved).toBe(5);
-    expect(keys.get(KEY_1)!.state).toBe('Enabled');
+  it('an older release never undoes a newer halt already applied', async () => {
+    await actuators().mirror(haltedGlobal(5));
+    await actuators().mirror(stateAt(4)); // a stale process still holding the armed version 4
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(0);
+    expect(keys.get(KEY_1)!.state).toBe('Disabled');
+    expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ halted: true, version: 5 });
+  });
+
+  it('a halt at a lower state version than one already applied still engages every layer (state item deleted or restored)', async () => {
+    await actuators().mirror(stateAt(40)); // armed at version 40, remembered in the table
+    await actuators().mirror(haltedGlobal(1)); // the state item was re-created: versions start again
+    expect(lambda.functions.get('signer-eth')!.reserved).toBe(0);
+    expect(keys.get(KEY_1)!.state).toBe('Disabled');
+    expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ halted: true, version: 1 });
+  });
+
+  describe('the per-poll self-check reads every layer back', () => {
+    const readState = () => db.store.getState();
+
+    it('a layer changed behind the breaker is paged, audited and rewritten; the next check is quiet', async () => {
+      const mirror = actuators();
+      const tripped = haltedGlobal(1);
+      await commit(tripped, 0);
+      await flushOutbox({ store: db.store, publisher, mirror }, tripped);
+      // Someone with the rights re-arms every layer by hand: a forged parameter with a huge version,
+      // the signer's concurrency put back, the signing key re-enabled.
+      parameters.get(PARAMETER)!.value = JSON.stringify({
+        halted: false,
+        scopes: [],
+        version: 1_000_000,
+        updatedAt: null,
+        trips: [],
+      });
+      lambda.functions.get('signer-eth')!.reserved = 5;
+      keys.get(KEY_1)!.state = 'Enabled';
+
+      const outcomes = await mirror.verify(readState);
+
+      expect(outcomes.map((o) => o.actuator).sort()).toEqual(['kms-keys', 'lambda-concurrency', 'ssm-parameter']);
+      expect(outcomes.every((o) => o.repaired && o.paged)).toBe(true);
+      expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ halted: true, version: 1 });
+      expect(lambda.functions.get('signer-eth')!.reserved).toBe(0);
+      expect(keys.get(KEY_1)!.state).toBe('Disabled');
+      const pages = publisher.ofKind('actuator-failure');
+      expect(pages.map((p) => p.details.actuator).sort()).toEqual(['kms-keys', 'lambda-concurrency', 'ssm-parameter']);
+      const ssmPage = pages.find((p) => p.details.actuator === 'ssm-parameter')!;
+      expect(ssmPage.subject).toContain('kill-switch layer ssm-parameter disagreed with the breaker state');
+      expect(ssmPage.text).toContain('does not stop signing, but the breaker state halts global');
+      expect(ssmPage.text).toContain("state version 1000000, ahead of the breaker state's version 1");
+      expect(pages.find((p) => p.details.actuator === 'lambda-concurrency')!.text).toContain('signer-eth: reserved 5');
+      expect((await audits('actuator-disagreement')).map((r) => r.details.actuator).sort()).toEqual([
+        'kms-keys',
+        'lambda-concurrency',
+        'ssm-parameter',
+      ]);
+
+      expect(await mirror.verify(readState)).toEqual([]);
+      expect(publisher.ofKind('actuator-failure')).toHaveLength(3);
+
+      // Changed again later: paged again.
+      keys.get(KEY_1)!.state = 'Enabled';
+      expect((await mirror.verify(readState)).map((o) => o.actuator)).toEqual(['kms-keys']);
+      expect(publisher.ofKind('actuator-failure')).toHaveLength(4);
+    });
+
+    it('agreeing layers cost reads only: no write, no page, no audit', async () => {
+      const mirror = actuators();
+      const tripped = haltedGlobal(1);
+      await commit(tripped, 0);
+      await flushOutbox({ store: db.store, publisher, mirror }, tripped);
+      const puts = () =>
+        aws.callsTo('AmazonSSM.PutParameter').length +
+        aws.callsTo('TrentService.DisableKey').length +
+        lambda.callsTo('PutFunctionConcurrency').length;
+      const before = puts();
+      expect(await mirror.verify(readState)).toEqual([]);
+      expect(puts()).toBe(before);
+      expect(publisher.pages).toEqual([]);
+      expect(await audits('actuator-disagreement')).toEqual([]);
+      // Released layers are not held to "not throttled": an operator may throttle a signer on their own.
+      await commit(stateAt(2), 1);
+      await flushOutbox({ store: db.store, publisher, mirror }, stateAt(2));
+      lambda.functions.get('signer-btc')!.reserved = 0;
+      expect(await mirror.verify(readState)).toEqual([]);
+    });
+
+    it('a deleted parameter is unreadable: paged and re-created', async () => {
+      const mirror = actuators();
+      await commit(haltedChain(1, 'devnet'), 0);
+      await flushOutbox({ store: db.store, publisher, mirror }, haltedChain(1, 'devnet'));
+      parameters.delete(PARAMETER);
+      const [outcome] = await mirror.verify(readState);
+      expect(outcome).toMatchObject({ actuator: 'ssm-parameter', repaired: true, paged: true });
+      expect(outcome!.problems[0]).toContain('not found');
+      expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ scopes: ['chain:devnet'] });
+    });
+
+    it('a disagreement that cannot be paged fails the check (the poller run then alarms)', async () => {
+      const mirror = actuators();
+      await commit(haltedGlobal(1), 0);
+      await flushOutbox({ store: db.store, publisher, mirror }, haltedGlobal(1));
+      keys.get(KEY_1)!.state = 'Enabled';
+      publisher.failNext = 1;
+      const error = await mirror.verify(readState).catch((e: unknown) => e);
+      expect(isBreakerError(error, 'ACTUATOR_FAILED')).toBe(true);
+      expect(String((error as Error).message)).toContain('kms-keys');
+      expect(keys.get(KEY_1)!.state).toBe('Disabled'); // repaired all the same
+      expect(publisher.ofKind('actuator-failure')).toEqual([]);
+      // The next check has nothing to repair, and publishes the page it still owes.
+      expect(await mirror.verify(readState)).toEqual([]);
+      expect(publisher.ofKind('actuator-failure').map((p) => p.details.actuator)).toEqual(['kms-keys']);
+    });
   });
 
   it('layers limited to chains engage only for halts covering those chains', async () => {

@@ -104,14 +104,14 @@ export interface Received {
  * The signing service's webhook endpoint, as docs/SIGNER.md tells a signer to write it: verify the
  * signature over the raw body, then act. `statuses` are answered in turn (then 200); 'hang' never answers.
  */
-export async function startWebhookReceiver(secret = WEBHOOK_SECRET) {
+export async function startWebhookReceiver(secret = WEBHOOK_SECRET, deployment = 'act-test') {
   const received: Received[] = [];
   const statuses: (number | 'hang')[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const parsed = parseKillSwitchWebhook(secret, body, req.headers, Date.now());
+    const parsed = parseKillSwitchWebhook({ secrets: secret, deployment }, body, req.headers, Date.now());
     received.push({ headers: req.headers, body, parsed });
     const status = statuses.shift() ?? (parsed.ok ? 200 : 401);
     if (status === 'hang') return;

@@ -73,6 +73,8 @@ export interface TrafficOptions {
   blockSeconds?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Called with each block's transactions before they are sent: a signing service asks its guard here. */
+  beforeSend?: (txs: readonly SignedTx[]) => Promise<void>;
 }
 
 interface Sent {
@@ -122,6 +124,7 @@ export async function generateTraffic(url: string, options: TrafficOptions): Pro
   const mineWith = async (txs: Sent[]) => {
     block++;
     for (const s of txs) s.block = block;
+    await options.beforeSend?.(txs.map((s) => s.tx));
     await rpcBatch(url, sendRaw(txs.map((s) => s.tx)));
     await rpc(url, 'evm_mine');
     sent.push(...txs);

@@ -10,6 +10,7 @@ import { evaluateAndTransition } from '../../functions/core/use-cases/poll-chain
 import { RecordingPublisher } from '../integration/harness.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { ADDR, configInput, outflow } from '../support/fixtures.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 /**
  * The console API as the local runtime serves it (real HTTP on 127.0.0.1, real DynamoDbBreakerStore on
@@ -55,6 +56,7 @@ async function setUp(operations?: { twoPersonReset: boolean; approvalWindowSecon
     'console-test',
   );
   const clock = new FakeClock();
+  await initialiseForTest(db.store, clock);
   const publisher = new RecordingPublisher();
   const ops = new OpsConsole({ config, store: db.store, publisher, clock });
   const assets = loadConsoleAssets();
@@ -96,7 +98,7 @@ async function setUp(operations?: { twoPersonReset: boolean; approvalWindowSecon
         outflow(config, { t: t0 + i * 10, block: ++block, asset: 'USDT', units: u, to: ADDR.stranger }),
       );
       await db.store.recordOutflows(fresh);
-      await evaluateAndTransition({ config, store: db.store, clock }, fresh, { chain: 'ethereum', block });
+      await evaluateAndTransition({ config, store: db.store, clock, publisher }, fresh, { chain: 'ethereum', block });
     },
   };
   return f;
@@ -135,8 +137,9 @@ describe('console API: authentication', () => {
       const wrong = await fetch(`${s.origin}${path}`, { method, headers: { authorization: `Bearer ${s.token}x` } });
       expect(wrong.status, `${method} ${path}`).toBe(401);
     }
-    expect((await f.db.store.getState()).version).toBe(0);
-    expect(await f.db.store.listAudit(10)).toEqual([]);
+    // Nothing changed since the initialisation.
+    expect((await f.db.store.getState()).version).toBe(2);
+    expect((await f.db.store.listAudit(10)).map((r) => r.action)).toEqual(['init']);
   });
 
   it('serves the page itself without a token (it holds no data), with a strict content security policy', async () => {

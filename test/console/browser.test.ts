@@ -215,7 +215,7 @@ describe('ops console in headless Chromium', () => {
           .locator('#history-table tr[data-action]')
           .evaluateAll((rs) => rs.map((r) => r.getAttribute('data-action'))),
       )
-      .toEqual(['reset', 'trip', 'reset', 'trip']);
+      .toEqual(['reset', 'trip', 'reset', 'trip', 'init']);
     await page.locator('#history').scrollIntoViewIfNeeded();
     await page.locator('#history').screenshot({ path: join(shots, 'console-history.png') });
   });

@@ -50,7 +50,9 @@ function configFile(dir: string, twoPerson: boolean): string {
   return file;
 }
 
-describe('breaker CLI against the local store', () => {
+// Each case starts up to eight CLI processes, each compiling TypeScript through tsx at start-up
+// (about a second each when idle; over 60 s in all at load 19 on two cores).
+describe('breaker CLI against the local store', { timeout: 180_000 }, () => {
   let dir: string;
   const me = localOperator();
   beforeAll(() => {
@@ -62,6 +64,12 @@ describe('breaker CLI against the local store', () => {
     mkdirSync(store);
     const target = ['--config', configFile(dir, false), '--store', store];
 
+    // An empty store is halted, not armed, until `breaker init` (audited as the OS user).
+    const before = await breaker(['status', ...target]);
+    expect(before.code).toBe(3);
+    expect(before.out).toContain('NOT INITIALISED');
+    const init = await breaker(['init', '--config', target[1] as string, '--store', store, '--reason', 'first run']);
+    expect(init.out).toContain(`audited as ${me}`);
     expect((await breaker(['status', ...target])).code).toBe(0);
     const noReason = await breaker(['trip', ...target]);
     expect(noReason.code).toBe(2);
@@ -94,6 +102,7 @@ describe('breaker CLI against the local store', () => {
     expect(records.map((r) => [r.action, r.actor, r.reason])).toEqual([
       ['reset', me, 'reviewed: the logs were a test'],
       ['trip', me, 'signer logs look wrong'],
+      ['init', me, 'first run'],
     ]);
   });
 
@@ -101,6 +110,7 @@ describe('breaker CLI against the local store', () => {
     const store = join(dir, 'two-store');
     mkdirSync(store);
     const target = ['--config', configFile(dir, true), '--store', store];
+    await breaker(['init', ...target, '--reason', 'first run']);
     await breaker(['trip', ...target, '--reason', 'halt while we check the signer']);
 
     const request = await breaker(['reset', ...target, '--reason', 'reviewed: signer is fine']);

@@ -11,6 +11,7 @@ import { systemClock } from '../../functions/core/time.ts';
 import { RecordingPublisher } from '../integration/harness.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { configInput } from '../support/fixtures.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 /**
  * `breaker … --url` (what `--stack` resolves to) against a stand-in for an AWS_IAM function URL: it
@@ -71,6 +72,7 @@ describe('CLI --url/--stack: SigV4-signed calls to the console API', () => {
 
   beforeAll(async () => {
     db = await startTestStore();
+    await initialiseForTest(db.store);
     const config = compileConfig(configInput(), 'stack-mode');
     const ops = new OpsConsole({ config, store: db.store, publisher: new RecordingPublisher(), clock: systemClock });
     server = createServer((req, res) => {

@@ -14,6 +14,7 @@ import { initialState, type Page } from '../../functions/core/state.ts';
 import type { PollResult } from '../../functions/core/use-cases/poll-chain.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
 import { configInput } from '../support/fixtures.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -202,6 +203,7 @@ describe('recordBlindness and the watch', () => {
     const c = config();
     const eth = c.chains.get('ethereum')!;
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const publisher = new Pages();
     const deps = { config: c, chain: eth, store, publisher, clock: { now: () => NOW } };
     const a: BlindAssessment = {
@@ -224,6 +226,7 @@ describe('recordBlindness and the watch', () => {
     const c = config();
     const eth = c.chains.get('ethereum')!;
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     let reads = 0;
     const counting = new Proxy(store, {
       get(target, prop, receiver) {
@@ -256,6 +259,7 @@ describe('recordBlindness and the watch', () => {
     const c = config({ blindAfterSeconds: 60 });
     const eth = c.chains.get('ethereum')!;
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const publisher = new Pages();
     let now = NOW;
     const watch = new BlindnessWatch({ config: c, chain: eth, store, publisher, clock: { now: () => now } });

@@ -9,6 +9,7 @@
  * Transfer logs from it. Each fault test records its counts (missed, double-counted, phantom, wrong
  * amount) for scripts/reliability-matrix.ts, outside the repository.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ import { Disperse, RevertOnReceive, TestToken } from '../../functions/local/cont
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
 import { type Anvil, startAnvil } from '../support/anvil.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 export const CHAIN = 'devnet';
 export const GLOBAL_USD_10M = 1_000_000;
@@ -230,6 +232,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       tableName: dynamo.tableName,
       unprocessedRetry: fastRetry,
     });
+    await initialiseForTest(direct);
 
     const startBlock = Number(await anvil.rpc<string>('eth_blockNumber')) + 1;
     const input: ConfigInput = {

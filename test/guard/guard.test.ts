@@ -6,7 +6,6 @@ import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb
 import { localDynamoClient } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { compileConfig } from '../../functions/core/config/compile.ts';
 import { BreakerError, isBreakerError } from '../../functions/core/errors.ts';
-import type { BreakerState } from '../../functions/core/state.ts';
 import { WithdrawalHaltedError } from '../../functions/guard/errors.ts';
 import { createBreakerGuard, type GuardStore, guardWithdrawal, MAX_CACHE_MS } from '../../functions/guard/guard.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
@@ -90,6 +89,8 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
   let logger: Logger;
   beforeEach(async () => {
     db = await startTestStore();
+    // An initialised, armed breaker (an absent state is halted: test/security/absent-state.test.ts).
+    await db.store.saveState(stateAt(1), 0);
     metrics = new Metrics();
     logger = new Logger();
   });
@@ -102,7 +103,7 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
 
   it('approves while armed and records the approved withdrawal before returning, idempotent by withdrawal id', async () => {
     const approval = await guard().check(withdrawal());
-    expect(approval).toMatchObject({ approved: true, stateVersion: 0 });
+    expect(approval).toMatchObject({ approved: true, stateVersion: 1 });
     expect(approval.record).toMatchObject({
       withdrawalId: 'w-1',
       chain: 'devnet',
@@ -133,7 +134,7 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
   });
 
   it('rejects with WithdrawalHaltedError while halted, naming the trip; records nothing', async () => {
-    await db.store.saveState(haltedGlobal(1), 0);
+    await db.store.saveState(haltedGlobal(2), 1);
     const e = await rejection(guard().check(withdrawal()));
     expect(e).toMatchObject({ rejection: 'halted', failedClosed: false, scope: 'global', withdrawalId: 'w-1' });
     expect(e.trip?.ruleId).toBe('reconciliation-devnet-unapproved');
@@ -144,7 +145,7 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
   });
 
   it('a chain halt stops that chain only', async () => {
-    await db.store.saveState(haltedChain(1, 'other'), 0);
+    await db.store.saveState(haltedChain(2, 'other'), 1);
     expect((await rejection(guard().check(withdrawal({ chain: 'other', asset: 'ETH' })))).scope).toBe('chain:other');
     await expect(guard().check(withdrawal())).resolves.toMatchObject({ approved: true });
   });
@@ -153,7 +154,7 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
     const client = localDynamoClient(db.endpoint);
     const store = new DynamoDbBreakerStore({ client, tableName: db.tableName });
     await db.close();
-    const e = await rejection(createBreakerGuard({ store, metrics, logger }).check(withdrawal()));
+    const e = await rejection(createBreakerGuard({ store, config, metrics, logger }).check(withdrawal()));
     expect(e.rejection).toBe('state-unreadable');
     expect(e.failedClosed).toBe(true);
     expect(e.message).toContain('DynamoDB GetItem');
@@ -198,13 +199,13 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
   it('fails closed when the approval cannot be recorded', async () => {
     const store: GuardStore = {
       getState: () => db.store.getState(),
-      saveState: (s: BreakerState, v: number) => db.store.saveState(s, v),
+      unreleasedTrips: () => db.store.unreleasedTrips(),
       recordApprovedWithdrawal: async () => {
         throw new BreakerError('STORE_UNAVAILABLE', 'DynamoDB PutItem failed: ProvisionedThroughputExceededException');
       },
       approvedWithdrawalsBetween: async () => [],
     };
-    const e = await rejection(createBreakerGuard({ store, metrics, logger }).check(withdrawal()));
+    const e = await rejection(createBreakerGuard({ store, config, metrics, logger }).check(withdrawal()));
     expect(e.rejection).toBe('approval-unrecorded');
     expect(e.message).toContain('ProvisionedThroughputExceededException');
   });
@@ -212,12 +213,12 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
   it('fails closed when the check is slower than its timeout', async () => {
     const store: GuardStore = {
       getState: () => new Promise(() => {}),
-      saveState: async () => {},
+      unreleasedTrips: async () => [],
       recordApprovedWithdrawal: async (w) => w,
       approvedWithdrawalsBetween: async () => [],
     };
     const started = Date.now();
-    const e = await rejection(createBreakerGuard({ store, timeoutMs: 100, logger }).check(withdrawal()));
+    const e = await rejection(createBreakerGuard({ store, config, timeoutMs: 100, logger }).check(withdrawal()));
     expect(e.rejection).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -255,7 +256,7 @@ describe('the guard against the DynamoDB store (dynalite)', () => {
     const clock = { now: () => now };
     const g = guard({ cacheMs: 200, clock });
     await g.check(withdrawal({ withdrawalId: 'c-1' }));
-    await db.store.saveState(haltedGlobal(1), 0);
+    await db.store.saveState(haltedGlobal(2), 1);
     now += 150;
     await expect(g.check(withdrawal({ withdrawalId: 'c-2' }))).resolves.toMatchObject({ approved: true });
     now += 60;
@@ -268,6 +269,7 @@ describe('breakerGuard middy middleware', () => {
   let db: TestStore;
   beforeEach(async () => {
     db = await startTestStore();
+    await db.store.saveState(stateAt(1), 0);
   });
   afterEach(async () => {
     await db.close();
@@ -294,12 +296,12 @@ describe('breakerGuard middy middleware', () => {
 
   it('runs the handler with the approval on the context while armed', async () => {
     const { handler, signed } = signer();
-    await expect(handler({ withdrawal: withdrawal() }, context)).resolves.toEqual({ signed: true, stateVersion: 0 });
+    await expect(handler({ withdrawal: withdrawal() }, context)).resolves.toEqual({ signed: true, stateVersion: 1 });
     expect(signed).toEqual(['w-1']);
   });
 
   it('never runs the handler while halted: the invocation fails with WithdrawalHaltedError', async () => {
-    await db.store.saveState(haltedGlobal(1), 0);
+    await db.store.saveState(haltedGlobal(2), 1);
     const { handler, signed } = signer();
     const e = await rejection(handler({ withdrawal: withdrawal() }, context));
     expect(e.rejection).toBe('halted');
@@ -310,6 +312,7 @@ describe('breakerGuard middy middleware', () => {
     const handler = middy(async () => 'signed').use(
       breakerGuard<{ body?: string }>({
         store: db.store,
+        config,
         logger: new Logger(),
         scopeOf: (e) => JSON.parse(e.body ?? '') as ReturnType<typeof withdrawal>,
       }),
@@ -319,11 +322,13 @@ describe('breakerGuard middy middleware', () => {
 
   it('validates its options up front', () => {
     expect(() => breakerGuard({} as never)).toThrow(/scopeOf/);
-    expect(() => breakerGuard({ scopeOf: () => withdrawal(), store: db.store, cacheMs: 5000 })).toThrow(RangeError);
+    expect(() => breakerGuard({ scopeOf: () => withdrawal(), store: db.store, config, cacheMs: 5000 })).toThrow(
+      RangeError,
+    );
     const saved = process.env.BREAKER_TABLE;
     delete process.env.BREAKER_TABLE;
     try {
-      expect(() => breakerGuard({ scopeOf: () => withdrawal() })).toThrow(/BREAKER_TABLE/);
+      expect(() => breakerGuard({ scopeOf: () => withdrawal(), config })).toThrow(/BREAKER_TABLE/);
     } finally {
       if (saved !== undefined) process.env.BREAKER_TABLE = saved;
     }
@@ -335,8 +340,9 @@ describe('createKillSwitch (the read-only flag) uses the same state validation',
     const db = await startTestStore();
     try {
       const ks = createKillSwitch(db.store);
+      await db.store.saveState(stateAt(1), 0);
       expect(await ks.isHalted({ chain: 'devnet' })).toEqual({ halted: false });
-      await db.store.saveState(stateAt(1, haltedChain(1, 'devnet').tripped), 0);
+      await db.store.saveState(stateAt(2, haltedChain(2, 'devnet').tripped), 1);
       expect(await ks.isHalted({ chain: 'devnet' })).toMatchObject({ halted: true, failedClosed: false });
       expect(await ks.isHalted({ chain: 'other' })).toEqual({ halted: false });
     } finally {

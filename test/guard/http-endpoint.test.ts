@@ -13,12 +13,13 @@ import {
   guardHttpListener,
 } from '../../functions/guard/http-endpoint.ts';
 import { SIGNATURE_HEADER, signBody } from '../../functions/kill-switch-protocol/index.ts';
-import { haltedGlobal } from '../actuators/support.ts';
+import { actuatorConfig, haltedGlobal, stateAt } from '../actuators/support.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 
 const CUSTOMER = '0x2222222222222222222222222222222222222222';
 const SECRET = 'callback-secret-0123456789abcdef';
 const quiet = { warn() {}, error() {} };
+const config = actuatorConfig('http://127.0.0.1:1/hook', {});
 
 const body = (overrides: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -36,6 +37,7 @@ describe('guard HTTP endpoint (co-signer callback / webhook policy)', () => {
   let server: Server | undefined;
   beforeEach(async () => {
     db = await startTestStore();
+    await db.store.saveState(stateAt(1), 0);
   });
   afterEach(async () => {
     if (server) {
@@ -47,8 +49,10 @@ describe('guard HTTP endpoint (co-signer callback / webhook policy)', () => {
   });
 
   async function serve(store: GuardStore, options: Partial<GuardHttpOptions> = {}): Promise<string> {
-    const guard = createBreakerGuard({ store, logger: quiet });
-    server = createServer(guardHttpListener(createGuardHttpHandler({ guard, ...options })));
+    const guard = createBreakerGuard({ store, config, logger: quiet });
+    server = createServer(
+      guardHttpListener(createGuardHttpHandler({ guard, upstreamAuthentication: 'mutual-tls-proxy', ...options })),
+    );
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -67,12 +71,12 @@ describe('guard HTTP endpoint (co-signer callback / webhook policy)', () => {
     const url = await serve(db.store);
     const { status, json } = await post(url, body());
     expect(status).toBe(200);
-    expect(json).toEqual({ action: 'APPROVE', requestId: 'fb-req-1', withdrawalId: 'w-9', stateVersion: 0 });
+    expect(json).toEqual({ action: 'APPROVE', requestId: 'fb-req-1', withdrawalId: 'w-9', stateVersion: 1 });
     expect(await db.store.approvedWithdrawalsBetween('devnet', 0, Date.now() + 1000)).toHaveLength(1);
   });
 
   it('answers REJECT (403) while halted, with the reason', async () => {
-    await db.store.saveState(haltedGlobal(1), 0);
+    await db.store.saveState(haltedGlobal(2), 1);
     const url = await serve(db.store);
     const { status, json } = await post(url, body());
     expect(status).toBe(403);
@@ -106,7 +110,7 @@ describe('guard HTTP endpoint (co-signer callback / webhook policy)', () => {
   it('times out to REJECT (503) well before the platform would give up', async () => {
     const hung: GuardStore = {
       getState: () => new Promise(() => {}),
-      saveState: async () => {},
+      unreleasedTrips: async () => [],
       recordApprovedWithdrawal: async (w) => w,
       approvedWithdrawalsBetween: async () => [],
     };
@@ -116,9 +120,13 @@ describe('guard HTTP endpoint (co-signer callback / webhook policy)', () => {
     expect(status).toBe(503);
     expect(json).toMatchObject({ action: 'REJECT', rejection: 'timeout', failedClosed: true });
     expect(Date.now() - started).toBeLessThan(1500);
-    expect(() => createGuardHttpHandler({ guard: createBreakerGuard({ store: db.store }), timeoutMs: 30_000 })).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      createGuardHttpHandler({
+        guard: createBreakerGuard({ store: db.store, config }),
+        secrets: ['a-secret-of-sixteen-or-more'],
+        timeoutMs: 30_000,
+      }),
+    ).toThrow(RangeError);
   });
 
   it('with secrets, requires a valid X-Breaker-Signature', async () => {
@@ -143,14 +151,20 @@ describe('guard HTTP endpoint (co-signer callback / webhook policy)', () => {
   });
 
   it('serves a Lambda Function URL event the same way', async () => {
-    await db.store.saveState(haltedGlobal(1), 0);
+    await db.store.saveState(haltedGlobal(2), 1);
     const handler = guardFunctionUrlHandler(
-      createGuardHttpHandler({ guard: createBreakerGuard({ store: db.store, logger: quiet }) }),
+      createGuardHttpHandler({
+        guard: createBreakerGuard({ store: db.store, config, logger: quiet }),
+        upstreamAuthentication: 'aws-iam-function-url',
+      }),
     );
     const event = {
       rawPath: '/authorize',
       headers: { 'Content-Type': 'application/json' },
-      requestContext: { http: { method: 'POST' } },
+      requestContext: {
+        http: { method: 'POST' },
+        authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:role/signer' } },
+      },
       body: Buffer.from(body()).toString('base64'),
       isBase64Encoded: true,
     } as unknown as LambdaFunctionURLEvent;

@@ -9,6 +9,7 @@ import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { deniedCalls, type TableCall, tableCalls } from '../support/dynamo-access.ts';
 import { type FaultProxy, FORWARD, startFaultProxy } from '../support/fault-proxy.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import {
   bodyFor,
   type HttpSubscriber,
@@ -66,6 +67,7 @@ describe('Lambda handlers against local stand-ins', () => {
       recorded.push(...tableCalls(req));
       return FORWARD;
     });
+    await initialiseForTest(db.store);
     sns = await startLocalSns();
     subscriber = await startHttpSubscriber();
     const topicArn = await sns.createTopic('pages');

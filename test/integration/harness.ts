@@ -2,6 +2,7 @@
  * End-to-end harness: a real anvil chain, a real dynalite store, the real EVM reader and the core
  * poll use case. Blocks are mined by hand (automine off) so each test controls what a poll sees.
  */
+
 import { type Contract, parseUnits, Wallet } from 'ethers';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import { createChainlinkPriceSource } from '../../functions/adapters/prices/chainlink-price-source.ts';
@@ -15,6 +16,7 @@ import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-c
 import TestAggregator from '../fixtures/contracts/TestAggregator.json' with { type: 'json' };
 import { type Anvil, deploy, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 export const USD = 1_000_000n;
 
@@ -78,6 +80,7 @@ export interface Harness {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const anvil = await startAnvil({ noMining: true });
   const db = await startTestStore();
+  await initialiseForTest(db.store);
   try {
     const [deployer, hot, , coldWallet] = anvil.accounts as [Wallet, Wallet, Wallet, Wallet];
     await anvil.setAutomine(true);

@@ -216,7 +216,7 @@ describe('reconciliation on anvil + dynalite', () => {
     const parameters = new Map<string, StoredParameter>();
     const aws = await startLocalAwsJson({ handlers: ssmParameterHandlers(parameters) });
     const lambda = await startLocalLambda({ 'eth-signer': { reserved: 20 }, 'eth-signer-2': {} });
-    const webhook = await startWebhookReceiver();
+    const webhook = await startWebhookReceiver(WEBHOOK_SECRET, 'recon-test');
     try {
       const config = compileConfig(
         {

@@ -92,17 +92,30 @@ describe('expected results with config/example.yaml', () => {
     for (const peak of result.peaks) expect(peak.ratio, peak.rule.id).toBeLessThan(1);
   });
 
-  it('synthetic-multichain-drain.json trips, losing no more than the smallest global USD limit plus one transfer', async () => {
+  it('synthetic-multichain-drain.json (stolen keys) is detected at its first large transfer, and a halt prevents none of it', async () => {
     const scenario = scenarioFile(DRAIN);
     const { result, store } = await replay(example, scenario);
     const s = result.score;
     expect(s.tripped).toBe(true);
     expect(s.rule).toMatch(/^global-/);
-    expect(s.lostUsd).toBeLessThanOrEqual(smallestGlobalUsdLimit(example) + largestAttackTransferUsd(scenario));
-    expect(s.lostUsd + s.preventedUsd).toBeCloseTo(s.attackUsd, 2);
-    expect(s.preventedUsd).toBeGreaterThan(0.9 * s.attackUsd);
     // The first large transfer (t = 10805.9 s on Ethereum) is seen after 2 confirmations × 12 s + a 12 s poll.
     expect(s.trippedAtS).toBeCloseTo(10_805.9 + 36, 6);
+    // The thief signs with the hot keys, not through the halted signer: everything is lost.
+    expect(s.stolenKeyAttackUsd).toBe(s.attackUsd);
+    expect(s.preventedUsd).toBe(0);
+    expect(s.lostUsd).toBe(s.attackUsd);
+    // Detection: an hour after the $50 test transfer (t = 7200 s); what was in blocks by then, under a quarter.
+    expect(s.detection.firstAttackAtS).toBe(7200);
+    expect(s.detection.timeToTripS).toBeCloseTo(10_805.9 + 36 - 7200, 6);
+    expect(s.detection.attackOutBeforeTripUsd).toBeLessThanOrEqual(
+      smallestGlobalUsdLimit(example) + 36 * largestAttackTransferUsd(scenario),
+    );
+    expect(s.detection.attackOutBeforeTripShare).toBeCloseTo(s.detection.attackOutBeforeTripUsd / s.attackUsd, 3);
+    expect(s.detection.attackOutBeforeTripShare).toBeLessThan(0.25);
+    // Attack outflows after the halt still happened: the breaker observed every one of them.
+    const seen = new Set(result.evaluator.recordsSince(Number.NEGATIVE_INFINITY).map((r) => r.index));
+    const attacks = scenario.events.filter((e) => e.label === 'attack');
+    expect(attacks.filter((e) => !seen.has(e.index))).toEqual([]);
     // The production effects happened on the store: the global halt, its audit record, one trip page.
     const state = await store.getState();
     expect(Object.keys(state.tripped)).toEqual(['global']);
@@ -113,6 +126,21 @@ describe('expected results with config/example.yaml', () => {
     expect(trips).toHaveLength(1);
     expect(trips[0]?.subject).toContain(s.rule as string);
     expect(trips[0]?.text).toContain('https://etherscan.io/tx/0x');
+  });
+
+  it('the same drain through the exchange signer (attackVia: signer) is stopped by the halt: lost ≤ the smallest global USD limit plus one transfer', async () => {
+    const raw = JSON.parse(readFileSync(DRAIN, 'utf8'));
+    const scenario = parseScenario({ ...raw, attackVia: 'signer' }, 'drain via signer');
+    const { result } = await replay(example, scenario);
+    const s = result.score;
+    expect(s.trippedAtS).toBeCloseTo(10_805.9 + 36, 6);
+    expect(s.stolenKeyAttackUsd).toBe(0);
+    expect(s.lostUsd).toBeLessThanOrEqual(smallestGlobalUsdLimit(example) + largestAttackTransferUsd(scenario));
+    expect(s.lostUsd + s.preventedUsd).toBeCloseTo(s.attackUsd, 2);
+    expect(s.preventedUsd).toBeGreaterThan(0.9 * s.attackUsd);
+    // Detection does not depend on who signed: same trip, same share out before it.
+    const stolen = (await replay(example, scenarioFile(DRAIN))).result.score;
+    expect(s.detection).toEqual(stolen.detection);
   });
 
   it('the batch evaluator (evaluateRules over the ledger) gives the same result, pages and audit', async () => {
@@ -147,9 +175,11 @@ describe('expected results with config/example.yaml', () => {
       'attackUsd',
       'lostUsd',
       'preventedUsd',
+      'stolenKeyAttackUsd',
       'legitUsd',
       'legitBlockedUsd',
       'events',
+      'detection',
     ]);
     expect(weekScore.tripped).toBe(false);
     expect(drainScore).toEqual((await replay(example, scenarioFile(DRAIN))).result.score);
@@ -203,10 +233,10 @@ describe('replay semantics (FORMAT.md)', () => {
     const bsc = await replay(example, tiny([{ t: 100, chain: 'bsc', asset: 'USDT', amount: '1200000', to: '0xbad' }]));
     expect(bsc.result.score.trippedAtS).toBe(112);
     const events = [
-      { t: 900, chain: 'ethereum', asset: 'ETH', amount: '1', label: 'attack' },
-      { t: 100, chain: 'ethereum', asset: 'USDT', usd: 1_200_000, label: 'attack' },
-      { t: 120, chain: 'ethereum', asset: 'ETH', amount: '2', label: 'attack' },
-      { t: 136, chain: 'ethereum', asset: 'ETH', amount: '3', label: 'attack' },
+      { t: 900, chain: 'ethereum', asset: 'ETH', amount: '1', label: 'attack', via: 'signer' },
+      { t: 100, chain: 'ethereum', asset: 'USDT', usd: 1_200_000, label: 'attack', via: 'signer' },
+      { t: 120, chain: 'ethereum', asset: 'ETH', amount: '2', label: 'attack', via: 'signer' },
+      { t: 136, chain: 'ethereum', asset: 'ETH', amount: '3', label: 'attack', via: 'signer' },
     ];
     const { result } = await replay(example, tiny(events));
     expect(result.score.trippedAtS).toBe(136);
@@ -214,8 +244,18 @@ describe('replay semantics (FORMAT.md)', () => {
     // t = 120 and 136 is seen at 156 and 172, after the halt, so it counts as prevented…
     expect(result.score.lostUsd).toBe(1_200_000);
     expect(result.score.preventedUsd).toBe(6 * 3300);
-    // …though it was already in blocks when the halt came: the stricter on-chain figure counts it.
-    expect(result.attackOnChainBeforeHaltUsd).toBe(1_200_000 + 2 * 3300 + 3 * 3300);
+    // …though it was already in blocks when the halt came: detection counts it as out before the trip.
+    expect(result.score.detection).toEqual({
+      firstAttackAtS: 100,
+      timeToTripS: 36,
+      attackOutBeforeTripUsd: 1_200_000 + 2 * 3300 + 3 * 3300,
+      attackOutBeforeTripShare: Math.floor(((1_200_000 + 5 * 3300) / (1_200_000 + 6 * 3300)) * 10_000) / 10_000,
+    });
+    // The same events signed with stolen keys: the halt stops nothing, and the breaker sees every one.
+    const stolen = await replay(example, tiny(events.map(({ via: _, ...e }) => e)));
+    expect(stolen.result.score).toMatchObject({ trippedAtS: 136, preventedUsd: 0, lostUsd: 1_200_000 + 6 * 3300 });
+    expect(stolen.result.score.stolenKeyAttackUsd).toBe(1_200_000 + 6 * 3300);
+    expect(stolen.result.counts).toMatchObject({ observed: 4, prevented: 0 });
   });
 
   it('scores events on chains the config does not watch: lost before the trip, prevented after a global halt', async () => {
@@ -225,9 +265,12 @@ describe('replay semantics (FORMAT.md)', () => {
       { t: 100, chain: 'ethereum', asset: 'USDT', amount: '1200000', label: 'attack' },
       { t: 200, chain: 'tron', asset: 'TRX', usd: 200_000, label: 'attack' },
     ];
+    const viaSigner = await replay(example, tiny(events.map((e) => ({ ...e, via: 'signer' }))));
+    expect(viaSigner.result.counts).toMatchObject({ observed: 1, unobserved: 2 });
+    expect(viaSigner.result.score).toMatchObject({ trippedAtS: 136, lostUsd: 1_300_000, preventedUsd: 200_000 });
+    // With stolen keys (the default for attack events) the halt stops the Tron transfer no more than any other.
     const { result } = await replay(example, tiny(events));
-    expect(result.counts).toMatchObject({ observed: 1, unobserved: 2 });
-    expect(result.score).toMatchObject({ trippedAtS: 136, lostUsd: 1_300_000, preventedUsd: 200_000 });
+    expect(result.score).toMatchObject({ trippedAtS: 136, lostUsd: 1_500_000, preventedUsd: 0 });
   });
 
   it('--observe-all-chains: unwatched chains are seen 60 s after t and count toward global USD rules only', async () => {
@@ -300,6 +343,21 @@ describe('replay semantics (FORMAT.md)', () => {
       { t: 1, chain: 'ethereum', asset: 'ETH', amount: '1', label: 'attack' },
     ]);
     expect(scenario.events.map((e) => e.approved)).toEqual([true, true, true, false]);
+    // Who signed: legit always the signer; attack by via, else attackVia, else stolen keys. The guard
+    // records what it approves, so an attack through the signer is approved by default.
+    const attack = { t: 1, chain: 'ethereum', asset: 'ETH', amount: '1', label: 'attack' };
+    const signed = parseScenario({
+      format: 'hot-wallet-breaker/scenario@1',
+      name: 'via',
+      attackVia: 'signer',
+      events: [attack, { ...attack, via: 'stolen-key' }, { ...attack, approved: false }],
+    });
+    expect(signed.events.map((e) => [e.via, e.approved])).toEqual([
+      ['signer', true],
+      ['stolen-key', false],
+      ['signer', false],
+    ]);
+    expect(scenario.events.map((e) => e.via)).toEqual(['signer', 'signer', 'signer', 'stolen-key']);
     const { result } = await replay(example, scenario);
     const ids = result.evaluator.recordsSince(0).map((r) => r.id);
     expect(new Set(ids).size).toBe(4);
@@ -311,10 +369,15 @@ describe('replay semantics (FORMAT.md)', () => {
       raw.reconciliation = { enabled: true };
     });
     const { result } = await replay(config, scenarioFile(DRAIN));
-    // The thief's $50 test transfer (label attack, so approved defaults to false) is the first unapproved outflow.
-    expect(result.score).toMatchObject({ tripped: true, trippedAtS: 7200 + 36, lostUsd: 50 });
+    // The thief's $50 test transfer (label attack, so approved defaults to false) is the first unapproved outflow:
+    // detected with $50 out, an hour before the main wave — which a halt does not stop (stolen keys).
+    expect(result.score).toMatchObject({ tripped: true, trippedAtS: 7200 + 36, preventedUsd: 0 });
+    expect(result.score.detection).toMatchObject({ timeToTripS: 36, attackOutBeforeTripUsd: 50 });
+    expect(result.score.lostUsd).toBe(result.score.attackUsd);
     expect(result.score.rule).toMatch(/unapproved|reconcil/);
-    expect(result.counts.unapprovedObserved).toBe(1);
+    // The thief keeps sending after the halt, so every attack outflow is observed, unapproved.
+    const attacks = scenarioFile(DRAIN).events.filter((e) => e.label === 'attack');
+    expect(result.counts.unapprovedObserved).toBe(attacks.length);
   });
 
   it('a shadow rule pages "would have tripped" and is audited, but halts nothing', async () => {
@@ -355,6 +418,8 @@ describe('malformed scenarios: each error names the event and the field', () => 
     [{ ...base, usd: -5 }, 'events[1].usd: not a non-negative USD amount'],
     [{ ...base, label: 'thief' }, 'events[1].label: expected "legit" or "attack"'],
     [{ ...base, approved: 'yes' }, 'events[1].approved: expected true or false'],
+    [{ ...base, label: 'attack', via: 'thief' }, 'events[1].via: expected "signer" or "stolen-key"'],
+    [{ ...base, via: 'stolen-key' }, 'events[1].via: a customer withdrawal (label legit) goes through the signer'],
     [{ ...base, aggregate: 1 }, 'events[1].aggregate: expected true or false'],
     [{ ...base, chain: '' }, 'events[1].chain: must not be empty'],
     [{ ...base, lable: 'attack' }, 'events[1].lable: unknown field'],

@@ -1,5 +1,5 @@
 import { DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import type { Actuator, ActuatorMemory, ActuatorMode } from '../../core/actuators/actuator.ts';
+import type { Actuator, ActuatorMemory, ActuatorMode, LayerReading } from '../../core/actuators/actuator.ts';
 import { rememberBeforeEngage, restoreOnRelease } from './memo.ts';
 
 export interface KmsKeyActuatorOptions {
@@ -58,6 +58,22 @@ export class KmsKeyActuator implements Actuator {
     return remembered?.previousState === 'Enabled'
       ? { key: keyId, state: 'Enabled' }
       : { key: keyId, state: 'left disabled', previousState: remembered?.previousState };
+  }
+
+  /** Engaged when no key can sign: each is disabled or pending deletion/import, none Enabled. */
+  async readBack(): Promise<LayerReading> {
+    const { client, keys } = this.options;
+    const states = await Promise.all(
+      keys.map(async (key) => {
+        const out = await client.send(new DescribeKeyCommand({ KeyId: key }));
+        return out.KeyMetadata?.KeyState ?? 'unknown';
+      }),
+    );
+    return {
+      readable: true,
+      engaged: states.every((s) => s !== 'Enabled' && s !== 'unknown'),
+      detail: keys.map((k, i) => `${k}: ${states[i]}`).join('; '),
+    };
   }
 
   manualSteps(mode: ActuatorMode): string[] {

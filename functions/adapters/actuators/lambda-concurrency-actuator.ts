@@ -4,7 +4,7 @@ import {
   type LambdaClient,
   PutFunctionConcurrencyCommand,
 } from '@aws-sdk/client-lambda';
-import type { Actuator, ActuatorMemory, ActuatorMode } from '../../core/actuators/actuator.ts';
+import type { Actuator, ActuatorMemory, ActuatorMode, LayerReading } from '../../core/actuators/actuator.ts';
 import { rememberBeforeEngage, restoreOnRelease } from './memo.ts';
 
 export interface LambdaConcurrencyActuatorOptions {
@@ -66,6 +66,24 @@ export class LambdaConcurrencyActuator implements Actuator {
     return restored
       ? { function: functionName, restored: remembered?.previous ?? 'unreserved' }
       : { function: functionName, restored: false, note: 'not engaged by the breaker: left as it is' };
+  }
+
+  /** Engaged when every function is at reserved concurrency 0 (no invocation can run). */
+  async readBack(): Promise<LayerReading> {
+    const { client, functions } = this.options;
+    const reserved = await Promise.all(
+      functions.map(async (fn) => {
+        const out = await client.send(new GetFunctionConcurrencyCommand({ FunctionName: fn }));
+        return out.ReservedConcurrentExecutions;
+      }),
+    );
+    return {
+      readable: true,
+      engaged: reserved.every((r) => r === 0),
+      detail: functions
+        .map((fn, i) => `${fn}: ${reserved[i] === undefined ? 'unreserved' : `reserved ${reserved[i]}`}`)
+        .join('; '),
+    };
   }
 
   manualSteps(mode: ActuatorMode): string[] {

@@ -1,4 +1,4 @@
-import type { Actuator, ActuatorMode } from '../../core/actuators/actuator.ts';
+import type { Actuator, ActuatorMode, ApplyOptions, LayerReading } from '../../core/actuators/actuator.ts';
 import type { BreakerState } from '../../core/state.ts';
 import type { SsmKillSwitchMirror } from '../ssm/ssm-kill-switch-mirror.ts';
 
@@ -12,9 +12,13 @@ export class SsmParameterActuator implements Actuator {
     this.description = `SSM kill-switch parameter ${mirror.parameterName}`;
   }
 
-  async apply(_mode: ActuatorMode, state: BreakerState): Promise<Record<string, unknown>> {
-    await this.mirror.mirror(state);
+  async apply(_mode: ActuatorMode, state: BreakerState, options?: ApplyOptions): Promise<Record<string, unknown>> {
+    await this.mirror.mirror(state, { repair: options?.repair });
     return { parameter: this.mirror.parameterName, version: state.version };
+  }
+
+  readBack(): Promise<LayerReading> {
+    return this.mirror.readBack();
   }
 
   manualSteps(): string[] {

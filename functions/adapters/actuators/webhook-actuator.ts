@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actuator, ActuatorMode } from '../../core/actuators/actuator.ts';
+import { webhookUrlProblem } from '../../core/actuators/config.ts';
 import type { BreakerState } from '../../core/state.ts';
 import {
   DELIVERY_HEADER,
@@ -41,7 +42,8 @@ export class WebhookActuator implements Actuator {
   readonly #secret: Pick<SecretSupplier, 'label' | 'current'> & Partial<Pick<SecretSupplier, 'refresh'>>;
 
   constructor(options: WebhookActuatorOptions) {
-    if (!/^https?:\/\//.test(options.url)) throw new TypeError(`WebhookActuator: not an http(s) URL: ${options.url}`);
+    const problem = webhookUrlProblem(options.url);
+    if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${options.url}`);
     if (typeof options.secret === 'string') {
       if (options.secret.length < 16) throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
       const fixed = options.secret;

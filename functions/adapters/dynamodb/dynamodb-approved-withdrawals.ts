@@ -6,13 +6,19 @@
  * time-ordered partition, which reconciliation queries by time range. The copy is written after
  * the id item on every call (an unconditional put of identical content), so a crash between the two
  * writes is repaired by the signer's retry.
+ *
+ * An approval that carries a nonce first raises its hot wallet's nonce watermark: one item per wallet
+ * in the chain's approval partition (sort key `NONCE#<wallet>`, after every time key, so time-range
+ * queries never meet it), written only if absent or lower — never lowered, never expiring. It lives
+ * under the approval prefix the signer may already write, and pollers cannot write there.
  */
 import { type DynamoDBClient, PutItemCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import type { ActuatorMemo, ActuatorMemory } from '../../core/actuators/actuator.ts';
 import { StateConflictError } from '../../core/errors.ts';
-import type { ApprovedWithdrawalLog } from '../../core/ports.ts';
+import type { ApprovedWithdrawalLog, NonceWatermarkLog } from '../../core/ports.ts';
 import { type ApprovedWithdrawal, sameWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import { documentToItem, type Item, itemToDocument } from './item-codec.ts';
+import { isConditionalCheckFailed } from './store-errors.ts';
 import {
   actuatorMemoKey,
   approvalKey,
@@ -35,7 +41,9 @@ export interface DynamoDbApprovedWithdrawalsOptions {
   readonly tableName: string;
 }
 
-export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, ActuatorMemory {
+const NONCE_SORT_PREFIX = 'NONCE#';
+
+export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, NonceWatermarkLog, ActuatorMemory {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -52,6 +60,10 @@ export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, Actua
   // ---- ApprovedWithdrawalLog ----
 
   async recordApprovedWithdrawal(withdrawal: ApprovedWithdrawal): Promise<ApprovedWithdrawal> {
+    // First: once the approval is recorded the signer may sign, and its nonce must not trip the watermark.
+    if (withdrawal.nonce !== undefined && withdrawal.hotWallet !== undefined) {
+      await this.raiseNonceWatermark(withdrawal.chain, withdrawal.hotWallet, withdrawal.nonce);
+    }
     let stored = withdrawal;
     const written = await this.putIfAbsent(approvalItem(approvalKey(withdrawal.withdrawalId), withdrawal));
     if (!written) {
@@ -106,6 +118,60 @@ export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, Actua
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return items.map(itemToApproval);
+  }
+
+  // ---- NonceWatermarkLog ----
+
+  async nonceWatermarks(chain: string): Promise<Map<string, bigint>> {
+    const marks = new Map<string, bigint>();
+    let startKey: Item | undefined;
+    do {
+      const out: QueryCommandOutput = await this.call('Query', () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+            ExpressionAttributeValues: { ':pk': { S: approvalPartition(chain) }, ':prefix': { S: NONCE_SORT_PREFIX } },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const wallet = item[SORT_KEY]?.S?.slice(NONCE_SORT_PREFIX.length);
+        const nonce = item.nonce?.N;
+        if (!wallet || nonce === undefined || !/^\d+$/.test(nonce)) {
+          throw new Error(`malformed nonce watermark item ${item[PARTITION_KEY]?.S} ${item[SORT_KEY]?.S}`);
+        }
+        marks.set(wallet, BigInt(nonce));
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return marks;
+  }
+
+  /** Raise the wallet's watermark to `nonce` unless it is already at or above it. */
+  private async raiseNonceWatermark(chain: string, wallet: string, nonce: bigint): Promise<void> {
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              [PARTITION_KEY]: { S: approvalPartition(chain) },
+              [SORT_KEY]: { S: `${NONCE_SORT_PREFIX}${wallet.toLowerCase()}` },
+              nonce: { N: nonce.toString() },
+            },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #nonce < :nonce',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#nonce': 'nonce' },
+            ExpressionAttributeValues: { ':nonce': { N: nonce.toString() } },
+          }),
+        ),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
   }
 
   // ---- ActuatorMemory ----

@@ -14,22 +14,38 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { BreakerError, StateConflictError } from '../../core/errors.ts';
 import type { OutflowRecord } from '../../core/model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore } from '../../core/ports.ts';
+import { parseScopeKey, scopeKey } from '../../core/model.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, NonceWatermarkLog } from '../../core/ports.ts';
 import type { ApprovedWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
-import { type AuditRecord, type BreakerState, type ChainCursor, initialState } from '../../core/state.ts';
+import {
+  type AuditRecord,
+  type BreakerState,
+  type ChainCursor,
+  type InitMarker,
+  initialState,
+  type TripInfo,
+  type TripRecord,
+  type TripRelease,
+} from '../../core/state.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
 import { documentToItem, type Item, itemToDocument, itemToOutflow, outflowToItem } from './item-codec.ts';
 import {
   AUDIT_PARTITION,
   auditKey,
   cursorKey,
+  INIT_KEY,
   type ItemKey,
   outflowKey,
   outflowPartition,
   outflowSortFrom,
   PARTITION_KEY,
+  parseTripSortKey,
+  RELEASE_PARTITION,
+  releaseKey,
   SORT_KEY,
   STATE_KEY,
+  TRIP_PARTITION,
+  tripKey,
 } from './table.ts';
 import { callTable, getItem, putIfVersion, type TableRef } from './table-io.ts';
 
@@ -57,7 +73,7 @@ export interface DynamoDbBreakerStoreOptions {
   readonly unprocessedRetry?: UnprocessedRetryOptions;
 }
 
-export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog {
+export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog, NonceWatermarkLog {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -153,6 +169,46 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
     }
   }
 
+  async getInitMarker(): Promise<InitMarker | undefined> {
+    const item = await this.getItem(INIT_KEY);
+    if (!item) return undefined;
+    const doc = itemToDocument(item);
+    if (typeof doc.initialisedAtMs !== 'number' || typeof doc.actor !== 'string') {
+      throw new Error('malformed init marker item INIT/STATE');
+    }
+    return { initialisedAtMs: doc.initialisedAtMs, actor: doc.actor };
+  }
+
+  async initialiseState(state: BreakerState, marker: InitMarker): Promise<boolean> {
+    // The marker first: if the state write then fails, a retry finds the marker and still creates it;
+    // a marker already there (re-initialising after a deletion) is kept, so the first one stays on record.
+    await this.conditionalPut(INIT_KEY, marker, undefined);
+    return this.conditionalPut(STATE_KEY, state, undefined);
+  }
+
+  // ---- TripLedger ----
+
+  async recordTrips(trips: readonly TripInfo[]): Promise<void> {
+    // put-if-absent: the first record of a trip stays as it was written.
+    await Promise.all(trips.map((t) => this.conditionalPut(tripKey({ ...t, scope: scopeKey(t.scope) }), t, undefined)));
+  }
+
+  async recordReleases(releases: readonly TripRelease[]): Promise<void> {
+    await Promise.all(releases.map((r) => this.conditionalPut(releaseKey({ ...r, atMs: r.tripAtMs }), r, undefined)));
+  }
+
+  async unreleasedTrips(): Promise<TripRecord[]> {
+    const partition = (pk: string) =>
+      this.queryAll({
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+      });
+    const [trips, releases] = await Promise.all([partition(TRIP_PARTITION), partition(RELEASE_PARTITION)]);
+    const released = new Set(releases.map((item) => item[SORT_KEY]?.S));
+    return trips.filter((item) => !released.has(item[SORT_KEY]?.S)).map(toTripRecord);
+  }
+
   // ---- AuditLog ----
 
   async appendAudit(record: AuditRecord): Promise<void> {
@@ -183,6 +239,10 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
 
   approvedWithdrawalsBetween(chain: string, fromMs: number, toMs: number): Promise<ApprovedWithdrawal[]> {
     return this.approvals().approvedWithdrawalsBetween(chain, fromMs, toMs);
+  }
+
+  nonceWatermarks(chain: string): Promise<Map<string, bigint>> {
+    return this.approvals().nonceWatermarks(chain);
   }
 
   private approvalLog: DynamoDbApprovedWithdrawals | undefined;
@@ -287,6 +347,18 @@ function toState(item: Item): BreakerState {
     throw new Error(`breaker state item has schema ${String(doc.schema)}; this build reads schema 1`);
   }
   return doc as unknown as BreakerState;
+}
+
+/**
+ * Scope, time and id come from the sort key, never from the body (whoever may put the item controls
+ * the body). A body without a rule id still halts: it is shown as such rather than dropped.
+ */
+function toTripRecord(item: Item): TripRecord {
+  const sk = item[SORT_KEY]?.S ?? '';
+  const { scope, atMs, tripId } = parseTripSortKey(sk);
+  const doc = itemToDocument(item);
+  const ruleId = typeof doc.ruleId === 'string' ? doc.ruleId : 'unknown (malformed trip record)';
+  return { scope, trip: { ...(doc as unknown as TripInfo), ruleId, tripId, atMs, scope: parseScopeKey(scope) } };
 }
 
 function sleep(ms: number): Promise<void> {

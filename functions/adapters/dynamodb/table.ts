@@ -8,6 +8,9 @@
  * | chain cursor  | CURSOR#<chain>   | CURSOR                                                |
  * | outflow       | OUT#<chain>      | <t:10>#<block:12>#<txHash>#<index or 'native'>        |
  * | breaker state | BREAKER          | STATE                                                 |
+ * | init marker   | INIT             | STATE                                                 |
+ * | trip record   | TRIP             | <scope key>#<trip atMs:13>#<tripId>                   |
+ * | trip release  | RELEASE          | the sort key of the trip it releases                  |
  * | audit record  | AUDIT            | <atMs:13>#<id>                                        |
 | approval      | WITHDRAWAL#<id>  | WITHDRAWAL                                            |
 | approval/time | APPROVED#<chain> | <approvedAtMs:13>#<withdrawalId>                      |
@@ -55,6 +58,44 @@ export function cursorKey(chain: string): ItemKey {
 }
 
 export const STATE_KEY: ItemKey = { pk: 'BREAKER', sk: 'STATE' };
+
+/**
+ * Who writes what (docs/SECURITY.md; the IAM policies grant PutItem per partition key with
+ * dynamodb:LeadingKeys): INIT only the initialiser; TRIP pollers and operators; RELEASE only the
+ * reset and console roles. The halt scope is in the sort key, so overwriting a trip record cannot
+ * change what it halts, and a role that can only write TRIP can never release a trip.
+ */
+export const INIT_KEY: ItemKey = { pk: 'INIT', sk: 'STATE' };
+export const TRIP_PARTITION = 'TRIP';
+export const RELEASE_PARTITION = 'RELEASE';
+
+/** A trip is named by scope, time and id: trip ids restart with the state version after a re-initialisation. */
+export interface TripName {
+  scope: string;
+  atMs: number;
+  tripId: string;
+}
+
+export function tripKey(trip: TripName): ItemKey {
+  return { pk: TRIP_PARTITION, sk: tripSortKey(trip) };
+}
+
+export function releaseKey(trip: TripName): ItemKey {
+  return { pk: RELEASE_PARTITION, sk: tripSortKey(trip) };
+}
+
+/** Scope keys never contain '#' (chain ids are [a-z0-9-]), so the first '#' splits the scope off. */
+function tripSortKey(trip: TripName): string {
+  if (trip.scope.includes('#')) throw new RangeError(`scope key must not contain '#': ${trip.scope}`);
+  return `${trip.scope}#${pad(trip.atMs, AT_MS_DIGITS, 'trip atMs')}#${trip.tripId}`;
+}
+
+/** The trip a trip or release sort key names. */
+export function parseTripSortKey(sk: string): TripName {
+  const match = /^([^#]+)#(\d{13})#(.+)$/.exec(sk);
+  if (!match) throw new RangeError(`not a trip sort key: ${sk}`);
+  return { scope: match[1] as string, atMs: Number(match[2]), tripId: match[3] as string };
+}
 
 export const AUDIT_PARTITION = 'AUDIT';
 

@@ -1,7 +1,8 @@
 import type { ChainConfig } from '../../core/config/types.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { ChainReader } from '../../core/ports.ts';
+import type { ChainReader, NonceReader } from '../../core/ports.ts';
+import type { NonceObservation, NonceTag } from '../../core/watermark/watermark.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
   isMethodUnsupported,
@@ -65,7 +66,7 @@ const NATIVE_ORDER = -(2 ** 31);
  * internal frame does the reader fetch that transaction's whole trace (`trace_transaction`), since an
  * ancestor frame that reverted, and so undid the transfer, need not be in the filtered answer.
  */
-export class EvmChainReader implements ChainReader {
+export class EvmChainReader implements ChainReader, NonceReader {
   readonly chain: string;
   private readonly client: JsonRpcClient;
   private readonly hotWallets: ReadonlySet<string>;
@@ -169,6 +170,20 @@ export class EvmChainReader implements ChainReader {
       check: (r) => (typeof r === 'string' && /^0x[0-9a-fA-F]+$/.test(r) ? undefined : 'not a hex quantity'),
     });
     return quantityToNumber(hex);
+  }
+
+  /**
+   * Every hot wallet's next nonce, in one request: `eth_getTransactionCount` counts every transaction
+   * the wallet signed — approvals and contract calls that move nothing, and EIP-7702 authorizations
+   * another account submitted — which the transfers readRange finds do not.
+   */
+  async nextNonces(tag: NonceTag): Promise<NonceObservation[]> {
+    const wallets = [...this.hotWallets];
+    const counts = await this.client.batch(
+      wallets.map((w) => ({ method: 'eth_getTransactionCount', params: [w, tag], check: checkNonce })),
+      { atomic: true },
+    );
+    return wallets.map((wallet, i) => ({ wallet, nextNonce: BigInt(counts[i] as string) }));
   }
 
   async readRange(from: number, to: number): Promise<RangeRead> {
@@ -471,4 +486,8 @@ function toBlockRef(block: RpcBlock): BlockRef {
 
 function samePath(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((step, k) => b[k] === step);
+}
+
+function checkNonce(result: unknown): string | undefined {
+  return typeof result === 'string' && /^0x[0-9a-fA-F]{1,16}$/.test(result) ? undefined : 'not a hex nonce';
 }

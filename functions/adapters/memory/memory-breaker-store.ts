@@ -6,9 +6,18 @@
  * copied in and out, so a caller never shares objects with the store.
  */
 import { StateConflictError } from '../../core/errors.ts';
-import type { OutflowRecord } from '../../core/model.ts';
+import { type OutflowRecord, scopeKey } from '../../core/model.ts';
 import type { BreakerStore } from '../../core/ports.ts';
-import { type AuditRecord, type BreakerState, type ChainCursor, initialState } from '../../core/state.ts';
+import {
+  type AuditRecord,
+  type BreakerState,
+  type ChainCursor,
+  type InitMarker,
+  initialState,
+  type TripInfo,
+  type TripRecord,
+  type TripRelease,
+} from '../../core/state.ts';
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly cursors = new Map<string, ChainCursor>();
@@ -17,6 +26,10 @@ export class MemoryBreakerStore implements BreakerStore {
   private readonly keys = new Set<string>();
   private state: BreakerState | undefined;
   private readonly audit = new Map<string, AuditRecord>();
+  private marker: InitMarker | undefined;
+  /** Keyed like the table's sort keys: `<scope key>#<trip atMs>#<tripId>`. */
+  private readonly trips = new Map<string, TripRecord>();
+  private readonly releases = new Set<string>();
 
   // ---- CursorStore ----
 
@@ -98,6 +111,35 @@ export class MemoryBreakerStore implements BreakerStore {
       );
     }
     this.state = structuredClone(next);
+  }
+
+  async getInitMarker(): Promise<InitMarker | undefined> {
+    return this.marker && { ...this.marker };
+  }
+
+  async initialiseState(state: BreakerState, marker: InitMarker): Promise<boolean> {
+    this.marker ??= { ...marker };
+    if (this.state) return false;
+    this.state = structuredClone(state);
+    return true;
+  }
+
+  // ---- TripLedger ----
+
+  async recordTrips(trips: readonly TripInfo[]): Promise<void> {
+    for (const trip of trips) {
+      const scope = scopeKey(trip.scope);
+      const key = `${scope}#${trip.atMs}#${trip.tripId}`;
+      if (!this.trips.has(key)) this.trips.set(key, { scope, trip: structuredClone(trip) });
+    }
+  }
+
+  async recordReleases(releases: readonly TripRelease[]): Promise<void> {
+    for (const r of releases) this.releases.add(`${r.scope}#${r.tripAtMs}#${r.tripId}`);
+  }
+
+  async unreleasedTrips(): Promise<TripRecord[]> {
+    return [...this.trips.entries()].filter(([key]) => !this.releases.has(key)).map(([, r]) => structuredClone(r));
   }
 
   // ---- AuditLog ----

@@ -28,6 +28,8 @@ const KIND_COLOR: Record<Page['kind'], string> = {
   trip: '31',
   escalation: '31',
   'actuator-failure': '31',
+  tamper: '31',
+  config: '33',
   blind: '35',
   warn: '33',
   reset: '32',

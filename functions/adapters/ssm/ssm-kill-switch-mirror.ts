@@ -1,4 +1,5 @@
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { LayerReading } from '../../core/actuators/actuator.ts';
 import { BreakerError, ConfigError, PublishError } from '../../core/errors.ts';
 import type { BreakerState } from '../../core/state.ts';
 import {
@@ -8,6 +9,7 @@ import {
   KILL_SWITCH_MAX_VALUE_BYTES,
   type KillSwitchDecision,
   type KillSwitchValue,
+  parseKillSwitchValue,
 } from '../../kill-switch-protocol/index.ts';
 
 const PARAMETER_NAME = /^[A-Za-z0-9_.\-/]{1,2048}$/;
@@ -25,12 +27,17 @@ export interface SsmKillSwitchMirrorOptions {
 }
 
 /**
- * Writes the breaker state into the kill switch parameter. Cheap to call on every poll with the current
- * state: a version already mirrored costs no request. A newer version is read-compared-written: the stored
- * JSON's `version` is read first and, when it is the same or newer (another function mirrored a later
- * transition), nothing is written, so an older state never replaces a newer one. SSM has no conditional
- * put, so two writers can still cross within one round trip; the parameter then converges the next time
- * the current state is mirrored, since the writer of the older version remembers only that version.
+ * Writes the breaker state into the kill switch parameter. Cheap to call on every flush: a value this
+ * instance knows to be stored costs no request. Otherwise the stored value is read and compared by
+ * content, not trusted for being "newer":
+ * - a value that does not halt every scope the state halts is always overwritten, whatever version it
+ *   claims (one forged PutParameter with a huge version, or a state version that dropped because the
+ *   item was deleted or restored, must never silence later trips);
+ * - a value from another epoch (the state was re-created) is overwritten;
+ * - otherwise a stored version at or above the state's stands: another function mirrored a later
+ *   transition, and this older state would only release what it halted. SSM has no conditional put,
+ *   so two writers can still cross; the per-poll read-back (readBack, checked by the breaker's
+ *   self-check) finds a value that disagrees with the state and rewrites it with `repair`.
  *
  * Throws PublishError (`PUBLISH_FAILED`) naming the parameter: signers polling it would see a stale state,
  * so the caller pages.
@@ -38,8 +45,8 @@ export interface SsmKillSwitchMirrorOptions {
 export class SsmKillSwitchMirror {
   readonly #client: SSMClient;
   readonly #parameterName: string;
-  /** Highest version known to be in the parameter, written or read by this instance. */
-  #mirrored: number | undefined;
+  /** The raw value known to be in the parameter, written or read by this instance. */
+  #known: string | undefined;
 
   constructor(options: SsmKillSwitchMirrorOptions) {
     if (typeof options.parameterName !== 'string' || !PARAMETER_NAME.test(options.parameterName)) {
@@ -55,41 +62,68 @@ export class SsmKillSwitchMirror {
     return this.#parameterName;
   }
 
-  async mirror(state: BreakerState): Promise<void> {
-    if (this.#mirrored !== undefined && state.version <= this.#mirrored) return;
-    const what = `kill switch parameter "${this.#parameterName}": could not mirror breaker state version ${state.version}`;
+  /** `repair`: write the state's value whatever the parameter holds (the self-check found it wrong). */
+  async mirror(state: BreakerState, options: { repair?: boolean } = {}): Promise<void> {
     const value = encodeKillSwitchValue(state);
+    if (!options.repair && this.#known === value) return;
+    const what = `kill switch parameter "${this.#parameterName}": could not mirror breaker state version ${state.version}`;
     if (Buffer.byteLength(value) > KILL_SWITCH_MAX_VALUE_BYTES) {
       throw new PublishError(
         `${what}: ${Object.keys(state.tripped).length} tripped scopes do not fit in ${KILL_SWITCH_MAX_VALUE_BYTES} bytes`,
       );
     }
     try {
-      const stored = await this.#storedVersion();
-      if (stored !== undefined && stored >= state.version) {
-        this.#mirrored = stored;
-        return;
+      if (!options.repair) {
+        const raw = await this.#storedRaw();
+        const stored = decodeKillSwitchValue(raw);
+        if (stored.ok && !mustOverwrite(stored.value, parseKillSwitchValue(value))) {
+          this.#known = raw;
+          return;
+        }
       }
       await this.#client.send(
         new PutParameterCommand({ Name: this.#parameterName, Value: value, Type: 'String', Overwrite: true }),
       );
-      this.#mirrored = state.version;
+      this.#known = value;
     } catch (e) {
       throw new PublishError(`${what}: ${describeError(e)}`, { cause: e });
     }
   }
 
-  /** The version in the stored JSON; undefined when the parameter is missing or holds no readable version. */
-  async #storedVersion(): Promise<number | undefined> {
+  /** The parameter as signers see it now, for the breaker's per-poll self-check. */
+  async readBack(): Promise<LayerReading> {
+    const raw = await this.#storedRaw();
+    this.#known = raw;
+    if (raw === undefined) return { readable: false, problem: `parameter ${this.#parameterName} not found` };
+    const decoded = decodeKillSwitchValue(raw);
+    if (!decoded.ok) return { readable: false, problem: `malformed value: ${decoded.problem}` };
+    const { halted, scopes, version } = decoded.value;
+    return {
+      readable: true,
+      engaged: halted,
+      scopes,
+      version,
+      detail: `${halted ? `halted ${scopes.join(',')}` : 'armed'} at version ${version}`,
+    };
+  }
+
+  /** The stored value; undefined when the parameter is missing. */
+  async #storedRaw(): Promise<string | undefined> {
     try {
       const out = await this.#client.send(new GetParameterCommand({ Name: this.#parameterName }));
-      const decoded = decodeKillSwitchValue(out.Parameter?.Value);
-      return decoded.ok ? decoded.value.version : undefined;
+      return out.Parameter?.Value;
     } catch (e) {
       if (e instanceof ParameterNotFound) return undefined;
       throw e;
     }
   }
+}
+
+/** Must the stored value be replaced by the state's? See SsmKillSwitchMirror for why each rule holds. */
+function mustOverwrite(stored: KillSwitchValue, want: KillSwitchValue): boolean {
+  if (stored.epoch !== want.epoch) return true;
+  if (want.scopes.some((s) => !stored.scopes.includes(s))) return true;
+  return stored.version < want.version;
 }
 
 /** The kill switch parameter is missing, unreadable or malformed: a signer must treat that as halted. */

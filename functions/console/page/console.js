@@ -116,9 +116,11 @@
     $('name').textContent = status.name;
     $('operator').textContent = status.operator;
     const badge = $('state-badge');
-    badge.textContent = status.armed ? 'ARMED' : 'TRIPPED';
+    // An uninitialised (absent) state is halted, never armed.
+    const word = status.initialised === false ? 'NOT INITIALISED' : status.armed ? 'ARMED' : 'TRIPPED';
+    badge.textContent = word;
     badge.className = `badge ${status.armed ? 'armed' : 'tripped'}`;
-    document.title = `${status.armed ? 'ARMED' : 'TRIPPED'} · ${status.name} · hot-wallet-breaker`;
+    document.title = `${word} · ${status.name} · hot-wallet-breaker`;
     $('updated').textContent = `updated ${new Date(status.nowMs).toLocaleTimeString(undefined, { hour12: false })}`;
     renderScopes();
     renderTrips();

@@ -27,10 +27,38 @@ export interface Actuator {
    * Bring the layer to `mode` for `state`. Idempotent; throws when the layer could not be brought
    * there. Returns what was done, for the audit record.
    */
-  apply(mode: ActuatorMode, state: BreakerState): Promise<Record<string, unknown>>;
+  apply(mode: ActuatorMode, state: BreakerState, options?: ApplyOptions): Promise<Record<string, unknown>>;
+  /**
+   * Read the layer back as it is now, for the per-poll self-check (checkLayer). Absent when the
+   * layer cannot be read back (the webhook: the receiver keeps its state to itself).
+   */
+  readBack?(): Promise<LayerReading>;
   /** What an operator does by hand when this layer fails (for the page). */
   manualSteps(mode: ActuatorMode): string[];
 }
+
+export interface ApplyOptions {
+  /**
+   * The self-check found the layer disagreeing with the state it was read against: write it even
+   * where the layer would normally defer to what it holds (a stored version ahead of the state's).
+   */
+  repair?: boolean;
+}
+
+/** What a layer enforces right now, as read back from it. */
+export type LayerReading =
+  | { readable: false; problem: string }
+  | {
+      readable: true;
+      /** Signing is stopped by this layer (for `mode` layers: on every resource it covers). */
+      engaged: boolean;
+      /** `scopes` layers: the halted scopes the layer carries. */
+      scopes?: readonly string[];
+      /** `scopes` layers: the state version the layer carries. */
+      version?: number;
+      /** For humans: what was read ("signer-eth: reserved 5; signer-btc: reserved 0"). */
+      detail: string;
+    };
 
 /** Durable memory for actuators: what was applied, and what to restore on release. */
 export interface ActuatorMemo {

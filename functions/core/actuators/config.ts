@@ -7,9 +7,28 @@ import { z } from 'zod';
  * that serves only them); by default any halt engages it.
  */
 
-const httpUrl = z
-  .string({ error: 'expected a URL string' })
-  .refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: 'not an http(s) URL' });
+/**
+ * Why the webhook URL is refused, or undefined. It carries the "released" message that re-arms a
+ * signer, so plain http (readable and replayable on the network) is allowed only to this machine.
+ */
+export function webhookUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not an http(s) URL';
+  }
+  if (!/^https?:\/\/[^\s]+$/.test(url)) return 'not an http(s) URL';
+  if (parsed.protocol === 'https:') return undefined;
+  const host = parsed.hostname;
+  const loopback = host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  return loopback ? undefined : 'use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)';
+}
+
+const webhookUrl = z.string({ error: 'expected a URL string' }).superRefine((s, ctx) => {
+  const problem = webhookUrlProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const chainsFilter = z
   .array(z.string({ error: 'expected a chain id' }), { error: 'expected a list of chain ids' })
@@ -33,7 +52,7 @@ export const actuatorsSchema = z
     webhook: z
       .object({
         enabled: z.boolean().default(true),
-        url: httpUrl,
+        url: webhookUrl,
         /** Name of the environment variable holding the shared secret (never the secret itself). */
         secretEnv: z
           .string({ error: 'expected an environment variable name' })

@@ -1,9 +1,15 @@
 import { BreakerError } from '../errors.ts';
 import type { AuditLog, PagePublisher, StateMirror } from '../ports.ts';
-import type { BreakerState } from '../state.ts';
+import type { BreakerState, Page } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { type Actuator, type ActuatorMemory, type ActuatorMode, modeFor, signatureFor } from './actuator.ts';
-import { actuatorAudit, renderActuatorFailurePage } from './pages.ts';
+import { layerDisagreement } from './layer-check.ts';
+import {
+  actuatorAudit,
+  layerDisagreementAudit,
+  renderActuatorFailurePage,
+  renderLayerDisagreementPage,
+} from './pages.ts';
 
 export interface KillSwitchActuatorsDeps {
   deploymentName: string;
@@ -18,6 +24,16 @@ export interface KillSwitchActuatorsDeps {
    * parameter, which carries the state version. Audited only when the halted scopes change.
    */
   everyFlush?: ReadonlySet<string>;
+}
+
+/** One layer that the self-check found out of line with the state. */
+export interface LayerCheckOutcome {
+  actuator: string;
+  problems: string[];
+  repaired: boolean;
+  error?: string;
+  /** The page went out now (false: already paged for this disagreement, or publishing failed). */
+  paged: boolean;
 }
 
 export interface ActuatorOutcome {
@@ -54,6 +70,10 @@ export class KillSwitchActuators implements StateMirror {
   /** Failure pages and audits already sent (layer, version, mode). */
   readonly #escalated = new Set<string>();
   #last: ActuatorOutcome[] = [];
+  /** Per layer, the disagreement last paged; cleared when the layer agrees again. */
+  readonly #disagreeing = new Map<string, string>();
+  /** Disagreement pages that could not be published yet: retried at every check. */
+  #unpublished: Page[] = [];
 
   constructor(deps: KillSwitchActuatorsDeps) {
     const ids = deps.actuators.map((a) => a.id);
@@ -79,6 +99,84 @@ export class KillSwitchActuators implements StateMirror {
     }
   }
 
+  /**
+   * The per-poll self-check: read every layer that can be read back, then the state (in that
+   * order, so a legitimate layer can only lag the state), and repair, audit and page each layer
+   * that does not enforce it. A disagreement is looked at twice before anything is done, so a
+   * layer caught between a transition's commit and its flush is not paged. Each disagreement is
+   * paged once until the layer agrees again. Throws ActuatorError when a page could not be
+   * published (the caller's run then fails and the platform alarms).
+   */
+  async verify(readState: () => Promise<BreakerState>): Promise<LayerCheckOutcome[]> {
+    const layers = this.#deps.actuators.filter((a) => a.readBack);
+    const suspects = await this.#disagreements(layers, readState);
+    const confirmed =
+      suspects.length === 0
+        ? []
+        : await this.#disagreements(
+            suspects.map((d) => d.actuator),
+            readState,
+          );
+    for (const a of layers) if (!confirmed.some((d) => d.actuator === a)) this.#disagreeing.delete(a.id);
+    const repaired = await Promise.all(confirmed.map((d) => this.#repair(d.actuator, d.state, d.problems)));
+    const unpublished: Page[] = [];
+    for (const page of [...this.#unpublished, ...repaired.flatMap((r) => (r.page ? [r.page] : []))]) {
+      await this.#deps.publisher.publish(page).catch(() => unpublished.push(page));
+    }
+    this.#unpublished = unpublished;
+    if (unpublished.length > 0) {
+      throw new ActuatorError(
+        `kill-switch layer(s) disagree with the breaker state and could not be paged (retried at the next check): ${unpublished.map((p) => p.details.actuator).join(', ')}`,
+        [],
+      );
+    }
+    return repaired.map((r) => ({ ...r.outcome, paged: r.page !== undefined }));
+  }
+
+  async #disagreements(
+    layers: readonly Actuator[],
+    readState: () => Promise<BreakerState>,
+  ): Promise<{ actuator: Actuator; state: BreakerState; problems: string[] }[]> {
+    const readings = await Promise.all(
+      layers.map((a) => a.readBack!().catch((e: unknown) => ({ readable: false as const, problem: describe(e) }))),
+    );
+    const state = await readState();
+    return layers.flatMap((actuator, i) => {
+      const problems = layerDisagreement(actuator, readings[i]!, state);
+      return problems.length > 0 ? [{ actuator, state, problems }] : [];
+    });
+  }
+
+  /** Rewrite the layer from the state and audit it; the page to send unless this one was already sent. */
+  async #repair(
+    actuator: Actuator,
+    state: BreakerState,
+    problems: string[],
+  ): Promise<{ outcome: LayerCheckOutcome; page?: Page }> {
+    const mode = modeFor(state, actuator.chains);
+    let repair: { ok: true } | { ok: false; error: string };
+    try {
+      await actuator.apply(mode, state, { repair: true });
+      this.#applied.set(actuator.id, { signature: signatureFor(actuator, state), stateVersion: state.version });
+      repair = { ok: true };
+    } catch (e) {
+      repair = { ok: false, error: describe(e) };
+    }
+    const key = `${mode}|${problems.map((p) => p.replace(/\d+/g, '#')).join('|')}|${repair.ok}`;
+    const outcome: LayerCheckOutcome = { actuator: actuator.id, problems, repaired: repair.ok, paged: false };
+    if (!repair.ok) outcome.error = repair.error;
+    try {
+      await this.#deps.audit.appendAudit(
+        layerDisagreementAudit(actuator, state, this.#deps.clock.now(), problems, repair.ok),
+      );
+    } catch {
+      // The store is the source of truth: if it is down, the pollers fail and page on their own.
+    }
+    if (this.#disagreeing.get(actuator.id) === key) return { outcome };
+    this.#disagreeing.set(actuator.id, key);
+    return { outcome, page: renderLayerDisagreementPage(this.#deps.deploymentName, actuator, state, problems, repair) };
+  }
+
   async #bring(actuator: Actuator, state: BreakerState): Promise<ActuatorOutcome> {
     const mode = modeFor(state, actuator.chains);
     const signature = signatureFor(actuator, state);
@@ -97,8 +195,12 @@ export class KillSwitchActuators implements StateMirror {
       // Unknown is safe: the layer is applied again (idempotent).
       known = undefined;
     }
-    // Never bring a layer back to an older state than one already applied.
-    if (known && known.stateVersion > state.version) return { actuator: actuator.id, mode, result: 'skipped' };
+    // An older release never undoes a newer halt already applied (two flushes crossing). An older
+    // halt is applied all the same: a state version can drop (the item deleted or restored), and a
+    // layer that skipped halts for it would be frozen armed.
+    if (known && known.stateVersion > state.version && mode === 'released') {
+      return { actuator: actuator.id, mode, result: 'skipped' };
+    }
     const changed = known?.signature !== signature;
     if (!changed && !everyFlush) return { actuator: actuator.id, mode, result: 'skipped' };
 

@@ -1,5 +1,5 @@
 import type { AuditRecord, BreakerState, Page } from '../state.ts';
-import type { Actuator, ActuatorMode } from './actuator.ts';
+import { type Actuator, type ActuatorMode, modeFor } from './actuator.ts';
 
 /** Wording and audit records for actuator results. */
 
@@ -73,5 +73,63 @@ export function renderActuatorFailurePage(
       stateVersion: state.version,
       halted: haltedScopes(state),
     },
+  };
+}
+
+/**
+ * The per-poll self-check read a layer back and it did not enforce the state: someone changed it
+ * behind the breaker's back (a forged PutParameter, a re-enabled key, restored concurrency), or it
+ * froze on a stale version. The breaker has already rewritten it; the page says whether that held.
+ */
+export function renderLayerDisagreementPage(
+  deploymentName: string,
+  actuator: Actuator,
+  state: BreakerState,
+  problems: readonly string[],
+  repair: { ok: true } | { ok: false; error: string },
+): Page {
+  const mode = modeFor(state, actuator.chains);
+  return {
+    id: `page-layer-check-${actuator.id}-v${state.version}`,
+    kind: 'actuator-failure',
+    subject: `[CRITICAL] ${deploymentName}: kill-switch layer ${actuator.id} disagreed with the breaker state`.slice(
+      0,
+      100,
+    ),
+    text: [
+      `KILL-SWITCH LAYER CHANGED — ${deploymentName}: ${actuator.description}, read back, does not match the breaker state:`,
+      ...problems.map((p) => `  - ${p}`),
+      `Breaker state version ${state.version}; halted: ${haltedScopes(state)}.`,
+      repair.ok
+        ? 'The breaker rewrote the layer from the state. Find out who changed it (CloudTrail): the layer is only as safe as the permissions on it.'
+        : `The breaker could not rewrite it: ${repair.error}. To do it by hand:`,
+      ...(repair.ok ? [] : actuator.manualSteps(mode).map((s) => `  ${s}`)),
+    ].join('\n'),
+    details: {
+      actuator: actuator.id,
+      description: actuator.description,
+      problems,
+      repaired: repair.ok,
+      ...(!repair.ok && { error: repair.error }),
+      stateVersion: state.version,
+      halted: haltedScopes(state),
+    },
+  };
+}
+
+export function layerDisagreementAudit(
+  actuator: Actuator,
+  state: BreakerState,
+  nowMs: number,
+  problems: readonly string[],
+  repaired: boolean,
+): AuditRecord {
+  return {
+    id: `actuator-check-${actuator.id}-v${state.version}-${nowMs}`,
+    atMs: nowMs,
+    action: 'actuator-disagreement',
+    actor: 'breaker',
+    scope: haltedScopes(state),
+    details: { actuator: actuator.id, problems, repaired, stateVersion: state.version },
   };
 }

@@ -3,6 +3,7 @@ import { parseUnits, usdToMicros } from '../amounts.ts';
 import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
+import { compileWatermark } from '../watermark/config.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { parseDuration } from '../time.ts';
 import { configSchema, type ParsedConfig } from './schema.ts';
@@ -89,6 +90,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     pages: cfg.pages,
     operations: cfg.operations,
     reconciliation: reconciliation.config,
+    watermark: compileWatermark(cfg.watermark, new Map([...chains].map(([id, c]) => [id, c.kind])), issues),
     actuators: compileActuators(cfg.actuators, new Set(chains.keys()), issues),
     source: cfg,
   };

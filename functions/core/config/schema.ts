@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
+import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
+import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
 import { parseDuration } from '../time.ts';
 
 /**
@@ -355,8 +357,12 @@ export const configSchema = z
       .default({ twoPersonReset: false, approvalWindowSeconds: 900 }),
     /** Outflows must match withdrawals the guarded signer approved (functions/core/reconciliation). */
     reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
+    /** Hot-wallet nonces must not pass what the guard approved (functions/core/watermark). */
+    watermark: watermarkSchema.default(WATERMARK_DEFAULTS),
     /** Kill-switch layers beyond the table flag (functions/core/actuators). */
     actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
+    /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
+    custody: custodySchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import type { ActuatorsConfig } from '../actuators/config.ts';
 import type { ReconciliationConfig } from '../reconciliation/config.ts';
+import type { WatermarkConfig } from '../watermark/config.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { ParsedConfig } from './schema.ts';
 
@@ -52,6 +53,8 @@ export interface BreakerConfig {
   operations: ParsedConfig['operations'];
   /** Approved-withdrawal reconciliation (its rules are in `rules` when enabled). */
   reconciliation: ReconciliationConfig;
+  /** The signed-nonce watermark (functions/core/watermark). */
+  watermark: WatermarkConfig;
   /** Kill-switch layers beyond the table flag. */
   actuators: ActuatorsConfig;
   /** The validated input, for tools that want to print or re-serialise it. */

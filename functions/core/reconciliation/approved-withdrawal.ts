@@ -16,6 +16,13 @@ export interface ApprovedWithdrawal {
   amount: bigint;
   /** Wall-clock ms when the guard approved it. */
   approvedAtMs: number;
+  /**
+   * EVM: the hot wallet that signs it (lower-case) and the nonce it signs with, when the signer sends
+   * them; they raise that wallet's nonce watermark (functions/core/watermark). Not part of the
+   * withdrawal's identity: a withdrawal re-signed with another nonce is the same withdrawal.
+   */
+  hotWallet?: string;
+  nonce?: bigint;
 }
 
 /** The same withdrawal id must always name the same transfer; anything else is a conflict. */

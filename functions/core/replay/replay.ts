@@ -1,5 +1,4 @@
-import { microsToUsdNumber, parseUnits, valueInMicros } from '../amounts.ts';
-import { applyBreaches } from '../breaker.ts';
+import { parseUnits, valueInMicros } from '../amounts.ts';
 import { classifyTransfers } from '../classify.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts';
 import { evaluateRules, measureOf, ruleApplies } from '../evaluate.ts';
@@ -12,8 +11,12 @@ import { IncrementalEvaluator } from '../rules/incremental.ts';
 import { isPatternRule } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { Page } from '../state.ts';
+import { commitState } from '../use-cases/commit-transition.ts';
+import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
+import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
+import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
 
 /**
  * Replay a scenario through the breaker's real accounting and rules on a simulated clock, then
@@ -22,12 +25,18 @@ import type { Scenario, ScenarioEvent } from './scenario.ts';
  * Each event is observed as its chain's poller would observe it: at t + confirmations × block time
  * + poll interval of that chain in the config. Events observed at the same moment on the same chain
  * form one poll: classified and valued (scenario prices and `usd` override static prices), recorded
- * in the store, evaluated, and the breaches applied by the breaker state machine, whose outbox
- * carries the pages and audit records out — exactly the production path, with the incremental
- * evaluator in place of re-reading the ledger.
+ * in the store, evaluated, and decided and committed by the production poll's decision steps
+ * (use-cases/poll-decision.ts: trips, warnings, shadow trips, escalation) through the production
+ * commit (commitState), whose outbox carries the pages and audit records out.
  *
- * Once a scope is halted, an event observed after the halt in that scope was never signed: it is
- * prevented and never reaches the chain, so the breaker does not see it. Events on chains the config
+ * What it leaves out of a production poll, and why: the incremental evaluator replaces re-reading
+ * the ledger; no `reviewedThrough` filter and no `evaluatedThrough` (a replay has no resets and no
+ * block numbers); no cursor, lease or reorg (observations are given, not read); no price alarm
+ * (scenario prices are given) and no per-poll checks; the kill-switch mirror is not driven.
+ *
+ * Once a scope is halted, an event through the exchange's signer observed after the halt in that
+ * scope was never signed: it is prevented and never reaches the chain, so the breaker does not see
+ * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed. Events on chains the config
  * does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
  * events on unwatched chains are observed 60 s after t and count toward global USD rules only.
  *
@@ -54,19 +63,7 @@ export interface ReplayDeps {
   publisher?: PagePublisher;
 }
 
-/** The FORMAT.md result object (`--json`). USD figures are dollars, rounded to cents. */
-export interface ReplayScore {
-  scenario: string;
-  tripped: boolean;
-  trippedAtS: number | null;
-  rule: string | null;
-  attackUsd: number;
-  lostUsd: number;
-  preventedUsd: number;
-  legitUsd: number;
-  legitBlockedUsd: number;
-  events: number;
-}
+export type { ReplayScore } from './score.ts';
 
 export interface RulePeak {
   rule: Rule;
@@ -86,12 +83,6 @@ export interface ReplayResult {
   warnings: { atS: number; ruleId: string }[];
   pages: Page[];
   counts: { observed: number; prevented: number; unobserved: number; unapprovedObserved: number };
-  /**
-   * Attack USD already included in blocks when its halt came (t ≤ trip time). FORMAT.md's lostUsd
-   * counts by observation time; this is the stricter on-chain figure, always ≥ lostUsd − what
-   * unhalted scopes lost.
-   */
-  attackOnChainBeforeHaltUsd: number;
   peaks: RulePeak[];
   chart: ReplayChart;
   evaluator: IncrementalEvaluator;
@@ -131,12 +122,17 @@ export async function replayScenario(
     },
   };
   const store = deps.store;
+  // A scenario starts from an armed breaker, created the one audited way (an absent state is halted).
+  await initialiseOnFirstRun(
+    { store, publisher, clock: { now: () => start * 1000 } },
+    { actor: 'replay', reason: 'a replay starts from an armed breaker' },
+  );
   const evaluator = new IncrementalEvaluator(config.rules);
   const trips: ReplayResult['trips'] = [];
   const shadowTrips: ReplayResult['shadowTrips'] = [];
   const warnings: ReplayResult['warnings'] = [];
   const valuation = scenarioValuation(scenario);
-  let state = await store.getState();
+  let escalationPossible = Object.values((await store.getState()).tripped).some((t) => t.escalatedAtMs === undefined);
   let processed = 0;
   let nextProgress = 0;
 
@@ -160,7 +156,7 @@ export async function replayScenario(
     const nowS = first.obsT;
     const haltedAt = haltTime(trips, first.chainId);
     const signed = poll.filter((o) => {
-      const prevented = haltedAt !== undefined && haltedAt < nowS;
+      const prevented = haltedAt !== undefined && haltedAt < nowS && haltStops(o.event);
       fate[o.event.index] = prevented ? 'prevented' : 'observed';
       return !prevented;
     });
@@ -183,26 +179,40 @@ export async function replayScenario(
       options.evaluator === 'batch'
         ? evaluateRules(config.rules, evaluator.recordsSince(since), span)
         : evaluator.evaluate(span);
-    if (breaches.length === 0) continue;
+    // The steps below would find nothing to decide: no breach, and no trip whose scope could escalate.
+    if (breaches.length === 0 && !escalationPossible) continue;
 
+    let history: OutflowRecord[] | undefined;
+    const outcome = emptyOutcome();
+    const steps = evaluationSteps(
+      {
+        config,
+        // Only pages read the history, and only breaches render pages.
+        counted: () => {
+          if (breaches.length > 0) history ??= evaluator.recordsSince(since);
+          return { history: history ?? [], newOnes: countable };
+        },
+        breaches: () => breaches,
+      },
+      outcome,
+    );
     const nowMs = Math.round((start + nowS) * 1000);
-    const transition = applyBreaches(state, breaches, { config, history: evaluator.recordsSince(since), nowMs });
-    if (!transition.changed) continue;
-    await store.saveState(transition.state, state.version);
-    for (const trip of transition.trips)
+    const decided = await commitState({ store, publisher, clock: { now: () => nowMs } }, combineSteps(steps));
+    if (!decided.changed) continue;
+    escalationPossible = Object.values(decided.state.tripped).some((t) => t.escalatedAtMs === undefined);
+    for (const trip of outcome.trips)
       trips.push({ atS: nowS, ruleId: trip.ruleId, scope: scopeKey(trip.scope), tripId: trip.tripId });
-    for (const b of transition.shadowed ?? [])
+    for (const b of outcome.shadowed)
       shadowTrips.push({ atS: nowS, ruleId: b.rule.id, wouldHalt: scopeKey(b.rule.halt) });
-    for (const b of transition.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
-    await flushOutbox({ store, publisher }, transition.state);
-    state = await store.getState();
+    for (const b of outcome.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
+    await flushOutbox({ store, publisher }, decided.state);
   }
   options.onProgress?.(plan.length, plan.length);
 
-  const scored = score(config, scenario, fate, trips);
+  const score = scoreReplay(scenario, fate, trips, (e) => scoreMicros(config, e, scenario.prices));
   const observedEvents = scenario.events.filter((e) => fate[e.index] === 'observed');
   return {
-    score: scored.score,
+    score,
     trips,
     shadowTrips,
     warnings,
@@ -213,7 +223,6 @@ export async function replayScenario(
       unobserved: fate.filter((f) => f === 'unobserved').length,
       unapprovedObserved: observedEvents.filter((e) => !e.approved).length,
     },
-    attackOnChainBeforeHaltUsd: scored.attackOnChainBeforeHaltUsd,
     peaks: peaksOf(config, evaluator, start),
     chart: chartOf(
       config,
@@ -226,8 +235,6 @@ export async function replayScenario(
     startUnix: start,
   };
 }
-
-type Fate = 'observed' | 'prevented' | 'unobserved';
 
 /** When each event is observed, on which chain and from which wallet; the rest stay unobserved. */
 function planObservations(
@@ -277,16 +284,6 @@ function planObservations(
     (a, b) => a.obsT - b.obsT || (a.chainId < b.chainId ? -1 : a.chainId > b.chainId ? 1 : 0) || a.block - b.block,
   );
   return { plan, fate };
-}
-
-/** Earliest trip (scenario seconds) whose scope covers `chain`. */
-function haltTime(trips: readonly { atS: number; scope: string }[], chain: string): number | undefined {
-  let at: number | undefined;
-  for (const trip of trips) {
-    if ((trip.scope === 'global' || trip.scope === `chain:${chain}`) && (at === undefined || trip.atS < at))
-      at = trip.atS;
-  }
-  return at;
 }
 
 function scenarioValuation(scenario: Scenario): Valuation & { events: Map<number, ScenarioEvent> } {
@@ -449,58 +446,6 @@ function scoreMicros(config: BreakerConfig, e: ScenarioEvent, prices: ReadonlyMa
   const asset = chain && symbolsOf(chain).get(e.asset);
   if (!asset || e.amount === undefined) return config.unknownAssetUsdMicros;
   return valueInMicros(unitsRoundedUp(e.amount, asset.decimals), asset.decimals, asset.priceMicros);
-}
-
-function score(
-  config: BreakerConfig,
-  scenario: Scenario,
-  fate: readonly Fate[],
-  trips: ReplayResult['trips'],
-): { score: ReplayScore; attackOnChainBeforeHaltUsd: number } {
-  let attack = 0n;
-  let prevented = 0n;
-  let legit = 0n;
-  let legitBlocked = 0n;
-  let onChain = 0n;
-  for (const e of scenario.events) {
-    const usd = scoreMicros(config, e, scenario.prices);
-    const haltedAt = haltTime(trips, e.chain);
-    // Observed events were decided when observed; unobserved ones by their block time.
-    const blocked =
-      fate[e.index] === 'prevented' || (fate[e.index] === 'unobserved' && haltedAt !== undefined && haltedAt < e.t);
-    if (e.label === 'attack') {
-      attack += usd;
-      if (blocked) prevented += usd;
-      if (haltedAt === undefined || e.t <= haltedAt) onChain += usd;
-    } else {
-      legit += usd;
-      if (blocked) legitBlocked += usd;
-    }
-  }
-  const first = trips[0];
-  return {
-    score: {
-      scenario: scenario.name,
-      tripped: first !== undefined,
-      trippedAtS: first ? roundSeconds(first.atS) : null,
-      rule: first ? first.ruleId : null,
-      attackUsd: dollars(attack),
-      lostUsd: dollars(attack - prevented),
-      preventedUsd: dollars(prevented),
-      legitUsd: dollars(legit),
-      legitBlockedUsd: dollars(legitBlocked),
-      events: scenario.events.length,
-    },
-    attackOnChainBeforeHaltUsd: dollars(onChain),
-  };
-}
-
-function dollars(micros: bigint): number {
-  return Math.round(microsToUsdNumber(micros) * 100) / 100;
-}
-
-function roundSeconds(s: number): number {
-  return Math.round(s * 1000) / 1000;
 }
 
 /** The trip level a measure is compared with (distinct assets trip at limit + 1 assets). */

@@ -31,7 +31,15 @@ const EVENT_FIELDS = [
   'label',
   'approved',
   'aggregate',
+  'via',
 ] as const;
+
+/**
+ * Who signed an outflow. `signer`: the exchange's own signing service (what a halt stops);
+ * `stolen-key`: a thief signing with the hot keys elsewhere (a halt stops none of it).
+ */
+const VIA = z.enum(['signer', 'stolen-key'], { error: 'expected "signer" or "stolen-key"' });
+export type SignedVia = z.infer<typeof VIA>;
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
@@ -57,11 +65,16 @@ const eventSchema = z
       label: z.enum(['legit', 'attack'], { error: 'expected "legit" or "attack"' }).optional(),
       approved: z.boolean({ error: 'expected true or false' }).optional(),
       aggregate: z.boolean({ error: 'expected true or false' }).optional(),
+      via: VIA.optional(),
     },
     { error: 'expected an event object' },
   )
   .strict()
-  .refine((e) => e.amount !== undefined || e.usd !== undefined, { error: 'needs amount or usd (or both)' });
+  .refine((e) => e.amount !== undefined || e.usd !== undefined, { error: 'needs amount or usd (or both)' })
+  .refine((e) => e.via !== 'stolen-key' || e.label === 'attack', {
+    error: 'a customer withdrawal (label legit) goes through the signer: only an attack can be "stolen-key"',
+    path: ['via'],
+  });
 
 const scenarioSchema = z
   .object(
@@ -78,6 +91,7 @@ const scenarioSchema = z
           { error: 'expected a map of asset symbol → USD price' },
         )
         .default({}),
+      attackVia: VIA.optional(),
       events: z.array(eventSchema, { error: 'expected an array of events' }),
     },
     { error: 'expected a scenario object' },
@@ -99,6 +113,8 @@ export interface ScenarioEvent {
   label: 'legit' | 'attack';
   approved: boolean;
   aggregate: boolean;
+  /** Who signed it: legit events always `signer`; attack events by `via`, else the scenario's `attackVia`, else `stolen-key`. */
+  via: SignedVia;
 }
 
 export interface Scenario {
@@ -130,6 +146,8 @@ export function parseScenario(data: unknown, source = 'scenario'): Scenario {
     prices: new Map(Object.entries(s.prices).map(([symbol, usd]) => [symbol, usdToMicros(usd)])),
     events: s.events.map((e, index) => {
       const label = e.label ?? 'legit';
+      // Never credit a halt with stopping an attack unless the scenario says the attack used the signer.
+      const via = label === 'legit' ? 'signer' : (e.via ?? s.attackVia ?? 'stolen-key');
       return {
         index,
         t: e.t,
@@ -141,8 +159,10 @@ export function parseScenario(data: unknown, source = 'scenario'): Scenario {
         from: e.from,
         tx: e.tx,
         label,
-        approved: e.approved ?? label === 'legit',
+        // The guard records what it approves, so an attack through the signer has an approved withdrawal.
+        approved: e.approved ?? via === 'signer',
         aggregate: e.aggregate ?? false,
+        via,
       };
     }),
   };

@@ -1,6 +1,7 @@
 import { PublishError, StateConflictError } from '../errors.ts';
 import type { AuditLog, BreakerStateStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
+import { refuseMissingState, type TamperDeps } from '../tamper.ts';
 import type { Clock } from '../time.ts';
 import { flushOutbox } from './outbox.ts';
 
@@ -38,23 +39,45 @@ export async function commitTransition(
   decide: (state: BreakerState, nowMs: number) => BreakerState | undefined,
   conflictMessage = 'the breaker state kept changing; try again',
 ): Promise<Committed | undefined> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const state = await deps.store.getState();
+  const { state, changed } = await commitState(deps, decide, { conflictMessage });
+  if (!changed) return undefined;
+  try {
+    await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, state);
+  } catch (e) {
+    if (!(e instanceof PublishError)) throw e;
+    return { state, undelivered: e };
+  }
+  return { state };
+}
+
+/**
+ * The write half of commitTransition, for a caller that carries the outbox out later (a poll
+ * flushes once, after its cursor moved). Returns the state written, or the state `decide` found
+ * nothing to change in.
+ */
+export async function commitState(
+  deps: TamperDeps,
+  decide: (state: BreakerState, nowMs: number) => BreakerState | undefined,
+  options: { conflictMessage?: string; attempts?: number } = {},
+): Promise<{ state: BreakerState; changed: boolean }> {
+  for (let attempt = 0; attempt < (options.attempts ?? 10); attempt++) {
+    const state = await readInitialisedState(deps);
     const next = decide(state, deps.clock.now());
-    if (!next) return undefined;
+    if (!next) return { state, changed: false };
     try {
       await deps.store.saveState(next, state.version);
+      return { state: next, changed: true };
     } catch (e) {
-      if (e instanceof StateConflictError) continue;
-      throw e;
+      // Someone else tripped, warned or reset meanwhile: decide again on what they wrote.
+      if (!(e instanceof StateConflictError)) throw e;
     }
-    try {
-      await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, next);
-    } catch (e) {
-      if (!(e instanceof PublishError)) throw e;
-      return { state: next, undelivered: e };
-    }
-    return { state: next };
   }
-  throw new StateConflictError(conflictMessage);
+  throw new StateConflictError(options.conflictMessage ?? 'the breaker state kept changing; try again');
+}
+
+/** The current state; an absent one is halted, never a blank armed one to build on (after init it is tamper). */
+export async function readInitialisedState(deps: TamperDeps): Promise<BreakerState> {
+  const state = await deps.store.getState();
+  await refuseMissingState(deps, state.version);
+  return state;
 }

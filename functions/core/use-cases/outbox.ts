@@ -1,6 +1,7 @@
 import { PublishError, StateConflictError } from '../errors.ts';
 import type { AuditLog, BreakerStateStore, PagePublisher, StateMirror } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
+import { withTripRecords } from '../trips.ts';
 
 export interface OutboxDeps {
   store: BreakerStateStore & AuditLog;
@@ -17,12 +18,17 @@ export interface OutboxDeps {
  */
 export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promise<number> {
   let state = known ?? (await deps.store.getState());
+  // Nothing to carry out on an absent state, and mirroring it would publish "armed" (core/tamper.ts).
+  if (state.version === 0) return 0;
   if (state.outbox.length === 0) {
     await mirrorOrThrow(deps, state);
     return 0;
   }
   const done = new Set<string>();
   const failures: string[] = [];
+  // A trip always queues effects, so this is where its records are written (core/trips.ts):
+  // idempotent, and before the pages, because the record is what keeps the halt.
+  await deps.store.recordTrips(Object.values(state.tripped));
   for (const effect of state.outbox) {
     try {
       if (effect.kind === 'audit') await deps.store.appendAudit(effect.record);
@@ -45,7 +51,7 @@ export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promi
     }
   }
   try {
-    await deps.mirror?.mirror(state);
+    await mirrorHalts(deps, state);
   } catch (e) {
     failures.push(`kill-switch mirror: ${(e as Error).message}`);
   }
@@ -57,9 +63,15 @@ export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promi
   return done.size;
 }
 
+/** Mirrors carry what halts (core/trips.ts): the state's trips and every unreleased trip record. */
+async function mirrorHalts(deps: OutboxDeps, state: BreakerState): Promise<void> {
+  if (!deps.mirror) return;
+  await deps.mirror.mirror(withTripRecords(state, await deps.store.unreleasedTrips()));
+}
+
 async function mirrorOrThrow(deps: OutboxDeps, state: BreakerState): Promise<void> {
   try {
-    await deps.mirror?.mirror(state);
+    await mirrorHalts(deps, state);
   } catch (e) {
     throw new PublishError(`kill-switch mirror not updated: ${(e as Error).message}`, { cause: e });
   }

@@ -1,18 +1,24 @@
-import { applyBreaches } from '../breaker.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
-import { escalateContinuedOutflows } from '../escalation.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
-import { bookValuation, type PriceSource, type Valuation } from '../prices/price-source.ts';
+import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
-import { type Committed, commitTransition } from './commit-transition.ts';
+import { commitState, readInitialisedState } from './commit-transition.ts';
 import { flushOutbox } from './outbox.ts';
+import {
+  combineSteps,
+  type DecideStep,
+  emptyOutcome,
+  evaluationSteps,
+  type PollCheck,
+  type PollEvaluation,
+} from './poll-decision.ts';
 
 /** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
 // 64 covers Ethereum's finality (two epochs); the cursor is rewritten every poll, and each hash
@@ -42,6 +48,8 @@ export interface PollDeps {
   history?: OwnHistoryCache;
   /** Approved withdrawals for reconciliation; by default the store, when it keeps them. */
   approvals?: ApprovedWithdrawalLog;
+  /** Run on every poll; what they find is committed with the poll's decision (see poll-decision.ts). */
+  checks?: readonly PollCheck[];
 }
 
 export interface OwnHistoryCache {
@@ -106,6 +114,7 @@ export async function pollOnce(
   const target = head - chain.confirmations;
   const lastBlockTime = cursor.recent.at(-1)?.t ?? cursor.lastT;
   if (target <= cursor.lastBlock) {
+    await flushPoll(deps, await commitPollSteps(deps, await pollSteps(deps, [])));
     return { result: { kind: 'idle', head, lastBlock: cursor.lastBlock, lastBlockTime }, cursor };
   }
   const from = cursor.lastBlock + 1;
@@ -123,7 +132,7 @@ export async function pollOnce(
   }
 
   const times = windowTimes(read.blocks, cursor.lastT);
-  const valuation = await feedValuation(deps, read.transfers);
+  const { valuation, problems } = await feedValuation(deps, read.transfers);
   const outflows = classifyTransfers(
     deps.config,
     chain,
@@ -147,8 +156,11 @@ export async function pollOnce(
   const cacheValid = cache !== undefined && cache.version === cursor.version;
   if (cache) cache.version = -1; // until this poll commits, whatever happens
 
+  const steps = await pollSteps(deps, problems);
   if (outflows.length === 0) {
+    const decided = await commitPollSteps(deps, steps);
     const next = await saveCursorOrBusy(deps, { ...advanced, version: cursor.version + 1 }, cursor.version);
+    await flushPoll(deps, decided);
     if (!next) return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
     if (cache && cacheValid) cache.version = next.version;
     return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: next };
@@ -176,12 +188,13 @@ export async function pollOnce(
     outflows,
     { chain: chain.id, block: to },
     historyOf,
+    steps,
   );
 
   const committed = { ...advanced, version: leased.version + 1 };
   const saved = await saveCursorOrBusy(deps, committed, leased.version);
   // Pages go out after the cursor commit: they are durable in the state's outbox either way.
-  if (state.outbox.length > 0) await flushOutbox({ store, publisher: deps.publisher, mirror: deps.mirror }, state);
+  await flushPoll(deps, state);
   if (!saved) {
     // Our lease expired and another poller took the range over (it re-reads and re-evaluates it).
     return { result: { kind: 'busy', reason: 'lease lost before commit' } };
@@ -198,23 +211,61 @@ export async function pollOnce(
   };
 }
 
+export interface PollTransition {
+  trips: TripInfo[];
+  warnings: string[];
+  escalated: TripInfo[];
+  /** The state written, or the current one when nothing changed. */
+  state: BreakerState;
+}
+
+/** Many pollers write the one state item; a poll decides again this many times before failing. */
+const POLL_COMMIT_ATTEMPTS = 20;
+
 /**
- * Evaluate every rule against the history of all chains plus `fresh`, and commit any transition
- * together with how far this chain has been evaluated (`through`), in one conditional write.
+ * Evaluate every rule against the history of all chains plus `fresh`, and commit the whole decision
+ * — trips and warnings, escalation of outflows that continued after a trip, how far this chain has
+ * been evaluated (`through`), and `alsoDecide` (the poll's price alarm and checks) — as one
+ * conditional write, decided again on the new state after a conflict. The outbox is not carried
+ * out here: the poll flushes once, after its cursor moved.
  */
 export async function evaluateAndTransition(
-  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals'>,
+  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals' | 'publisher'>,
   fresh: readonly OutflowRecord[],
   through?: { chain: string; block: number },
   /** Recorded outflows of a chain with window time ≥ since (default: read from the store). */
   historyOf: (chain: string, since: number) => Promise<OutflowRecord[]> = (c, since) =>
     deps.store.outflowsSince(c, since),
-): Promise<{ trips: TripInfo[]; warnings: string[]; escalated: TripInfo[]; state: BreakerState }> {
-  const { config, store } = deps;
+  alsoDecide: readonly DecideStep[] = [],
+): Promise<PollTransition> {
+  const outcome = emptyOutcome();
+  const evaluation = await ledgerEvaluation(deps, fresh, through, historyOf);
+  const steps = [...(evaluation ? evaluationSteps(evaluation, outcome) : []), ...alsoDecide];
+  const { state } =
+    steps.length === 0
+      ? { state: await readInitialisedState(deps) }
+      : await commitState(deps, combineSteps(steps), {
+          attempts: POLL_COMMIT_ATTEMPTS,
+          conflictMessage: `breaker state kept changing under ${POLL_COMMIT_ATTEMPTS} consecutive evaluations`,
+        });
+  return {
+    trips: outcome.trips,
+    warnings: outcome.warned.map((b) => b.rule.id),
+    escalated: outcome.escalated,
+    state,
+  };
+}
+
+/** The poll's evaluation over the recorded history of every chain; undefined when no fresh outflow counts. */
+async function ledgerEvaluation(
+  deps: Pick<PollDeps, 'config' | 'store' | 'approvals'>,
+  fresh: readonly OutflowRecord[],
+  through: { chain: string; block: number } | undefined,
+  historyOf: (chain: string, since: number) => Promise<OutflowRecord[]>,
+): Promise<PollEvaluation | undefined> {
+  const { config } = deps;
   const countable = fresh.filter((r) => !r.own);
-  let state = await store.getState();
-  const none = { trips: [], warnings: [], escalated: [] };
-  if (countable.length === 0) return { ...none, state };
+  if (countable.length === 0) return undefined;
   const fromT = Math.min(...countable.map((r) => r.t));
   const toT = Math.max(...countable.map((r) => r.t));
   const since = fromT - config.maxWindowSeconds;
@@ -224,57 +275,59 @@ export async function evaluateAndTransition(
   for (const r of await markUnapprovedOutflows(deps, fresh)) byId.set(r.id, r);
   const all = [...byId.values()];
   const freshIds = new Set(fresh.map((r) => r.id));
+  return {
+    config,
+    through,
+    counted: (state) => {
+      const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
+      return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
+    },
+    breaches: (history, newOnes) =>
+      evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) }),
+  };
+}
 
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
-    const newOnes = history.filter((r) => freshIds.has(r.id));
-    if (newOnes.length === 0) return { ...none, state };
-    const nowMs = deps.clock.now();
-    const breaches = evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) });
-    const transition = applyBreaches(state, breaches, { config, history, nowMs });
-    const next = transition.state;
-    const { escalations, effects } = escalateContinuedOutflows(next, newOnes, config, nowMs);
-    const evaluated = state.evaluatedThrough ?? {};
-    const advances = through !== undefined && (evaluated[through.chain] ?? -1) < through.block;
-    if (!transition.changed && escalations.length === 0 && !advances) return { ...none, state };
-    next.outbox = [...next.outbox, ...effects];
-    if (through)
-      next.evaluatedThrough = {
-        ...evaluated,
-        [through.chain]: Math.max(evaluated[through.chain] ?? -1, through.block),
-      };
-    next.version = state.version + 1;
-    next.updatedAtMs = nowMs;
-    try {
-      await store.saveState(next, state.version);
-      return {
-        trips: transition.trips,
-        warnings: transition.warned.map((b) => b.rule.id),
-        escalated: escalations.map((e) => e.trip),
-        state: next,
-      };
-    } catch (e) {
-      if (!(e instanceof StateConflictError)) throw e;
-      state = await store.getState(); // someone else tripped, warned or reset: decide again
-    }
+/** The poll's own additions to its decision: the price alarm of this batch, then every check. */
+async function pollSteps(deps: PollDeps, priceProblems: readonly PriceProblem[]): Promise<DecideStep[]> {
+  const steps: DecideStep[] = [];
+  if (priceProblems.length > 0) {
+    steps.push((state, nowMs) => priceAlarmTransition(state, priceProblems, deps.config, nowMs));
   }
-  throw new StateConflictError('breaker state kept changing under 20 consecutive evaluations');
+  for (const check of deps.checks ?? []) {
+    const step = await check({ chain: deps.chain.id, nowMs: deps.clock.now() });
+    if (step) steps.push(step);
+  }
+  return steps;
+}
+
+/** A poll that evaluates nothing still commits its own steps (checks, a price alarm). */
+async function commitPollSteps(deps: PollDeps, steps: readonly DecideStep[]): Promise<BreakerState | undefined> {
+  if (steps.length === 0) return undefined;
+  return (await evaluateAndTransition(deps, [], undefined, undefined, steps)).state;
 }
 
 /**
- * Feed prices for the assets of this batch that have a feed (no RPC call otherwise). Problems are
- * valued at the worst case by the price book and paged (deduplicated) before the batch is recorded.
+ * The poll's one flush, at its end: the pages and audit records its decision queued (and any a
+ * crashed poll left), then the kill-switch layers brought up to date.
  */
-async function feedValuation(deps: PollDeps, transfers: readonly ChainTransfer[]): Promise<Valuation | undefined> {
-  const assets = deps.prices ? feedPricedAssets(deps.chain, transfers) : [];
-  if (!deps.prices || assets.length === 0) return undefined;
-  const book = await deps.prices.prices(assets, Math.floor(deps.clock.now() / 1000));
-  if (book.problems.length > 0) {
-    await raiseIfUndelivered(
-      commitTransition(deps, (state, nowMs) => priceAlarmTransition(state, book.problems, deps.config, nowMs)),
-    );
+async function flushPoll(deps: PollDeps, state: BreakerState | undefined): Promise<void> {
+  if (state && state.outbox.length > 0) {
+    await flushOutbox({ store: deps.store, publisher: deps.publisher, mirror: deps.mirror }, state);
   }
-  return bookValuation(book);
+}
+
+/**
+ * Read prices for the assets of this batch that have a feed (no RPC call otherwise). Problems are
+ * valued at the worst case by the price book; the poll's decision pages them (deduplicated).
+ */
+async function feedValuation(
+  deps: PollDeps,
+  transfers: readonly ChainTransfer[],
+): Promise<{ valuation?: Valuation; problems: readonly PriceProblem[] }> {
+  const assets = deps.prices ? feedPricedAssets(deps.chain, transfers) : [];
+  if (!deps.prices || assets.length === 0) return { problems: [] };
+  const book = await deps.prices.prices(assets, Math.floor(deps.clock.now() / 1000));
+  return { valuation: bookValuation(book), problems: book.problems };
 }
 
 async function createCursor(deps: PollDeps): Promise<ChainCursor | undefined> {
@@ -376,7 +429,10 @@ async function rewindAfterReorg(
     details: { from: cursor.lastBlock, rewoundTo: rewindTo, removedOutflows: removed, depthKnown },
   };
   await store.appendAudit(record);
-  if (!depthKnown) await queuePage(deps, deepReorgPage(deps.config.name, chain.id, cursor, rewindTo, removed));
+  if (!depthKnown) {
+    const page = deepReorgPage(deps.config.name, chain.id, cursor, rewindTo, removed);
+    await flushPoll(deps, await commitPollSteps(deps, [queuePage(page)]));
+  }
   return { result: { kind: 'reorg', rewoundTo: rewindTo, removed, depthKnown }, cursor: saved };
 }
 
@@ -401,23 +457,10 @@ function deepReorgPage(name: string, chain: string, cursor: ChainCursor, rewindT
   };
 }
 
-/** Queue a page in the state's outbox (durable, conditional) and carry it out. */
-async function queuePage(deps: PollDeps, page: Page): Promise<void> {
-  await raiseIfUndelivered(
-    commitTransition(deps, (state) =>
-      state.outbox.some((e) => e.id === page.id)
-        ? undefined
-        : {
-            ...state,
-            outbox: [...state.outbox, { kind: 'page' as const, id: page.id, page }],
-            version: state.version + 1,
-          },
-    ),
-  );
-}
-
-/** On the poll path a page that could not be delivered fails the poll (runPoller retries it). */
-async function raiseIfUndelivered(commit: Promise<Committed | undefined>): Promise<void> {
-  const committed = await commit;
-  if (committed?.undelivered) throw committed.undelivered;
+/** Queue a page in the state's outbox (durable, conditional), once. */
+function queuePage(page: Page): DecideStep {
+  return (state) =>
+    state.outbox.some((e) => e.id === page.id)
+      ? undefined
+      : { ...state, outbox: [...state.outbox, { kind: 'page' as const, id: page.id, page }] };
 }

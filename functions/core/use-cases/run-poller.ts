@@ -2,6 +2,7 @@ import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox } from './outbox.ts';
+import { checkNonceWatermark } from './check-watermark.ts';
 import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
 
 export interface RunOptions {
@@ -67,6 +68,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     }
     try {
       const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
+      await checkNonceWatermark(pollDeps);
       outcome = { result };
       cursor = next;
       summary.polls++;
@@ -102,6 +104,14 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       else if (!isBreakerError(e)) throw e;
     }
     if (behind) continue;
+    // Read every kill-switch layer back: one changed behind the breaker's back is repaired and paged.
+    await deps.mirror
+      ?.verify?.(() => deps.store.getState())
+      .catch((e: unknown) => {
+        flushError = e;
+        pagesPending = true;
+        opts.onError?.(e);
+      });
     const wait = Math.min(interval, opts.deadlineMs - deps.clock.now());
     if (wait <= 0) break;
     await opts.sleep(wait);

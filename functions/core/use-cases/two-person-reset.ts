@@ -11,10 +11,14 @@ export function requestResetUseCase(deps: Deps, input: Omit<ResetRequestInput, '
 
 /**
  * Second operator: approve the waiting request. As with a single-step reset, what was reviewed is
- * what had been evaluated against the very state version the conditional write replaces.
+ * what had been evaluated against the very state version the conditional write replaces. The
+ * approver releases the cleared trips' records, with the requester's reason.
  */
 export function approveResetUseCase(deps: Deps, input: { requestId: string; actor: string }): Promise<OperatorOutcome> {
-  return commitOperatorTransition(deps, (state, nowMs) =>
-    approveReset(state, { ...input, nowMs, processedThrough: { ...(state.evaluatedThrough ?? {}) } }, deps.config),
+  return commitOperatorTransition(
+    deps,
+    (state, nowMs) =>
+      approveReset(state, { ...input, nowMs, processedThrough: { ...(state.evaluatedThrough ?? {}) } }, deps.config),
+    (decidedOn) => ({ actor: input.actor, reason: decidedOn.pendingReset?.reason ?? '(two-person reset)' }),
   );
 }

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConsoleAssets } from '../../console/assets.ts';
 import { localOperator, startLocalConsole } from '../../console/local-server.ts';
 import { startRuntimeConsole } from '../../console/runtime-console.ts';
+import { systemClock } from '../../core/time.ts';
+import { chainReaders, consoleDeps } from '../../runtime/compose.ts';
 import { resolveStackApi } from '../aws-target.ts';
 import { connectLocal } from '../connect.ts';
 import { localPublisher } from '../publishers.ts';
@@ -37,12 +39,18 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const conn = await connectLocal(values);
-  const server = await startRuntimeConsole({
-    config: conn.config,
-    store: conn.store,
-    publisher: localPublisher(conn.config),
-    port,
-  });
+  // No kill-switch layers here: they run in the runtime's pollers (as before this console existed).
+  const server = await startRuntimeConsole(
+    consoleDeps({
+      config: conn.config,
+      store: conn.store,
+      publisher: localPublisher(conn.config),
+      mirror: undefined,
+      readers: chainReaders(conn.config),
+      clock: systemClock,
+    }),
+    { port },
+  );
   process.stdout.write(
     `Console for ${conn.config.name} (${conn.where}), operator ${localOperator()}:\n  ${server.url}\nCtrl-C to stop.\n`,
   );

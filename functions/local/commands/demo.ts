@@ -6,6 +6,7 @@ import { formatUsd } from '../../core/amounts.ts';
 import { compileConfig } from '../../core/config/compile.ts';
 import { createBreakerGuard } from '../../guard/guard.ts';
 import { createKillSwitch } from '../../guard/kill-switch.ts';
+import { consoleDeps } from '../../runtime/compose.ts';
 import { startAnvil } from '../anvil-process.ts';
 import { type BitcoinDevnetRun, startBitcoinDevnet } from '../bitcoin-devnet.ts';
 import { DEMO_BTC_FUNDING_BLOCKS, DEMO_BTC_WALLETS, DemoBitcoin, DemoChain, drainPlan } from '../demo-chain.ts';
@@ -138,12 +139,7 @@ async function playDemo(
     onError: (c, e) => say(`  ${c}: POLL FAILED — ${(e as Error).message}`),
   });
   const killSwitch = createKillSwitch(runtime.store);
-  const opsConsole = await startRuntimeConsole({
-    config,
-    store: runtime.store,
-    publisher: localPublisher(config),
-    mirror: runtime.mirror,
-  });
+  const opsConsole = await startRuntimeConsole(consoleDeps(runtime.composed));
   say(`  web console (this run only): ${opsConsole.url}`);
   const started = Date.now();
 

@@ -7,7 +7,7 @@ import type { BreakerConfig } from '../../core/config/types.ts';
 import { ConfigError, isBreakerError } from '../../core/errors.ts';
 import { formatMeasure } from '../../core/pages.ts';
 import { renderChartSvg } from '../../core/replay/chart.ts';
-import { type ReplayResult, replayScenario } from '../../core/replay/replay.ts';
+import { type ReplayResult, type ReplayScore, replayScenario } from '../../core/replay/replay.ts';
 import { parseScenarioText, type Scenario, type ScenarioError } from '../../core/replay/scenario.ts';
 import type { Rule } from '../../core/rules/rule.ts';
 
@@ -116,26 +116,14 @@ function report(
   const lines = [
     `Scenario  ${s.scenario}${scenario.description ? ` — ${scenario.description}` : ''}`,
     `Config    ${configPath} (${config.name}, ${config.rules.length} rules)`,
-    `Events    ${s.events}: ${r.counts.observed} observed, ${r.counts.prevented} prevented (never signed), ${r.counts.unobserved} not observed${
+    `Events    ${s.events}: ${r.counts.observed} observed, ${r.counts.prevented} prevented (the halted signer never signed them), ${r.counts.unobserved} not observed${
       unwatched.length ? ` (chains the config does not watch: ${unwatched.join(', ')})` : ''
     }`,
     `Replayed  in ${seconds.toFixed(2)} s (${Math.round(s.events / Math.max(seconds, 1e-6)).toLocaleString('en-US')} events/s)`,
     '',
     s.tripped ? `TRIPPED   at ${at(s.trippedAtS as number)} by ${s.rule}` : 'NOT TRIPPED',
     '',
-    table(
-      ['', 'USD'],
-      [
-        ['attack', usd(s.attackUsd)],
-        ['lost', usd(s.lostUsd)],
-        ['prevented', usd(s.preventedUsd)],
-        ['legit', usd(s.legitUsd)],
-        ['legit blocked', usd(s.legitBlockedUsd)],
-        ['attack in blocks before its halt', usd(r.attackOnChainBeforeHaltUsd)],
-      ],
-    ),
-    '  (lost counts attack outflows observed at or before the trip, as FORMAT.md defines it; the last row',
-    '   counts those already included in a block by then — the detection delay of confirmations + polling)',
+    ...scoreLines(s, usd),
     '',
   ];
   if (r.trips.length) {
@@ -196,6 +184,34 @@ function report(
   );
   if (svg) lines.push('', `Chart     ${svg}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Detection (when it tripped, what was out by then) apart from prevention (what a halt really stopped). */
+function scoreLines(s: ReplayScore, usd: (n: number) => string): string[] {
+  const d = s.detection;
+  const share = d.attackOutBeforeTripShare === null ? '' : ` (${Math.round(d.attackOutBeforeTripShare * 1000) / 10} %)`;
+  return [
+    'Detection',
+    ...[
+      ['first attack outflow', d.firstAttackAtS === null ? 'none' : at(d.firstAttackAtS)],
+      ['tripped after it', d.timeToTripS === null ? '—' : `${d.timeToTripS} s`],
+      ['attack in blocks before its halt', `${usd(d.attackOutBeforeTripUsd)}${share}`],
+    ].map(([label, value]) => `  ${(label as string).padEnd(34)}${value}`),
+    '',
+    "Prevention — a halt stops the exchange's signer, not a thief signing with stolen keys elsewhere",
+    table(
+      ['', 'USD'],
+      [
+        ['attack', usd(s.attackUsd)],
+        ['  with stolen keys (no halt stops it)', usd(s.stolenKeyAttackUsd)],
+        ['  through the signer', usd(s.attackUsd - s.stolenKeyAttackUsd)],
+        ['prevented (signer halted)', usd(s.preventedUsd)],
+        ['lost', usd(s.lostUsd)],
+        ['legit', usd(s.legitUsd)],
+        ['legit blocked', usd(s.legitBlockedUsd)],
+      ],
+    ),
+  ];
 }
 
 function measure(rule: Rule, value: bigint): string {

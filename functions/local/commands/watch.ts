@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../../adapters/config/config-file.ts';
 import { startRuntimeConsole } from '../../console/runtime-console.ts';
+import { consoleDeps } from '../../runtime/compose.ts';
 import { defaultStorePath } from '../connect.ts';
 import { outflowSummary } from '../format.ts';
 import { localPublisher } from '../publishers.ts';
@@ -41,12 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     // Being blind is never silent.
     onError: (chain, e) => process.stderr.write(`${chain}: POLL FAILED — ${(e as Error).message}\n`),
   });
-  const opsConsole = await startRuntimeConsole({
-    config,
-    store: runtime.store,
-    publisher: localPublisher(config),
-    mirror: runtime.mirror,
-  });
+  const opsConsole = await startRuntimeConsole(consoleDeps(runtime.composed));
   process.stdout.write(
     `Watching ${[...config.chains.keys()].join(', ')} for ${config.name}; store ${storePath}. ` +
       'In another terminal: `npx breaker status` / `npx breaker reset --reason "..."`. Ctrl-C to stop.\n' +

@@ -31,7 +31,9 @@ async function endpoints(n: number): Promise<FaultProxy[]> {
 }
 
 function reader(urls: string[]) {
-  const config = evmChainConfig({ rpc: urls, hotWallets: [anvil.accounts[1]!.address], rpcTimeoutMs: 200 });
+  // No case here waits for a timeout (faults answer wrongly, never slowly), so the timeout only has to
+  // be longer than a loopback call on a busy machine: at 200 ms every endpoint timed out at load 19.
+  const config = evmChainConfig({ rpc: urls, hotWallets: [anvil.accounts[1]!.address], rpcTimeoutMs: 5000 });
   return new EvmChainReader(config, { backoffMs: 1 });
 }
 

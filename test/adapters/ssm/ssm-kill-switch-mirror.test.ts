@@ -146,24 +146,71 @@ describe('SsmKillSwitchMirror against a local SSM endpoint', () => {
     expect(ssm.callsTo(PUT)).toHaveLength(0);
   });
 
-  it('never writes an older version over a newer one another function mirrored', async () => {
+  it('an older release never undoes a newer halt another function mirrored', async () => {
     const poller = new SsmKillSwitchMirror({ client, parameterName: NAME });
-    const resetFn = new SsmKillSwitchMirror({ client, parameterName: NAME });
+    const tripFn = new SsmKillSwitchMirror({ client, parameterName: NAME });
     await poller.mirror(haltedChain(5));
-    // The reset function commits and mirrors v7 (armed) while the poller still holds its v6 trip.
-    await resetFn.mirror(armed(7));
-    await poller.mirror(haltedGlobal(6));
+    // Another function commits and mirrors a global trip (v7) while this poller still holds v6 (armed).
+    await tripFn.mirror(haltedGlobal(7));
+    await poller.mirror(armed(6));
 
-    expect(stored()).toMatchObject({ version: 7, halted: false });
+    expect(stored()).toMatchObject({ version: 7, halted: true, scopes: ['global'] });
     expect(ssm.callsTo(PUT)).toHaveLength(2);
   });
 
-  it('an older state given to a fresh instance leaves the newer parameter alone', async () => {
-    seed(encodeKillSwitchValue(haltedGlobal(12)));
-    await new SsmKillSwitchMirror({ client, parameterName: NAME }).mirror(armed(11));
+  it('an older halt is written over a newer armed value: a halt is never skipped for its version', async () => {
+    const poller = new SsmKillSwitchMirror({ client, parameterName: NAME });
+    const resetFn = new SsmKillSwitchMirror({ client, parameterName: NAME });
+    await resetFn.mirror(armed(7));
+    await poller.mirror(haltedGlobal(6));
 
-    expect(stored()).toMatchObject({ version: 12, halted: true, scopes: ['global'] });
-    expect(ssm.callsTo(PUT)).toHaveLength(0);
+    // Halted until the self-check reads it back against the state (v7, armed) and repairs it.
+    expect(stored()).toMatchObject({ version: 6, halted: true, scopes: ['global'] });
+    expect(await resetFn.readBack()).toMatchObject({ readable: true, engaged: true, scopes: ['global'], version: 6 });
+    await resetFn.mirror(armed(7), { repair: true });
+    expect(stored()).toMatchObject({ version: 7, halted: false });
+  });
+
+  it('a forged value with a huge version does not freeze the parameter: the next trip is written (review §4b)', async () => {
+    seed(JSON.stringify({ halted: false, scopes: [], version: 1_000_000, updatedAt: null, trips: [] }));
+    await new SsmKillSwitchMirror({ client, parameterName: NAME }).mirror(haltedGlobal(7));
+
+    expect(ssm.callsTo(PUT)).toHaveLength(1);
+    expect(stored()).toMatchObject({ halted: true, scopes: ['global'], version: 7 });
+    expect(isHaltedFromParameter(parameters.get(NAME)!.value, 'ethereum')).toMatchObject({ halted: true });
+  });
+
+  it('a state version that dropped (item deleted or restored) still reaches the parameter when it halts', async () => {
+    const mirror = new SsmKillSwitchMirror({ client, parameterName: NAME });
+    await mirror.mirror(armed(40));
+    await mirror.mirror(haltedChain(1, 'bitcoin'));
+
+    expect(stored()).toMatchObject({ halted: true, scopes: ['chain:bitcoin'], version: 1 });
+  });
+
+  it('a value from another epoch is replaced whatever its version: versions compare within one epoch only', async () => {
+    seed(encodeKillSwitchValue({ ...haltedGlobal(90), epoch: 'epoch-old' }));
+    await new SsmKillSwitchMirror({ client, parameterName: NAME }).mirror({
+      ...armed(2),
+      epoch: 'epoch-new',
+    } as BreakerState);
+
+    expect(stored()).toMatchObject({ halted: false, version: 2, epoch: 'epoch-new' });
+  });
+
+  it('readBack reports what signers see, and a missing or malformed parameter as unreadable', async () => {
+    const mirror = new SsmKillSwitchMirror({ client, parameterName: NAME });
+    expect(await mirror.readBack()).toMatchObject({ readable: false, problem: expect.stringContaining('not found') });
+    seed('{"halted":true}');
+    expect(await mirror.readBack()).toMatchObject({ readable: false, problem: expect.stringContaining('malformed') });
+    seed(encodeKillSwitchValue(haltedChain(3)));
+    expect(await mirror.readBack()).toEqual({
+      readable: true,
+      engaged: true,
+      scopes: ['chain:ethereum'],
+      version: 3,
+      detail: 'halted chain:ethereum at version 3',
+    });
   });
 
   it('creates the parameter when it is missing at the first read', async () => {

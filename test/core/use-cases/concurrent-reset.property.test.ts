@@ -5,6 +5,7 @@
  * has caught up: every outflow is recorded once, nothing is marked reviewed that was not evaluated,
  * and any breach among the outflows the operators did not review is halted.
  */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
@@ -17,6 +18,7 @@ import type { Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../../functions/core/use-cases/reset-breaker.ts';
 import { ADDR, compile, spanOf } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
 const config = compile({ chains: { ethereum: { usd: { '10m': 500_000 }, halt: 'chain' } } });
@@ -90,6 +92,7 @@ describe('a trip is never lost to a concurrent reset', () => {
             byBlock.set(block, list);
           });
           const memory = new MemoryBreakerStore();
+          await initialiseForTest(memory);
           const store = scheduled(memory, s);
           const chain = new ScriptedChain(byBlock);
           const reader: ChainReader = {

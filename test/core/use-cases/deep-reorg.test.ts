@@ -5,6 +5,7 @@ import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
 import { pollOnce, RECENT_BLOCKS } from '../../../functions/core/use-cases/poll-chain.ts';
 import { compile } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
 
@@ -45,6 +46,7 @@ describe('reorgs', () => {
     const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 200 };
     const reader = new ForkingChain(150);
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const deps = {
       config,
@@ -75,6 +77,7 @@ describe('reorgs', () => {
     const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 200 };
     const reader = new ForkingChain(150);
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const deps = {
       config,

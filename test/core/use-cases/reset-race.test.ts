@@ -14,6 +14,7 @@ import type { ChainCursor, Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../../functions/core/use-cases/reset-breaker.ts';
 import { ADDR, compile, spanOf } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
 const config = compile({ chains: { ethereum: { usd: { '10m': 500_000 }, halt: 'chain' } } });
@@ -81,6 +82,7 @@ describe('a reset racing a poll', () => {
   // reset marks exactly that as reviewed.
   it('outflows evaluated while halted are covered by a reset that lands before the poller commits', async () => {
     const store = new InterleavingStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const publisher = { publish: async (p: Page) => void pages.push(p) };
     let nowMs = 1_700_000_000_000;
@@ -132,6 +134,7 @@ describe('a reset racing a poll', () => {
 
   it('a reset that lands before the evaluation is written makes the poller decide again: the batch trips', async () => {
     const store = new InterleavingStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     const publisher = { publish: async (p: Page) => void pages.push(p) };
     let nowMs = 1_700_000_000_000;

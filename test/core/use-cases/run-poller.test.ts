@@ -6,6 +6,7 @@ import type { Page } from '../../../functions/core/state.ts';
 import { emptyHistoryCache, pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { runPoller } from '../../../functions/core/use-cases/run-poller.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
+import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
 const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
@@ -53,6 +54,7 @@ describe('runPoller catching up', () => {
     }));
     const reader = new CountingChain(502, transfers); // confirmed head 500: blocks 0–500
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     const pages: Page[] = [];
     let now = 1_700_000_000_000;
     const clock = { now: () => now };
@@ -101,6 +103,7 @@ describe('runPoller catching up', () => {
     const blocks = [0, 60, 120, 200, 240];
     const reader = new CountingChain(300, blocks.map(send));
     const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
     let reads = 0;
     const outflowsSince = store.outflowsSince.bind(store);
     store.outflowsSince = async (c, since) => {

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/**
+ * `watermark:` in the config file. Off by default: turn it on only once every signer of the chain
+ * sends the nonce of each withdrawal to the guard, or the first withdrawal it signs trips.
+ */
+export const watermarkSchema = z
+  .object({
+    enabled: z.boolean({ error: 'expected true or false' }).default(false),
+    /** The EVM chains whose signers send nonces (default: every EVM chain). */
+    chains: z.array(z.string({ error: 'expected a chain id' }), { error: 'expected a list of chain ids' }).optional(),
+    /** What a nonce above the watermark halts: everything (a stolen key is rarely the only one) or its chain. */
+    halt: z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' }).default('global'),
+    /**
+     * Also judge the hot wallets' *pending* nonce (`eth_getTransactionCount(wallet, "pending")`), so
+     * a transaction the guard never signed trips while it waits in the endpoint's mempool. Private
+     * order flow and chains without a public mempool are seen at inclusion only (docs/STOLEN-KEYS.md).
+     */
+    pending: z.boolean({ error: 'expected true or false' }).default(false),
+  })
+  .strict();
+
+export type WatermarkInput = z.input<typeof watermarkSchema>;
+export type ParsedWatermark = z.output<typeof watermarkSchema>;
+
+export const WATERMARK_DEFAULTS: ParsedWatermark = { enabled: false, halt: 'global', pending: false };
+
+export interface WatermarkConfig {
+  enabled: boolean;
+  /** The chains whose hot-wallet nonces are judged. */
+  chains: ReadonlySet<string>;
+  halt: 'global' | 'chain';
+  pending: boolean;
+}
+
+/** Validate `watermark` against the chains: only EVM chains have account nonces. */
+export function compileWatermark(
+  input: ParsedWatermark,
+  chainKinds: ReadonlyMap<string, 'evm' | 'bitcoin'>,
+  issues: string[],
+): WatermarkConfig {
+  const evm = [...chainKinds].filter(([, kind]) => kind === 'evm').map(([id]) => id);
+  input.chains?.forEach((c, i) => {
+    const kind = chainKinds.get(c);
+    if (kind === undefined)
+      issues.push(`watermark.chains[${i}]: no chain "${c}" under chains (known: ${[...chainKinds.keys()].join(', ')})`);
+    else if (kind !== 'evm')
+      issues.push(
+        `watermark.chains[${i}]: "${c}" is a ${kind} chain; the nonce watermark needs account nonces (EVM chains only)`,
+      );
+  });
+  return {
+    enabled: input.enabled,
+    chains: new Set(input.enabled ? (input.chains ?? evm) : []),
+    halt: input.halt,
+    pending: input.pending,
+  };
+}

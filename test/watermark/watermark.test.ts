@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/core/config/compile.ts';
+import { initialState } from '../../functions/core/state.ts';
+import { nonceBreaches, watermarkRuleId, watermarkStep } from '../../functions/core/watermark/watermark.ts';
+import { parseWithdrawal } from '../../functions/guard/withdrawal.ts';
+
+const HOT = '0x1111111111111111111111111111111111111111';
+const OTHER = '0x2222222222222222222222222222222222222222';
+
+function config(watermark: object) {
+  return compileConfig(
+    {
+      name: 'wm',
+      chains: {
+        eth: {
+          kind: 'evm',
+          chainId: 1,
+          rpc: ['http://127.0.0.1:1'],
+          confirmations: 0,
+          blockTimeSeconds: 12,
+          hotWallets: [HOT, OTHER],
+          native: { symbol: 'ETH', decimals: 18, usdPrice: 3000 },
+        },
+        btc: {
+          kind: 'bitcoin',
+          network: 'regtest',
+          rpc: ['http://u:p@127.0.0.1:1'],
+          confirmations: 1,
+          blockTimeSeconds: 600,
+          hotWallets: ['bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'],
+          native: { symbol: 'BTC', decimals: 8, usdPrice: 100000 },
+        },
+      },
+      limits: { global: { usd: { '10m': 1000000 } } },
+      watermark,
+    },
+    'wm.yaml',
+  );
+}
+
+describe('nonce breaches', () => {
+  const marks = new Map([[HOT, 9n]]);
+  it.each([
+    [10n, false, 'the next nonce is one past the highest approved'],
+    [11n, true, 'nonce 10 was never approved'],
+    [0n, false, 'a wallet that never sent anything'],
+  ])('next nonce %s → breach %s (%s)', (next, breach) => {
+    expect(nonceBreaches('eth', [{ wallet: HOT, nextNonce: next }], marks, undefined, 'latest').length > 0).toBe(
+      breach,
+    );
+  });
+  it('a wallet the guard never recorded a nonce for breaches at its first transaction', () => {
+    expect(nonceBreaches('eth', [{ wallet: OTHER, nextNonce: 1n }], marks, undefined, 'pending')).toEqual([
+      { chain: 'eth', wallet: OTHER, highestUsed: 0n, approved: undefined, tag: 'pending' },
+    ]);
+  });
+  it('nonces an earlier trip reported do not breach again; a higher one does', () => {
+    const reported = { [HOT]: '12' };
+    expect(nonceBreaches('eth', [{ wallet: HOT, nextNonce: 13n }], marks, reported, 'latest')).toEqual([]);
+    expect(nonceBreaches('eth', [{ wallet: HOT, nextNonce: 14n }], marks, reported, 'latest')).toHaveLength(1);
+  });
+});
+
+describe('the watermark step', () => {
+  const cfg = config({ enabled: true, halt: 'chain' });
+  const breach = { chain: 'eth', wallet: HOT, highestUsed: 10n, approved: 9n, tag: 'latest' as const };
+  it('trips the configured scope with an audit record and the stolen-key page, and remembers the nonce', () => {
+    const next = watermarkStep(initialState(), [breach], cfg, 1_000_000)!;
+    expect(next.tripped['chain:eth']?.ruleId).toBe(watermarkRuleId('eth'));
+    expect(next.nonceReported).toEqual({ eth: { [HOT]: '10' } });
+    expect(next.outbox.map((e) => e.kind)).toEqual(['audit', 'page']);
+    // Applied again to its own result: nothing new to say.
+    expect(watermarkStep(next, [breach], cfg, 1_000_001)).toBeUndefined();
+  });
+  it('while the scope is already halted, pages the signal without a second trip', () => {
+    const halted = watermarkStep(initialState(), [breach], cfg, 1)!;
+    const again = watermarkStep(halted, [{ ...breach, highestUsed: 11n }], cfg, 2)!;
+    expect(Object.keys(again.tripped)).toEqual(['chain:eth']);
+    const page = again.outbox.at(-1);
+    expect(page?.kind === 'page' && page.page.kind).toBe('escalation');
+  });
+});
+
+describe('config and the guard request', () => {
+  it('watermarks every EVM chain by default and refuses a Bitcoin chain by name', () => {
+    expect([...config({ enabled: true }).watermark.chains]).toEqual(['eth']);
+    expect(() => config({ enabled: true, chains: ['btc'] })).toThrow(
+      'watermark.chains[0]: "btc" is a bitcoin chain; the nonce watermark needs account nonces (EVM chains only)',
+    );
+  });
+  const base = { withdrawalId: 'w1', chain: 'eth', asset: 'ETH', destination: OTHER, amount: '5' };
+  it('with the watermark on, a withdrawal without its nonce is refused (fail closed)', () => {
+    const parsed = parseWithdrawal(base, config({ enabled: true }));
+    expect(parsed).toMatchObject({ ok: false, rejection: 'invalid-withdrawal' });
+    expect(!parsed.ok && parsed.problem).toContain('nonce: required on eth');
+    expect(parseWithdrawal(base, config({ enabled: false })).ok).toBe(true);
+  });
+  it('carries nonce and hotWallet (lower-cased) and checks them', () => {
+    const parsed = parseWithdrawal(
+      { ...base, nonce: '42', hotWallet: HOT.toUpperCase().replace('0X', '0x') },
+      config({ enabled: true }),
+    );
+    expect(parsed.ok && [parsed.withdrawal.nonce, parsed.withdrawal.hotWallet]).toEqual([42n, HOT]);
+    expect(parseWithdrawal({ ...base, nonce: 1 }, config({ enabled: true }))).toMatchObject({ ok: false });
+    const stranger = parseWithdrawal(
+      { ...base, nonce: 1, hotWallet: '0x3333333333333333333333333333333333333333' },
+      config({ enabled: true }),
+    );
+    expect(!stranger.ok && stranger.problem).toContain('is not a hot wallet of eth');
+    expect(parseWithdrawal({ ...base, nonce: -1, hotWallet: HOT }).ok).toBe(false);
+  });
+});
