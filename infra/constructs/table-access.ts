@@ -66,6 +66,15 @@ export const TABLE_ACCESS = {
     Query: [AUDIT_PARTITION],
   } satisfies TableAccess,
   /**
+   * The deploy-time initialisation (custom resource): the init marker, the armed state, its audit record, and the
+   * first mirror of the kill-switch layers (actuator memos, open trips).
+   */
+  init: {
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, ACTUATOR_PARTITION],
+    PutItem: [INIT_KEY.pk, STATE_KEY.pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [TRIP_PARTITION, RELEASE_PARTITION],
+  } satisfies TableAccess,
+  /**
    * A signing service's guard (the exported signer policy): the state and the open trip records, and its approval
    * items (test/infra/signer-access.test.ts runs the guard through a recorder against this).
    */

@@ -5,6 +5,7 @@ import { Annotations, CfnOutput, Stack, type StackProps, Stage } from 'aws-cdk-l
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
+import { BreakerInitialisation } from '../constructs/breaker-initialisation.ts';
 import { BreakerTable } from '../constructs/breaker-table.ts';
 import { ChainPoller } from '../constructs/chain-poller.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';
@@ -31,6 +32,7 @@ export class BreakerStack extends Stack {
   readonly endpoint: ResetEndpoint;
   readonly opsConsole: OpsConsole;
   readonly tamperAlerts: TamperAlerts;
+  readonly initialisation: BreakerInitialisation;
   /** Where the serialised config was written for bundling. */
   readonly configFile: string;
 
@@ -101,7 +103,17 @@ export class BreakerStack extends Stack {
       auditTrail: this.endpoint.auditTrail,
     });
 
+    this.initialisation = new BreakerInitialisation(this, 'Init', {
+      deploymentName: name,
+      configFile: this.configFile,
+      serviceName,
+      table: this.table,
+      pages: this.pages,
+      killSwitch: this.killSwitch,
+    });
+
     const flushers = [
+      this.initialisation.initialiser,
       ...[...pollers.values()].map((p) => p.poller),
       this.endpoint.reset,
       this.endpoint.resetDirect,

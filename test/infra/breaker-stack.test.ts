@@ -85,8 +85,8 @@ describe('breaker stack from config/example.yaml', () => {
       expect(POLLER_TIMEOUT.toSeconds() - 10).toBeLessThan(60);
       expect(POLLER_TIMEOUT.toSeconds()).toBeGreaterThan(60);
     }
-    // + reset, break-glass reset, status and the ops console
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 4);
+    // + reset, break-glass reset, status, the ops console and the deploy-time initialiser
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 5);
   });
 
   it('sets the contract environment on every function, each variable by the construct that grants it', () => {
