@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
+import type { ChainReader } from '../../functions/core/chain-kind.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../functions/core/model.ts';
-import type { ChainReader } from '../../functions/core/ports.ts';
 import { type Runtime, startRuntime } from '../../functions/local/runtime.ts';
 import { HOT, RecordingPublisher, startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
 
