@@ -1,6 +1,7 @@
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
+import { strictestRules } from '../config-check.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
@@ -12,6 +13,7 @@ import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { commitState, readInitialisedState } from './commit-transition.ts';
+import { DEFAULT_LEASE_MS, HeldLease, saveCursorOrBusy } from './cursor-lease.ts';
 import { flushOutbox } from './outbox.ts';
 import {
   combineSteps,
@@ -31,7 +33,10 @@ export interface PollDeps {
   clock: Clock;
   /** Unique per poller process/invocation: who holds a lease. */
   owner: string;
-  /** How long a lease protects a poller's in-flight writes (must exceed one poll's duration). */
+  /**
+   * How long a lease protects a poller's in-flight writes between renewals (the poll renews it
+   * before each write, so it must exceed one write's duration). @default DEFAULT_LEASE_MS
+   */
   leaseMs?: number;
   /** Kill-switch copies (SSM parameter) updated after every transition. */
   mirror?: StateMirror;
@@ -163,16 +168,20 @@ export async function pollOnce(
   }
 
   const fromT = times.get(read.blocks[0]!.number) as number; // outflows lie in blocks, so there is one
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const leased: ChainCursor = {
     ...cursor,
-    lease: { owner: deps.owner, untilMs: clock.now() + (deps.leaseMs ?? 120_000), from, to, fromT },
+    lease: { owner: deps.owner, untilMs: clock.now() + leaseMs, from, to, fromT },
     version: cursor.version + 1,
     updatedAtMs: clock.now(),
   };
   if (!(await saveCursorOrBusy(deps, leased, cursor.version))) {
     return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
   }
-  await store.recordOutflows(outflows);
+  const lease = new HeldLease(deps, leased, leaseMs);
+  const lost: { result: PollResult } = { result: { kind: 'busy', reason: 'lease lost during the batch' } };
+  if (!(await lease.record(outflows, (chunk) => store.recordOutflows(chunk)))) return lost;
+  if (!(await lease.keep())) return lost;
   let ownHistory: OutflowRecord[] | undefined = cacheValid ? cache.records : undefined;
   const historyOf = async (c: string, since: number): Promise<OutflowRecord[]> => {
     if (c !== chain.id) return store.outflowsSince(c, since);
@@ -187,8 +196,10 @@ export async function pollOnce(
     steps,
   );
 
-  const committed = { ...advanced, version: leased.version + 1 };
-  const saved = await saveCursorOrBusy(deps, committed, leased.version);
+  // A slow evaluation must not let the lease lapse under the commit; a lost lease fails the commit.
+  await lease.keep();
+  const committed = { ...advanced, version: lease.version + 1 };
+  const saved = await saveCursorOrBusy(deps, committed, lease.version);
   // Pages go out after the cursor commit: they are durable in the state's outbox either way.
   await flushPoll(deps, state);
   if (!saved) {
@@ -278,8 +289,12 @@ async function ledgerEvaluation(
       const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
-    breaches: (history, newOnes) =>
-      evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) }),
+    breaches: (history, newOnes, state, nowMs) =>
+      evaluateRules(strictestRules(config, state, nowMs), history, {
+        fromT,
+        toT,
+        newIds: new Set(newOnes.map((r) => r.id)),
+      }),
   };
 }
 
@@ -340,35 +355,6 @@ async function createCursor(deps: PollDeps): Promise<ChainCursor | undefined> {
     updatedAtMs: clock.now(),
   };
   return saveCursorOrBusy(deps, cursor, undefined);
-}
-
-async function saveCursorOrBusy(
-  deps: PollDeps,
-  next: ChainCursor,
-  expected: number | undefined,
-): Promise<ChainCursor | undefined> {
-  try {
-    await deps.store.saveCursor(next, expected);
-    return next;
-  } catch (e) {
-    if (!(e instanceof StateConflictError)) throw e;
-    // An ambiguous write: its answer was lost, the retry met the write itself. Ours landed after all
-    // (leaving our own lease in place would stall every other poller until it expired).
-    return isSameCursor(e.current, next) ? next : undefined;
-  }
-}
-
-function isSameCursor(stored: unknown, ours: ChainCursor): boolean {
-  const c = stored as ChainCursor | undefined;
-  return (
-    c !== undefined &&
-    c.version === ours.version &&
-    c.updatedAtMs === ours.updatedAtMs &&
-    c.lastBlock === ours.lastBlock &&
-    c.epoch === ours.epoch &&
-    c.lease?.owner === ours.lease?.owner &&
-    c.lease?.untilMs === ours.lease?.untilMs
-  );
 }
 
 /**
