@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -18,17 +19,21 @@ import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
+import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleDeps } from '../console/service.ts';
 import type { ActuatorMemory } from '../core/actuators/actuator.ts';
+import type { ChainReader } from '../core/chain-kind.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
 import { configPollCheck } from '../core/config-check.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
 import { configDigest } from './config-digest.ts';
@@ -123,6 +128,10 @@ export function composeFromEnv(
           ssm,
           lambda: config.actuators.lambdaConcurrency ? capture(new LambdaClient({})) : undefined,
           kms: config.actuators.kmsKeys ? capture(new KMSClient({})) : undefined,
+          // The stack names the webhook secret (never its value): read at run time, re-read on rotation.
+          secrets: env[WEBHOOK_SECRET_ID_ENV]
+            ? new CachedSecrets({ secretsManager: capture(new SecretsManagerClient({})) })
+            : undefined,
           env,
         })
       : ssm,
@@ -181,8 +190,13 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     clock: c.clock,
     owner,
     leaseMs: c.leaseMs,
-    // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
-    checks: [configPollCheck(c.config, configDigest(c.config))],
+    checks: [
+      // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
+      configPollCheck(c.config, configDigest(c.config)),
+      ...(c.config.watermark.chains.has(chainId)
+        ? [watermarkCheck({ config: c.config, chain, reader: c.readers.get(chainId), approvals: c.store })]
+        : []),
+    ],
   };
 }
 
