@@ -139,8 +139,9 @@ export interface NonceReader {
 export interface StateMirror {
   mirror(state: BreakerState): Promise<void>;
   /**
-   * Per poll: read the copies back, then the state (`readState`); page and repair any copy that
-   * does not enforce it. Throws only when such a page could not be published.
+   * Per poll: read the copies back, then what they must carry (`readState`: the state with its
+   * unreleased trip records); page and repair any copy that does not enforce it. Throws only when
+   * such a page could not be published.
    */
   verify?(readState: () => Promise<BreakerState>): Promise<unknown>;
 }

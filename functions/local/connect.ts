@@ -27,7 +27,7 @@ export function defaultStorePath(configName: string): string {
 export async function connectLocal(opts: { config?: string; store?: string }): Promise<Connection> {
   const runtime = readRuntime();
   if (runtime && (!opts.config || opts.config === runtime.configPath) && !opts.store) {
-    const client = localDynamoClient(runtime.endpoint);
+    const client = localDynamoClient(runtime.endpoint, runtime.token);
     return {
       config: loadConfigFile(runtime.configPath),
       configPath: runtime.configPath,

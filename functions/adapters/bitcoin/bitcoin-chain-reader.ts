@@ -84,6 +84,7 @@ export class BitcoinChainReader implements ChainReader {
             batchSize: options.rpcBatchSize ?? 100,
             blockConcurrency: options.blockConcurrency ?? 2,
             counters: this.requestCounters,
+            maxResponseBytes: raw.rpcMaxResponseBytes,
           }),
       ),
       ...raw.esplora.map(
@@ -93,6 +94,7 @@ export class BitcoinChainReader implements ChainReader {
             timeoutMs: raw.rpcTimeoutMs,
             concurrency: options.esploraConcurrency ?? 4,
             counters: this.requestCounters,
+            maxResponseBytes: raw.rpcMaxResponseBytes,
           }),
       ),
     ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ReadableChain } from '../../core/chain-kind.ts';
-import { httpUrl, type ParsedChain } from '../../core/config/schema.ts';
+import { httpUrl, type ParsedChain, rpcMaxResponseBytes } from '../../core/config/schema.ts';
 
 // Deep validation (checksums, network prefix) happens in the reader; this catches typos early.
 export const BITCOIN_ADDRESS = /^(bc1|tb1|bcrt1)[02-9ac-hj-np-z]{8,87}$|^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$/;
@@ -16,6 +16,7 @@ export const bitcoinSettings = {
   /** Esplora REST API base URLs (electrs, mempool). */
   esplora: z.array(httpUrl).default([]),
   rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  rpcMaxResponseBytes,
 };
 
 /** The chain's own settings, and its own addresses (checked against the network by the reader). */

@@ -1,9 +1,12 @@
 import { parseUnits } from '../../core/amounts.ts';
+import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
+import { type HttpTarget, scrubbed } from '../http/endpoint-url.ts';
 import { parseLosslessJson } from '../lossless-json.ts';
 
 /**
- * HTTP plumbing shared by the Core and Esplora readers: timeouts, credentials taken out of the URL
- * (fetch refuses URLs that carry them), and JSON parsed with exact amounts.
+ * HTTP plumbing shared by the Core and Esplora readers: timeouts, a cap on the answer's size,
+ * credentials taken out of the URL (fetch refuses URLs that carry them), and JSON parsed with exact
+ * amounts.
  */
 
 /** Why one endpoint failed; the reader collects these into a ChainReadError. */
@@ -28,29 +31,6 @@ export function newCounters(): RequestCounters {
   return { httpRequests: 0, rpcCalls: 0, endpointFailures: 0 };
 }
 
-export interface HttpTarget {
-  /** The URL without credentials. */
-  url: string;
-  /** Safe to log: credentials masked. */
-  label: string;
-  authorization: string | undefined;
-}
-
-export function httpTarget(raw: string): HttpTarget {
-  const url = new URL(raw);
-  let authorization: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const pass = decodeURIComponent(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const plain = url.toString();
-  const label = authorization ? plain.replace('://', '://***@') : plain;
-  return { url: plain, label, authorization };
-}
-
 export interface HttpReply {
   status: number;
   text: string;
@@ -59,7 +39,14 @@ export interface HttpReply {
 export async function httpRequest(
   target: HttpTarget,
   path: string,
-  init: { method: 'GET' | 'POST'; body?: string; timeoutMs: number; counters: RequestCounters },
+  init: {
+    method: 'GET' | 'POST';
+    body?: string;
+    timeoutMs: number;
+    counters: RequestCounters;
+    /** @default DEFAULT_MAX_RESPONSE_BYTES (32 MiB) */
+    maxResponseBytes?: number;
+  },
 ): Promise<HttpReply> {
   init.counters.httpRequests++;
   const headers: Record<string, string> = {};
@@ -74,12 +61,16 @@ export async function httpRequest(
       body: init.body,
       signal: AbortSignal.timeout(init.timeoutMs),
     });
-    return { status: response.status, text: await response.text() };
+    return {
+      status: response.status,
+      text: await readCappedText(response, init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+    };
   } catch (e) {
+    if (e instanceof BodyTooLargeError) throw new EndpointError(e.message, { cause: e });
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError') throw new EndpointError(`timed out after ${init.timeoutMs} ms`, { cause: e });
     const detail = err.cause?.code ?? err.cause?.message ?? err.message;
-    throw new EndpointError(`request failed: ${detail}`, { cause: e });
+    throw new EndpointError(`request failed: ${scrubbed(detail, target)}`, { cause: e });
   }
 }
 

@@ -88,6 +88,7 @@ export class EvmChainReader implements ChainReader, NonceReader {
       urls: raw.rpc,
       timeoutMs: raw.rpcTimeoutMs,
       batchSize: raw.rpcBatchSize,
+      maxResponseBytes: raw.rpcMaxResponseBytes,
       chainId: raw.chainId,
       ...options,
     });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ReadableChain } from '../../core/chain-kind.ts';
-import { httpUrl } from '../../core/config/schema.ts';
+import { httpUrl, rpcMaxResponseBytes } from '../../core/config/schema.ts';
 
 /** The config's `kind:` value for this kind. */
 export const EVM_KIND_ID = 'evm';
@@ -11,6 +11,7 @@ export const evmSettings = {
   rpc: z.array(httpUrl).min(1, { error: 'at least one RPC URL is required' }),
   rpcBatchSize: z.number().int().min(1).max(1000).default(100),
   rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  rpcMaxResponseBytes,
   /** With ≥ 2 endpoints: one lagging the best head by more than this many blocks is not read from. Default max(3, confirmations). */
   rpcMaxLagBlocks: z.number().int().min(0).max(10_000).optional(),
   /** With ≥ 2 endpoints: cross-check the head across endpoints every this many polls (and on a head jump). Default 10. */

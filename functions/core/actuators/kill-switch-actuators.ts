@@ -141,6 +141,8 @@ export class KillSwitchActuators implements StateMirror {
       layers.map((a) => a.readBack!().catch((e: unknown) => ({ readable: false as const, problem: describe(e) }))),
     );
     const state = await readState();
+    // An absent state item is the tamper check's to halt (core/tamper.ts); never "repair" towards it.
+    if (state.version === 0) return [];
     return layers.flatMap((actuator, i) => {
       const problems = layerDisagreement(actuator, readings[i]!, state);
       return problems.length > 0 ? [{ actuator, state, problems }] : [];
