@@ -1,10 +1,11 @@
+import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { strictestRules } from '../config-check.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { checkRangeRead } from '../range-read.ts';
