@@ -71,7 +71,7 @@ describe('BitGo webhook policy', () => {
     const bitgo = await start();
     expect(await bitgo.evaluate(send('0c', [BTC_HOT, '123456']))).toEqual({ kind: 'continue' });
     expect(await allApprovals(db.store, 'btc')).toEqual([]);
-    await db.store.saveState(haltedGlobal(2), 1);
+    await db.store.saveState(haltedGlobal(3), 2);
     expect(await bitgo.evaluate(send('0d', [BTC_HOT, '123456']))).toMatchObject({ kind: 'rule-action', status: 403 });
   });
 

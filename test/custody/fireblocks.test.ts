@@ -297,7 +297,7 @@ describe('Fireblocks API co-signer callback', () => {
     const co = await start();
     expect(await co.signRequest(eth('stage-a', '0.5', 'approval'))).toMatchObject({ action: 'APPROVE' });
     expect(await allApprovals(db.store, 'devnet')).toEqual([]);
-    await db.store.saveState(haltedGlobal(2), 1);
+    await db.store.saveState(haltedGlobal(3), 2);
     expect(await co.signRequest(eth('stage-b', '0.5', 'approval'))).toMatchObject({ action: 'REJECT' });
   });
 
@@ -312,7 +312,7 @@ describe('Fireblocks API co-signer callback', () => {
 
     const lenient = await start({ configChanges: 'IGNORE' });
     expect(await lenient.configChangeRequest(change)).toMatchObject({ action: 'IGNORE' });
-    await db.store.saveState(haltedChain(2, 'btc'), 1);
+    await db.store.saveState(haltedChain(3, 'btc'), 2);
     const halted = await lenient.configChangeRequest(change);
     expect(halted).toMatchObject({ action: 'REJECT' });
     expect(halted.kind === 'answered' && halted.rejectionReason).toContain('breaker halted');

@@ -60,7 +60,8 @@ afterEach(async () => {
 
 describe('local runtime', () => {
   it('a trip by a local poller reaches the webhook kill-switch layer, signed, as under Lambda', async () => {
-    const webhook = await startWebhookReceiver();
+    // The receiver checks the deployment (the config name) as a signer must.
+    const webhook = await startWebhookReceiver(WEBHOOK_SECRET, 'local-runtime-test');
     closeWebhook = webhook.close;
     const config = compileConfig(
       {
