@@ -9,8 +9,10 @@ import {
   renderShadowTripPage,
   renderTripPage,
   renderWarnPage,
-} from './pages.ts';
+} from './pages/breach-pages.ts';
 import type { Breach } from './rules/breach.ts';
+import type { Rule } from './rules/rule.ts';
+import { ruleKindOf } from './rules/rule-kinds.ts';
 import type { AuditRecord, BreakerState, PendingEffect, RuleEvidence, TripInfo } from './state.ts';
 
 /**
@@ -235,7 +237,7 @@ function evidenceOf(b: Breach): RuleEvidence {
   return {
     ruleId: b.rule.id,
     summary: breachSummary(b),
-    measure: evidenceMeasure(b.rule.measure.kind),
+    measure: evidenceMeasure(b.rule),
     value: b.value.toString(),
     limit: (b.limit ?? b.rule.limit).toString(),
     windowSeconds: b.rule.windowSeconds,
@@ -244,16 +246,10 @@ function evidenceOf(b: Breach): RuleEvidence {
   };
 }
 
-function evidenceMeasure(kind: Breach['rule']['measure']['kind']): RuleEvidence['measure'] {
-  switch (kind) {
-    case 'new-destination-usd':
-    case 'profile-usd':
-      return 'usd';
-    case 'distinct-assets':
-      return 'count';
-    default:
-      return kind;
-  }
+/** The evidence names the unit the rule counts in (distinct assets are a count of assets). */
+function evidenceMeasure(rule: Rule): RuleEvidence['measure'] {
+  const unit = ruleKindOf(rule).unit(rule);
+  return unit === 'assets' ? 'count' : unit;
 }
 
 function auditOf(trip: TripInfo, nowMs: number): AuditRecord {

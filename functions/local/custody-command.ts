@@ -5,12 +5,12 @@ import { dirname, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
 import type { CustodySettings } from '../core/custody/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { type CustodyHandler, custodyListener } from '../custody/transport.ts';
 import type { GuardStore } from '../guard/guard.ts';
+import { tableStores } from '../runtime/table-stores.ts';
 import { connectLocal } from './connect.ts';
 
 /**
@@ -57,7 +57,7 @@ export async function openCustodyTarget(values: Values): Promise<CustodyTarget> 
       config,
       custody: custodyOf(config),
       configDir,
-      store: new DynamoDbBreakerStore({ client, tableName: values.table }),
+      store: tableStores(client, values.table).store,
       where: `table ${values.table}`,
       close: async () => client.destroy(),
     };

@@ -5,8 +5,9 @@
  * sent, exactly, for the breaker, the reader and the naive baseline alike.
  *
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
+ *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,10 +19,20 @@ import { startDelayProxy } from './delay-proxy.ts';
 import { type DetectionOptions, type DetectionRun, measureDetection } from './detection.ts';
 import { measureDynamoRequests } from './dynamo-requests.ts';
 import { assertExact, compareOutflows } from './exactness.ts';
+import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { naiveRead } from './naive-reader.ts';
 import { benchReplay } from './replay.ts';
-import { type BenchResults, type CatchUpResults, type NaiveRun, renderJson, renderMarkdown } from './report.ts';
+import {
+  type BenchResults,
+  type CatchUpResults,
+  LEASE_RECOVERY_HEADING,
+  type LeaseRecoveryResults,
+  type NaiveRun,
+  renderJson,
+  renderLeaseRecovery,
+  renderMarkdown,
+} from './report.ts';
 import { generateTraffic } from './traffic.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +46,7 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '20' },
     'serial-detection': { type: 'boolean', default: false },
     out: { type: 'string', default: ROOT },
+    only: { type: 'string' },
   },
 });
 const blocks = Number(values.blocks);
@@ -173,6 +185,49 @@ async function replayBenchmark(): Promise<BenchResults['replay']> {
   }
 }
 
+const LEASE_RECOVERY_TRIALS = 3;
+
+async function leaseRecoveryBenchmark(): Promise<LeaseRecoveryResults> {
+  const recoveryMs: number[] = [];
+  let leaseMs = 0;
+  for (let i = 0; i < LEASE_RECOVERY_TRIALS; i++) {
+    const run = await measureLeaseRecovery();
+    if (run.outflowsRecorded !== run.expectedOutflows || run.tripPages !== 1) {
+      throw new Error(
+        `lease recovery counted ${run.outflowsRecorded} of ${run.expectedOutflows} outflows with ${run.tripPages} trip pages`,
+      );
+    }
+    leaseMs = run.leaseMs;
+    recoveryMs.push(Math.round(run.recoveryMs));
+    log(
+      `  trial ${i + 1}: recovered ${(run.recoveryMs / 1000).toFixed(1)} s after the SIGKILL (lease ${leaseMs / 1000} s)`,
+    );
+  }
+  return { leaseMs, recoveryMs };
+}
+
+/** `--only lease-recovery`: measure that part alone and splice it into the last full run's reports. */
+async function leaseRecoveryOnly(): Promise<void> {
+  log(`crash recovery: a poller SIGKILLed mid-batch, ${LEASE_RECOVERY_TRIALS} trials`);
+  const results = await leaseRecoveryBenchmark();
+  const mdPath = join(values.out, 'BENCHMARKS.md');
+  const md = readFileSync(mdPath, 'utf8');
+  const section = renderLeaseRecovery(results).join('\n');
+  const start = md.indexOf(LEASE_RECOVERY_HEADING);
+  const next = md.indexOf('\n## ', start + 1);
+  const spliced =
+    start >= 0
+      ? `${md.slice(0, start)}${section}${md.slice(next + 1)}`
+      : md.replace('## Polls per minute', `${section}\n## Polls per minute`);
+  writeFileSync(mdPath, spliced);
+  const jsonPath = join(values.out, 'BENCHMARKS.json');
+  const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  json.leaseRecoveryMaxMs = Math.round(Math.max(...results.recoveryMs));
+  json.details = { ...json.details, leaseRecovery: results };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  log('spliced the crash-recovery section into BENCHMARKS.md and BENCHMARKS.json');
+}
+
 /** Polls per minute of each chain in config/example.yaml (60 / pollIntervalSeconds), plus the bench chain. */
 function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -186,6 +241,10 @@ function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   const primary = detection.find((d) => d.confirmations === 1 && d.pollIntervalSeconds === d.blockTimeSeconds);
   if (primary) out[BENCH_CHAIN] = 60 / primary.pollIntervalSeconds;
   return out;
+}
+
+async function unknownPart(): Promise<void> {
+  throw new Error(`--only ${values.only}: the only part that runs alone is lease-recovery`);
 }
 
 async function main(): Promise<void> {
@@ -209,6 +268,8 @@ async function main(): Promise<void> {
   log('replay speed (benchReplay)');
   const replay = await replayBenchmark();
   log(replay.measured ? `  ${replay.eventsPerSecond} events/s` : `  not measured: ${replay.reason}`);
+  log(`crash recovery: a poller SIGKILLed mid-batch, ${LEASE_RECOVERY_TRIALS} trials`);
+  const leaseRecovery = await leaseRecoveryBenchmark();
 
   const results: BenchResults = {
     machine,
@@ -223,6 +284,7 @@ async function main(): Promise<void> {
     detection,
     requests,
     replay,
+    leaseRecovery,
     pollsPerMinute: pollsPerMinute(detection),
     durationSeconds: (performance.now() - started) / 1000,
   };
@@ -231,7 +293,7 @@ async function main(): Promise<void> {
   log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.durationSeconds.toFixed(0)} s`);
 }
 
-main().then(
+(values.only === undefined ? main() : values.only === 'lease-recovery' ? leaseRecoveryOnly() : unknownPart()).then(
   () => process.exit(0),
   (e) => {
     process.stderr.write(`\nBENCH FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { loadConsoleAssets } from '../../functions/console/assets.ts';
 import { inProcessApi, type LocalConsole, startLocalConsole } from '../../functions/console/local-server.ts';
 import { OpsConsole } from '../../functions/console/service.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { Clock } from '../../functions/core/time.ts';
 import { evaluateAndTransition } from '../../functions/core/use-cases/poll-chain.ts';

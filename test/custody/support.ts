@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { AuditLog, BreakerStateStore } from '../../functions/core/ports.ts';
 import { type CustodyHandler, custodyListener } from '../../functions/custody/transport.ts';

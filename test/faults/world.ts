@@ -16,10 +16,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { getCreateAddress, Interface, id as keccakId, parseEther, parseUnits, zeroPadValue } from 'ethers';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
-import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
+import {
+  type LocalDynamo,
+  startLocalDynamo,
+  withLocalStoreToken,
+} from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BreakerConfig, ChainConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
@@ -222,6 +226,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       retryStrategy: quickRetries(3),
       requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
     });
+    withLocalStoreToken(proxiedClient, dynamo.token);
     cleanups.push(async () => proxiedClient.destroy());
     const fastRetry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
     const store = new DynamoDbBreakerStore({

@@ -5,7 +5,7 @@
  * stricter previous values apply; tightening takes effect at once. Real store (dynalite).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { recordConfigCheck, strictestRules } from '../../functions/core/config-check.ts';
 import type { BreakerState, Page } from '../../functions/core/state.ts';
 import { commitTransition } from '../../functions/core/use-cases/commit-transition.ts';

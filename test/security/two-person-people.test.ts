@@ -3,8 +3,8 @@
  * Pure core: the decisions are what every path (function URL, console, --table, local) commits.
  */
 import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { resetBreaker } from '../../functions/core/breaker.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import { isBreakerError } from '../../functions/core/errors.ts';
 import { manualTrip } from '../../functions/core/manual-trip.ts';
 import { samePerson } from '../../functions/core/people.ts';

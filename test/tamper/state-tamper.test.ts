@@ -6,9 +6,9 @@
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { documentToItem } from '../../functions/adapters/dynamodb/item-codec.ts';
 import { STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import { configPollCheck } from '../../functions/core/config-check.ts';
 import { manualTripUseCase } from '../../functions/core/use-cases/manual-trip.ts';
 import { createBreakerGuard } from '../../functions/guard/guard.ts';

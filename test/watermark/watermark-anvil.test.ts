@@ -5,8 +5,8 @@
 
 import { Interface, MaxUint256, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { checkNonceWatermark } from '../../functions/core/use-cases/check-watermark.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { initialState } from '../../functions/core/state.ts';
 import { nonceBreaches, watermarkRuleId, watermarkStep } from '../../functions/core/watermark/watermark.ts';
 import { parseWithdrawal } from '../../functions/guard/withdrawal.ts';

@@ -8,6 +8,7 @@ import {
   SIGNATURE_HEADER,
   signBody,
 } from '../../kill-switch-protocol/index.ts';
+import { redactEndpoint } from '../http/endpoint-url.ts';
 
 export interface WebhookActuatorOptions {
   deploymentName: string;
@@ -38,7 +39,7 @@ export class WebhookActuator implements Actuator {
 
   constructor(options: WebhookActuatorOptions) {
     const problem = webhookUrlProblem(options.url);
-    if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${options.url}`);
+    if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${redactEndpoint(options.url)}`);
     if (typeof options.secret !== 'string' || options.secret.length < 16) {
       throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
     }
@@ -75,7 +76,7 @@ export class WebhookActuator implements Actuator {
           signal: AbortSignal.timeout(o.timeoutMs),
         });
         await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) return { url: o.url, status: res.status, attempts: attempt + 1, delivery };
+        if (res.ok) return { url: redactEndpoint(o.url), status: res.status, attempts: attempt + 1, delivery };
         last = `HTTP ${res.status}`;
         if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
       } catch (e) {
@@ -85,12 +86,12 @@ export class WebhookActuator implements Actuator {
             : String((e as Error).message ?? e);
       }
     }
-    throw new Error(`webhook ${o.url}: ${last} (delivery ${delivery})`);
+    throw new Error(`webhook ${redactEndpoint(o.url)}: ${last} (delivery ${delivery})`);
   }
 
   manualSteps(mode: ActuatorMode): string[] {
     return [
-      `Tell the signing service directly to ${mode === 'engaged' ? 'stop signing' : 'resume signing'} (its webhook endpoint ${this.#options.url} did not accept the call).`,
+      `Tell the signing service directly to ${mode === 'engaged' ? 'stop signing' : 'resume signing'} (its webhook endpoint ${redactEndpoint(this.#options.url)} did not accept the call).`,
       'Check the endpoint is up and that it verifies with the same secret.',
     ];
   }

@@ -1,8 +1,9 @@
-import type { ChainConfig } from '../../core/config/types.ts';
+import type { ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
 import type { ChainReader, NonceReader } from '../../core/ports.ts';
 import type { NonceObservation, NonceTag } from '../../core/watermark/watermark.ts';
+import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
   isMethodUnsupported,
@@ -77,9 +78,8 @@ export class EvmChainReader implements ChainReader, NonceReader {
   /** With two or more endpoints: compares their heads and hashes, and takes bad ones out of use. */
   private readonly headCheck: EvmHeadCheck | undefined;
 
-  constructor(config: ChainConfig, options: EvmChainReaderOptions = {}) {
-    const raw = config.raw;
-    if (raw.kind !== 'evm') throw new TypeError(`chain ${config.id} is ${raw.kind}, not evm`);
+  constructor(config: ReadableChain, options: EvmChainReaderOptions = {}) {
+    const raw = evmSettingsOf(config);
     this.chain = config.id;
     this.hotWallets = new Set(config.hotWallets.map((w) => w.toLowerCase()));
     this.hotTopics = [...this.hotWallets].map(addressTopic);
@@ -89,6 +89,7 @@ export class EvmChainReader implements ChainReader, NonceReader {
       urls: raw.rpc,
       timeoutMs: raw.rpcTimeoutMs,
       batchSize: raw.rpcBatchSize,
+      maxResponseBytes: raw.rpcMaxResponseBytes,
       chainId: raw.chainId,
       ...options,
     });
