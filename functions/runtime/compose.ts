@@ -29,6 +29,7 @@ import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, S
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
 import { configDigest } from './config-digest.ts';
@@ -181,8 +182,13 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     clock: c.clock,
     owner,
     leaseMs: c.leaseMs,
-    // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
-    checks: [configPollCheck(c.config, configDigest(c.config))],
+    checks: [
+      // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
+      configPollCheck(c.config, configDigest(c.config)),
+      ...(c.config.watermark.chains.has(chainId)
+        ? [watermarkCheck({ config: c.config, chain, reader: c.readers.get(chainId), approvals: c.store })]
+        : []),
+    ],
   };
 }
 
