@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -18,14 +19,17 @@ import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
+import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleDeps } from '../console/service.ts';
 import type { ActuatorMemory } from '../core/actuators/actuator.ts';
+import type { ChainReader } from '../core/chain-kind.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
 import { configPollCheck } from '../core/config-check.ts';
 import { ConfigError } from '../core/errors.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
@@ -124,6 +128,10 @@ export function composeFromEnv(
           ssm,
           lambda: config.actuators.lambdaConcurrency ? capture(new LambdaClient({})) : undefined,
           kms: config.actuators.kmsKeys ? capture(new KMSClient({})) : undefined,
+          // The stack names the webhook secret (never its value): read at run time, re-read on rotation.
+          secrets: env[WEBHOOK_SECRET_ID_ENV]
+            ? new CachedSecrets({ secretsManager: capture(new SecretsManagerClient({})) })
+            : undefined,
           env,
         })
       : ssm,
