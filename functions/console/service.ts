@@ -4,9 +4,10 @@ import type { BreakerConfig } from '../core/config/types.ts';
 import { isBreakerError } from '../core/errors.ts';
 import { windowTotalsAt } from '../core/evaluate.ts';
 import type { OutflowRecord } from '../core/model.ts';
-import { describeRule, formatMeasure, txLink } from '../core/pages.ts';
+import { describeRule, formatMeasure, txLink } from '../core/pages/breach-pages.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 import type { Rule } from '../core/rules/rule.ts';
+import { ruleKindOf } from '../core/rules/rule-kinds.ts';
 import { type AuditRecord, type BreakerState, isInitialised, type PendingReset, type TripInfo } from '../core/state.ts';
 import type { Clock } from '../core/time.ts';
 import { withTripRecords } from '../core/trips.ts';
@@ -66,7 +67,8 @@ export interface TripView {
 
 export interface ChainHealth {
   chain: string;
-  kind: 'evm' | 'bitcoin';
+  /** The chain's kind (`evm`, `bitcoin`), or `not configured` for a chain in the state that the config no longer has. */
+  kind: string;
   halted: boolean;
   lastBlock: number | null;
   lastBlockTime: number | null;
@@ -304,7 +306,7 @@ export class OpsConsole {
     const lastBlock = cursor && cursor.lastBlock >= 0 ? cursor.lastBlock : null;
     const health: ChainHealth = {
       chain,
-      kind: cfg?.kind ?? 'evm',
+      kind: cfg?.kind.id ?? 'not configured',
       halted: haltedFor(state, chain) !== undefined,
       lastBlock,
       lastBlockTime: cursor?.recent.at(-1)?.t ?? null,
@@ -333,8 +335,8 @@ export class OpsConsole {
 
 function ruleView(rule: Rule): Omit<SeriesView, 'points' | 'peakPercent'> {
   const m = rule.measure;
-  const unit: SeriesView['unit'] =
-    m.kind === 'count' ? 'count' : m.kind === 'units' ? 'units' : m.kind === 'distinct-assets' ? 'assets' : 'usd';
+  const kind = ruleKindOf(rule);
+  const unit: SeriesView['unit'] = kind.unit(rule);
   const scale = m.kind === 'units' ? m.decimals : unit === 'usd' ? 6 : 0;
   return {
     rule: rule.id,
@@ -342,15 +344,15 @@ function ruleView(rule: Rule): Omit<SeriesView, 'points' | 'peakPercent'> {
     unit,
     scale,
     windowSeconds: rule.windowSeconds,
-    limit: (m.kind === 'distinct-assets' ? rule.limit + 1n : rule.limit).toString(),
-    warnAt: (m.kind === 'distinct-assets' ? rule.warnAt + 1n : rule.warnAt).toString(),
-    limitText: `${m.kind === 'distinct-assets' ? 'trips at' : 'limit'} ${formatMeasure(rule, m.kind === 'distinct-assets' ? rule.limit + 1n : rule.limit)}`,
+    limit: kind.shownLevel(rule.limit).toString(),
+    warnAt: kind.shownLevel(rule.warnAt).toString(),
+    limitText: `${m.kind === 'distinct-assets' ? 'trips at' : 'limit'} ${formatMeasure(rule, kind.shownLevel(rule.limit))}`,
     shadow: rule.shadow === true,
   };
 }
 
 function percentOf(value: bigint, limit: bigint, rule: Rule): number {
-  const level = rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+  const level = ruleKindOf(rule).shownLevel(limit);
   return level <= 0n ? 0 : Number((value * 10_000n) / level) / 100;
 }
 

@@ -1,4 +1,5 @@
 import type { BreakerConfig } from './config/types.ts';
+import { effectiveOperations } from './config-record.ts';
 import { ResetRejectedError } from './errors.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
 import {
@@ -8,8 +9,10 @@ import {
   renderShadowTripPage,
   renderTripPage,
   renderWarnPage,
-} from './pages.ts';
+} from './pages/breach-pages.ts';
 import type { Breach } from './rules/breach.ts';
+import type { Rule } from './rules/rule.ts';
+import { ruleKindOf } from './rules/rule-kinds.ts';
 import type { AuditRecord, BreakerState, PendingEffect, RuleEvidence, TripInfo } from './state.ts';
 
 /**
@@ -156,7 +159,8 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
   }
   if (reason.length > 2000) throw new ResetRejectedError('the reason is longer than 2000 characters');
   if (!req.actor.trim()) throw new ResetRejectedError('the operator identity is missing');
-  if (config.operations.twoPersonReset && !req.approval) {
+  // The stricter of this config's rule and the one the deployed functions recorded (--table, a local copy).
+  if (effectiveOperations(prev, config).twoPersonReset && !req.approval) {
     throw new ResetRejectedError(
       'two-person reset is on (operations.twoPersonReset): request the reset, then a different operator approves it',
     );
@@ -233,7 +237,7 @@ function evidenceOf(b: Breach): RuleEvidence {
   return {
     ruleId: b.rule.id,
     summary: breachSummary(b),
-    measure: evidenceMeasure(b.rule.measure.kind),
+    measure: evidenceMeasure(b.rule),
     value: b.value.toString(),
     limit: (b.limit ?? b.rule.limit).toString(),
     windowSeconds: b.rule.windowSeconds,
@@ -242,16 +246,10 @@ function evidenceOf(b: Breach): RuleEvidence {
   };
 }
 
-function evidenceMeasure(kind: Breach['rule']['measure']['kind']): RuleEvidence['measure'] {
-  switch (kind) {
-    case 'new-destination-usd':
-    case 'profile-usd':
-      return 'usd';
-    case 'distinct-assets':
-      return 'count';
-    default:
-      return kind;
-  }
+/** The evidence names the unit the rule counts in (distinct assets are a count of assets). */
+function evidenceMeasure(rule: Rule): RuleEvidence['measure'] {
+  const unit = ruleKindOf(rule).unit(rule);
+  return unit === 'assets' ? 'count' : unit;
 }
 
 function auditOf(trip: TripInfo, nowMs: number): AuditRecord {

@@ -1,3 +1,4 @@
+import { canonicalAsset } from './chain-kind.ts';
 import type { BreakerConfig, ChainConfig } from './config/types.ts';
 import { type ChainTransfer, type OutflowRecord, outflowId } from './model.ts';
 import { staticValuation, type Valuation } from './prices/price-source.ts';
@@ -6,7 +7,8 @@ export const UNKNOWN_ASSET = 'UNKNOWN';
 
 /**
  * Turn what a chain adapter read into ledger records: which asset, whether the destination is one
- * of our own addresses, and the USD value. `windowTimeOf` gives each block's monotone window time.
+ * of our own addresses, and the USD value. Addresses and the token identifier leave here in the
+ * chain kind's canonical form, the only form the rules and reconciliation compare. `windowTimeOf` gives each block's monotone window time.
  * `valuation` prices known assets (default: the static prices from config; the poller passes
  * `bookValuation(await priceSource.prices(...))` for feed prices).
  */
@@ -17,13 +19,16 @@ export function classifyTransfers(
   windowTimeOf: (block: number) => number,
   valuation: Valuation = staticValuation,
 ): OutflowRecord[] {
-  return transfers.map((transfer) => {
-    const asset = transfer.contract === null ? chain.native : chain.tokens.get(transfer.contract);
+  const { address } = chain.kind;
+  return transfers.map((read) => {
+    const contract = read.contract === null ? null : canonicalAsset(chain.kind, read.contract);
+    const transfer = { ...read, from: address.normalise(read.from), to: address.normalise(read.to), contract };
+    const asset = contract === null ? chain.native : chain.tokens.get(contract);
     const base = {
       ...transfer,
       id: outflowId(transfer.chain, transfer.txHash, transfer.index),
       t: windowTimeOf(transfer.block),
-      own: chain.ownAddresses.has(chain.kind === 'evm' ? transfer.to.toLowerCase() : transfer.to),
+      own: chain.ownAddresses.has(transfer.to),
     };
     if (!asset) {
       return {

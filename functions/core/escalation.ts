@@ -2,7 +2,7 @@ import { formatUsd } from './amounts.ts';
 import type { BreakerConfig } from './config/types.ts';
 import type { OutflowRecord } from './model.ts';
 import { scopeKey } from './model.ts';
-import { outflowJson, outflowLine } from './pages.ts';
+import { outflowJson, outflowLine } from './pages/breach-pages.ts';
 import type { BreakerState, Page, PendingEffect, TripInfo } from './state.ts';
 
 /**

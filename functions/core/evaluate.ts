@@ -1,8 +1,10 @@
 import type { OutflowRecord } from './model.ts';
 import type { AffectedSpan, Breach, OutflowMarks } from './rules/breach.ts';
 import { byWindowTime, largestFirst } from './rules/order.ts';
-import { evaluatePattern, isPatternRule, normaliseAddress, patternValueAt } from './rules/patterns.ts';
+import { evaluatePattern, isPatternRule, type PatternRule, patternValueAt } from './rules/patterns.ts';
 import type { Rule } from './rules/rule.ts';
+import type { RuleKindId } from './rules/rule-kind.ts';
+import { ruleKindOf } from './rules/rule-kinds.ts';
 
 /**
  * Exact sliding-window rule evaluation.
@@ -18,33 +20,33 @@ import type { Rule } from './rules/rule.ts';
 export function ruleApplies(rule: Rule, r: OutflowRecord & OutflowMarks): boolean {
   if (r.own) return false;
   if (r.usdOnly && !(rule.subject.kind === 'global' && rule.measure.kind === 'usd')) return false;
-  if (r.aggregate && rule.windowSeconds === 0) return false;
   const s = rule.subject;
   if (s.kind === 'chain' && r.chain !== s.chain) return false;
   if (s.kind === 'asset' && (r.chain !== s.chain || !r.known || r.asset !== s.asset)) return false;
-  if (s.kind === 'wallet' && (r.chain !== s.chain || normaliseAddress(r.from) !== s.wallet)) return false;
+  // `from` is always a hot wallet of its chain, in the kind's canonical form once classified; folding
+  // case only forgives another spelling of the same wallet, since one chain's hot wallets never differ
+  // only in case (base58 ids are case-sensitive, so this never joins two wallets of the chain).
+  if (s.kind === 'wallet' && (r.chain !== s.chain || r.from.toLowerCase() !== s.wallet.toLowerCase())) return false;
   if (s.kind === 'unapproved' && (r.chain !== s.chain || !r.unapproved)) return false;
-  const m = rule.measure;
-  if (m.kind === 'distinct-assets' && !(r.known && m.assets.some((a) => a.chain === r.chain && a.asset === r.asset))) {
-    return false;
-  }
-  return true;
+  return ruleKindOf(rule).applies(rule, r);
 }
 
 /** One outflow's contribution (for a pattern rule, before the pattern decides whether it counts). */
 export function measureOf(rule: Rule, r: OutflowRecord): bigint {
-  switch (rule.measure.kind) {
-    case 'usd':
-    case 'new-destination-usd':
-    case 'profile-usd':
-      return r.usdMicros;
-    case 'count':
-      return 1n;
-    case 'units':
-    case 'distinct-assets':
-      return r.amount;
-  }
+  return ruleKindOf(rule).measureOf(rule, r);
 }
+
+/** Each kind's reference evaluation (the incremental evaluator must agree with it, rules/incremental.ts). */
+const REFERENCE: Record<
+  RuleKindId,
+  (rule: Rule, applicable: OutflowRecord[], span: AffectedSpan) => Breach | undefined
+> = {
+  'window-sum': (rule, applicable, span) => evaluateWindow(rule, applicable, span),
+  'single-transfer': (rule, applicable, span) => evaluateSingle(rule, applicable, span),
+  'new-destinations': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
+  'distinct-assets': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
+  'wallet-profile': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
+};
 
 /**
  * Evaluate every rule over `history` (all countable outflows of all chains, any order, including
@@ -56,11 +58,7 @@ export function evaluateRules(rules: readonly Rule[], history: readonly OutflowR
   const breaches: Breach[] = [];
   for (const rule of rules) {
     const applicable = sorted.filter((r) => ruleApplies(rule, r));
-    const breach = isPatternRule(rule)
-      ? evaluatePattern(rule, applicable, span)
-      : rule.windowSeconds === 0
-        ? evaluateSingle(rule, applicable, span)
-        : evaluateWindow(rule, applicable, span);
+    const breach = REFERENCE[ruleKindOf(rule).id](rule, applicable, span);
     if (breach) breaches.push(breach);
   }
   return breaches;

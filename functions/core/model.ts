@@ -13,12 +13,13 @@ export interface ChainTransfer {
   blockTime: number;
   txHash: string;
   /**
-   * Position that makes the transfer unique inside its transaction: the log index for a token
-   * Transfer, the output index (vout) for Bitcoin, null for an EVM native value transfer; negative for
-   * native value an internal call moved (EVM `nativeSource: traces`: -(1 + the frame's trace position)).
+   * Position that makes the transfer unique inside its transaction, defined by the chain kind: the log
+   * index for a token Transfer, the output index (vout) for Bitcoin, null for an EVM native value
+   * transfer; negative for native value an internal call moved (EVM `nativeSource: traces`: -(1 + the
+   * frame's trace position)).
    */
   index: number | null;
-  /** Token contract (lower-case), null for the chain's native coin. */
+  /** Token identifier in the chain kind's canonical form (EVM: lower-case contract), null for the native coin. */
   contract: string | null;
   from: string;
   to: string;
@@ -57,9 +58,13 @@ export interface BlockRef {
   time: number;
 }
 
-/** What a chain adapter returns for one contiguous range [from, to]. */
+/** What a chain adapter returns for one range [from, to]. */
 export interface RangeRead {
-  /** Every block in the range, ascending, each the parent of the next. */
+  /**
+   * Every block the chain has in the range, ascending, each the parent of the next. Numbers may be
+   * sparse where the chain skips them (Solana slots without a block); none may be left out that exists
+   * (core/range-read.ts checks the links, and the next read's first block must link to the last).
+   */
   blocks: BlockRef[];
   transfers: ChainTransfer[];
 }

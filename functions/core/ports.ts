@@ -14,7 +14,6 @@ import type {
   TripRecord,
   TripRelease,
 } from './state.ts';
-import type { NonceObservation, NonceTag } from './watermark/watermark.ts';
 
 export interface ChainReader {
   readonly chain: string;
@@ -22,10 +21,10 @@ export interface ChainReader {
    * The head reads go on from: a block number every block up to which the reader can serve from the
    * endpoint it will use. It may trail the true tip (a slow endpoint); with several endpoints the
    * adapter cross-checks them (EVM: adapters/evm/head-check.ts) and throws ChainReadError rather than
-   * answer when none can be trusted. A head that stops advancing is caught by core/blindness.ts.
+   * answer when none can be trusted. A head that stops advancing is caught by core/use-cases/watch-blindness.ts.
    */
   head(): Promise<number>;
-  /** Blocks [from, to] with every hot-wallet transfer in them. Throws ChainReadError. */
+  /** Blocks [from, to] (sparse where the chain skips numbers) with every hot-wallet transfer in them. Throws ChainReadError. */
   readRange(from: number, to: number): Promise<RangeRead>;
   /** Headers of the given blocks (any order), for finding a reorg's common ancestor. */
   blockRefs(numbers: number[]): Promise<BlockRef[]>;
@@ -117,6 +116,16 @@ export interface NonceWatermarkLog {
   nonceWatermarks(chain: string): Promise<Map<string, bigint>>;
 }
 
+/** `eth_getTransactionCount(wallet, tag)`: how many transactions the wallet has sent — its next nonce. */
+export interface NonceObservation {
+  /** Normalised (lower-case) hot-wallet address. */
+  wallet: string;
+  nextNonce: bigint;
+}
+
+/** Where a nonce was read: in blocks (`latest`), or including the endpoint's mempool (`pending`). */
+export type NonceTag = 'latest' | 'pending';
+
 /** An account chain's hot-wallet nonces (EVM `eth_getTransactionCount`). Throws ChainReadError. */
 export interface NonceReader {
   /** The next nonce of every hot wallet of the chain, in blocks (`latest`) or including the mempool (`pending`). */
@@ -130,8 +139,9 @@ export interface NonceReader {
 export interface StateMirror {
   mirror(state: BreakerState): Promise<void>;
   /**
-   * Per poll: read the copies back, then the state (`readState`); page and repair any copy that
-   * does not enforce it. Throws only when such a page could not be published.
+   * Per poll: read the copies back, then what they must carry (`readState`: the state with its
+   * unreleased trip records); page and repair any copy that does not enforce it. Throws only when
+   * such a page could not be published.
    */
   verify?(readState: () => Promise<BreakerState>): Promise<unknown>;
 }

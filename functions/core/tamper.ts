@@ -6,9 +6,9 @@
  * (commitTransition), so whichever function touches the breaker next notices.
  */
 import { StateMissingError } from './errors.ts';
+import { renderTamperPage } from './pages/tamper-pages.ts';
 import type { AuditLog, BreakerStateStore, PagePublisher } from './ports.ts';
 import type { AuditRecord, InitMarker, TripInfo } from './state.ts';
-import { renderTamperPage } from './tamper-pages.ts';
 import type { Clock } from './time.ts';
 
 export const STATE_MISSING_RULE_ID = 'tamper:state-missing';

@@ -1,12 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BreakerConfig } from '../core/config/types.ts';
 import type { BitgoSettings } from '../core/custody/config.ts';
-import { normaliseAddress } from '../core/rules/patterns.ts';
 import { createBreakerGuard, type GuardLogger, type GuardStore } from '../guard/guard.ts';
 import { createKillSwitch } from '../guard/kill-switch.ts';
 import { parseWithdrawal, type WithdrawalRequest } from '../guard/withdrawal.ts';
 import { type PlatformAssets, resolvePlatformAssets } from './assets.ts';
-import { approveAll, type CustodyDecision, haltDecision, withDeadline } from './decide.ts';
+import { approveAll, approveWhenArmed, type CustodyDecision, withDeadline } from './decide.ts';
 import { type CustodyHandler, type CustodyRequest, text } from './transport.ts';
 
 /**
@@ -61,7 +60,7 @@ export function createBitgoPolicy(options: BitgoPolicyOptions): CustodyHandler {
     }
     if (planned.requests.length === 0) {
       // Every output goes to the breaker's own addresses (a consolidation): nothing to record, only the halt to respect.
-      return haltDecision([await killSwitch.isHalted({ chain: planned.chain })]) ?? { kind: 'approve', approvals: [] };
+      return approveWhenArmed(killSwitch, [planned.chain]);
     }
     return approveAll(guard, planned.requests, signal);
   };
@@ -97,7 +96,9 @@ function plan(rawBody: string, wallets: PlatformAssets, fields: BitgoSettings['f
   const outputs = body[fields.outputs];
   if (!Array.isArray(outputs) || outputs.length === 0)
     return { ok: false, reason: `no outputs in "${fields.outputs}"` };
-  const own = config.chains.get(asset.chain)?.ownAddresses ?? new Set<string>();
+  const chain = config.chains.get(asset.chain);
+  const own = chain?.ownAddresses ?? new Set<string>();
+  const normalise = (address: string) => (chain ? chain.kind.address.normalise(address) : address);
   // The same body always names the same transaction (it carries the half-signed hex): its hash is the id.
   const id = createHash('sha256').update(rawBody).digest('hex').slice(0, 40);
   const requests: WithdrawalRequest[] = [];
@@ -110,7 +111,7 @@ function plan(rawBody: string, wallets: PlatformAssets, fields: BitgoSettings['f
     if (typeof units !== 'string' || !/^\d{1,78}$/.test(units)) {
       return { ok: false, reason: `output ${i}: "${fields.outputAmount}" is not base units` };
     }
-    if (own.has(normaliseAddress(address))) continue;
+    if (own.has(normalise(address))) continue;
     requests.push({
       withdrawalId: `bitgo:${id}:${i}`,
       chain: asset.chain,

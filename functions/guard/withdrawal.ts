@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { canonicalAsset } from '../core/chain-kind.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
-import { normaliseAddress } from '../core/rules/patterns.ts';
 
 /**
  * What a signing service asks the guard about: one withdrawal, before it is signed. Amounts are
@@ -29,11 +29,11 @@ export interface Withdrawal {
   withdrawalId: string;
   chain: string;
   asset: string;
-  /** Normalised: EVM addresses lower-case. */
+  /** Normalised by the chain's kind (EVM: lower-case) when parsed with the config. */
   destination: string;
   amount: bigint;
   nonce?: bigint;
-  /** Lower-case. */
+  /** Normalised by the chain's kind (EVM: lower-case) when parsed with the config. */
   hotWallet?: string;
 }
 
@@ -72,11 +72,8 @@ export const withdrawalSchema = z
         )
         .transform((v) => BigInt(v))
         .optional(),
-      hotWallet: z
-        .string({ error: 'expected an address string' })
-        .regex(/^0x[0-9a-fA-F]{40}$/, { error: 'not a 20-byte 0x address' })
-        .transform((a) => a.toLowerCase())
-        .optional(),
+      // Checked and normalised by the chain's kind in parseWithdrawal, like the destination.
+      hotWallet: z.string({ error: 'expected an address string' }).min(1).optional(),
     },
     { error: 'expected a withdrawal object' },
   )
@@ -98,8 +95,9 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
     return { ok: false, rejection: 'invalid-withdrawal', problem };
   }
   const w = parsed.data;
-  const withdrawal: Withdrawal = { ...w, destination: normaliseAddress(w.destination) };
-  if (!config) return { ok: true, withdrawal };
+  // Without the config the chain's kind is unknown: the record keeps what the signer sent, and
+  // reconciliation compares it in the kind's canonical form.
+  if (!config) return { ok: true, withdrawal: w };
   const chain = config.chains.get(w.chain);
   if (!chain) {
     return {
@@ -109,9 +107,8 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
     };
   }
   const assets = [chain.native, ...chain.tokens.values()];
-  const known = assets.some(
-    (a) => a.symbol === w.asset || (a.contract !== null && a.contract === w.asset.toLowerCase()),
-  );
+  const asset = canonicalAsset(chain.kind, w.asset);
+  const known = assets.some((a) => a.symbol === w.asset || (a.contract !== null && a.contract === asset));
   if (!known) {
     return {
       ok: false,
@@ -119,10 +116,10 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
       problem: `asset "${w.asset}" is not configured on ${w.chain} (known: ${assets.map((a) => a.symbol).join(', ')}); its outflows could not be valued or reconciled`,
     };
   }
-  if (chain.kind === 'evm' && !/^0x[0-9a-fA-F]{40}$/.test(w.destination)) {
-    return { ok: false, rejection: 'invalid-withdrawal', problem: 'destination: not a 20-byte 0x address' };
-  }
-  if (w.hotWallet !== undefined && !chain.hotWallets.includes(w.hotWallet)) {
+  const problem = chain.kind.address.problem(w.destination);
+  if (problem) return { ok: false, rejection: 'invalid-withdrawal', problem: `destination: ${problem}` };
+  const hotWallet = w.hotWallet === undefined ? undefined : chain.kind.address.normalise(w.hotWallet);
+  if (hotWallet !== undefined && !chain.hotWallets.includes(hotWallet)) {
     return {
       ok: false,
       rejection: 'invalid-withdrawal',
@@ -137,5 +134,6 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
       problem: `nonce: required on ${w.chain}, where the nonce watermark is on (send nonce and hotWallet)`,
     };
   }
-  return { ok: true, withdrawal };
+  const destination = chain.kind.address.normalise(w.destination);
+  return { ok: true, withdrawal: { ...w, asset, destination, ...(hotWallet !== undefined && { hotWallet }) } };
 }

@@ -16,7 +16,7 @@ import { OpsConsole } from '../console/service.ts';
 import { BreakerError } from '../core/errors.ts';
 import type { PagePublisher } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
-import { tableStores } from '../runtime/compose.ts';
+import { tableStores } from '../runtime/table-stores.ts';
 
 /**
  * The CLI against a deployed stack. Two ways, both with AWS credentials from the standard chain

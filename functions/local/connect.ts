@@ -3,7 +3,7 @@ import { loadConfigFile } from '../adapters/config/config-file.ts';
 import type { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient, startLocalDynamo } from '../adapters/dynamodb/local-dynamo.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
-import { tableStores } from '../runtime/compose.ts';
+import { tableStores } from '../runtime/table-stores.ts';
 import { readRuntime } from './runtime-file.ts';
 
 export interface Connection {
@@ -27,7 +27,7 @@ export function defaultStorePath(configName: string): string {
 export async function connectLocal(opts: { config?: string; store?: string }): Promise<Connection> {
   const runtime = readRuntime();
   if (runtime && (!opts.config || opts.config === runtime.configPath) && !opts.store) {
-    const client = localDynamoClient(runtime.endpoint);
+    const client = localDynamoClient(runtime.endpoint, runtime.token);
     return {
       config: loadConfigFile(runtime.configPath),
       configPath: runtime.configPath,

@@ -52,6 +52,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   announceRuntime({
     pid: process.pid,
     endpoint: dynamo.endpoint,
+    token: dynamo.token,
     tableName: dynamo.tableName,
     configPath: options.configPath,
     startedAt: new Date().toISOString(),

@@ -6,6 +6,7 @@
  * Building the parts once here is what keeps the runtimes from drifting apart (the local runtime
  * once built its kill-switch layers and never gave them to its pollers).
  */
+
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -17,8 +18,6 @@ import { z } from 'zod';
 import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
-import { DynamoDbApprovedWithdrawals } from '../adapters/dynamodb/dynamodb-approved-withdrawals.ts';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
 import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
 import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
@@ -27,12 +26,17 @@ import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleDeps } from '../console/service.ts';
 import type { ActuatorMemory } from '../core/actuators/actuator.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
+import { configPollCheck } from '../core/config-check.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
+import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
+import { configDigest } from './config-digest.ts';
+import { tableStores } from './table-stores.ts';
 
 /** Everything a runtime needs, built once (per Lambda container, per local run). */
 export interface Composed {
@@ -50,6 +54,8 @@ export interface Composed {
   /** One reader per chain, shared by the pollers and the console's health probe. */
   readers: ChainReaders;
   clock: Clock;
+  /** How long a poller's lease on its cursor lasts between renewals (use-cases/cursor-lease.ts). */
+  leaseMs: number;
 }
 
 export interface ChainReaders {
@@ -64,6 +70,11 @@ const lambdaEnv = z.object({
   KILL_SWITCH_PARAMETER: z.string().min(1).optional(),
   BREAKER_CONFIG_FILE: z.string().min(1).optional(),
   LAMBDA_TASK_ROOT: z.string().min(1).optional(),
+  POLL_LEASE_MS: z.coerce
+    .number({ error: 'not a number of milliseconds' })
+    .int('not a whole number of milliseconds')
+    .min(1_000, 'at least 1000 (a lease must outlast one store write)')
+    .optional(),
 });
 
 /** The Lambda environment, validated; a ConfigError names every variable that is wrong. */
@@ -126,6 +137,7 @@ export function composeFromEnv(
     prices: priceSource(config),
     readers: chainReaders(config),
     clock: systemClock,
+    leaseMs: vars.POLL_LEASE_MS ?? DEFAULT_LEASE_MS,
   };
 }
 
@@ -143,6 +155,8 @@ export function composeLocal(opts: {
   env?: NodeJS.ProcessEnv;
   /** @default systemClock */
   clock?: Clock;
+  /** @default DEFAULT_LEASE_MS */
+  leaseMs?: number;
 }): Composed {
   const { config, publisher } = opts;
   const { store, memory } = tableStores(opts.table.client, opts.table.tableName);
@@ -156,17 +170,7 @@ export function composeLocal(opts: {
     prices: priceSource(config),
     readers: chainReaders(config, opts.readers),
     clock,
-  };
-}
-
-/** The breaker table's two faces: the breaker's store and the actuators' memory. */
-export function tableStores(
-  client: DynamoDBClient,
-  tableName: string,
-): { store: DynamoDbBreakerStore; memory: DynamoDbApprovedWithdrawals } {
-  return {
-    store: new DynamoDbBreakerStore({ client, tableName }),
-    memory: new DynamoDbApprovedWithdrawals({ client, tableName }),
+    leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
   };
 }
 
@@ -184,6 +188,14 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     prices: c.prices,
     clock: c.clock,
     owner,
+    leaseMs: c.leaseMs,
+    checks: [
+      // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
+      configPollCheck(c.config, configDigest(c.config)),
+      ...(c.config.watermark.chains.has(chainId)
+        ? [watermarkCheck({ config: c.config, chain, reader: c.readers.get(chainId), approvals: c.store })]
+        : []),
+    ],
   };
 }
 

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import type { ChainKind } from '../../functions/core/chain-kind.ts';
 import { METRICS_NAMESPACE } from './breaker-function.ts';
 
 /** Consecutive silent minutes before the dead-man pages: with CloudWatch's evaluation lag, within 5 minutes. */
@@ -10,7 +11,8 @@ export const DEAD_MAN_MINUTES = 3;
 export interface PollerAlarmsProps {
   readonly deploymentName: string;
   readonly chain: string;
-  readonly kind: 'evm' | 'bitcoin';
+  /** The chain's kind: how much slack the dead-man allows. */
+  readonly kind: ChainKind;
   readonly blockTimeSeconds: number;
   readonly confirmations: number;
   readonly function: lambda.IFunction;
@@ -99,14 +101,10 @@ export class PollerAlarms extends Construct {
 
 /**
  * How old the last processed block may get before the poller counts as falling behind. Normal age is about
- * (confirmations + 1) block times plus one poll interval; the slack is generous for Bitcoin, whose block intervals
- * are exponential (an hour without a block is routine), and at least two minutes everywhere.
+ * (confirmations + 1) block times plus one poll interval; the slack is the kind's (generous for Bitcoin, whose block
+ * intervals are exponential: an hour without a block is routine), and at least two minutes everywhere.
  */
-export function deadManAgeSeconds(chain: {
-  kind: 'evm' | 'bitcoin';
-  blockTimeSeconds: number;
-  confirmations: number;
-}): number {
-  const slackBlocks = chain.kind === 'bitcoin' ? 10 : 5;
-  return Math.ceil(chain.confirmations * chain.blockTimeSeconds + Math.max(120, slackBlocks * chain.blockTimeSeconds));
+export function deadManAgeSeconds(chain: { kind: ChainKind; blockTimeSeconds: number; confirmations: number }): number {
+  const slack = chain.kind.deadManSlackBlocks * chain.blockTimeSeconds;
+  return Math.ceil(chain.confirmations * chain.blockTimeSeconds + Math.max(120, slack));
 }

@@ -9,7 +9,7 @@ import type { KillSwitchActuators } from '../../functions/core/actuators/kill-sw
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { isBreakerError } from '../../functions/core/errors.ts';
 import type { BreakerState } from '../../functions/core/state.ts';
-import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';
+import { flushOutbox, mirroredView } from '../../functions/core/use-cases/outbox.ts';
 import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import {
@@ -198,7 +198,7 @@ describe('kill-switch actuators with the real AWS SDK clients against local endp
   });
 
   describe('the per-poll self-check reads every layer back', () => {
-    const readState = () => db.store.getState();
+    const readState = () => mirroredView(db.store);
 
     it('a layer changed behind the breaker is paged, audited and rewritten; the next check is quiet', async () => {
       const mirror = actuators();

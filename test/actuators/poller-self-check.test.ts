@@ -16,6 +16,7 @@ import type { ChainReader } from '../../functions/core/ports.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { compile } from '../support/fixtures.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import {
   type LocalAwsJson,
   localClientConfig,
@@ -64,11 +65,82 @@ describe('runPoller self-checks the kill-switch layers every poll', () => {
     await aws.close();
   });
 
+  /** The initialised state, tripped globally by the next version. */
+  async function haltOnTop(store: MemoryBreakerStore) {
+    const current = await store.getState();
+    const tripped = { ...current, ...haltedGlobal(current.version + 1), outbox: [] };
+    await store.saveState(tripped, current.version);
+    return tripped;
+  }
+
+  function parts(store: MemoryBreakerStore) {
+    const config = compile();
+    const chain = { ...config.chains.get('ethereum')!, startBlock: HEAD - 2, confirmations: 2 };
+    const publisher = new RecordingPublisher();
+    const clock = { now: () => Date.UTC(2026, 10, 5, 12) };
+    const mirror = new KillSwitchActuators({
+      deploymentName: 'test',
+      actuators: [new SsmParameterActuator(new SsmKillSwitchMirror({ client, parameterName: PARAMETER }))],
+      audit: store,
+      publisher,
+      clock,
+      memory: new InMemoryActuatorMemory(),
+      everyFlush: new Set(['ssm-parameter']),
+    });
+    return { config, chain, publisher, mirror };
+  }
+
+  async function runFor(store: MemoryBreakerStore, p: ReturnType<typeof parts>, sleep: () => void = () => {}) {
+    let now = Date.UTC(2026, 10, 5, 12);
+    await runPoller(
+      { ...p, reader: new IdleChain(), store, clock: { now: () => now }, owner: 'p' },
+      {
+        deadlineMs: now + 60_000,
+        intervalMs: 10_000,
+        sleep: async (ms) => {
+          sleep();
+          now += ms;
+        },
+      },
+    );
+  }
+
+  it('a halt held only by a trip record (the state item rewritten "armed") stays on every layer', async () => {
+    const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
+    const tripped = await haltOnTop(store);
+    await store.recordTrips(Object.values(tripped.tripped));
+    // A compromised poller rewrites the state item without the trip: the record still halts.
+    await store.saveState({ ...tripped, tripped: {}, version: tripped.version + 1 }, tripped.version);
+    const p = parts(store);
+    await runFor(store, p);
+
+    expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ halted: true, scopes: ['global'] });
+    expect(p.publisher.ofKind('actuator-failure')).toEqual([]);
+  });
+
+  it('an absent state item (deleted) never makes the self-check release a layer', async () => {
+    const store = new MemoryBreakerStore();
+    const p = parts(store);
+    parameters.set(PARAMETER, {
+      name: PARAMETER,
+      type: 'String',
+      value: JSON.stringify({ halted: true, scopes: ['global'], version: 9, updatedAt: null, trips: [] }),
+      version: 1,
+      tier: 'Standard',
+      dataType: 'text',
+      lastModifiedMs: 0,
+    });
+    expect(await p.mirror.verify(() => store.getState())).toEqual([]);
+    expect(parseKillSwitchValue(parameters.get(PARAMETER)!.value)).toMatchObject({ halted: true, version: 9 });
+  });
+
   it('a parameter forged to "armed" while halted is rewritten and paged at the next poll', async () => {
     const config = compile();
     const chain = { ...config.chains.get('ethereum')!, startBlock: HEAD - 2, confirmations: 2 };
     const store = new MemoryBreakerStore();
-    await store.saveState(haltedGlobal(1), 0);
+    await initialiseForTest(store);
+    await haltOnTop(store);
     const publisher = new RecordingPublisher();
     let now = 1_700_000_000_000;
     const clock = { now: () => now };

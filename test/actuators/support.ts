@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { HaltScope } from '../../functions/core/model.ts';
 import type { PagePublisher } from '../../functions/core/ports.ts';

@@ -4,7 +4,7 @@
  * limit, a cold wallet as own address), so evaluation reads the same history a real deployment would.
  */
 
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { LOCAL_CHAIN_ID } from './chain-tools.ts';

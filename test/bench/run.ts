@@ -5,8 +5,10 @@
  * sent, exactly, for the breaker, the reader and the naive baseline alike.
  *
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
+ *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
+ *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,10 +20,21 @@ import { startDelayProxy } from './delay-proxy.ts';
 import { type DetectionOptions, type DetectionRun, measureDetection } from './detection.ts';
 import { measureDynamoRequests } from './dynamo-requests.ts';
 import { assertExact, compareOutflows } from './exactness.ts';
+import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { naiveRead } from './naive-reader.ts';
+import { measurePendingWatermark, type PendingWatermarkRun, renderPendingWatermark } from './pending-watermark.ts';
 import { benchReplay } from './replay.ts';
-import { type BenchResults, type CatchUpResults, type NaiveRun, renderJson, renderMarkdown } from './report.ts';
+import {
+  type BenchResults,
+  type CatchUpResults,
+  LEASE_RECOVERY_HEADING,
+  type LeaseRecoveryResults,
+  type NaiveRun,
+  renderJson,
+  renderLeaseRecovery,
+  renderMarkdown,
+} from './report.ts';
 import { generateTraffic } from './traffic.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +48,7 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '20' },
     'serial-detection': { type: 'boolean', default: false },
     out: { type: 'string', default: ROOT },
+    only: { type: 'string' },
   },
 });
 const blocks = Number(values.blocks);
@@ -173,6 +187,49 @@ async function replayBenchmark(): Promise<BenchResults['replay']> {
   }
 }
 
+const LEASE_RECOVERY_TRIALS = 3;
+
+async function leaseRecoveryBenchmark(): Promise<LeaseRecoveryResults> {
+  const recoveryMs: number[] = [];
+  let leaseMs = 0;
+  for (let i = 0; i < LEASE_RECOVERY_TRIALS; i++) {
+    const run = await measureLeaseRecovery();
+    if (run.outflowsRecorded !== run.expectedOutflows || run.tripPages !== 1) {
+      throw new Error(
+        `lease recovery counted ${run.outflowsRecorded} of ${run.expectedOutflows} outflows with ${run.tripPages} trip pages`,
+      );
+    }
+    leaseMs = run.leaseMs;
+    recoveryMs.push(Math.round(run.recoveryMs));
+    log(
+      `  trial ${i + 1}: recovered ${(run.recoveryMs / 1000).toFixed(1)} s after the SIGKILL (lease ${leaseMs / 1000} s)`,
+    );
+  }
+  return { leaseMs, recoveryMs };
+}
+
+/** `--only lease-recovery`: measure that part alone and splice it into the last full run's reports. */
+async function leaseRecoveryOnly(): Promise<void> {
+  log(`crash recovery: a poller SIGKILLed mid-batch, ${LEASE_RECOVERY_TRIALS} trials`);
+  const results = await leaseRecoveryBenchmark();
+  const mdPath = join(values.out, 'BENCHMARKS.md');
+  const md = readFileSync(mdPath, 'utf8');
+  const section = renderLeaseRecovery(results).join('\n');
+  const start = md.indexOf(LEASE_RECOVERY_HEADING);
+  const next = md.indexOf('\n## ', start + 1);
+  const spliced =
+    start >= 0
+      ? `${md.slice(0, start)}${section}${md.slice(next + 1)}`
+      : md.replace('## Polls per minute', `${section}\n## Polls per minute`);
+  writeFileSync(mdPath, spliced);
+  const jsonPath = join(values.out, 'BENCHMARKS.json');
+  const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  json.leaseRecoveryMaxMs = Math.round(Math.max(...results.recoveryMs));
+  json.details = { ...json.details, leaseRecovery: results };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  log('spliced the crash-recovery section into BENCHMARKS.md and BENCHMARKS.json');
+}
+
 /** Polls per minute of each chain in config/example.yaml (60 / pollIntervalSeconds), plus the bench chain. */
 function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -188,10 +245,64 @@ function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   return out;
 }
 
+/** Broadcast → trip of the nonce watermark, judging the pending nonce and the latest one (pending-watermark.ts). */
+async function watermarkBenchmarks(): Promise<PendingWatermarkRun[]> {
+  const runs: PendingWatermarkRun[] = [];
+  for (const tag of ['pending', 'latest'] as const) {
+    log(`nonce watermark, ${tag} nonce: ${trials} thief broadcasts, anvil --block-time 1, poll 0.25 s`);
+    const run = await measurePendingWatermark({ tag, trials, pollIntervalSeconds: 0.25 });
+    log(
+      `  p50 ${run.p50Ms.toFixed(0)} ms, p95 ${run.p95Ms.toFixed(0)} ms, ` +
+        `${run.trippedBeforeInclusion}/${run.trials} tripped before inclusion`,
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+
+const WATERMARK_START = '<!-- bench part: watermark -->';
+const WATERMARK_END = '<!-- end of bench part: watermark -->';
+
+/** Write the watermark part into BENCHMARKS.md (its own marked section) and BENCHMARKS.json (its own key). */
+function writeWatermarkPart(runs: PendingWatermarkRun[], measuredAt: string): void {
+  const mdPath = join(values.out, 'BENCHMARKS.md');
+  const section = `${WATERMARK_START}\n${renderPendingWatermark(runs, measuredAt)}${WATERMARK_END}\n`;
+  const md = readFileSync(mdPath, 'utf8');
+  const start = md.indexOf(WATERMARK_START);
+  const end = md.indexOf(WATERMARK_END);
+  const next =
+    start >= 0 && end > start
+      ? `${md.slice(0, start)}${section}${md.slice(end + WATERMARK_END.length + 1)}`
+      : `${md.trimEnd()}\n\n${section}`;
+  writeFileSync(mdPath, next);
+  const jsonPath = join(values.out, 'BENCHMARKS.json');
+  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+  json.watermarkDetection = {
+    measuredAt,
+    runs: runs.map(({ latenciesMs, ...r }) => ({
+      ...r,
+      p50Ms: Math.round(r.p50Ms),
+      p95Ms: Math.round(r.p95Ms),
+      maxMs: Math.round(r.maxMs),
+      latenciesMs: latenciesMs.map((ms) => Math.round(ms)),
+    })),
+  };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+}
+
+/** `--only watermark`: measure that part alone and write it into the last full run's reports. */
+async function watermarkOnly(): Promise<void> {
+  writeWatermarkPart(await watermarkBenchmarks(), describeMachine().date);
+  log('wrote the watermark part into BENCHMARKS.md and BENCHMARKS.json');
+}
+
+async function unknownPart(): Promise<void> {
+  throw new Error(`--only ${values.only}: the parts that run alone are lease-recovery and watermark`);
+}
+
 async function main(): Promise<void> {
   const machine = describeMachine();
   log(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.anvil}`);
-
   const catchUp = await catchUpBenchmarks();
   log(
     `detection latency: ${trials} trips in each of 4 settings (anvil --block-time 1)` +
@@ -209,6 +320,8 @@ async function main(): Promise<void> {
   log('replay speed (benchReplay)');
   const replay = await replayBenchmark();
   log(replay.measured ? `  ${replay.eventsPerSecond} events/s` : `  not measured: ${replay.reason}`);
+  log(`crash recovery: a poller SIGKILLed mid-batch, ${LEASE_RECOVERY_TRIALS} trials`);
+  const leaseRecovery = await leaseRecoveryBenchmark();
 
   const results: BenchResults = {
     machine,
@@ -223,15 +336,18 @@ async function main(): Promise<void> {
     detection,
     requests,
     replay,
+    leaseRecovery,
     pollsPerMinute: pollsPerMinute(detection),
     durationSeconds: (performance.now() - started) / 1000,
   };
   writeFileSync(join(values.out, 'BENCHMARKS.json'), renderJson(results));
   writeFileSync(join(values.out, 'BENCHMARKS.md'), renderMarkdown(results));
+  writeWatermarkPart(await watermarkBenchmarks(), machine.date);
   log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.durationSeconds.toFixed(0)} s`);
 }
 
-main().then(
+const parts: Record<string, () => Promise<void>> = { 'lease-recovery': leaseRecoveryOnly, watermark: watermarkOnly };
+(values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),
   (e) => {
     process.stderr.write(`\nBENCH FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseUnits } from 'ethers';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { loadConsoleAssets } from '../../functions/console/assets.ts';
 import {
   inProcessApi,
@@ -12,7 +13,6 @@ import {
   startLocalConsole,
 } from '../../functions/console/local-server.ts';
 import { OpsConsole } from '../../functions/console/service.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { customer, type Harness, startHarness } from '../integration/harness.ts';

@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
-import {
-  applyBlindness,
-  assessBlindness,
-  type BlindAssessment,
-  BlindnessWatch,
-  blindPolicy,
-  recordBlindness,
-} from '../../functions/core/blindness.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { applyBlindness, assessBlindness, type BlindAssessment, blindPolicy } from '../../functions/core/blindness.ts';
 import { initialState, type Page } from '../../functions/core/state.ts';
 import type { PollResult } from '../../functions/core/use-cases/poll-chain.ts';
+import { BlindnessWatch, recordBlindness } from '../../functions/core/use-cases/watch-blindness.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
 import { configInput } from '../support/fixtures.ts';
 import { initialiseForTest } from '../support/initialise.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { applyBreaches, resetBreaker } from '../../functions/core/breaker.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import { evaluateRules } from '../../functions/core/evaluate.ts';
-import { describeRule, txLink } from '../../functions/core/pages.ts';
+import { describeRule, txLink } from '../../functions/core/pages/breach-pages.ts';
 import { initialState, type Page } from '../../functions/core/state.ts';
 import { ADDR, compile, configInput, outflow, spanOf } from '../support/fixtures.ts';
 

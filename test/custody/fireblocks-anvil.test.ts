@@ -6,8 +6,8 @@
  */
 import { parseUnits, Wallet } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { createFireblocksCallback } from '../../functions/custody/fireblocks.ts';

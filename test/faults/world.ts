@@ -16,16 +16,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { getCreateAddress, Interface, id as keccakId, parseEther, parseUnits, zeroPadValue } from 'ethers';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
-import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
+import {
+  type LocalDynamo,
+  startLocalDynamo,
+  withLocalStoreToken,
+} from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BreakerConfig, ChainConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, ChainReader, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
-import type { PollResult } from '../../functions/core/use-cases/poll-chain.ts';
+import type { PollDeps, PollResult } from '../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { type RunSummary, runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { Disperse, RevertOnReceive, TestToken } from '../../functions/local/contracts/artifacts.ts';
@@ -78,6 +82,8 @@ export interface InvokeOptions {
   stop?: () => boolean;
   /** Called after every poll, whatever its outcome. */
   onPoll?: () => void;
+  /** Per-poll checks, as compose.ts wires them (test/tamper: the config check). */
+  checks?: PollDeps['checks'];
 }
 
 export interface World {
@@ -220,6 +226,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       retryStrategy: quickRetries(3),
       requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
     });
+    withLocalStoreToken(proxiedClient, dynamo.token);
     cleanups.push(async () => proxiedClient.destroy());
     const fastRetry = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
     const store = new DynamoDbBreakerStore({
@@ -381,6 +388,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
               clock,
               owner: opts.owner ?? `invocation-${Math.random().toString(36).slice(2, 10)}`,
               leaseMs: 120_000,
+              ...(opts.checks ? { checks: opts.checks } : {}),
             },
             {
               deadlineMs: clock.now() + (opts.maxMs ?? 2000),

@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseConfigText } from '../../functions/adapters/config/config-file.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig, parseConfigText } from '../../functions/adapters/config/config-file.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 
 const TEXT = readFileSync('config/example.yaml', 'utf8');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient } from '../../functions/adapters/dynamodb/local-dynamo.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import { commitTransition } from '../../functions/core/use-cases/commit-transition.ts';
 import { createBreakerGuard } from '../../functions/guard/guard.ts';
 import { TABLE_ACCESS } from '../../infra/constructs/table-access.ts';

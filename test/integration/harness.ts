@@ -4,9 +4,9 @@
  */
 
 import { type Contract, parseUnits, Wallet } from 'ethers';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import { createChainlinkPriceSource } from '../../functions/adapters/prices/chainlink-price-source.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, PagePublisher } from '../../functions/core/ports.ts';

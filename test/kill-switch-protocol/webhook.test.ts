@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileConfig } from '../../functions/core/config/compile.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import {
   encodeKillSwitchWebhook,
   isHaltedFromParameter,

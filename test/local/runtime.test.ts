@@ -1,53 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileConfig } from '../../functions/core/config/compile.ts';
-import type { BlockRef, ChainTransfer, RangeRead } from '../../functions/core/model.ts';
-import type { ChainReader } from '../../functions/core/ports.ts';
 import { type Runtime, startRuntime } from '../../functions/local/runtime.ts';
 import { HOT, RecordingPublisher, startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
+import { ScriptedChain, scriptedChainConfig } from '../support/scripted-chain.ts';
 
-const BASE_T = 1_700_000_000;
 const CUSTOMER = '0x00000000000000000000000000000000000000c1';
-
-/**
- * A scripted chain of 20 blocks whose block 5 holds one 1-ETH outflow of the hot wallet. Not a node:
- * what is under test is the runtime's wiring from a poller's trip to the kill-switch layers.
- */
-class OneOutflowChain implements ChainReader {
-  readonly chain = 'devnet';
-  private ref(n: number): BlockRef {
-    return { number: n, hash: hash(n), parentHash: hash(n - 1), time: BASE_T + n };
-  }
-  async head() {
-    return 20;
-  }
-  async readRange(from: number, to: number): Promise<RangeRead> {
-    const blocks: BlockRef[] = [];
-    const transfers: ChainTransfer[] = [];
-    for (let n = from; n <= to; n++) {
-      blocks.push(this.ref(n));
-      if (n === 5) {
-        transfers.push({
-          chain: 'devnet',
-          block: 5,
-          blockHash: hash(5),
-          blockTime: BASE_T + 5,
-          txHash: `0x${'ab'.repeat(32)}`,
-          index: null,
-          contract: null,
-          from: HOT,
-          to: CUSTOMER,
-          amount: 10n ** 18n,
-        });
-      }
-    }
-    return { blocks, transfers };
-  }
-  async blockRefs(numbers: number[]) {
-    return numbers.map((n) => this.ref(n));
-  }
-}
-
-const hash = (n: number) => `0x${Math.max(n, 0).toString(16).padStart(64, '0')}`;
 
 let runtime: Runtime | undefined;
 let closeWebhook: (() => Promise<void>) | undefined;
@@ -60,35 +16,27 @@ afterEach(async () => {
 
 describe('local runtime', () => {
   it('a trip by a local poller reaches the webhook kill-switch layer, signed, as under Lambda', async () => {
-    const webhook = await startWebhookReceiver();
+    const webhook = await startWebhookReceiver(WEBHOOK_SECRET, 'local-runtime-test');
     closeWebhook = webhook.close;
-    const config = compileConfig(
-      {
-        name: 'local-runtime-test',
-        chains: {
-          devnet: {
-            kind: 'evm',
-            chainId: 31337,
-            rpc: ['http://127.0.0.1:1'],
-            confirmations: 0,
-            blockTimeSeconds: 1,
-            startBlock: 0,
-            hotWallets: [HOT],
-            native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
-          },
-        },
-        limits: { global: { singleTxUsd: 100 } },
-        actuators: { webhook: { url: webhook.url, secretEnv: 'LOCAL_RUNTIME_TEST_SECRET', timeoutMs: 2000 } },
-      },
-      'local-runtime-test',
-    );
+    const config = scriptedChainConfig({
+      name: 'local-runtime-test',
+      hotWallet: HOT,
+      actuators: { webhook: { url: webhook.url, secretEnv: 'LOCAL_RUNTIME_TEST_SECRET', timeoutMs: 2000 } },
+    });
     const publisher = new RecordingPublisher();
     let tripped = false;
     runtime = await startRuntime({
       config,
       configPath: 'local-runtime-test.yaml',
       publisher,
-      readers: new Map([['devnet', new OneOutflowChain()]]),
+      // Twenty blocks, block 5 holding one 1-ETH outflow: what is under test is the wiring from a
+      // poller's trip to the kill-switch layers, not the chain adapter.
+      readers: new Map([
+        [
+          'devnet',
+          new ScriptedChain('devnet', 20, { from: HOT, to: CUSTOMER, amount: 10n ** 18n, outflows: { 5: 1 } }),
+        ],
+      ]),
       env: { LOCAL_RUNTIME_TEST_SECRET: WEBHOOK_SECRET },
       onResult: (_chain, r) => {
         if (r.kind === 'advanced' && r.trips.length > 0) tripped = true;

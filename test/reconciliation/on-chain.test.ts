@@ -8,10 +8,10 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { type Contract, NonceManager, parseUnits, Wallet } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKillSwitchActuators } from '../../functions/adapters/actuators/build.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { DynamoDbApprovedWithdrawals } from '../../functions/adapters/dynamodb/dynamodb-approved-withdrawals.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import { SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { StateMirror } from '../../functions/core/ports.ts';
 import type { ApprovedWithdrawal } from '../../functions/core/reconciliation/approved-withdrawal.ts';
@@ -25,6 +25,7 @@ import { startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import {
   localClientConfig,
   type StoredParameter,
@@ -108,6 +109,7 @@ describe('reconciliation on anvil + dynalite', () => {
   beforeEach(async () => {
     w = await startWorld();
     db = await startTestStore();
+    await initialiseForTest(db.store);
     publisher = new RecordingPublisher();
     clock = new OffsetClock();
     const chain = w.config.chains.get('devnet')!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { applyBreaches } from '../../functions/core/breaker.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 import { evaluateRules } from '../../functions/core/evaluate.ts';

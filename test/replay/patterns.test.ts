@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { replayScenario } from '../../functions/core/replay/replay.ts';

@@ -3,9 +3,10 @@
  * test states explicitly, and outflow records produced by the real classifier (so valuation and
  * own-address marking are the production ones, not hand-written numbers).
  */
+
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { parseUnits } from '../../functions/core/amounts.ts';
 import { classifyTransfers, UNKNOWN_ASSET } from '../../functions/core/classify.ts';
-import { compileConfig } from '../../functions/core/config/compile.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { ChainTransfer, OutflowRecord } from '../../functions/core/model.ts';

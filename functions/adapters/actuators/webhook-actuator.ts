@@ -8,6 +8,7 @@ import {
   SIGNATURE_HEADER,
   signBody,
 } from '../../kill-switch-protocol/index.ts';
+import { redactEndpoint } from '../http/endpoint-url.ts';
 import type { SecretSupplier } from '../secrets/cached-secrets.ts';
 
 export interface WebhookActuatorOptions {
@@ -43,7 +44,7 @@ export class WebhookActuator implements Actuator {
 
   constructor(options: WebhookActuatorOptions) {
     const problem = webhookUrlProblem(options.url);
-    if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${options.url}`);
+    if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${redactEndpoint(options.url)}`);
     if (typeof options.secret === 'string') {
       if (options.secret.length < 16) throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
       const fixed = options.secret;
@@ -88,7 +89,7 @@ export class WebhookActuator implements Actuator {
           signal: AbortSignal.timeout(o.timeoutMs),
         });
         await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) return { url: o.url, status: res.status, attempts: attempt + 1, delivery };
+        if (res.ok) return { url: redactEndpoint(o.url), status: res.status, attempts: attempt + 1, delivery };
         last = `HTTP ${res.status}`;
         // Refused as unauthenticated: the secret may have been rotated since it was read. Read it again, once.
         if ((res.status === 401 || res.status === 403) && refresh && !refreshed) {
@@ -104,7 +105,7 @@ export class WebhookActuator implements Actuator {
             : String((e as Error).message ?? e);
       }
     }
-    throw new Error(`webhook ${o.url}: ${last} (delivery ${delivery})`);
+    throw new Error(`webhook ${redactEndpoint(o.url)}: ${last} (delivery ${delivery})`);
   }
 
   async #signingSecret(read: () => Promise<string>): Promise<string> {
@@ -115,7 +116,7 @@ export class WebhookActuator implements Actuator {
 
   manualSteps(mode: ActuatorMode): string[] {
     return [
-      `Tell the signing service directly to ${mode === 'engaged' ? 'stop signing' : 'resume signing'} (its webhook endpoint ${this.#options.url} did not accept the call).`,
+      `Tell the signing service directly to ${mode === 'engaged' ? 'stop signing' : 'resume signing'} (its webhook endpoint ${redactEndpoint(this.#options.url)} did not accept the call).`,
       'Check the endpoint is up and that it verifies with the same secret.',
     ];
   }

@@ -1,9 +1,9 @@
-import type { BitcoinChainInput } from '../../core/config/schema.ts';
-import type { ChainConfig } from '../../core/config/types.ts';
+import type { ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, RangeRead } from '../../core/model.ts';
 import type { ChainReader } from '../../core/ports.ts';
 import { type BitcoinNetworkName, bitcoinNetwork, canonicalAddress } from './addresses.ts';
+import { type BitcoinSettings, bitcoinSettingsOf } from './bitcoin-settings.ts';
 import { CoreRpcSource } from './core-rpc-source.ts';
 import { EsploraSource } from './esplora-source.ts';
 import { describe, EndpointError, newCounters, type RequestCounters } from './http.ts';
@@ -64,9 +64,9 @@ export class BitcoinChainReader implements ChainReader {
   private readonly requestCounters = newCounters();
   private preferred = 0;
 
-  constructor(config: ChainConfig, options: BitcoinChainReaderOptions = {}) {
-    const raw = config.raw;
-    if (raw.kind !== 'bitcoin') {
+  constructor(config: ReadableChain, options: BitcoinChainReaderOptions = {}) {
+    const raw = bitcoinSettingsOf(config);
+    if (!raw) {
       throw new ConfigError(`chain ${config.id}`, [
         `chains.${config.id}.kind: the bitcoin reader needs kind "bitcoin"`,
       ]);
@@ -84,6 +84,7 @@ export class BitcoinChainReader implements ChainReader {
             batchSize: options.rpcBatchSize ?? 100,
             blockConcurrency: options.blockConcurrency ?? 2,
             counters: this.requestCounters,
+            maxResponseBytes: raw.rpcMaxResponseBytes,
           }),
       ),
       ...raw.esplora.map(
@@ -93,6 +94,7 @@ export class BitcoinChainReader implements ChainReader {
             timeoutMs: raw.rpcTimeoutMs,
             concurrency: options.esploraConcurrency ?? 4,
             counters: this.requestCounters,
+            maxResponseBytes: raw.rpcMaxResponseBytes,
           }),
       ),
     ];
@@ -172,7 +174,7 @@ function checkLinks(blocks: BtcBlock[]): void {
 }
 
 /** Validate the configured addresses for the network (the schema only checks their shape) and index them. */
-function walletView(config: ChainConfig, raw: BitcoinChainInput): WalletView {
+function walletView(config: ReadableChain, raw: BitcoinSettings): WalletView {
   const network = bitcoinNetwork(raw.network);
   const issues: string[] = [];
   const hot = new Map<string, string>();

@@ -1,14 +1,7 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
-import {
-  EndpointError,
-  type HttpTarget,
-  httpRequest,
-  httpTarget,
-  mapLimit,
-  parseJsonWithAmounts,
-  type RequestCounters,
-} from './http.ts';
+import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
+import { EndpointError, httpRequest, mapLimit, parseJsonWithAmounts, type RequestCounters } from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
   type BlockSource,
@@ -30,6 +23,8 @@ export interface CoreRpcSourceOptions {
   /** `getblock` requests in flight at once (a verbosity-3 block can be tens of MB of JSON). */
   blockConcurrency: number;
   counters: RequestCounters;
+  /** Largest answer read; a larger one fails this endpoint. @default DEFAULT_MAX_RESPONSE_BYTES */
+  maxResponseBytes?: number;
 }
 
 const AMOUNT_KEYS = new Set(['value', 'fee']);
@@ -173,6 +168,7 @@ export class CoreRpcSource implements BlockSource {
         body: JSON.stringify(single ? requests[0] : requests),
         timeoutMs: this.options.timeoutMs,
         counters: this.options.counters,
+        maxResponseBytes: this.options.maxResponseBytes,
       });
       if (reply.status === 401 || reply.status === 403) {
         throw new EndpointError(`HTTP ${reply.status}: the node refused the RPC credentials`);

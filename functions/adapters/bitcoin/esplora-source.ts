@@ -1,14 +1,7 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
-import {
-  EndpointError,
-  type HttpTarget,
-  httpRequest,
-  httpTarget,
-  mapLimit,
-  parseJsonWithAmounts,
-  type RequestCounters,
-} from './http.ts';
+import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
+import { EndpointError, httpRequest, mapLimit, parseJsonWithAmounts, type RequestCounters } from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
   type BlockSource,
@@ -28,6 +21,8 @@ export interface EsploraSourceOptions {
   /** HTTP requests in flight at once. */
   concurrency: number;
   counters: RequestCounters;
+  /** Largest answer read; a larger one fails this endpoint. @default DEFAULT_MAX_RESPONSE_BYTES */
+  maxResponseBytes?: number;
 }
 
 /** Esplora serves a block's transactions 25 at a time; the start index must be a multiple of 25. */
@@ -145,6 +140,7 @@ export class EsploraSource implements BlockSource {
       method: 'GET',
       timeoutMs: this.options.timeoutMs,
       counters: this.options.counters,
+      maxResponseBytes: this.options.maxResponseBytes,
     });
     if (reply.status !== 200)
       throw new EndpointError(`GET ${path}: HTTP ${reply.status} ${reply.text.slice(0, 200)}`.trim());

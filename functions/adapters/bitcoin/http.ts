@@ -1,8 +1,12 @@
 import { parseUnits } from '../../core/amounts.ts';
+import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
+import { type HttpTarget, scrubbed } from '../http/endpoint-url.ts';
+import { parseLosslessJson } from '../lossless-json.ts';
 
 /**
- * HTTP plumbing shared by the Core and Esplora readers: timeouts, credentials taken out of the URL
- * (fetch refuses URLs that carry them), and JSON parsed with exact amounts.
+ * HTTP plumbing shared by the Core and Esplora readers: timeouts, a cap on the answer's size,
+ * credentials taken out of the URL (fetch refuses URLs that carry them), and JSON parsed with exact
+ * amounts.
  */
 
 /** Why one endpoint failed; the reader collects these into a ChainReadError. */
@@ -27,29 +31,6 @@ export function newCounters(): RequestCounters {
   return { httpRequests: 0, rpcCalls: 0, endpointFailures: 0 };
 }
 
-export interface HttpTarget {
-  /** The URL without credentials. */
-  url: string;
-  /** Safe to log: credentials masked. */
-  label: string;
-  authorization: string | undefined;
-}
-
-export function httpTarget(raw: string): HttpTarget {
-  const url = new URL(raw);
-  let authorization: string | undefined;
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const pass = decodeURIComponent(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const plain = url.toString();
-  const label = authorization ? plain.replace('://', '://***@') : plain;
-  return { url: plain, label, authorization };
-}
-
 export interface HttpReply {
   status: number;
   text: string;
@@ -58,7 +39,14 @@ export interface HttpReply {
 export async function httpRequest(
   target: HttpTarget,
   path: string,
-  init: { method: 'GET' | 'POST'; body?: string; timeoutMs: number; counters: RequestCounters },
+  init: {
+    method: 'GET' | 'POST';
+    body?: string;
+    timeoutMs: number;
+    counters: RequestCounters;
+    /** @default DEFAULT_MAX_RESPONSE_BYTES (32 MiB) */
+    maxResponseBytes?: number;
+  },
 ): Promise<HttpReply> {
   init.counters.httpRequests++;
   const headers: Record<string, string> = {};
@@ -73,29 +61,29 @@ export async function httpRequest(
       body: init.body,
       signal: AbortSignal.timeout(init.timeoutMs),
     });
-    return { status: response.status, text: await response.text() };
+    return {
+      status: response.status,
+      text: await readCappedText(response, init.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+    };
   } catch (e) {
+    if (e instanceof BodyTooLargeError) throw new EndpointError(e.message, { cause: e });
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError') throw new EndpointError(`timed out after ${init.timeoutMs} ms`, { cause: e });
     const detail = err.cause?.code ?? err.cause?.message ?? err.message;
-    throw new EndpointError(`request failed: ${detail}`, { cause: e });
+    throw new EndpointError(`request failed: ${scrubbed(detail, target)}`, { cause: e });
   }
 }
 
 /**
- * JSON.parse that turns the fields named in `amountKeys` into exact satoshi bigints, read from the
- * number's source text (never through a float): Core writes BTC with 8 decimals, Esplora satoshis.
+ * The lossless JSON parser (adapters/lossless-json.ts) with the fields named in `amountKeys` revived
+ * as exact satoshi bigints from the number's source text: Core writes BTC with 8 decimals, Esplora satoshis.
  */
 export function parseJsonWithAmounts(text: string, amountKeys: ReadonlySet<string>, unit: 'btc' | 'sat'): unknown {
+  const toSats = unit === 'btc' ? btcToSats : (source: string) => BigInt(source);
   try {
-    return JSON.parse(text, (key: string, value: unknown, context?: { source?: string }) => {
-      if (typeof value !== 'number' || !amountKeys.has(key)) return value;
-      const source = context?.source;
-      if (source === undefined) throw new EndpointError('this runtime lacks JSON.parse source text access');
-      return unit === 'btc' ? btcToSats(source) : BigInt(source);
-    });
+    return parseLosslessJson(text, new Map([...amountKeys].map((k) => [k, toSats])));
   } catch (e) {
-    if (e instanceof EndpointError) throw e;
+    if (e instanceof TypeError) throw new EndpointError(e.message, { cause: e });
     throw new EndpointError(`malformed JSON: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -1,8 +1,17 @@
 /**
  * An in-process DynamoDB stand-in (dynalite) for `npm start`, the `breaker` CLI and the tests.
  * No AWS account, no Docker: a loopback HTTP server speaking the DynamoDB protocol to the real SDK.
+ *
+ * It holds the kill switch, so only the runtime's own processes may reach it. dynalite alone
+ * answers any origin (CORS `*`), never checks Host and checks SigV4 for syntax only: one
+ * cross-origin DeleteItem from a web page re-armed a tripped breaker. Every request must therefore
+ * carry this run's random secret (LOCAL_TOKEN_HEADER), name the loopback port as its Host (no DNS
+ * rebinding) and carry no Origin header (no web page); anything else is refused
+ * before dynalite sees it, with no CORS headers. Other processes (the CLI) find the secret in
+ * .local/runtime.json, which only the runtime's OS user can read.
  */
-import type { Server } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -14,6 +23,9 @@ import dynalite from 'dynalite';
 import { TTL_ATTRIBUTE, tableDefinition } from './table.ts';
 
 export const DEFAULT_LOCAL_TABLE_NAME = 'hot-wallet-breaker';
+
+/** The request header carrying the per-run secret of the local store. */
+export const LOCAL_TOKEN_HEADER = 'x-breaker-local-token';
 
 export interface LocalDynamoOptions {
   /** @default 0 (a free port) */
@@ -27,6 +39,9 @@ export interface LocalDynamoOptions {
 export interface LocalDynamo {
   /** e.g. http://127.0.0.1:41234 — other processes (the CLI) connect with `localDynamoClient`. */
   readonly endpoint: string;
+  /** This run's secret: another process's client needs it (`localDynamoClient(endpoint, token)`). */
+  readonly token: string;
+  /** A client that carries the token. */
   readonly client: DynamoDBClient;
   readonly tableName: string;
   /** Destroys the client and stops the server; safe to call twice. */
@@ -37,6 +52,8 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   const tableName = options.tableName ?? DEFAULT_LOCAL_TABLE_NAME;
   // Tables become ACTIVE at once instead of after dynalite's default 500 ms.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
+  const token = randomBytes(32).toString('hex');
+  admitOnlyTheRuntime(server, token);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -45,7 +62,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     });
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = localDynamoClient(endpoint);
+  const client = localDynamoClient(endpoint, token);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -60,12 +77,47 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
     await close();
     throw e;
   }
-  return { endpoint, client, tableName, close };
+  return { endpoint, token, client, tableName, close };
 }
 
-/** A client for a local DynamoDB-compatible endpoint: fixed fake credentials, fixed region, short timeouts. */
-export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
+/** Put a check in front of dynalite's request handler: see the module comment for what it refuses. */
+function admitOnlyTheRuntime(server: Server, token: string): void {
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  const expected = Buffer.from(token);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const refusal = refusalOf(req, (server.address() as AddressInfo).port, expected);
+    if (refusal === undefined) {
+      for (const handler of handlers) handler.call(server, req, res);
+      return;
+    }
+    req.resume();
+    res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', connection: 'close' });
+    res.end(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', message: refusal }));
+  });
+}
+
+function refusalOf(req: IncomingMessage, port: number, token: Buffer): string | undefined {
+  const h = req.headers;
+  // Browsers send Origin with every request a page could use to write (CORS, preflights, POSTs).
+  if (h.origin !== undefined) return 'local breaker store: cross-origin (browser) requests are refused';
+  if (h.host !== `127.0.0.1:${port}` && h.host !== `localhost:${port}`) {
+    return `local breaker store: Host must be 127.0.0.1:${port} or localhost:${port}`;
+  }
+  const header = h[LOCAL_TOKEN_HEADER];
+  const given = Buffer.from(typeof header === 'string' ? header : '');
+  if (given.length !== token.length || !timingSafeEqual(given, token)) {
+    return `local breaker store: refused without this run's secret (${LOCAL_TOKEN_HEADER}; the CLI reads it from .local/runtime.json)`;
+  }
+  return undefined;
+}
+
+/**
+ * A client for a local DynamoDB-compatible endpoint: fixed fake credentials, fixed region, short
+ * timeouts; with `token`, it carries the embedded store's per-run secret on every request.
+ */
+export function localDynamoClient(endpoint: string, token?: string): DynamoDBClient {
+  const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
@@ -73,6 +125,21 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
     // A local server answers in milliseconds; a hung one should surface as STORE_UNAVAILABLE quickly.
     requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
   });
+  if (token !== undefined) withLocalStoreToken(client, token);
+  return client;
+}
+
+/** Make `client` (any DynamoDB client, e.g. one behind a test proxy) carry the store's secret. */
+export function withLocalStoreToken(client: DynamoDBClient, token: string): DynamoDBClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[LOCAL_TOKEN_HEADER] = token;
+      return next(args);
+    },
+    { step: 'build', name: 'localStoreToken' },
+  );
+  return client;
 }
 
 /** Create the breaker table (as tableDefinition describes it) unless it exists, and wait until it is ACTIVE. */

@@ -1,8 +1,8 @@
-import type { ChainConfig } from '../../core/config/types.ts';
+import type { ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { ChainReader, NonceReader } from '../../core/ports.ts';
-import type { NonceObservation, NonceTag } from '../../core/watermark/watermark.ts';
+import type { ChainReader, NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
+import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
   isMethodUnsupported,
@@ -77,9 +77,8 @@ export class EvmChainReader implements ChainReader, NonceReader {
   /** With two or more endpoints: compares their heads and hashes, and takes bad ones out of use. */
   private readonly headCheck: EvmHeadCheck | undefined;
 
-  constructor(config: ChainConfig, options: EvmChainReaderOptions = {}) {
-    const raw = config.raw;
-    if (raw.kind !== 'evm') throw new TypeError(`chain ${config.id} is ${raw.kind}, not evm`);
+  constructor(config: ReadableChain, options: EvmChainReaderOptions = {}) {
+    const raw = evmSettingsOf(config);
     this.chain = config.id;
     this.hotWallets = new Set(config.hotWallets.map((w) => w.toLowerCase()));
     this.hotTopics = [...this.hotWallets].map(addressTopic);
@@ -89,6 +88,7 @@ export class EvmChainReader implements ChainReader, NonceReader {
       urls: raw.rpc,
       timeoutMs: raw.rpcTimeoutMs,
       batchSize: raw.rpcBatchSize,
+      maxResponseBytes: raw.rpcMaxResponseBytes,
       chainId: raw.chainId,
       ...options,
     });
@@ -174,8 +174,8 @@ export class EvmChainReader implements ChainReader, NonceReader {
 
   /**
    * Every hot wallet's next nonce, in one request: `eth_getTransactionCount` counts every transaction
-   * the wallet signed — approvals and contract calls that move nothing, and EIP-7702 authorizations
-   * another account submitted — which the transfers readRange finds do not.
+   * the wallet signed, approvals and contract calls that move nothing included; the transfers
+   * readRange finds do not show those.
    */
   async nextNonces(tag: NonceTag): Promise<NonceObservation[]> {
     const wallets = [...this.hotWallets];

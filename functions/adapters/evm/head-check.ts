@@ -1,5 +1,6 @@
 import { ChainReadError } from '../../core/errors.ts';
-import { JsonRpcClient, type RpcCounters, redactUrl } from './json-rpc-client.ts';
+import { redactEndpoint } from '../http/endpoint-url.ts';
+import { JsonRpcClient, type RpcCounters } from './json-rpc-client.ts';
 import { quantityToNumber, toQuantity } from './rpc-shapes.ts';
 
 /**
@@ -87,9 +88,9 @@ export class EvmHeadCheck {
     // One client per endpoint, no failover: each answer must come from the endpoint it is about.
     this.probes = options.urls.map((url) => ({
       url,
-      name: redactUrl(url),
+      name: redactEndpoint(url),
       client: new JsonRpcClient({
-        label: `${options.label} (cross-check of ${redactUrl(url)})`,
+        label: `${options.label} (cross-check of ${redactEndpoint(url)})`,
         urls: [url],
         timeoutMs: options.timeoutMs,
         batchSize: 10,

@@ -1,4 +1,6 @@
 import { ChainReadError } from '../../core/errors.ts';
+import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
+import { type HttpTarget, httpTarget, redactEndpoint, scrubbed } from '../http/endpoint-url.ts';
 
 /**
  * A small Ethereum JSON-RPC client over HTTP: calls go out in batches (one HTTP request carries up to
@@ -12,6 +14,8 @@ export type RpcFailureReason =
   | 'timeout'
   | 'connection'
   | 'http-status'
+  /** The answer was larger than `maxResponseBytes`. */
+  | 'too-large'
   | 'bad-json'
   | 'rpc-error'
   | 'missing-response'
@@ -31,7 +35,7 @@ export interface RpcCall {
 }
 
 export interface RpcAttempt {
-  /** Redacted endpoint URL (no credentials, no API-key path segments, no query). */
+  /** Redacted endpoint URL (redactEndpoint: no credentials, no API-key path segments, no query). */
   readonly endpoint: string;
   readonly method: string;
   readonly reason: RpcFailureReason;
@@ -92,6 +96,8 @@ export interface JsonRpcClientOptions {
   readonly backoffMs?: number;
   /** HTTP requests in flight at once for one `batch()`. @default 4 */
   readonly maxConcurrentRequests?: number;
+  /** Largest answer read from an endpoint; a larger one fails that endpoint. @default 32 MiB */
+  readonly maxResponseBytes?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
 }
@@ -117,8 +123,10 @@ export interface BatchOptions {
 type Outcome = { ok: true; value: unknown } | { ok: false; failure: Omit<RpcAttempt, 'endpoint' | 'method'> };
 
 interface Endpoint {
+  /** As configured: how callers name it (suspend, resume, currentUrl). */
   readonly url: string;
   readonly name: string;
+  readonly target: HttpTarget;
   chainChecked: boolean;
   /** Set when the endpoint serves another chain: it is skipped from then on. */
   wrongChain: string | undefined;
@@ -135,6 +143,7 @@ export class JsonRpcClient {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly maxConcurrent: number;
+  private readonly maxResponseBytes: number;
   private readonly fetchFn: typeof fetch;
   private readonly counts: RpcCounters = { rpcCalls: 0, httpRequests: 0, failedRequests: 0 };
   /** The endpoint new requests go to; it moves on when that endpoint fails (sticky failover). */
@@ -149,7 +158,8 @@ export class JsonRpcClient {
     this.label = options.label;
     this.endpoints = options.urls.map((url) => ({
       url,
-      name: redactUrl(url),
+      name: redactEndpoint(url),
+      target: httpTarget(url),
       chainChecked: false,
       wrongChain: undefined,
       suspended: undefined,
@@ -160,6 +170,7 @@ export class JsonRpcClient {
     this.maxAttempts = options.maxAttempts ?? Math.max(3, 2 * options.urls.length);
     this.backoffMs = options.backoffMs ?? 100;
     this.maxConcurrent = options.maxConcurrentRequests ?? 4;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.fetchFn = options.fetch ?? globalThis.fetch;
   }
 
@@ -177,7 +188,7 @@ export class JsonRpcClient {
   /** Stop sending requests to `url` (one of `urls`) until `resume(url)`; `why` appears in errors. */
   suspend(url: string, why: string): void {
     const endpoint = this.endpoints.find((e) => e.url === url);
-    if (!endpoint) throw new RangeError(`${this.label}: ${redactUrl(url)} is not one of its endpoints`);
+    if (!endpoint) throw new RangeError(`${this.label}: ${redactEndpoint(url)} is not one of its endpoints`);
     endpoint.suspended = why;
   }
 
@@ -285,19 +296,24 @@ export class JsonRpcClient {
     const all = (failure: Outcome & { ok: false }): Outcome[] => calls.map(() => failure);
     let text: string;
     try {
-      const response = await this.fetchFn(endpoint.url, {
+      const { target } = endpoint;
+      const response = await this.fetchFn(target.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(target.authorization && { authorization: target.authorization }),
+        },
         body: JSON.stringify(messages.length === 1 ? messages[0] : messages),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
-      text = await response.text();
+      text = await readCappedText(response, this.maxResponseBytes);
       if (!response.ok) {
         return all(fail('http-status', `HTTP ${response.status}${snippet(text)}`));
       }
     } catch (e) {
+      if (e instanceof BodyTooLargeError) return all(fail('too-large', e.message));
       if (isTimeout(e)) return all(fail('timeout', `no answer within ${this.timeoutMs} ms`));
-      return all(fail('connection', describe(e)));
+      return all(fail('connection', scrubbed(describe(e), endpoint.target)));
     }
 
     let parsed: unknown;
@@ -339,20 +355,6 @@ export class JsonRpcClient {
     }
     endpoint.chainChecked = true;
     return outcomes;
-  }
-}
-
-/** Drops credentials, the query and key-like path segments: endpoint URLs often embed API keys. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname
-      .split('/')
-      .map((segment) => (segment.length >= 16 ? `${segment.slice(0, 4)}…` : segment))
-      .join('/');
-    return `${u.protocol}//${u.host}${path === '/' ? '' : path}`;
-  } catch {
-    return '(invalid URL)';
   }
 }
 

@@ -18,6 +18,7 @@ import {
   quoteFromFeed,
   staticQuote,
 } from '../../core/prices/price-source.ts';
+import { EVM_KIND_ID, evmSettingsOf } from '../evm/evm-settings.ts';
 
 const AGGREGATOR_ABI = [
   'function decimals() view returns (uint8)',
@@ -107,8 +108,9 @@ export function createChainlinkPriceSource(
   for (const chain of config.chains.values()) {
     for (const asset of [chain.native, ...chain.tokens.values()]) {
       const feedChain = asset.priceFeed && config.chains.get(asset.priceFeed.chain);
-      if (feedChain?.raw.kind !== 'evm' || providers[feedChain.id]) continue;
-      const { chainId, rpc } = feedChain.raw;
+      // Chainlink aggregators are EVM contracts: the compiler only lets a feed name a chain whose kind hosts them.
+      if (!feedChain || feedChain.kind.id !== EVM_KIND_ID || providers[feedChain.id]) continue;
+      const { chainId, rpc } = evmSettingsOf(feedChain);
       const each = rpc.map((url) => new JsonRpcProvider(url, chainId, { staticNetwork: true }));
       providers[feedChain.id] =
         each.length === 1

@@ -1,15 +1,15 @@
 import { BreakerError } from '../errors.ts';
-import type { AuditLog, PagePublisher, StateMirror } from '../ports.ts';
-import type { BreakerState, Page } from '../state.ts';
-import type { Clock } from '../time.ts';
-import { type Actuator, type ActuatorMemory, type ActuatorMode, modeFor, signatureFor } from './actuator.ts';
-import { layerDisagreement } from './layer-check.ts';
 import {
   actuatorAudit,
   layerDisagreementAudit,
   renderActuatorFailurePage,
   renderLayerDisagreementPage,
-} from './pages.ts';
+} from '../pages/actuator-pages.ts';
+import type { AuditLog, PagePublisher, StateMirror } from '../ports.ts';
+import type { BreakerState, Page } from '../state.ts';
+import type { Clock } from '../time.ts';
+import { type Actuator, type ActuatorMemory, type ActuatorMode, modeFor, signatureFor } from './actuator.ts';
+import { layerDisagreement } from './layer-check.ts';
 
 export interface KillSwitchActuatorsDeps {
   deploymentName: string;
@@ -141,6 +141,8 @@ export class KillSwitchActuators implements StateMirror {
       layers.map((a) => a.readBack!().catch((e: unknown) => ({ readable: false as const, problem: describe(e) }))),
     );
     const state = await readState();
+    // An absent state item is the tamper check's to halt (core/tamper.ts); never "repair" towards it.
+    if (state.version === 0) return [];
     return layers.flatMap((actuator, i) => {
       const problems = layerDisagreement(actuator, readings[i]!, state);
       return problems.length > 0 ? [{ actuator, state, problems }] : [];

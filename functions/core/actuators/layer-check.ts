@@ -1,6 +1,6 @@
+import { haltedScopes } from '../pages/actuator-pages.ts';
 import type { BreakerState } from '../state.ts';
 import { type Actuator, type LayerReading, modeFor } from './actuator.ts';
-import { haltedScopes } from './pages.ts';
 
 /**
  * Does a layer, as read back, enforce what the breaker state says? The answer is what is wrong,

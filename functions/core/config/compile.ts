@@ -1,17 +1,23 @@
 import { compileActuators } from '../actuators/config.ts';
 import { parseUnits, usdToMicros } from '../amounts.ts';
+import { type ChainKind, chainKindsById } from '../chain-kind.ts';
 import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
-import { compileWatermark } from '../watermark/config.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
+import { ruleKindOf } from '../rules/rule-kinds.ts';
 import { parseDuration } from '../time.ts';
-import { configSchema, type ParsedConfig } from './schema.ts';
+import { compileWatermark } from '../watermark/config.ts';
+import { configSchema, type ParsedChain, type ParsedConfig } from './schema.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
 
-/** Validate an already-parsed object (from YAML or JSON). Throws ConfigError naming every bad path. */
-export function compileConfig(input: unknown, sourceName = 'config'): BreakerConfig {
-  const parsed = configSchema.safeParse(input);
+/**
+ * Validate an already-parsed object (from YAML or JSON) for the registered chain kinds (the config
+ * loader, adapters/config/config-file.ts, passes them). Throws ConfigError naming every bad path.
+ */
+export function compileConfigWith(kinds: readonly ChainKind[], input: unknown, sourceName = 'config'): BreakerConfig {
+  const byId = chainKindsById(kinds);
+  const parsed = configSchema(kinds).safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
       sourceName,
@@ -19,51 +25,51 @@ export function compileConfig(input: unknown, sourceName = 'config'): BreakerCon
     );
   }
   const issues: string[] = [];
-  const config = buildConfig(parsed.data, issues);
+  const config = buildConfig(parsed.data, byId, issues);
   if (issues.length > 0) throw new ConfigError(sourceName, issues);
   return config;
 }
 
-function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
-  const allHot = new Set<string>();
-  for (const chain of Object.values(cfg.chains)) for (const w of chain.hotWallets) allHot.add(normalise(chain.kind, w));
+function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, issues: string[]): BreakerConfig {
+  // The schema normalised every address by its chain's kind.
+  const allHot = new Set<string>(Object.values(cfg.chains).flatMap((chain) => chain.hotWallets));
+  const kindOf = (raw: ParsedChain): ChainKind => kinds.get(raw.kind)!;
 
   const chains = new Map<string, ChainConfig>();
   for (const [id, raw] of Object.entries(cfg.chains)) {
+    const kind = kindOf(raw);
     const native: AssetConfig = {
       chain: id,
       symbol: raw.native.symbol,
       contract: null,
       decimals: raw.native.decimals,
       priceMicros: usdToMicros(raw.native.usdPrice),
-      ...pricing(cfg, id, raw.kind, raw.native, `chains.${id}.native`, issues),
+      ...pricing(cfg, id, kinds, raw.native, `chains.${id}.native`, issues),
     };
     const tokens = new Map<string, AssetConfig>();
-    if (raw.kind === 'evm') {
-      raw.tokens.forEach((t, i) => {
-        if (t.symbol === native.symbol || [...tokens.values()].some((o) => o.symbol === t.symbol)) {
-          issues.push(`chains.${id}.tokens[${i}].symbol: "${t.symbol}" is used twice on this chain`);
-        }
-        if (tokens.has(t.contract)) issues.push(`chains.${id}.tokens[${i}].contract: listed twice`);
-        tokens.set(t.contract, {
-          chain: id,
-          symbol: t.symbol,
-          contract: t.contract,
-          decimals: t.decimals,
-          priceMicros: usdToMicros(t.usdPrice),
-          ...pricing(cfg, id, raw.kind, t, `chains.${id}.tokens[${i}]`, issues),
-        });
+    raw.tokens?.forEach((t, i) => {
+      if (t.symbol === native.symbol || [...tokens.values()].some((o) => o.symbol === t.symbol)) {
+        issues.push(`chains.${id}.tokens[${i}].symbol: "${t.symbol}" is used twice on this chain`);
+      }
+      if (tokens.has(t.contract)) issues.push(`chains.${id}.tokens[${i}].contract: listed twice`);
+      tokens.set(t.contract, {
+        chain: id,
+        symbol: t.symbol,
+        contract: t.contract,
+        decimals: t.decimals,
+        priceMicros: usdToMicros(t.usdPrice),
+        ...pricing(cfg, id, kinds, t, `chains.${id}.tokens[${i}]`, issues),
       });
-    }
-    const hotWallets = raw.hotWallets.map((w) => normalise(raw.kind, w));
+    });
+    const hotWallets = raw.hotWallets;
     raw.ownAddresses.forEach((a, i) => {
-      if (hotWallets.includes(normalise(raw.kind, a))) {
+      if (hotWallets.includes(a)) {
         issues.push(`chains.${id}.ownAddresses[${i}]: ${a} is already a hot wallet of this chain`);
       }
     });
     chains.set(id, {
       id,
-      kind: raw.kind,
+      kind,
       raw,
       confirmations: raw.confirmations,
       blockTimeSeconds: raw.blockTimeSeconds,
@@ -72,7 +78,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
       startBlock: raw.startBlock,
       explorer: raw.explorer?.replace(/\/+$/, ''),
       hotWallets,
-      ownAddresses: new Set([...allHot, ...raw.ownAddresses.map((a) => normalise(raw.kind, a))]),
+      ownAddresses: new Set([...allHot, ...raw.ownAddresses]),
       native,
       tokens,
     });
@@ -85,7 +91,7 @@ function buildConfig(cfg: ParsedConfig, issues: string[]): BreakerConfig {
     chains,
     unknownAssetUsdMicros: usdToMicros(cfg.unknownAssets.usdPerTransfer),
     rules,
-    maxWindowSeconds: Math.max(0, ...rules.map(historyNeeded)),
+    maxWindowSeconds: Math.max(0, ...rules.map((r) => ruleKindOf(r).historyNeeded(r))),
     warnRatio: cfg.limits.warnRatio,
     pages: cfg.pages,
     operations: cfg.operations,
@@ -102,11 +108,11 @@ type PricedInput = {
   worstCaseUsdPrice?: number;
 };
 
-/** The feed fields of one asset; the feed must be read on an EVM chain the config has. */
+/** The feed fields of one asset; the feed must be read on a chain the config has whose kind hosts price feeds. */
 function pricing(
   cfg: ParsedConfig,
   chainId: string,
-  kind: 'evm' | 'bitcoin',
+  kinds: ReadonlyMap<string, ChainKind>,
   a: PricedInput,
   path: string,
   issues: string[],
@@ -120,21 +126,23 @@ function pricing(
   if (a.worstCaseUsdPrice !== undefined) out.worstCasePriceMicros = usdToMicros(a.worstCaseUsdPrice);
   if (a.priceFeed) {
     const feedChain = a.priceFeed.chain ?? chainId;
-    const on = cfg.chains[feedChain];
-    if (!a.priceFeed.chain && kind !== 'evm') {
-      issues.push(`${path}.priceFeed.chain: required on a ${kind} chain (the EVM chain the feed is read on)`);
+    const own = kinds.get(cfg.chains[chainId]!.kind)!;
+    const on = cfg.chains[feedChain] && kinds.get(cfg.chains[feedChain].kind)!;
+    let address = a.priceFeed.address;
+    if (!a.priceFeed.chain && !own.hostsPriceFeeds) {
+      issues.push(`${path}.priceFeed.chain: required on a ${own.id} chain (the chain the feed is read on)`);
     } else if (!on) {
       issues.push(`${path}.priceFeed.chain: no chain "${feedChain}" under chains`);
-    } else if (on.kind !== 'evm') {
-      issues.push(`${path}.priceFeed.chain: "${feedChain}" is not an EVM chain`);
+    } else if (!on.hostsPriceFeeds) {
+      issues.push(`${path}.priceFeed.chain: "${feedChain}" is a ${on.name} chain, where no price feed can be read`);
+    } else {
+      const problem = on.address.problem(address);
+      if (problem) issues.push(`${path}.priceFeed.address: ${problem}`);
+      else address = on.address.normalise(address);
     }
-    out.priceFeed = { chain: feedChain, address: a.priceFeed.address, maxAgeSeconds: a.priceFeed.maxAgeSeconds };
+    out.priceFeed = { chain: feedChain, address, maxAgeSeconds: a.priceFeed.maxAgeSeconds };
   }
   return out;
-}
-
-function normalise(kind: 'evm' | 'bitcoin', address: string): string {
-  return kind === 'evm' ? address.toLowerCase() : address;
 }
 
 function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues: string[], extra: Rule[] = []): Rule[] {
@@ -282,17 +290,6 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
   const shadow = new Set(cfg.limits.shadow);
   for (const r of rules) if (shadow.has(r.id)) r.shadow = true;
   return rules;
-}
-
-function historyNeeded(rule: Rule): number {
-  switch (rule.measure.kind) {
-    case 'new-destination-usd':
-      return rule.windowSeconds + rule.measure.lookbackSeconds;
-    case 'profile-usd':
-      return rule.measure.baselineSeconds + rule.windowSeconds;
-    default:
-      return rule.windowSeconds;
-  }
 }
 
 function buildPatternRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, rules: Rule[], issues: string[]): void {

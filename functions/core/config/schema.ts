@@ -1,32 +1,33 @@
 import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
+import type { AddressRules, ChainKind, TokenRules } from '../chain-kind.ts';
 import { custodySchema } from '../custody/config.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
-import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
 import { parseDuration } from '../time.ts';
+import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
 
 /**
  * The one config file, as the user writes it. `compileConfig` (compile.ts) turns it into the
- * normalised `BreakerConfig` the rest of the code uses (lower-cased addresses, bigint limits,
+ * normalised `BreakerConfig` the rest of the code uses (normalised addresses, bigint limits,
  * flat rule list). Every message here is written to be read after a path such as
- * `chains.ethereum.rpc[0]: `.
+ * `chains.ethereum.rpc[0]: `. A chain's own settings and its address and token rules come from its
+ * kind (functions/core/chain-kind.ts), so the schema is built for the registered kinds.
  */
 
-const httpUrl = z
+export const httpUrl = z
   .string({ error: 'expected a URL string' })
   .refine((s) => /^https?:\/\/[^\s]+$/.test(s), { error: 'not an http(s) URL' });
 
-const evmAddress = z
-  .string({ error: 'expected an address string' })
-  .refine((s) => /^0x[0-9a-fA-F]{40}$/.test(s), { error: 'not a 20-byte 0x address' })
-  .transform((s) => s.toLowerCase());
-
-// Deep validation (checksums, network prefix) happens in the bitcoin adapter; this catches typos early.
-const bitcoinAddress = z
-  .string({ error: 'expected an address string' })
-  .refine((s) => /^(bc1|tb1|bcrt1)[02-9ac-hj-np-z]{8,87}$|^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$/.test(s), {
-    error: 'not a Bitcoin address (P2PKH, P2SH, bech32 or bech32m)',
-  });
+/** An address of one chain kind, in its canonical form. */
+function addressOf(rules: AddressRules) {
+  return z
+    .string({ error: 'expected an address string' })
+    .superRefine((text, ctx) => {
+      const problem = rules.problem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform((text) => rules.normalise(text));
+}
 
 const positiveUsd = z.number({ error: 'expected a USD number' }).positive({ error: 'must be > 0' });
 const decimalString = z
@@ -87,11 +88,12 @@ const globalLimits = z
 
 /**
  * A Chainlink-style aggregator (`latestRoundData`, `decimals`) giving the asset's USD price. `chain`
- * is the EVM chain it is read on (default: the asset's own chain; required for Bitcoin).
+ * is the chain it is read on (default: the asset's own chain; required where that chain's kind hosts
+ * no price feeds). The address is checked against that chain's address rules by the compiler.
  */
 const priceFeed = z
   .object({
-    address: evmAddress,
+    address: z.string({ error: 'expected an address string' }),
     maxAgeSeconds: z.number().int().positive({ error: 'must be a positive number of seconds' }),
     chain: z.string().optional(),
   })
@@ -208,15 +210,24 @@ const patternsSchema = z
   })
   .strict();
 
-const tokenSchema = z
-  .object({
-    symbol: z.string().min(1),
-    contract: evmAddress,
-    decimals: z.number().int().min(0).max(36),
-    ...priceFields,
-  })
-  .strict()
-  .superRefine(checkPriceFields);
+function tokenSchema(rules: TokenRules) {
+  return z
+    .object({
+      symbol: z.string().min(1),
+      /** The token's identifier on its chain (EVM: the contract address); the kind defines its form. */
+      contract: z
+        .string({ error: 'expected a token identifier string' })
+        .superRefine((text, ctx) => {
+          const problem = rules.problem(text);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .transform((text) => rules.normalise(text)),
+      decimals: z.number().int().min(0).max(36),
+      ...priceFields,
+    })
+    .strict()
+    .superRefine(checkPriceFields);
+}
 
 const nativeAsset = z
   .object({
@@ -235,7 +246,7 @@ const pollingFields = {
   maxBlocksPerPoll: z.number().int().min(1).max(10_000).default(100),
   /** Where a chain with no cursor yet starts: "latest" (head − confirmations) or a block number. */
   startBlock: z.union([z.literal('latest'), z.number().int().nonnegative()]).default('latest'),
-  /** Explorer base URL; transaction links are `${explorer}/tx/${hash}`. */
+  /** Explorer base URL; the kind makes transaction links (`${explorer}/tx/${hash}` on EVM and Bitcoin). */
   explorer: httpUrl.optional(),
   /**
    * How long the chain may go unobserved (no new block processed: every poll failing, the head not
@@ -251,50 +262,85 @@ const pollingFields = {
   blindAction: z.enum(['page', 'halt-chain'], { error: 'expected "page" or "halt-chain"' }).optional(),
 };
 
-const evmChain = z
-  .object({
-    kind: z.literal('evm'),
-    chainId: z.number().int().positive(),
-    rpc: z.array(httpUrl).min(1, { error: 'at least one RPC URL is required' }),
-    rpcBatchSize: z.number().int().min(1).max(1000).default(100),
-    rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-    /** With ≥ 2 endpoints: one lagging the best head by more than this many blocks is not read from. Default max(3, confirmations). */
-    rpcMaxLagBlocks: z.number().int().min(0).max(10_000).optional(),
-    /** With ≥ 2 endpoints: cross-check the head across endpoints every this many polls (and on a head jump). Default 10. */
-    rpcCrossCheckEveryPolls: z.number().int().min(1).max(10_000).optional(),
-    /**
-     * Where native outflows come from. `blocks` (default): full blocks, plus receipts of blocks with a
-     * native send from a hot wallet to drop reverted ones — any endpoint, EOA hot wallets only.
-     * `traces`: one `trace_filter` per range (Erigon, Reth, Nethermind, anvil; not geth): fewer calls, and
-     * sees native value moved by internal calls (contract hot wallets such as a Safe).
-     */
-    nativeSource: z.enum(['blocks', 'traces'], { error: 'expected "blocks" or "traces"' }).default('blocks'),
-    ...pollingFields,
-    hotWallets: z.array(evmAddress).min(1, { error: 'at least one hot wallet is required' }),
-    ownAddresses: z.array(evmAddress).default([]),
-    native: nativeAsset,
-    tokens: z.array(tokenSchema).default([]),
-  })
-  .strict();
+/**
+ * Largest answer read from one endpoint request; a larger one fails that endpoint (which moves on to
+ * the next). Bounds the poller's memory against a malicious or broken endpoint. Default 64 MiB: above
+ * a batch of 100 full mainnet blocks, well under Lambda's 512 MB. Every chain kind's settings take it.
+ */
+export const rpcMaxResponseBytes = z
+  .number()
+  .int()
+  .min(1024 * 1024)
+  .max(256 * 1024 * 1024)
+  .default(64 * 1024 * 1024);
 
-const bitcoinChain = z
-  .object({
-    kind: z.literal('bitcoin'),
-    network: z.enum(['mainnet', 'testnet', 'regtest']).default('mainnet'),
-    /** Bitcoin Core JSON-RPC endpoints (user:pass may be in the URL). */
-    rpc: z.array(httpUrl).default([]),
-    /** Esplora REST API base URLs (electrs, mempool). */
-    esplora: z.array(httpUrl).default([]),
-    rpcTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-    ...pollingFields,
-    hotWallets: z.array(bitcoinAddress).min(1, { error: 'at least one hot wallet is required' }),
-    ownAddresses: z.array(bitcoinAddress).default([]),
-    native: nativeAsset,
-  })
-  .strict()
-  .refine((c) => c.rpc.length + c.esplora.length > 0, {
-    error: 'a bitcoin chain needs at least one endpoint in rpc or esplora',
-  });
+/** One chain of `kind`: the fields every chain has, the kind's own settings, its tokens if it has any. */
+function chainSchema(kind: ChainKind) {
+  const address = addressOf(kind.address);
+  return z
+    .object({
+      kind: z.literal(kind.id),
+      ...kind.settings(),
+      ...pollingFields,
+      hotWallets: z.array(address).min(1, { error: 'at least one hot wallet is required' }),
+      ownAddresses: z.array(address).default([]),
+      native: nativeAsset,
+      ...(kind.tokens && { tokens: z.array(tokenSchema(kind.tokens)).default([]) }),
+    })
+    .strict()
+    .superRefine((chain, ctx) => {
+      const problem = kind.checkSettings?.(chain);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
+/** A parsed chain as core sees it: the common fields, plus the kind's own settings (read by its reader). */
+export interface ParsedChain {
+  kind: string;
+  confirmations: number;
+  blockTimeSeconds: number;
+  pollIntervalSeconds?: number;
+  maxBlocksPerPoll: number;
+  startBlock: 'latest' | number;
+  explorer?: string;
+  blindAfterSeconds?: number;
+  blindAction?: 'page' | 'halt-chain';
+  /** Normalised by the kind's address rules. */
+  hotWallets: string[];
+  ownAddresses: string[];
+  native: z.output<typeof nativeAsset>;
+  /** Present on kinds with tokens; `contract` normalised by the kind's token rules. */
+  tokens?: z.output<ReturnType<typeof tokenSchema>>[];
+  readonly [setting: string]: unknown;
+}
+
+/** A chain as the user writes it (the kind's own settings are typed by the kind's schema, not here). */
+export interface ChainInput {
+  kind: string;
+  confirmations: number;
+  blockTimeSeconds: number;
+  pollIntervalSeconds?: number;
+  maxBlocksPerPoll?: number;
+  startBlock?: 'latest' | number;
+  explorer?: string;
+  blindAfterSeconds?: number;
+  blindAction?: 'page' | 'halt-chain';
+  hotWallets: string[];
+  ownAddresses?: string[];
+  native: z.input<typeof nativeAsset>;
+  tokens?: z.input<ReturnType<typeof tokenSchema>>[];
+  [setting: string]: unknown;
+}
+
+function chainsSchema(kinds: readonly ChainKind[]) {
+  const ids = kinds.map((k) => `"${k.id}"`);
+  const list = ids.length === 1 ? ids[0] : `${ids.slice(0, -1).join(', ')} or ${ids.at(-1)}`;
+  const schemas = kinds.map(chainSchema) as unknown as [ReturnType<typeof chainSchema>];
+  return z.discriminatedUnion('kind', schemas, { error: `kind must be ${list}` }) as unknown as z.ZodType<
+    ParsedChain,
+    ChainInput
+  >;
+}
 
 const subscription = z
   .object({
@@ -303,70 +349,103 @@ const subscription = z
   })
   .strict();
 
-export const configSchema = z
-  .object({
-    /** Deployment name: appears in pages, stack names and the console. */
-    name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { error: 'lower-case letters, digits and dashes, 2–41 chars' }),
-    chains: z
-      .record(
-        z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'chain ids are lower-case like "ethereum"' }),
-        z.discriminatedUnion('kind', [evmChain, bitcoinChain], { error: 'kind must be "evm" or "bitcoin"' }),
-      )
-      .refine((c) => Object.keys(c).length > 0, { error: 'at least one chain is required' }),
-    unknownAssets: z
-      .object({
-        /** USD each transfer of a token the config does not know is valued at. */
-        usdPerTransfer: z.number().nonnegative().default(0),
-      })
-      .strict()
-      .default({ usdPerTransfer: 0 }),
-    limits: z
-      .object({
-        warnRatio: z.number().gt(0).lt(1).default(0.8),
-        global: globalLimits.default({}),
-        chains: z.record(z.string(), chainLimits).default({}),
-        patterns: patternsSchema.default({}),
-        /** Rule ids (e.g. "global-usd-10m") that run in shadow mode: page "would have tripped", never halt. */
-        shadow: z.array(z.string({ error: 'expected a rule id' })).default([]),
-      })
-      .strict(),
-    pages: z
-      .object({
-        subscriptions: z.array(subscription).default([]),
-        /** Local runtime: also POST each page as JSON here. */
-        webhookUrl: httpUrl.optional(),
-        /** Link to the ops console, included in pages. */
-        consoleUrl: httpUrl.optional(),
-      })
-      .strict()
-      .default({ subscriptions: [] }),
-    /** How operators act on the breaker (the console, `breaker reset`, the reset function). */
-    operations: z
-      .object({
-        /** A reset needs two operators: one requests it, a different one approves it. */
-        twoPersonReset: z.boolean().default(false),
-        /** How long a requested reset waits for its approver, in seconds. */
-        approvalWindowSeconds: z
-          .number({ error: 'expected a number of seconds' })
-          .int()
-          .min(60)
-          .max(86_400)
-          .default(900),
-      })
-      .strict()
-      .default({ twoPersonReset: false, approvalWindowSeconds: 900 }),
-    /** Outflows must match withdrawals the guarded signer approved (functions/core/reconciliation). */
-    reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
-    /** Hot-wallet nonces must not pass what the guard approved (functions/core/watermark). */
-    watermark: watermarkSchema.default(WATERMARK_DEFAULTS),
-    /** Kill-switch layers beyond the table flag (functions/core/actuators). */
-    actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
-    /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
-    custody: custodySchema.optional(),
-  })
-  .strict();
+/** The config schema for the registered chain kinds. */
+export function configSchema(kinds: readonly ChainKind[]) {
+  return z
+    .object({
+      /** Deployment name: appears in pages, stack names and the console. */
+      name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, { error: 'lower-case letters, digits and dashes, 2–41 chars' }),
+      chains: z
+        .record(
+          z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'chain ids are lower-case like "ethereum"' }),
+          chainsSchema(kinds),
+        )
+        .refine((c) => Object.keys(c).length > 0, { error: 'at least one chain is required' }),
+      unknownAssets: z
+        .object({
+          /** USD each transfer of a token the config does not know is valued at. */
+          usdPerTransfer: z.number().nonnegative().default(0),
+        })
+        .strict()
+        .default({ usdPerTransfer: 0 }),
+      limits: z
+        .object({
+          warnRatio: z.number().gt(0).lt(1).default(0.8),
+          global: globalLimits.default({}),
+          chains: z.record(z.string(), chainLimits).default({}),
+          patterns: patternsSchema.default({}),
+          /** Rule ids (e.g. "global-usd-10m") that run in shadow mode: page "would have tripped", never halt. */
+          shadow: z.array(z.string({ error: 'expected a rule id' })).default([]),
+        })
+        .strict(),
+      pages: z
+        .object({
+          subscriptions: z.array(subscription).default([]),
+          /** Local runtime: also POST each page as JSON here. */
+          webhookUrl: httpUrl.optional(),
+          /** Link to the ops console, included in pages. */
+          consoleUrl: httpUrl.optional(),
+        })
+        .strict()
+        .default({ subscriptions: [] }),
+      /** How operators act on the breaker (the console, `breaker reset`, the reset function). */
+      operations: z
+        .object({
+          /** A reset needs two operators: one requests it, a different one approves it. */
+          twoPersonReset: z.boolean().default(false),
+          /** How long a requested reset waits for its approver, in seconds. */
+          approvalWindowSeconds: z
+            .number({ error: 'expected a number of seconds' })
+            .int()
+            .min(60)
+            .max(86_400)
+            .default(900),
+          /**
+           * Who is who, for the two-person rule: person → the principals that person holds (IAM user
+           * and role ARNs, assumed-role session ARNs, `local:<user>@<host>`). Principals listed under
+           * one person count as one operator.
+           */
+          people: z
+            .record(
+              z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a person name: letters, digits and . _ @ -' }),
+              z.array(z.string().min(1).max(2048)).min(1),
+            )
+            .default({}),
+          /**
+           * Roles whose session name is pinned to the person by the trust policy (IAM Identity Center,
+           * `sts:RoleSessionName = ${aws:username}`, `sts:SourceIdentity`): their sessions are different
+           * people. Sessions of any other role are one person, the role.
+           */
+          personalSessionRoles: z
+            .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'expected an IAM role ARN' }))
+            .default([]),
+          /** How long a loosened config waits before it takes effect (tightening is at once). BitGo: 48 h. */
+          loosenDelaySeconds: z
+            .number()
+            .int()
+            .min(0)
+            .max(30 * 86_400)
+            .default(86_400),
+        })
+        .strict()
+        .default({
+          twoPersonReset: false,
+          approvalWindowSeconds: 900,
+          people: {},
+          personalSessionRoles: [],
+          loosenDelaySeconds: 86_400,
+        }),
+      /** Outflows must match withdrawals the guarded signer approved (functions/core/reconciliation). */
+      reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
+      /** Hot-wallet nonces must not pass what the guard approved (functions/core/watermark). */
+      watermark: watermarkSchema.default(WATERMARK_DEFAULTS),
+      /** Kill-switch layers beyond the table flag (functions/core/actuators). */
+      actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
+      /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
+      custody: custodySchema.optional(),
+    })
+    .strict();
+}
 
-export type ConfigInput = z.input<typeof configSchema>;
-export type ParsedConfig = z.output<typeof configSchema>;
-export type EvmChainInput = z.output<typeof evmChain>;
-export type BitcoinChainInput = z.output<typeof bitcoinChain>;
+export type ConfigInput = z.input<ReturnType<typeof configSchema>>;
+export type ParsedConfig = z.output<ReturnType<typeof configSchema>>;

@@ -1,19 +1,20 @@
 import type { ActuatorsConfig } from '../actuators/config.ts';
+import type { ChainKind } from '../chain-kind.ts';
 import type { ReconciliationConfig } from '../reconciliation/config.ts';
-import type { WatermarkConfig } from '../watermark/config.ts';
 import type { Rule } from '../rules/rule.ts';
-import type { ParsedConfig } from './schema.ts';
+import type { WatermarkConfig } from '../watermark/config.ts';
+import type { ParsedChain, ParsedConfig } from './schema.ts';
 
 /** The compiled config (functions/core/config/compile.ts builds it): what every part of the breaker reads. */
 export interface AssetConfig {
   chain: string;
   symbol: string;
-  /** Lower-case token contract; null for the native coin. */
+  /** Token identifier in the kind's canonical form (EVM: lower-case contract); null for the native coin. */
   contract: string | null;
   decimals: number;
   /** Static USD price in micro-USD per whole unit. */
   priceMicros: bigint;
-  /** On-chain USD feed; `chain` is the (EVM) chain it is read on. */
+  /** On-chain USD feed; `chain` is the chain it is read on (one whose kind hosts price feeds). */
   priceFeed?: { chain: string; address: string; maxAgeSeconds: number };
   /** Micro-USD per unit while the feed is stale or unreadable (≥ priceMicros). */
   worstCasePriceMicros?: bigint;
@@ -21,15 +22,17 @@ export interface AssetConfig {
 
 export interface ChainConfig {
   id: string;
-  kind: 'evm' | 'bitcoin';
-  raw: ParsedConfig['chains'][string];
+  /** What kind of chain this is: address rules, explorer links, finality, the reader (core/chain-kind.ts). */
+  kind: ChainKind;
+  /** The chain as parsed: the common fields and the kind's own settings (its reader reads them). */
+  raw: ParsedChain;
   confirmations: number;
   blockTimeSeconds: number;
   pollIntervalSeconds: number;
   maxBlocksPerPoll: number;
   startBlock: 'latest' | number;
   explorer: string | undefined;
-  /** Lower-case (EVM) or as written (Bitcoin). */
+  /** Normalised by the kind's address rules (EVM: lower-case; base58: as written). */
   hotWallets: string[];
   /** Hot wallets of every chain plus configured own addresses: transfers here are not losses. */
   ownAddresses: Set<string>;

@@ -1,5 +1,3 @@
-import { normaliseAddress } from '../rules/patterns.ts';
-
 /**
  * A withdrawal the signing service was allowed to sign: recorded by the guard before signing, so an
  * on-chain outflow that matches none of them did not come through the guarded signer.
@@ -8,9 +6,9 @@ export interface ApprovedWithdrawal {
   /** The exchange's own withdrawal id: the record is idempotent by it. */
   withdrawalId: string;
   chain: string;
-  /** Asset symbol as in the config (`USDT`), or a token contract address (lower-case). */
+  /** Asset symbol as in the config (`USDT`), or a token identifier (canonical when the guard had the config). */
   asset: string;
-  /** Destination address, normalised (EVM lower-case; Bitcoin as written). */
+  /** Destination address: normalised by the chain's kind when the guard had the config, else as the signer sent it. */
   destination: string;
   /** Base units (wei, satoshi, token units). */
   amount: bigint;
@@ -25,18 +23,16 @@ export interface ApprovedWithdrawal {
   nonce?: bigint;
 }
 
-/** The same withdrawal id must always name the same transfer; anything else is a conflict. */
+/**
+ * The same withdrawal id must always name the same transfer; anything else is a conflict. Compared as
+ * recorded: the guard writes both in the same (canonical, with the config) form.
+ */
 export function sameWithdrawal(a: ApprovedWithdrawal, b: ApprovedWithdrawal): boolean {
   return (
     a.withdrawalId === b.withdrawalId &&
     a.chain === b.chain &&
-    normaliseAsset(a.asset) === normaliseAsset(b.asset) &&
-    normaliseAddress(a.destination) === normaliseAddress(b.destination) &&
+    a.asset === b.asset &&
+    a.destination === b.destination &&
     a.amount === b.amount
   );
-}
-
-/** Symbols compare as written; token contracts case-insensitively. */
-export function normaliseAsset(asset: string): string {
-  return /^0x[0-9a-fA-F]{40}$/.test(asset) ? asset.toLowerCase() : asset;
 }

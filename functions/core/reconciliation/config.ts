@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import type { ChainKind } from '../chain-kind.ts';
 import type { HaltScope } from '../model.ts';
-import { normaliseAddress } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
 
 /**
@@ -57,7 +57,7 @@ export const RECONCILIATION_DEFAULTS: ParsedReconciliation = {
 
 /** What reconciliation needs to know of a chain (a view of ChainConfig, so this file does not depend on the compiler's types). */
 export interface ReconciledChain {
-  kind: 'evm' | 'bitcoin';
+  kind: ChainKind;
   /** Normalised hot-wallet addresses. */
   hotWallets: readonly string[];
 }
@@ -71,10 +71,9 @@ export interface ReconciliationConfig {
   chains: Set<string>;
   /** Per chain, normalised allowed destinations (sweep targets). */
   allowedDestinations: Map<string, Set<string>>;
+  /** Each chain's kind: approvals and outflows are compared in its canonical address and token forms. */
+  kinds: ReadonlyMap<string, ChainKind>;
 }
-
-const EVM_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const BITCOIN_ADDRESS = /^(bc1|tb1|bcrt1)[02-9ac-hj-np-z]{8,87}$|^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$/;
 
 /** The id of the reconciliation rule of one chain. */
 export function reconciliationRuleId(chain: string): string {
@@ -104,12 +103,12 @@ export function compileReconciliation(
     }
     const set = new Set<string>();
     addresses.forEach((a, i) => {
-      const ok = chain.kind === 'evm' ? EVM_ADDRESS.test(a) : BITCOIN_ADDRESS.test(a);
-      if (!ok) {
-        issues.push(`${path}[${i}]: not ${chain.kind === 'evm' ? 'a 20-byte 0x address' : 'a Bitcoin address'}`);
+      const problem = chain.kind.address.problem(a);
+      if (problem) {
+        issues.push(`${path}[${i}]: ${problem}`);
         return;
       }
-      const normalised = normaliseAddress(a);
+      const normalised = chain.kind.address.normalise(a);
       if (chain.hotWallets.includes(normalised)) {
         issues.push(`${path}[${i}]: ${a} is a hot wallet of this chain (transfers between own wallets need no entry)`);
       }
@@ -131,6 +130,7 @@ export function compileReconciliation(
     windowSeconds: input.windowSeconds,
     halt: input.halt,
     allowedDestinations,
+    kinds: new Map([...chains].map(([id, chain]) => [id, chain.kind])),
   };
   if (!input.enabled) return { config, rules: [] };
   const rules: Rule[] = [...chains.keys()]

@@ -1,6 +1,6 @@
+import { canonicalAsset } from '../chain-kind.ts';
 import type { OutflowRecord } from '../model.ts';
-import { normaliseAddress } from '../rules/patterns.ts';
-import { type ApprovedWithdrawal, normaliseAsset } from './approved-withdrawal.ts';
+import type { ApprovedWithdrawal } from './approved-withdrawal.ts';
 import type { ReconciliationConfig } from './config.ts';
 
 /**
@@ -21,7 +21,13 @@ export type Verdict =
 
 export function needsApproval(cfg: ReconciliationConfig, r: OutflowRecord): boolean {
   if (r.own || !cfg.chains.has(r.chain)) return false;
-  return !cfg.allowedDestinations.get(r.chain)?.has(normaliseAddress(r.to));
+  return !cfg.allowedDestinations.get(r.chain)?.has(addressOn(cfg, r.chain, r.to));
+}
+
+/** An address of `chain` in its kind's canonical form: approvals recorded without the config come as the signer wrote them. */
+function addressOn(cfg: ReconciliationConfig, chain: string, address: string): string {
+  const kind = cfg.kinds.get(chain);
+  return kind ? kind.address.normalise(address) : address;
 }
 
 /** |actual − approved| ≤ approved × bps / 10 000, in integers. */
@@ -37,10 +43,11 @@ export function differenceBps(actual: bigint, approved: bigint): bigint {
   return (diff * 10_000n + approved - 1n) / approved;
 }
 
-/** Is the approval of the outflow's asset? (symbol of a known asset, or the token contract) */
-export function sameAsset(a: ApprovedWithdrawal, r: OutflowRecord): boolean {
-  const asset = normaliseAsset(a.asset);
-  if (r.contract !== null && asset === r.contract.toLowerCase()) return true;
+/** Is the approval of the outflow's asset? (symbol of a known asset, or the token identifier) */
+export function sameAsset(cfg: ReconciliationConfig, a: ApprovedWithdrawal, r: OutflowRecord): boolean {
+  const kind = cfg.kinds.get(r.chain);
+  const asset = kind ? canonicalAsset(kind, a.asset) : a.asset;
+  if (r.contract !== null && asset === r.contract) return true;
   return r.known && asset === r.asset;
 }
 
@@ -76,9 +83,9 @@ export function reconcile(
       verdicts.set(r.id, { kind: 'exempt', why: 'allowed-destination' });
       continue;
     }
-    const to = normaliseAddress(r.to);
+    const to = addressOn(cfg, r.chain, r.to);
     const sameTransfer = approvals.filter(
-      (a) => a.chain === r.chain && normaliseAddress(a.destination) === to && sameAsset(a, r),
+      (a) => a.chain === r.chain && addressOn(cfg, r.chain, a.destination) === to && sameAsset(cfg, a, r),
     );
     let best: ApprovedWithdrawal | undefined;
     let bestKey: [bigint, number, string] | undefined;

@@ -1,4 +1,5 @@
 import { parseUnits, valueInMicros } from '../amounts.ts';
+import type { ChainKind } from '../chain-kind.ts';
 import { classifyTransfers } from '../classify.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts';
 import { evaluateRules, measureOf, ruleApplies } from '../evaluate.ts';
@@ -10,6 +11,7 @@ import type { AffectedSpan, Breach, OutflowMarks } from '../rules/breach.ts';
 import { IncrementalEvaluator } from '../rules/incremental.ts';
 import { isPatternRule } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
+import { ruleKindOf } from '../rules/rule-kinds.ts';
 import type { Page } from '../state.ts';
 import { commitState } from '../use-cases/commit-transition.ts';
 import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
@@ -17,6 +19,7 @@ import { flushOutbox } from '../use-cases/outbox.ts';
 import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
 import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
+import { applyWatermarkSignal, watermarkSignals } from './watermark-signals.ts';
 
 /**
  * Replay a scenario through the breaker's real accounting and rules on a simulated clock, then
@@ -32,12 +35,13 @@ import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreRe
  * What it leaves out of a production poll, and why: the incremental evaluator replaces re-reading
  * the ledger; no `reviewedThrough` filter and no `evaluatedThrough` (a replay has no resets and no
  * block numbers); no cursor, lease or reorg (observations are given, not read); no price alarm
- * (scenario prices are given) and no per-poll checks; the kill-switch mirror is not driven.
+ * (scenario prices are given) and no per-poll checks but the nonce watermark (watermark-signals.ts);
+ * the kill-switch mirror is not driven.
  *
  * Once a scope is halted, an event through the exchange's signer observed after the halt in that
  * scope was never signed: it is prevented and never reaches the chain, so the breaker does not see
- * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed. Events on chains the config
- * does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
+ * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed.
+ * Events on chains the config does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
  * events on unwatched chains are observed 60 s after t and count toward global USD rules only.
  *
  * The breaker never reads `label`: only `score` does.
@@ -135,9 +139,23 @@ export async function replayScenario(
   let escalationPossible = Object.values((await store.getState()).tripped).some((t) => t.escalatedAtMs === undefined);
   let processed = 0;
   let nextProgress = 0;
+  // The nonce watermark sees a stolen-key transaction apart from the outflow polls (watermark-signals.ts).
+  const signals = watermarkSignals(config, plan);
+  const signalsUntil = async (s: number) => {
+    while (signals.length > 0 && (signals[0] as { atS: number }).atS <= s) {
+      const signal = signals.shift() as (typeof signals)[number];
+      for (const trip of await applyWatermarkSignal(
+        { config, store, publisher },
+        signal,
+        Math.round((start + signal.atS) * 1000),
+      ))
+        trips.push({ atS: signal.atS, ...trip });
+    }
+  };
 
   for (let i = 0; i < plan.length; ) {
     const first = plan[i] as Observation;
+    await signalsUntil(first.obsT);
     let j = i + 1;
     while (
       j < plan.length &&
@@ -207,6 +225,7 @@ export async function replayScenario(
     for (const b of outcome.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
     await flushOutbox({ store, publisher }, decided.state);
   }
+  await signalsUntil(Number.POSITIVE_INFINITY);
   options.onProgress?.(plan.length, plan.length);
 
   const score = scoreReplay(scenario, fate, trips, (e) => scoreMicros(config, e, scenario.prices));
@@ -248,11 +267,7 @@ function planObservations(
     const chain = config.chains.get(event.chain);
     if (chain) {
       const from =
-        event.from === undefined
-          ? (chain.hotWallets[0] as string)
-          : chain.kind === 'evm'
-            ? event.from.toLowerCase()
-            : event.from;
+        event.from === undefined ? (chain.hotWallets[0] as string) : chain.kind.address.normalise(event.from);
       if (!chain.hotWallets.includes(from)) continue; // the poller watches hot wallets only
       const delay = chain.confirmations * chain.blockTimeSeconds + chain.pollIntervalSeconds;
       plan.push({ event, chain, chainId: chain.id, obsT: event.t + delay, from, block: 0 });
@@ -375,7 +390,9 @@ function unwatchedRecord(
   prices: ReadonlyMap<string, bigint>,
 ): OutflowRecord & OutflowMarks {
   const e = o.event;
-  const kind = /^0x/i.test(e.to ?? o.from) ? 'evm' : 'bitcoin';
+  // The chain is not configured: write hashes the way of the configured kind whose addresses these look like.
+  const address = e.to ?? o.from;
+  const kind = [...config.chains.values()].map((c) => c.kind).find((k) => k.address.problem(address) === undefined);
   const txHash = e.tx ?? syntheticHash(kind, 'replay-tx', e.index + 1);
   const usd = scenarioUsdOf(e, prices);
   return {
@@ -431,11 +448,12 @@ function scenarioUsdOf(e: ScenarioEvent, prices: ReadonlyMap<string, bigint>): b
   return valueInMicros(parseUnits(e.amount, decimals), decimals, price);
 }
 
-/** A deterministic, unique 32-byte hex id (0x-prefixed on EVM chains): a tag, then the number. */
-function syntheticHash(kind: 'evm' | 'bitcoin', tag: string, n: number): string {
+/** A deterministic, unique 32-byte hex id written the kind's way (plain hex without one): a tag, then the number. */
+function syntheticHash(kind: ChainKind | undefined, tag: string, n: number): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < tag.length; i++) h = Math.imul(h ^ tag.charCodeAt(i), 0x01000193) >>> 0;
-  return `${kind === 'evm' ? '0x' : ''}${h.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}`;
+  const hex = `${h.toString(16).padStart(8, '0')}${n.toString(16).padStart(56, '0')}`;
+  return kind ? kind.hashFromHex(hex) : hex;
 }
 
 /** The scenario's USD for scoring: its own figures, else what the breaker would value the event at. */
@@ -448,9 +466,9 @@ function scoreMicros(config: BreakerConfig, e: ScenarioEvent, prices: ReadonlyMa
   return valueInMicros(unitsRoundedUp(e.amount, asset.decimals), asset.decimals, asset.priceMicros);
 }
 
-/** The trip level a measure is compared with (distinct assets trip at limit + 1 assets). */
+/** The trip level a measure is compared with, as people read it (distinct assets trip at limit + 1 assets). */
 function tripLevel(rule: Rule, limit: bigint): bigint {
-  return rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+  return ruleKindOf(rule).shownLevel(limit);
 }
 
 function ratioOf(value: bigint, level: bigint): number {

@@ -7,11 +7,12 @@ import {
   destinationKey,
   distinctAssetOf,
   isNewDestination,
-  isPatternRule,
   type ProfileLevels,
   profileLevels,
 } from './patterns.ts';
 import type { PatternMeasure, Rule } from './rule.ts';
+import type { RuleKindId } from './rule-kind.ts';
+import { ruleKindOf } from './rule-kinds.ts';
 
 /**
  * The same evaluation as evaluateRules (evaluate.ts), kept up to date outflow by outflow instead of
@@ -165,22 +166,20 @@ interface WindowMeasure {
   baseline?: bigint;
 }
 
+/** Each kind's incremental tracker (it must agree with the kind's reference evaluation in evaluate.ts). */
+const TRACKERS: Record<RuleKindId, (rule: Rule) => Tracker> = {
+  'window-sum': (rule) => new SumTracker(rule),
+  'single-transfer': (rule) => new SingleTransferTracker(rule),
+  'new-destinations': (rule) =>
+    new NewDestinationTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'new-destination-usd' }> }),
+  'distinct-assets': (rule) =>
+    new DistinctAssetsTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'distinct-assets' }> }),
+  'wallet-profile': (rule) =>
+    new ProfileTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'profile-usd' }> }),
+};
+
 function trackerFor(rule: Rule): Tracker {
-  if (rule.windowSeconds === 0 && !isPatternRule(rule)) return new SingleTransferTracker(rule);
-  switch (rule.measure.kind) {
-    case 'new-destination-usd':
-      return new NewDestinationTracker(
-        rule as Rule & { measure: Extract<PatternMeasure, { kind: 'new-destination-usd' }> },
-      );
-    case 'distinct-assets':
-      return new DistinctAssetsTracker(
-        rule as Rule & { measure: Extract<PatternMeasure, { kind: 'distinct-assets' }> },
-      );
-    case 'profile-usd':
-      return new ProfileTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'profile-usd' }> });
-    default:
-      return new SumTracker(rule);
-  }
+  return TRACKERS[ruleKindOf(rule).id](rule);
 }
 
 class SingleTransferTracker implements Tracker {

@@ -1,7 +1,10 @@
 import type { OutflowRecord } from '../model.ts';
 import type { AffectedSpan, Breach } from './breach.ts';
+import { singleTransfer } from './kinds/single-transfer.ts';
+import { windowSum } from './kinds/window-sum.ts';
 import { largestFirst, lowerBound, upperBound } from './order.ts';
 import type { DistinctAssetLimit, PatternMeasure, Rule } from './rule.ts';
+import { ruleKindOf } from './rule-kinds.ts';
 
 /**
  * Drain patterns: what a thief's outflows look like beyond any one fixed limit. Each is a window
@@ -25,18 +28,15 @@ import type { DistinctAssetLimit, PatternMeasure, Rule } from './rule.ts';
 
 export type PatternRule = Rule & { measure: PatternMeasure };
 
+/** A drain pattern: any rule that is not a fixed limit (the kind registry decides, rules/rule-kinds.ts). */
 export function isPatternRule(rule: Rule): rule is PatternRule {
-  const k = rule.measure.kind;
-  return k === 'new-destination-usd' || k === 'distinct-assets' || k === 'profile-usd';
+  const kind = ruleKindOf(rule);
+  return kind !== windowSum && kind !== singleTransfer;
 }
 
-export function normaliseAddress(address: string): string {
-  return /^0x/i.test(address) ? address.toLowerCase() : address;
-}
-
-/** Which destination "seen" is tracked for. */
+/** Which destination "seen" is tracked for (addresses are normalised by their chain's kind when classified). */
 export function destinationKey(r: Pick<OutflowRecord, 'chain' | 'to'>): string {
-  return `${r.chain}\u0000${normaliseAddress(r.to)}`;
+  return `${r.chain}\u0000${r.to}`;
 }
 
 export function bucketOf(t: number, bucketSeconds: number): number {

@@ -66,7 +66,13 @@ export async function flushOutbox(deps: OutboxDeps, known?: BreakerState): Promi
 /** Mirrors carry what halts (core/trips.ts): the state's trips and every unreleased trip record. */
 async function mirrorHalts(deps: OutboxDeps, state: BreakerState): Promise<void> {
   if (!deps.mirror) return;
-  await deps.mirror.mirror(withTripRecords(state, await deps.store.unreleasedTrips()));
+  await deps.mirror.mirror(await mirroredView(deps.store, state));
+}
+
+/** What the kill-switch layers carry: the state with every unreleased trip record (core/trips.ts). */
+export async function mirroredView(store: BreakerStateStore, known?: BreakerState): Promise<BreakerState> {
+  const state = known ?? (await store.getState());
+  return withTripRecords(state, await store.unreleasedTrips());
 }
 
 async function mirrorOrThrow(deps: OutboxDeps, state: BreakerState): Promise<void> {

@@ -1,15 +1,18 @@
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
+import { strictestRules } from '../config-check.ts';
 import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
+import { checkRangeRead } from '../range-read.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { commitState, readInitialisedState } from './commit-transition.ts';
+import { DEFAULT_LEASE_MS, HeldLease, saveCursorOrBusy } from './cursor-lease.ts';
 import { flushOutbox } from './outbox.ts';
 import {
   combineSteps,
@@ -20,11 +23,6 @@ import {
   type PollEvaluation,
 } from './poll-decision.ts';
 
-/** How many processed block hashes a cursor keeps to find a reorg's common ancestor. */
-// 64 covers Ethereum's finality (two epochs); the cursor is rewritten every poll, and each hash
-// kept costs write units. A deeper reorg pages (see rewindAfterReorg).
-export const RECENT_BLOCKS = 64;
-
 export interface PollDeps {
   config: BreakerConfig;
   chain: ChainConfig;
@@ -34,7 +32,10 @@ export interface PollDeps {
   clock: Clock;
   /** Unique per poller process/invocation: who holds a lease. */
   owner: string;
-  /** How long a lease protects a poller's in-flight writes (must exceed one poll's duration). */
+  /**
+   * How long a lease protects a poller's in-flight writes between renewals (the poll renews it
+   * before each write, so it must exceed one write's duration). @default DEFAULT_LEASE_MS
+   */
   leaseMs?: number;
   /** Kill-switch copies (SSM parameter) updated after every transition. */
   mirror?: StateMirror;
@@ -120,14 +121,10 @@ export async function pollOnce(
   const from = cursor.lastBlock + 1;
   const to = Math.min(target, cursor.lastBlock + chain.maxBlocksPerPoll);
   const read = await reader.readRange(from, to);
-  if (read.blocks.length !== to - from + 1 || read.blocks[0]?.number !== from) {
-    throw new ChainReadError(
-      `${chain.id}: asked for blocks ${from}–${to}, got ${read.blocks.length} starting at ${read.blocks[0]?.number}`,
-    );
-  }
+  checkRangeRead(chain.id, from, to, read.blocks);
 
   const parent = cursor.recent.at(-1);
-  if (parent && read.blocks[0].parentHash !== parent.h) {
+  if (parent && read.blocks[0] && read.blocks[0].parentHash !== parent.h) {
     return rewindAfterReorg(deps, cursor);
   }
 
@@ -145,11 +142,14 @@ export async function pollOnce(
     },
     valuation,
   );
-  const lastT = times.get(to) as number;
+  // Numbers may be sparse: the range ends at its last block that exists (none: where the cursor was).
+  const lastBlock = read.blocks.at(-1);
+  const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
   const recent = [
     ...cursor.recent,
     ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
-  ].slice(-RECENT_BLOCKS);
+    // The chain kind's reorg memory; each hash kept costs write units. A deeper reorg pages (rewindAfterReorg).
+  ].slice(-chain.kind.finality.reorgMemoryBlocks);
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
   const cache = deps.history;
@@ -166,17 +166,21 @@ export async function pollOnce(
     return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: next };
   }
 
-  const fromT = times.get(from) as number;
+  const fromT = times.get(read.blocks[0]!.number) as number; // outflows lie in blocks, so there is one
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const leased: ChainCursor = {
     ...cursor,
-    lease: { owner: deps.owner, untilMs: clock.now() + (deps.leaseMs ?? 120_000), from, to, fromT },
+    lease: { owner: deps.owner, untilMs: clock.now() + leaseMs, from, to, fromT },
     version: cursor.version + 1,
     updatedAtMs: clock.now(),
   };
   if (!(await saveCursorOrBusy(deps, leased, cursor.version))) {
     return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
   }
-  await store.recordOutflows(outflows);
+  const lease = new HeldLease(deps, leased, leaseMs);
+  const lost: { result: PollResult } = { result: { kind: 'busy', reason: 'lease lost during the batch' } };
+  if (!(await lease.record(outflows, (chunk) => store.recordOutflows(chunk)))) return lost;
+  if (!(await lease.keep())) return lost;
   let ownHistory: OutflowRecord[] | undefined = cacheValid ? cache.records : undefined;
   const historyOf = async (c: string, since: number): Promise<OutflowRecord[]> => {
     if (c !== chain.id) return store.outflowsSince(c, since);
@@ -191,8 +195,10 @@ export async function pollOnce(
     steps,
   );
 
-  const committed = { ...advanced, version: leased.version + 1 };
-  const saved = await saveCursorOrBusy(deps, committed, leased.version);
+  // A slow evaluation must not let the lease lapse under the commit; a lost lease fails the commit.
+  await lease.keep();
+  const committed = { ...advanced, version: lease.version + 1 };
+  const saved = await saveCursorOrBusy(deps, committed, lease.version);
   // Pages go out after the cursor commit: they are durable in the state's outbox either way.
   await flushPoll(deps, state);
   if (!saved) {
@@ -282,8 +288,12 @@ async function ledgerEvaluation(
       const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
-    breaches: (history, newOnes) =>
-      evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) }),
+    breaches: (history, newOnes, state, nowMs) =>
+      evaluateRules(strictestRules(config, state, nowMs), history, {
+        fromT,
+        toT,
+        newIds: new Set(newOnes.map((r) => r.id)),
+      }),
   };
 }
 
@@ -346,35 +356,6 @@ async function createCursor(deps: PollDeps): Promise<ChainCursor | undefined> {
   return saveCursorOrBusy(deps, cursor, undefined);
 }
 
-async function saveCursorOrBusy(
-  deps: PollDeps,
-  next: ChainCursor,
-  expected: number | undefined,
-): Promise<ChainCursor | undefined> {
-  try {
-    await deps.store.saveCursor(next, expected);
-    return next;
-  } catch (e) {
-    if (!(e instanceof StateConflictError)) throw e;
-    // An ambiguous write: its answer was lost, the retry met the write itself. Ours landed after all
-    // (leaving our own lease in place would stall every other poller until it expired).
-    return isSameCursor(e.current, next) ? next : undefined;
-  }
-}
-
-function isSameCursor(stored: unknown, ours: ChainCursor): boolean {
-  const c = stored as ChainCursor | undefined;
-  return (
-    c !== undefined &&
-    c.version === ours.version &&
-    c.updatedAtMs === ours.updatedAtMs &&
-    c.lastBlock === ours.lastBlock &&
-    c.epoch === ours.epoch &&
-    c.lease?.owner === ours.lease?.owner &&
-    c.lease?.untilMs === ours.lease?.untilMs
-  );
-}
-
 /**
  * A poller whose poll failed while it held the lease (the store throttled mid-batch, say) and that
  * will not poll again soon: undo and release its own lease now, so the next invocation (another
@@ -430,7 +411,7 @@ async function rewindAfterReorg(
   };
   await store.appendAudit(record);
   if (!depthKnown) {
-    const page = deepReorgPage(deps.config.name, chain.id, cursor, rewindTo, removed);
+    const page = deepReorgPage(deps.config.name, chain, cursor, rewindTo, removed);
     await flushPoll(deps, await commitPollSteps(deps, [queuePage(page)]));
   }
   return { result: { kind: 'reorg', rewoundTo: rewindTo, removed, depthKnown }, cursor: saved };
@@ -441,14 +422,21 @@ async function rewindAfterReorg(
  * blocks before the rewind point may be orphaned or missing. Exactness cannot be promised there —
  * on-call must audit that range (`breaker scan`).
  */
-function deepReorgPage(name: string, chain: string, cursor: ChainCursor, rewindTo: number, removed: number): Page {
-  const from = Math.max(0, rewindTo - RECENT_BLOCKS * 4);
+function deepReorgPage(
+  name: string,
+  { id: chain, kind }: ChainConfig,
+  cursor: ChainCursor,
+  rewindTo: number,
+  removed: number,
+): Page {
+  const memory = kind.finality.reorgMemoryBlocks;
+  const from = Math.max(0, rewindTo - memory * 4);
   return {
     id: `page-deep-reorg-${chain}-${cursor.epoch + 1}`,
     kind: 'blind',
-    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${RECENT_BLOCKS} blocks`.slice(0, 100),
+    subject: `[BLIND] ${name}: reorg on ${chain} deeper than ${memory} blocks`.slice(0, 100),
     text: [
-      `${chain} reorganised below the ${RECENT_BLOCKS} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
+      `${chain} reorganised below the ${memory} most recent blocks the breaker keeps (processed through ${cursor.lastBlock}).`,
       `The breaker rewound to block ${rewindTo} and removed ${removed} outflow record(s) after it; blocks before it may hold`,
       'orphaned or missing outflows. Audit them against the chain, e.g.:',
       `  npx breaker scan --config <config> --chain ${chain} --from ${from} --to ${cursor.lastBlock}`,

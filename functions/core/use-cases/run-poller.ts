@@ -1,9 +1,8 @@
-import { BlindnessWatch } from '../blindness.ts';
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
-import { flushOutbox } from './outbox.ts';
-import { checkNonceWatermark } from './check-watermark.ts';
+import { flushOutbox, mirroredView } from './outbox.ts';
 import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
+import { BlindnessWatch } from './watch-blindness.ts';
 
 export interface RunOptions {
   /** Stop starting new polls after this wall-clock time (ms). */
@@ -68,7 +67,6 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     }
     try {
       const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
-      await checkNonceWatermark(pollDeps);
       outcome = { result };
       cursor = next;
       summary.polls++;
@@ -106,7 +104,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     if (behind) continue;
     // Read every kill-switch layer back: one changed behind the breaker's back is repaired and paged.
     await deps.mirror
-      ?.verify?.(() => deps.store.getState())
+      ?.verify?.(() => mirroredView(deps.store))
       .catch((e: unknown) => {
         flushError = e;
         pagesPending = true;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChainKind } from '../chain-kind.ts';
 
 /**
  * `watermark:` in the config file. Off by default: turn it on only once every signer of the chain
@@ -7,7 +8,7 @@ import { z } from 'zod';
 export const watermarkSchema = z
   .object({
     enabled: z.boolean({ error: 'expected true or false' }).default(false),
-    /** The EVM chains whose signers send nonces (default: every EVM chain). */
+    /** The chains whose signers send nonces (default: every chain whose kind has account nonces, i.e. EVM). */
     chains: z.array(z.string({ error: 'expected a chain id' }), { error: 'expected a list of chain ids' }).optional(),
     /** What a nonce above the watermark halts: everything (a stolen key is rarely the only one) or its chain. */
     halt: z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' }).default('global'),
@@ -33,20 +34,20 @@ export interface WatermarkConfig {
   pending: boolean;
 }
 
-/** Validate `watermark` against the chains: only EVM chains have account nonces. */
+/** Validate `watermark` against the chains: only chains whose kind has account nonces (EVM) can be watermarked. */
 export function compileWatermark(
   input: ParsedWatermark,
-  chainKinds: ReadonlyMap<string, 'evm' | 'bitcoin'>,
+  chainKinds: ReadonlyMap<string, ChainKind>,
   issues: string[],
 ): WatermarkConfig {
-  const evm = [...chainKinds].filter(([, kind]) => kind === 'evm').map(([id]) => id);
+  const evm = [...chainKinds].filter(([, kind]) => kind.hasAccountNonces).map(([id]) => id);
   input.chains?.forEach((c, i) => {
     const kind = chainKinds.get(c);
     if (kind === undefined)
       issues.push(`watermark.chains[${i}]: no chain "${c}" under chains (known: ${[...chainKinds.keys()].join(', ')})`);
-    else if (kind !== 'evm')
+    else if (!kind.hasAccountNonces)
       issues.push(
-        `watermark.chains[${i}]: "${c}" is a ${kind} chain; the nonce watermark needs account nonces (EVM chains only)`,
+        `watermark.chains[${i}]: "${c}" is a ${kind.id} chain; the nonce watermark needs account nonces (EVM chains only)`,
       );
   });
   return {

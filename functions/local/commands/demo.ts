@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { compileConfig } from '../../adapters/config/config-file.ts';
 import { startRuntimeConsole } from '../../console/runtime-console.ts';
 import { formatUsd } from '../../core/amounts.ts';
-import { compileConfig } from '../../core/config/compile.ts';
 import { createBreakerGuard } from '../../guard/guard.ts';
 import { createKillSwitch } from '../../guard/kill-switch.ts';
 import { consoleDeps } from '../../runtime/compose.ts';

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../../adapters/config/config-file.ts';
-import { DynamoDbBreakerStore } from '../../adapters/dynamodb/dynamodb-breaker-store.ts';
 import { localDynamoClient, startLocalDynamo } from '../../adapters/dynamodb/local-dynamo.ts';
 import { localOperator } from '../../console/local-server.ts';
 import { systemClock } from '../../core/time.ts';
 import { initialiseBreaker } from '../../core/use-cases/initialise-breaker.ts';
+import { tableStores } from '../../runtime/table-stores.ts';
 import { connectTable } from '../aws-target.ts';
 import { defaultStorePath } from '../connect.ts';
 import { localPublisher } from '../publishers.ts';
@@ -76,7 +76,7 @@ async function openInitTarget(values: {
   if (runtime && runtime.configPath === configPath && !values.store) {
     const client = localDynamoClient(runtime.endpoint);
     return {
-      store: new DynamoDbBreakerStore({ client, tableName: runtime.tableName }),
+      store: tableStores(client, runtime.tableName).store,
       publisher: localPublisher(config),
       actor: localOperator(),
       where: `the running runtime (pid ${runtime.pid})`,
@@ -86,7 +86,7 @@ async function openInitTarget(values: {
   const path = values.store ?? defaultStorePath(config.name);
   const dynamo = await startLocalDynamo({ path });
   return {
-    store: new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName }),
+    store: tableStores(dynamo.client, dynamo.tableName).store,
     publisher: localPublisher(config),
     actor: localOperator(),
     where: `the store at ${path}`,

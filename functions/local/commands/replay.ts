@@ -5,7 +5,7 @@ import { MemoryBreakerStore } from '../../adapters/memory/memory-breaker-store.t
 import { formatUnits, formatUsd } from '../../core/amounts.ts';
 import type { BreakerConfig } from '../../core/config/types.ts';
 import { ConfigError, isBreakerError } from '../../core/errors.ts';
-import { formatMeasure } from '../../core/pages.ts';
+import { formatMeasure } from '../../core/pages/breach-pages.ts';
 import { renderChartSvg } from '../../core/replay/chart.ts';
 import { type ReplayResult, type ReplayScore, replayScenario } from '../../core/replay/replay.ts';
 import { parseScenarioText, type Scenario, type ScenarioError } from '../../core/replay/scenario.ts';

@@ -50,8 +50,8 @@ export async function run(argv: string[]): Promise<number> {
         block: r.block,
         txHash: r.txHash,
         logIndex: r.contract === null ? null : r.index,
-        // Bitcoin outflows are per output: keep the output index (JSON drops it when undefined).
-        vout: chain.kind === 'bitcoin' ? r.index : undefined,
+        // Where outflows are per output (Bitcoin's vout), also name the output index the chain's way.
+        ...(chain.kind.outputIndexName && { [chain.kind.outputIndexName]: r.index }),
         asset: r.asset,
         contract: r.contract,
         amount: r.amount.toString(),

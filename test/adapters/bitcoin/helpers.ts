@@ -3,7 +3,7 @@ import {
   BitcoinChainReader,
   type BitcoinChainReaderOptions,
 } from '../../../functions/adapters/bitcoin/bitcoin-chain-reader.ts';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import type { ChainConfig } from '../../../functions/core/config/types.ts';
 
 export interface BitcoinChainInput {
@@ -13,6 +13,7 @@ export interface BitcoinChainInput {
   hotWallets: string[];
   ownAddresses?: string[];
   rpcTimeoutMs?: number;
+  rpcMaxResponseBytes?: number;
 }
 
 /** A bitcoin ChainConfig as the core compiles it from a config file (chain id `btc`). */
@@ -27,6 +28,7 @@ export function bitcoinChainConfig(input: BitcoinChainInput): ChainConfig {
           rpc: input.rpc ?? [],
           esplora: input.esplora ?? [],
           rpcTimeoutMs: input.rpcTimeoutMs ?? 5_000,
+          ...(input.rpcMaxResponseBytes !== undefined && { rpcMaxResponseBytes: input.rpcMaxResponseBytes }),
           confirmations: 0,
           blockTimeSeconds: 600,
           hotWallets: input.hotWallets,
@@ -68,6 +70,48 @@ export async function silentServer(): Promise<{ url: string; close: () => Promis
     url: `http://127.0.0.1:${port}/`,
     close: async () => {
       for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A loopback endpoint that answers every request 200 with a body of `totalBytes` (chunked, so no
+ * Content-Length to refuse early, unless `declare`), at socket speed, as a malicious or broken
+ * endpoint would. Stops writing when the client hangs up. `sent` counts what it wrote.
+ */
+export async function hugeAnswerServer(totalBytes: number, declare = false) {
+  const { createServer: createHttpServer } = await import('node:http');
+  const state = { sent: 0, hungUp: 0 };
+  const chunk = Buffer.alloc(1024 * 1024, ' ');
+  const server = createHttpServer((req, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      ...(declare && { 'content-length': String(totalBytes) }),
+    });
+    res.write('{"jsonrpc":"2.0","id":1,"result":"');
+    let left = totalBytes;
+    const pump = () => {
+      while (left > 0 && !res.destroyed) {
+        const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+        left -= piece.length;
+        state.sent += piece.length;
+        if (!res.write(piece)) return;
+      }
+      if (left <= 0) res.end();
+    };
+    res.on('drain', pump);
+    req.socket.on('close', () => state.hungUp++);
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    state,
+    close: async () => {
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,5 +1,5 @@
 import { Interface } from 'ethers';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import type { ChainConfig } from '../../../functions/core/config/types.ts';
 import { TestToken } from '../../../functions/local/contracts/artifacts.ts';
 import { ANVIL_CHAIN_ID, type Anvil } from '../../support/anvil.ts';

@@ -1,12 +1,12 @@
 import { type Contract, JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import {
   ChainlinkPriceSource,
   createChainlinkPriceSource,
 } from '../../../functions/adapters/prices/chainlink-price-source.ts';
 import { parseUnits } from '../../../functions/core/amounts.ts';
 import { classifyTransfers } from '../../../functions/core/classify.ts';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
 import type { AssetConfig, BreakerConfig } from '../../../functions/core/config/types.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
 import { bookValuation, quoteFromFeed } from '../../../functions/core/prices/price-source.ts';
@@ -164,7 +164,7 @@ describe('ChainlinkPriceSource on anvil', () => {
 describe('createChainlinkPriceSource', () => {
   it('reads each feed on its chain’s configured RPC endpoints (the first that answers)', async () => {
     const input = configInput();
-    const eth = input.chains.ethereum as { rpc: string[]; chainId: number; native: object };
+    const eth = input.chains.ethereum as unknown as { rpc: string[]; chainId: number; native: object };
     eth.rpc = [`http://127.0.0.1:9/down`, anvil.url];
     eth.chainId = anvil.chainId;
     Object.assign(eth.native, {

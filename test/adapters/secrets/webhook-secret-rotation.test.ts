@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKillSwitchActuators } from '../../../functions/adapters/actuators/build.ts';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import { CachedSecrets } from '../../../functions/adapters/secrets/cached-secrets.ts';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
 import { initialState } from '../../../functions/core/state.ts';
 import { SIGNATURE_HEADER, verifySignature } from '../../../functions/kill-switch-protocol/index.ts';
 import {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WebhookActuator } from '../../../functions/adapters/actuators/webhook-actuator.ts';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import { ConfigError } from '../../../functions/core/errors.ts';
 
 const SECRET = 'whsec-0123456789abcdef';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { compileConfig } from '../../../functions/core/config/compile.ts';
+import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import type { BreakerConfig } from '../../../functions/core/config/types.ts';
 import { ConfigError, isBreakerError } from '../../../functions/core/errors.ts';
 import { ADDR, configInput, usd } from '../../support/fixtures.ts';

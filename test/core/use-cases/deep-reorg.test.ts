@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { evmChainKind } from '../../../functions/adapters/evm/evm-chain-kind.ts';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
 import type { BlockRef, RangeRead } from '../../../functions/core/model.ts';
 import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
-import { pollOnce, RECENT_BLOCKS } from '../../../functions/core/use-cases/poll-chain.ts';
+import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { compile } from '../../support/fixtures.ts';
 import { initialiseForTest } from '../../support/initialise.ts';
 
 const BASE_T = 1_700_000_000;
+/** The reorg memory of the (EVM) test chain's kind. */
+const RECENT_BLOCKS = evmChainKind.finality.reorgMemoryBlocks;
 
 /** A scripted chain whose blocks from `forkFrom` on change hash when `fork` changes (not a node: the depth is the point). */
 class ForkingChain implements ChainReader {

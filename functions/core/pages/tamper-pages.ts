@@ -1,5 +1,5 @@
 /** Pages for tampering with the breaker itself (a deleted state item). */
-import type { InitMarker, Page, TripInfo } from './state.ts';
+import type { InitMarker, Page, TripInfo } from '../state.ts';
 
 export function renderTamperPage(trip: TripInfo, marker: InitMarker): Page {
   return {

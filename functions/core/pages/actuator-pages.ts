@@ -1,5 +1,5 @@
+import { type Actuator, type ActuatorMode, modeFor } from '../actuators/actuator.ts';
 import type { AuditRecord, BreakerState, Page } from '../state.ts';
-import { type Actuator, type ActuatorMode, modeFor } from './actuator.ts';
 
 /** Wording and audit records for actuator results. */
 

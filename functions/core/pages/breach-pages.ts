@@ -1,18 +1,19 @@
-import { formatUnits, formatUsd } from './amounts.ts';
-import type { BreakerConfig } from './config/types.ts';
-import { windowTotalsAt } from './evaluate.ts';
-import { type OutflowRecord, scopeKey } from './model.ts';
+import { formatUnits, formatUsd } from '../amounts.ts';
+import type { BreakerConfig } from '../config/types.ts';
+import { windowTotalsAt } from '../evaluate.ts';
+import { type OutflowRecord, scopeKey } from '../model.ts';
 import {
   UNAPPROVED_HEADLINE,
   unapprovedExplanation,
   unapprovedRuleText,
   unapprovedSummary,
-} from './reconciliation/wording.ts';
-import type { Breach } from './rules/breach.ts';
-import { destinationKey, distinctAssetOf } from './rules/patterns.ts';
-import type { Rule } from './rules/rule.ts';
-import type { AuditRecord, Page, TripInfo } from './state.ts';
-import { formatDuration } from './time.ts';
+} from '../reconciliation/wording.ts';
+import type { Breach } from '../rules/breach.ts';
+import { destinationKey, distinctAssetOf } from '../rules/patterns.ts';
+import type { Rule } from '../rules/rule.ts';
+import { ruleKindOf } from '../rules/rule-kinds.ts';
+import type { AuditRecord, Page, TripInfo } from '../state.ts';
+import { formatDuration } from '../time.ts';
 
 /**
  * Page wording. A page must be actionable on a phone at 3 a.m.: which rule broke, the totals
@@ -75,7 +76,11 @@ export function breachSummary(b: Breach): string {
   const warnAt = b.warnAt ?? b.rule.warnAt;
   if (b.rule.subject.kind === 'unapproved') return unapprovedSummary(b.rule.subject.chain, b.value);
   if (b.rule.measure.kind === 'distinct-assets') {
-    const levels = b.level === 'trip' ? `trips at ${limit + 1n}` : `warns at ${warnAt + 1n}; trips at ${limit + 1n}`;
+    const { shownLevel } = ruleKindOf(b.rule);
+    const levels =
+      b.level === 'trip'
+        ? `trips at ${shownLevel(limit)}`
+        : `warns at ${shownLevel(warnAt)}; trips at ${shownLevel(limit)}`;
     return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} at once (${levels})`;
   }
   return `${describeRule(b.rule)}: ${formatMeasure(b.rule, b.value)} > ${b.level === 'trip' ? 'limit' : 'warn level'} ${formatMeasure(
@@ -139,8 +144,8 @@ export function explainBreach(b: Breach): string[] {
 }
 
 export function txLink(config: BreakerConfig, r: Pick<OutflowRecord, 'chain' | 'txHash'>): string {
-  const explorer = config.chains.get(r.chain)?.explorer;
-  return explorer ? `${explorer}/tx/${r.txHash}` : `${r.chain} tx ${r.txHash}`;
+  const chain = config.chains.get(r.chain);
+  return chain?.explorer ? chain.kind.txUrl(chain.explorer, r.txHash) : `${r.chain} tx ${r.txHash}`;
 }
 
 /** One outflow for a page: amount in whole units, USD, from → to, explorer link. */
@@ -176,7 +181,7 @@ function totalsLines(ctx: PageContext, at: number): { lines: string[]; json: Rec
     const { rule, value } = total;
     const limit = total.limit ?? rule.limit;
     // "N assets or more" trips: show the trip level, not the (exclusive) limit.
-    const level = rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+    const level = ruleKindOf(rule).shownLevel(limit);
     const pct = level === 0n ? 0 : Number((value * 1000n) / level) / 10;
     json.push({ rule: rule.id, value: value.toString(), limit: limit.toString(), percent: pct });
     if (value === 0n) continue;
@@ -284,7 +289,7 @@ export function renderWarnPage(breach: Breach, id: string, ctx: PageContext): Pa
 
 function percentOfLimit(b: Breach): number {
   const limit = b.limit ?? b.rule.limit;
-  const level = b.rule.measure.kind === 'distinct-assets' ? limit + 1n : limit;
+  const level = ruleKindOf(b.rule).shownLevel(limit);
   return level === 0n ? 0 : Number((b.value * 1000n) / level) / 10;
 }
 

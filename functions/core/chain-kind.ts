@@ -1,0 +1,126 @@
+import type { z } from 'zod';
+import type { ChainReader } from './ports.ts';
+
+/**
+ * A chain kind is a plug-in: everything the breaker knows about one family of chains (EVM, Bitcoin, …)
+ * that is not a transfer. Core, the guard, the console, replay and infra ask `chain.kind` (this object)
+ * and never compare kind names; each adapter folder exports one (`adapters/evm/evm-chain-kind.ts`) and
+ * `adapters/chain-kinds.ts` lists them. docs/ARCHITECTURE.md walks through adding one.
+ *
+ * Implement it as a class, and `address`/`tokens` as class instances: a kind sits inside every
+ * ChainConfig, and the compiled config is data that tools and tests copy with structuredClone, which
+ * copies own data fields and cannot copy functions. Own fields hold data; behaviour lives on prototypes.
+ */
+export interface ChainKind {
+  /** The config's `kind:` value (`evm`, `bitcoin`). */
+  readonly id: string;
+  /** For messages: `EVM`, `Bitcoin`. */
+  readonly name: string;
+  /**
+   * The zod fields of the chain's own settings (endpoints, network, batch sizes), merged into the chain
+   * object beside the fields every chain has (confirmations, hotWallets, native, …; see
+   * config/schema.ts). The kind's reader reads them back from `ChainConfig.raw`.
+   */
+  settings(): z.ZodRawShape;
+  /** A check across the chain's own settings, or undefined: returns the problem (e.g. "needs an endpoint"). */
+  checkSettings?(chain: Readonly<Record<string, unknown>>): string | undefined;
+  readonly address: AddressRules;
+  /** How tokens are named on this chain; undefined when the chain has only its native coin (no `tokens:`). */
+  readonly tokens?: TokenRules;
+  readonly finality: Finality;
+  /**
+   * Block times of slack the dead-man alarm allows beyond confirmations before the poller counts as
+   * falling behind: generous where block intervals vary widely (Bitcoin's are exponential).
+   */
+  readonly deadManSlackBlocks: number;
+  /** Can a USD price feed (Chainlink-style aggregator) be read on a chain of this kind? */
+  readonly hostsPriceFeeds: boolean;
+  /**
+   * Do its accounts sign with sequential nonces, so the guard can watermark them (core/watermark)? Then
+   * the kind's reader must also implement NonceReader (ports.ts). EVM: yes; Bitcoin: no (UTXOs).
+   */
+  readonly hasAccountNonces: boolean;
+  /**
+   * Where one transfer is one output of a transaction (Bitcoin: `vout`): the name tools print
+   * `ChainTransfer.index` under. Undefined where the index is a log index.
+   */
+  readonly outputIndexName?: string;
+  /** The explorer page of a transaction (`${explorer}/tx/${hash}`; Tronscan: `${explorer}/#/transaction/${hash}`). */
+  txUrl(explorer: string, txHash: string): string;
+  /** A 32-byte hash written this chain's way, from 64 hex digits (replay's synthetic hashes): EVM adds `0x`. */
+  hashFromHex(hex: string): string;
+  /** The reader of a configured chain of this kind (the adapter behind the ChainReader port). */
+  createReader(chain: ReadableChain): ChainReader;
+}
+
+/**
+ * What a reader is built from: a compiled chain (ChainConfig is one; this view keeps the port free of
+ * the config's types). `raw` holds the kind's own settings, which only the kind's adapter reads.
+ */
+export interface ReadableChain {
+  readonly id: string;
+  readonly kind: ChainKind;
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly confirmations: number;
+  readonly blockTimeSeconds: number;
+  /** Normalised by the kind's address rules. */
+  readonly hotWallets: readonly string[];
+  /** Own addresses of every chain (hot wallets included), normalised. */
+  readonly ownAddresses: ReadonlySet<string>;
+}
+
+/**
+ * What an address is on this chain. Every address the breaker compares (hot wallets, own addresses,
+ * transfer from/to, approved destinations, allowed destinations) is compared in `normalise`d form,
+ * and nothing else normalises addresses.
+ */
+export interface AddressRules {
+  /** Why `text` is not an address of this kind (the whole message, e.g. `not a 20-byte 0x address`), or undefined. */
+  problem(text: string): string | undefined;
+  /**
+   * The one canonical form of a valid address. EVM: lower-case (hex is case-insensitive). Base58 ids
+   * (Bitcoin legacy, Solana, XRPL, Tron) are case-sensitive: as written.
+   */
+  normalise(address: string): string;
+}
+
+/**
+ * How a token is named on this chain: the `contract` field of a `tokens:` entry, and `ChainTransfer.contract`.
+ * EVM: the contract address, lower-case. A kind whose tokens are named otherwise (an SPL mint, base58;
+ * an XRPL currency + issuer; a TRC-10 numeric id) defines its own text form here; its reader must put
+ * exactly that form in `ChainTransfer.contract`.
+ */
+export interface TokenRules {
+  /** Why `text` is not a token identifier of this kind (the whole message), or undefined. */
+  problem(text: string): string | undefined;
+  /** The canonical form of a valid identifier (what `ChainTransfer.contract` holds). */
+  normalise(text: string): string;
+}
+
+/** What confirmed means on this chain, and how far back a reorg is detected. */
+export interface Finality {
+  /** What `confirmations: N` counts, for docs and messages (`blocks on top of the block`). */
+  readonly confirmations: string;
+  /**
+   * How many recent block hashes a chain cursor keeps to detect a reorg; a reorg below them is paged
+   * as blind with the range to audit. Sized in block numbers, so on a chain that skips numbers (Solana
+   * slots) it covers fewer blocks than it says.
+   */
+  readonly reorgMemoryBlocks: number;
+}
+
+/** The registered kinds by id, checked for duplicates (the config compiler's input). */
+export function chainKindsById(kinds: readonly ChainKind[]): ReadonlyMap<string, ChainKind> {
+  const byId = new Map<string, ChainKind>();
+  for (const k of kinds) {
+    if (byId.has(k.id)) throw new TypeError(`chain kind "${k.id}" is registered twice`);
+    byId.set(k.id, k);
+  }
+  if (byId.size === 0) throw new TypeError('no chain kinds registered');
+  return byId;
+}
+
+/** An asset as a caller names it (a symbol, or a token identifier in any spelling): identifiers canonical, symbols as written. */
+export function canonicalAsset(kind: ChainKind, asset: string): string {
+  return kind.tokens && kind.tokens.problem(asset) === undefined ? kind.tokens.normalise(asset) : asset;
+}
