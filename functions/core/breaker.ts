@@ -1,4 +1,5 @@
 import type { BreakerConfig } from './config/types.ts';
+import { effectiveOperations } from './config-record.ts';
 import { ResetRejectedError } from './errors.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
 import {
@@ -158,7 +159,8 @@ export function resetBreaker(prev: BreakerState, req: ResetRequest, config: Brea
   }
   if (reason.length > 2000) throw new ResetRejectedError('the reason is longer than 2000 characters');
   if (!req.actor.trim()) throw new ResetRejectedError('the operator identity is missing');
-  if (config.operations.twoPersonReset && !req.approval) {
+  // The stricter of this config's rule and the one the deployed functions recorded (--table, a local copy).
+  if (effectiveOperations(prev, config).twoPersonReset && !req.approval) {
     throw new ResetRejectedError(
       'two-person reset is on (operations.twoPersonReset): request the reset, then a different operator approves it',
     );

@@ -14,7 +14,6 @@ import type {
   TripRecord,
   TripRelease,
 } from './state.ts';
-import type { NonceObservation, NonceTag } from './watermark/watermark.ts';
 
 export interface ChainReader {
   readonly chain: string;
@@ -116,6 +115,16 @@ export interface NonceWatermarkLog {
   /** Highest approved nonce per hot wallet (lower-case) of `chain`; a strongly consistent read. */
   nonceWatermarks(chain: string): Promise<Map<string, bigint>>;
 }
+
+/** `eth_getTransactionCount(wallet, tag)`: how many transactions the wallet has sent — its next nonce. */
+export interface NonceObservation {
+  /** Normalised (lower-case) hot-wallet address. */
+  wallet: string;
+  nextNonce: bigint;
+}
+
+/** Where a nonce was read: in blocks (`latest`), or including the endpoint's mempool (`pending`). */
+export type NonceTag = 'latest' | 'pending';
 
 /** An account chain's hot-wallet nonces (EVM `eth_getTransactionCount`). Throws ChainReadError. */
 export interface NonceReader {

@@ -86,6 +86,37 @@ export interface BreakerState {
    * functions/core/watermark): the same stolen nonces do not trip again after a reset.
    */
   nonceReported?: Record<string, Record<string, string>>;
+  /**
+   * The config the deployed pollers last recorded (core/config-record.ts): its digest, the parts that
+   * decide how strict the breaker is, and a loosening that is not in effect yet. Operators' paths
+   * (--table included) apply the stricter of this and their own config.
+   */
+  config?: RecordedConfig;
+}
+
+/** What a config's strictness depends on, comparable across versions (bigints as decimal strings). */
+export interface ConfigSummary {
+  operations: {
+    twoPersonReset: boolean;
+    approvalWindowSeconds: number;
+    people?: Record<string, string[]>;
+    personalSessionRoles?: string[];
+    loosenDelaySeconds?: number;
+  };
+  /** Rule id → its limit and whether it only pages (shadow). */
+  rules: Record<string, { limit: string; shadow: boolean }>;
+  ownAddresses: Record<string, string[]>;
+  hotWallets: Record<string, string[]>;
+  /** Actuator layer → on. */
+  actuators: Record<string, boolean>;
+}
+
+export interface RecordedConfig {
+  digest: string;
+  recordedAtMs: number;
+  summary: ConfigSummary;
+  /** A loosening waiting for its delay: until `effectiveAtMs` the stricter `previous` still applies. */
+  pending?: { effectiveAtMs: number; previous: ConfigSummary; loosened: string[] };
 }
 
 /** A chain that could not be observed for longer than its blind limit, from detection to recovery. */

@@ -1,6 +1,8 @@
 import { resetBreaker } from './breaker.ts';
 import type { BreakerConfig } from './config/types.ts';
+import { effectiveOperations } from './config-record.ts';
 import { ResetRejectedError } from './errors.ts';
+import { samePerson } from './people.ts';
 import type { AuditRecord, BreakerState, Page, PendingReset } from './state.ts';
 
 /**
@@ -28,11 +30,12 @@ export interface ResetApprovalInput {
 }
 
 export function requestReset(prev: BreakerState, req: ResetRequestInput, config: BreakerConfig): BreakerState {
-  if (!config.operations.twoPersonReset) {
+  const operations = effectiveOperations(prev, config);
+  if (!operations.twoPersonReset) {
     throw new ResetRejectedError('two-person reset is off (operations.twoPersonReset): reset directly');
   }
   const pending = prev.pendingReset;
-  if (pending && req.nowMs <= pending.expiresAtMs && pending.requestedBy !== req.actor) {
+  if (pending && req.nowMs <= pending.expiresAtMs && !samePerson(pending.requestedBy, req.actor, operations)) {
     throw new ResetRejectedError(
       `reset request ${pending.requestId} by ${pending.requestedBy} is waiting for approval until ${iso(pending.expiresAtMs)}: approve it, or request again after it expires`,
     );
@@ -52,7 +55,7 @@ export function requestReset(prev: BreakerState, req: ResetRequestInput, config:
     reason: req.reason.trim(),
     requestedBy: req.actor,
     requestedAtMs: req.nowMs,
-    expiresAtMs: req.nowMs + config.operations.approvalWindowSeconds * 1000,
+    expiresAtMs: req.nowMs + operations.approvalWindowSeconds * 1000,
     reviewedTripIds: cleared.map((k) => prev.tripped[k]?.tripId ?? k),
   };
   if (req.scope !== undefined) request.scope = req.scope;
@@ -77,6 +80,7 @@ export function requestReset(prev: BreakerState, req: ResetRequestInput, config:
 }
 
 export function approveReset(prev: BreakerState, req: ResetApprovalInput, config: BreakerConfig): BreakerState {
+  const operations = effectiveOperations(prev, config);
   const pending = prev.pendingReset;
   if (!pending) throw new ResetRejectedError('no reset request is waiting for approval');
   if (pending.requestId !== req.requestId) {
@@ -86,12 +90,14 @@ export function approveReset(prev: BreakerState, req: ResetApprovalInput, config
   }
   if (req.nowMs > pending.expiresAtMs) {
     throw new ResetRejectedError(
-      `reset request ${pending.requestId} expired at ${iso(pending.expiresAtMs)} (approval window ${config.operations.approvalWindowSeconds} s): request the reset again`,
+      `reset request ${pending.requestId} expired at ${iso(pending.expiresAtMs)} (approval window ${operations.approvalWindowSeconds} s): request the reset again`,
     );
   }
-  if (req.actor === pending.requestedBy) {
+  // People, not principal strings: another session of the same role, or a second principal of the
+  // same person (operations.people), is not a second operator (core/people.ts).
+  if (samePerson(req.actor, pending.requestedBy, operations)) {
     throw new ResetRejectedError(
-      `${req.actor} requested this reset and cannot approve it: a different operator must approve`,
+      `${req.actor} is the same person as the requester ${pending.requestedBy} and cannot approve this reset: a different operator must approve`,
     );
   }
   return resetBreaker(

@@ -5,7 +5,7 @@ import { createBreakerGuard, type GuardLogger, type GuardStore } from '../guard/
 import { createKillSwitch } from '../guard/kill-switch.ts';
 import { parseWithdrawal, type WithdrawalRequest } from '../guard/withdrawal.ts';
 import { type PlatformAssets, resolvePlatformAssets } from './assets.ts';
-import { approveAll, type CustodyDecision, haltDecision, withDeadline } from './decide.ts';
+import { approveAll, approveWhenArmed, type CustodyDecision, withDeadline } from './decide.ts';
 import { type CustodyHandler, type CustodyRequest, text } from './transport.ts';
 
 /**
@@ -60,7 +60,7 @@ export function createBitgoPolicy(options: BitgoPolicyOptions): CustodyHandler {
     }
     if (planned.requests.length === 0) {
       // Every output goes to the breaker's own addresses (a consolidation): nothing to record, only the halt to respect.
-      return haltDecision([await killSwitch.isHalted({ chain: planned.chain })]) ?? { kind: 'approve', approvals: [] };
+      return approveWhenArmed(killSwitch, [planned.chain]);
     }
     return approveAll(guard, planned.requests, signal);
   };

@@ -40,12 +40,19 @@ export async function approveAll(
   return { kind: 'approve', approvals };
 }
 
-/** The kill switch's answer as a decision: undefined when armed for every chain asked about. */
-export function haltDecision(decisions: readonly HaltDecision[]): CustodyDecision | undefined {
+/**
+ * For requests that record nothing (an approval-stage request, a workspace change, a consolidation):
+ * approve only when every chain asked about is armed; a halt rejects, an unreadable state is a fault.
+ */
+export async function approveWhenArmed(
+  killSwitch: { isHalted(scope: { chain: string }): Promise<HaltDecision> },
+  chains: Iterable<string>,
+): Promise<CustodyDecision> {
+  const decisions = await Promise.all([...new Set(chains)].map((chain) => killSwitch.isHalted({ chain })));
   for (const d of decisions) {
     if (d.halted) return d.failedClosed ? { kind: 'fault', reason: d.reason } : { kind: 'reject', reason: d.reason };
   }
-  return undefined;
+  return { kind: 'approve', approvals: [] };
 }
 
 /** Run `decide`, but answer a fault when it takes longer than `ms` (its signal is then aborted). */

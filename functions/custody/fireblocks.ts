@@ -6,7 +6,7 @@ import { createBreakerGuard, type GuardLogger, type GuardStore } from '../guard/
 import { createKillSwitch } from '../guard/kill-switch.ts';
 import { parseWithdrawal, type WithdrawalRequest } from '../guard/withdrawal.ts';
 import { type PlatformAssets, resolvePlatformAssets, wholeUnitsToBase } from './assets.ts';
-import { approveAll, type CustodyDecision, haltDecision, withDeadline } from './decide.ts';
+import { approveAll, approveWhenArmed, type CustodyDecision, withDeadline } from './decide.ts';
 import { importRs256PrivateKey, importRs256PublicKey } from './rsa-keys.ts';
 import { type CustodyHandler, type CustodyRequest, type CustodyResponse, text } from './transport.ts';
 
@@ -113,16 +113,13 @@ export async function createFireblocksCallback(options: FireblocksCallbackOption
       const parsed = parseWithdrawal(request, config);
       if (!parsed.ok) return { kind: 'reject', reason: `${request.withdrawalId}: ${parsed.problem}` };
     }
-    if (!planned.signing) {
-      const chains = [...new Set(planned.requests.map((r) => r.chain))];
-      const halt = haltDecision(await Promise.all(chains.map((chain) => killSwitch.isHalted({ chain }))));
-      return halt ?? { kind: 'approve', approvals: [] };
-    }
+    if (!planned.signing)
+      return approveWhenArmed(
+        killSwitch,
+        planned.requests.map((r) => r.chain),
+      );
     return approveAll(guard, planned.requests, signal);
   };
-
-  const decideConfigChange = async (): Promise<CustodyDecision | undefined> =>
-    haltDecision(await Promise.all([...config.chains.keys()].map((chain) => killSwitch.isHalted({ chain }))));
 
   return async (req: CustodyRequest) => {
     const path = req.path.split('?')[0] ?? '';
@@ -139,8 +136,9 @@ export async function createFireblocksCallback(options: FireblocksCallbackOption
     if (path === configChangePath) {
       const change = configChangeSchema.safeParse(token.payload);
       if (!change.success) return text(400, 'config change request without requestId/type');
-      const halt = await withDeadline(settings.timeoutMs, async () => (await decideConfigChange()) ?? approveNone);
-      if (halt.kind !== 'approve') return answer(change.data.requestId, 'REJECT', `breaker halted: ${halt.reason}`);
+      // Workspace changes are never approved; while anything is halted (or unreadable) they are refused outright.
+      const armed = await withDeadline(settings.timeoutMs, () => approveWhenArmed(killSwitch, config.chains.keys()));
+      if (armed.kind !== 'approve') return answer(change.data.requestId, 'REJECT', `breaker halted: ${armed.reason}`);
       return settings.configChanges === 'IGNORE'
         ? answer(
             change.data.requestId,
@@ -169,8 +167,6 @@ export async function createFireblocksCallback(options: FireblocksCallbackOption
     return fromDecision(tx.data.requestId, decision);
   };
 }
-
-const approveNone: CustodyDecision = { kind: 'approve', approvals: [] };
 
 type Plan = { ok: true; signing: boolean; requests: WithdrawalRequest[] } | { ok: false; reason: string };
 

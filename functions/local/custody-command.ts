@@ -9,7 +9,7 @@ import type { BreakerConfig } from '../core/config/types.ts';
 import type { CustodySettings } from '../core/custody/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { type CustodyHandler, custodyListener } from '../custody/transport.ts';
-import type { GuardStore } from '../guard/guard.ts';
+import type { GuardLogger, GuardStore } from '../guard/guard.ts';
 import { tableStores } from '../runtime/table-stores.ts';
 import { connectLocal } from './connect.ts';
 
@@ -32,6 +32,18 @@ export const custodyCommandHelp = `  --config <file>    the breaker config with 
   --host <addr>      bind address [127.0.0.1]; terminate TLS in front of it
   store: the local runtime's (default; --store <dir> for breaker watch's on-disk store), or
          --table <name> [--region r] for a deployed breaker table (the guard's IAM grants)`;
+
+/** Every refusal and fault as one JSON line on stderr, for the operator's log shipper. */
+export const custodyLogger: GuardLogger = {
+  warn: (message, ...extra) => writeLine('WARN', message, extra),
+  error: (message, ...extra) => writeLine('ERROR', message, extra),
+};
+
+function writeLine(level: string, message: string, extra: Record<string, unknown>[]): void {
+  process.stderr.write(
+    `${JSON.stringify({ level, time: new Date().toISOString(), message, ...Object.assign({}, ...extra) })}\n`,
+  );
+}
 
 type Values = { [K in keyof typeof custodyCommandOptions]?: string | boolean };
 

@@ -6,6 +6,7 @@
  * Building the parts once here is what keeps the runtimes from drifting apart (the local runtime
  * once built its kill-switch layers and never gave them to its pollers).
  */
+
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -22,13 +23,16 @@ import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleDeps } from '../console/service.ts';
 import type { ActuatorMemory } from '../core/actuators/actuator.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
+import { configPollCheck } from '../core/config-check.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../core/ports.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
+import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
+import { configDigest } from './config-digest.ts';
 import { tableStores } from './table-stores.ts';
 
 /** Everything a runtime needs, built once (per Lambda container, per local run). */
@@ -178,6 +182,13 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     clock: c.clock,
     owner,
     leaseMs: c.leaseMs,
+    checks: [
+      // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
+      configPollCheck(c.config, configDigest(c.config)),
+      ...(c.config.watermark.chains.has(chainId)
+        ? [watermarkCheck({ config: c.config, chain, reader: c.readers.get(chainId), approvals: c.store })]
+        : []),
+    ],
   };
 }
 

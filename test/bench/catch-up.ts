@@ -4,6 +4,7 @@
  * sent: the full poller (runPoller → EvmChainReader → DynamoDbBreakerStore on dynalite), the reader
  * alone (no store, so the store's share is visible), and the naive ethers baseline.
  */
+
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { countDynamoRequests } from '../../functions/adapters/dynamodb/request-counter.ts';
@@ -12,6 +13,7 @@ import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { ChainTransfer, OutflowRecord } from '../../functions/core/model.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import { BENCH_CHAIN, benchConfig, CollectingPublisher } from './bench-config.ts';
 import { type DynamoPlacement, startBenchDynamo } from './bench-dynamo.ts';
 import { assertExact, compareOutflows, type Exactness, type FoundOutflow } from './exactness.ts';
@@ -78,6 +80,8 @@ export function catchUpConfig(traffic: Traffic, o: CatchUpOptions): BreakerConfi
 export async function breakerCatchUp(traffic: Traffic, o: CatchUpOptions): Promise<BreakerRun> {
   const dynamo = await startBenchDynamo(o.dynamo ?? 'worker-thread', 'bench-catch-up');
   try {
+    // Initialised as at deploy, before the requests are counted.
+    await initialiseForTest(new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName }));
     const counter = countDynamoRequests(dynamo.client);
     const inFlight = trackInFlight(dynamo.client);
     const config = catchUpConfig(traffic, o);

@@ -9,6 +9,7 @@
  * the trip is acknowledged by the store. Then the kill switch is read (it must say halted), the poll is
  * let finish, and the breaker is reset with a reason before the next trial.
  */
+
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import type { BreakerStore } from '../../functions/core/ports.ts';
@@ -18,6 +19,7 @@ import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breake
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import { BENCH_CHAIN, benchConfig, CollectingPublisher } from './bench-config.ts';
 import { startBenchDynamo } from './bench-dynamo.ts';
 import { devAccountKeys, HeadWatcher, RawSigner, rpc } from './chain-tools.ts';
@@ -78,6 +80,7 @@ export async function measureDetection(o: DetectionOptions): Promise<DetectionRu
     const chain = config.chains.get(BENCH_CHAIN)!;
     const reader = new EvmChainReader(chain);
     const inner = new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName });
+    await initialiseForTest(inner);
     const tripWrites = new Map<string, TripWrite>();
     const store = recordingTripWrites(inner, tripWrites);
     const publisher = new CollectingPublisher();

@@ -7,6 +7,7 @@
  *  - a poll over a new block with one withdrawal in it: the extra requests per outflow.
  * Item sizes come from the stored items, so write and read units can be priced, not only requests.
  */
+
 import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { countDynamoRequests } from '../../functions/adapters/dynamodb/request-counter.ts';
@@ -17,6 +18,7 @@ import { systemClock } from '../../functions/core/time.ts';
 import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';
 import { emptyHistoryCache, type PollDeps, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import { BENCH_CHAIN, benchConfig, CollectingPublisher } from './bench-config.ts';
 import { startBenchDynamo } from './bench-dynamo.ts';
 import { devAccountKeys, RawSigner, rpc, rpcBatch, sendRaw } from './chain-tools.ts';
@@ -69,6 +71,7 @@ export async function measureDynamoRequests(samples = 20): Promise<DynamoRequest
     });
     const chain = config.chains.get(BENCH_CHAIN)!;
     const store = new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName });
+    await initialiseForTest(store);
     const publisher = new CollectingPublisher();
     const deps: PollDeps = {
       config,

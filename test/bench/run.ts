@@ -6,6 +6,7 @@
  *
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
  *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
+ *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,7 @@ import { assertExact, compareOutflows } from './exactness.ts';
 import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { naiveRead } from './naive-reader.ts';
+import { measurePendingWatermark, type PendingWatermarkRun, renderPendingWatermark } from './pending-watermark.ts';
 import { benchReplay } from './replay.ts';
 import {
   type BenchResults,
@@ -243,14 +245,64 @@ function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   return out;
 }
 
+/** Broadcast → trip of the nonce watermark, judging the pending nonce and the latest one (pending-watermark.ts). */
+async function watermarkBenchmarks(): Promise<PendingWatermarkRun[]> {
+  const runs: PendingWatermarkRun[] = [];
+  for (const tag of ['pending', 'latest'] as const) {
+    log(`nonce watermark, ${tag} nonce: ${trials} thief broadcasts, anvil --block-time 1, poll 0.25 s`);
+    const run = await measurePendingWatermark({ tag, trials, pollIntervalSeconds: 0.25 });
+    log(
+      `  p50 ${run.p50Ms.toFixed(0)} ms, p95 ${run.p95Ms.toFixed(0)} ms, ` +
+        `${run.trippedBeforeInclusion}/${run.trials} tripped before inclusion`,
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+
+const WATERMARK_START = '<!-- bench part: watermark -->';
+const WATERMARK_END = '<!-- end of bench part: watermark -->';
+
+/** Write the watermark part into BENCHMARKS.md (its own marked section) and BENCHMARKS.json (its own key). */
+function writeWatermarkPart(runs: PendingWatermarkRun[], measuredAt: string): void {
+  const mdPath = join(values.out, 'BENCHMARKS.md');
+  const section = `${WATERMARK_START}\n${renderPendingWatermark(runs, measuredAt)}${WATERMARK_END}\n`;
+  const md = readFileSync(mdPath, 'utf8');
+  const start = md.indexOf(WATERMARK_START);
+  const end = md.indexOf(WATERMARK_END);
+  const next =
+    start >= 0 && end > start
+      ? `${md.slice(0, start)}${section}${md.slice(end + WATERMARK_END.length + 1)}`
+      : `${md.trimEnd()}\n\n${section}`;
+  writeFileSync(mdPath, next);
+  const jsonPath = join(values.out, 'BENCHMARKS.json');
+  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+  json.watermarkDetection = {
+    measuredAt,
+    runs: runs.map(({ latenciesMs, ...r }) => ({
+      ...r,
+      p50Ms: Math.round(r.p50Ms),
+      p95Ms: Math.round(r.p95Ms),
+      maxMs: Math.round(r.maxMs),
+      latenciesMs: latenciesMs.map((ms) => Math.round(ms)),
+    })),
+  };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+}
+
+/** `--only watermark`: measure that part alone and write it into the last full run's reports. */
+async function watermarkOnly(): Promise<void> {
+  writeWatermarkPart(await watermarkBenchmarks(), describeMachine().date);
+  log('wrote the watermark part into BENCHMARKS.md and BENCHMARKS.json');
+}
+
 async function unknownPart(): Promise<void> {
-  throw new Error(`--only ${values.only}: the only part that runs alone is lease-recovery`);
+  throw new Error(`--only ${values.only}: the parts that run alone are lease-recovery and watermark`);
 }
 
 async function main(): Promise<void> {
   const machine = describeMachine();
   log(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.anvil}`);
-
   const catchUp = await catchUpBenchmarks();
   log(
     `detection latency: ${trials} trips in each of 4 settings (anvil --block-time 1)` +
@@ -290,10 +342,12 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(values.out, 'BENCHMARKS.json'), renderJson(results));
   writeFileSync(join(values.out, 'BENCHMARKS.md'), renderMarkdown(results));
+  writeWatermarkPart(await watermarkBenchmarks(), machine.date);
   log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.durationSeconds.toFixed(0)} s`);
 }
 
-(values.only === undefined ? main() : values.only === 'lease-recovery' ? leaseRecoveryOnly() : unknownPart()).then(
+const parts: Record<string, () => Promise<void>> = { 'lease-recovery': leaseRecoveryOnly, watermark: watermarkOnly };
+(values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),
   (e) => {
     process.stderr.write(`\nBENCH FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -28,7 +28,8 @@ class FakeClock implements Clock {
 }
 
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/OnCall/alice';
-const BOB = 'arn:aws:sts::123456789012:assumed-role/OnCall/bob';
+// Another role: two sessions of OnCall would be one person (test/security/two-person-people.test.ts).
+const BOB = 'arn:aws:sts::123456789012:assumed-role/Security/bob';
 
 interface Fixture {
   db: TestStore;
@@ -340,7 +341,9 @@ describe('console API: two-person reset', () => {
     const self = await f.as(ALICE).post('/api/reset/approve', { requestId });
     expect(self).toMatchObject({
       status: 409,
-      body: { error: `${ALICE} requested this reset and cannot approve it: a different operator must approve` },
+      body: {
+        error: `${ALICE} is the same person as the requester ${ALICE} and cannot approve this reset: a different operator must approve`,
+      },
     });
     const competing = await f.as(BOB).post('/api/reset/request', { reason: 'bob would rather request it himself' });
     expect(competing).toMatchObject({ status: 409, body: { error: expect.stringContaining(`waiting for approval`) } });

@@ -121,7 +121,7 @@ describe('breaker CLI against the local store', { timeout: 180_000 }, () => {
 
     const self = await breaker(['reset', ...target, '--approve', id!]);
     expect(self.code).toBe(2);
-    expect(self.err).toContain(`${me} requested this reset and cannot approve it`);
+    expect(self.err).toContain(`${me} is the same person as the requester ${me} and cannot approve this reset`);
     const status = await breaker(['status', ...target]);
     expect(status.code).toBe(3);
     expect(status.out).toContain(`Reset requested by ${me} (${id})`);

@@ -15,6 +15,7 @@ import {
   BTC_CUSTOMERS,
   BTC_HOT,
   custodyTestConfig,
+  halt,
   hangingReads,
   quiet,
   type Served,
@@ -71,12 +72,13 @@ describe('BitGo webhook policy', () => {
     const bitgo = await start();
     expect(await bitgo.evaluate(send('0c', [BTC_HOT, '123456']))).toEqual({ kind: 'continue' });
     expect(await allApprovals(db.store, 'btc')).toEqual([]);
-    await db.store.saveState(haltedGlobal(2), 1);
+    await halt(db.store, haltedGlobal);
     expect(await bitgo.evaluate(send('0d', [BTC_HOT, '123456']))).toMatchObject({ kind: 'rule-action', status: 403 });
   });
 
   it('halted: a non-200 naming the trip (the rule action denies), nothing recorded', async () => {
-    await db.store.saveState(haltedGlobal(1), 0);
+    await arm(db.store);
+    await halt(db.store, haltedGlobal);
     const bitgo = await start();
     const out = await bitgo.evaluate(send('02', [BTC_CUSTOMERS[0], '1']));
     expect(out).toMatchObject({ kind: 'rule-action', status: 403 });

@@ -17,6 +17,7 @@ import {
   CUSTOMER,
   custodyTestConfig,
   failingFirstReads,
+  halt,
   quiet,
   type Served,
   serve,
@@ -90,7 +91,8 @@ describe.each(['ed25519', 'ecdsa'] as const)('Cobo WaaS callback (%s)', (scheme)
   });
 
   it('halted: deny, nothing recorded', async () => {
-    await db.store.saveState(haltedGlobal(1), 0);
+    await arm(db.store);
+    await halt(db.store, haltedGlobal);
     const cobo = await start();
     expect(await cobo.push(ethWithdrawal(scheme, 'tx-h', 1n, '0.000000000000000001'))).toMatchObject({
       answer: 'deny',

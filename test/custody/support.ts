@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { AuditLog, BreakerStateStore } from '../../functions/core/ports.ts';
+import type { BreakerState } from '../../functions/core/state.ts';
 import { type CustodyHandler, custodyListener } from '../../functions/custody/transport.ts';
 import type { GuardStore } from '../../functions/guard/guard.ts';
 import { initialiseForTest } from '../support/initialise.ts';
@@ -51,9 +52,15 @@ export function custodyTestConfig(custody: Record<string, unknown> = {}): Breake
   );
 }
 
-/** Armed, explicitly: initialised the audited way, with nothing tripped. */
+/** Armed the way a deployed breaker is: initialised (state version 1, nothing tripped). */
 export async function arm(store: BreakerStateStore & AuditLog): Promise<void> {
   await initialiseForTest(store);
+}
+
+/** Trip the breaker as a transition does: the next version of the stored state, `make` says what is tripped. */
+export async function halt(store: BreakerStateStore, make: (version: number) => BreakerState): Promise<void> {
+  const { version } = await store.getState();
+  await store.saveState(make(version + 1), version);
 }
 
 export async function allApprovals(store: GuardStore, chain: string) {
@@ -78,32 +85,29 @@ export async function serve(handler: CustodyHandler): Promise<Served> {
   };
 }
 
-/**
- * A fault injected into a real store (no stand-in can make dynalite fail once and then recover):
- * the first `failures` state reads throw, later ones reach the store.
- */
-export function failingFirstReads(store: GuardStore, failures: number): GuardStore {
-  let left = failures;
+/** The store with its state reads replaced: a fault injected where no stand-in can produce it. */
+function withStateReads(store: GuardStore, getState: () => Promise<BreakerState>): GuardStore {
   return {
-    getState: async () => {
-      if (left > 0) {
-        left--;
-        throw new Error('injected: store unreachable');
-      }
-      return store.getState();
-    },
+    getState,
     unreleasedTrips: () => store.unreleasedTrips(),
     recordApprovedWithdrawal: (w) => store.recordApprovedWithdrawal(w),
     approvedWithdrawalsBetween: (chain, from, to) => store.approvedWithdrawalsBetween(chain, from, to),
   };
 }
 
-/** A fault injected into a real store: state reads that never answer (a hung connection). */
+/** Injected: the first `failures` state reads throw (dynalite cannot fail once and then recover), later ones reach the store. */
+export function failingFirstReads(store: GuardStore, failures: number): GuardStore {
+  let left = failures;
+  return withStateReads(store, async () => {
+    if (left > 0) {
+      left--;
+      throw new Error('injected: store unreachable');
+    }
+    return store.getState();
+  });
+}
+
+/** Injected: state reads that never answer (a hung connection). */
 export function hangingReads(store: GuardStore): GuardStore {
-  return {
-    getState: () => new Promise(() => {}),
-    unreleasedTrips: () => store.unreleasedTrips(),
-    recordApprovedWithdrawal: (w) => store.recordApprovedWithdrawal(w),
-    approvedWithdrawalsBetween: (chain, from, to) => store.approvedWithdrawalsBetween(chain, from, to),
-  };
+  return withStateReads(store, () => new Promise(() => {}));
 }

@@ -29,7 +29,7 @@ import type { BreakerConfig, ChainConfig } from '../../functions/core/config/typ
 import type { OutflowRecord } from '../../functions/core/model.ts';
 import type { BreakerStore, ChainReader, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
-import type { PollResult } from '../../functions/core/use-cases/poll-chain.ts';
+import type { PollDeps, PollResult } from '../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { type RunSummary, runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { Disperse, RevertOnReceive, TestToken } from '../../functions/local/contracts/artifacts.ts';
@@ -82,6 +82,8 @@ export interface InvokeOptions {
   stop?: () => boolean;
   /** Called after every poll, whatever its outcome. */
   onPoll?: () => void;
+  /** Per-poll checks, as compose.ts wires them (test/tamper: the config check). */
+  checks?: PollDeps['checks'];
 }
 
 export interface World {
@@ -386,6 +388,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
               clock,
               owner: opts.owner ?? `invocation-${Math.random().toString(36).slice(2, 10)}`,
               leaseMs: 120_000,
+              ...(opts.checks ? { checks: opts.checks } : {}),
             },
             {
               deadlineMs: clock.now() + (opts.maxMs ?? 2000),

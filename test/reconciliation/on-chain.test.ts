@@ -25,6 +25,7 @@ import { startWebhookReceiver, WEBHOOK_SECRET } from '../actuators/support.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 import {
   localClientConfig,
   type StoredParameter,
@@ -108,6 +109,7 @@ describe('reconciliation on anvil + dynalite', () => {
   beforeEach(async () => {
     w = await startWorld();
     db = await startTestStore();
+    await initialiseForTest(db.store);
     publisher = new RecordingPublisher();
     clock = new OffsetClock();
     const chain = w.config.chains.get('devnet')!;

@@ -115,6 +115,8 @@ describe('expected results with config/example.yaml', () => {
     const seen = new Set(result.evaluator.recordsSince(Number.NEGATIVE_INFINITY).map((r) => r.index));
     const attacks = scenario.events.filter((e) => e.label === 'attack');
     expect(attacks.filter((e) => !seen.has(e.index))).toEqual([]);
+    // …so production's escalation page (outflows continue after the halt: the keys are compromised) goes out.
+    expect(result.pages.filter((p) => p.kind === 'escalation')).toHaveLength(1);
     // The production effects happened on the store: the global halt, its audit record, one trip page.
     const state = await store.getState();
     expect(Object.keys(state.tripped)).toEqual(['global']);
@@ -137,6 +139,8 @@ describe('expected results with config/example.yaml', () => {
     expect(s.lostUsd).toBeLessThanOrEqual(smallestGlobalUsdLimit(example) + largestAttackTransferUsd(scenario));
     expect(s.lostUsd + s.preventedUsd).toBeCloseTo(s.attackUsd, 2);
     expect(s.preventedUsd).toBeGreaterThan(0.9 * s.attackUsd);
+    // Through the halted signer nothing continues after the halt: no escalation page.
+    expect(result.pages.filter((p) => p.kind === 'escalation')).toEqual([]);
     // Detection does not depend on who signed: same trip, same share out before it.
     const stolen = (await replay(example, scenarioFile(DRAIN))).result.score;
     expect(s.detection).toEqual(stolen.detection);
@@ -223,14 +227,14 @@ describe('replay semantics (FORMAT.md)', () => {
   });
 
   it('observes each event at t plus its chain detection delay, in any file order', async () => {
-    // Ethereum: 2 × 12 s + 12 s = 36 s; BSC: 3 × 3 s + 3 s = 12 s. $1.2M in one transfer breaks the $1M single-transfer limit.
+    // Ethereum: 2 × 12 s + 12 s = 36 s; BSC: 3 × 0.45 s + a 3 s poll = 4.35 s. $1.2M in one transfer breaks the $1M single-transfer limit.
     const eth = await replay(
       example,
       tiny([{ t: 100, chain: 'ethereum', asset: 'USDT', amount: '1200000', to: '0xbad' }]),
     );
     expect(eth.result.score.trippedAtS).toBe(136);
     const bsc = await replay(example, tiny([{ t: 100, chain: 'bsc', asset: 'USDT', amount: '1200000', to: '0xbad' }]));
-    expect(bsc.result.score.trippedAtS).toBe(112);
+    expect(bsc.result.score.trippedAtS).toBe(104.35);
     const events = [
       { t: 900, chain: 'ethereum', asset: 'ETH', amount: '1', label: 'attack', via: 'signer' },
       { t: 100, chain: 'ethereum', asset: 'USDT', usd: 1_200_000, label: 'attack', via: 'signer' },
@@ -377,6 +381,24 @@ describe('replay semantics (FORMAT.md)', () => {
     // The thief keeps sending after the halt, so every attack outflow is observed, unapproved.
     const attacks = scenarioFile(DRAIN).events.filter((e) => e.label === 'attack');
     expect(result.counts.unapprovedObserved).toBe(attacks.length);
+  });
+
+  it('with the nonce watermark on, the first stolen-key transaction trips one poll after its block; signer traffic never does', async () => {
+    const config = exampleWith((raw) => {
+      raw.watermark = { enabled: true };
+    });
+    const { result } = await replay(config, scenarioFile(DRAIN));
+    // The thief's $50 test transfer at t = 7200 s on Ethereum, seen by the next 12 s poll of the latest block.
+    expect(result.score).toMatchObject({ tripped: true, trippedAtS: 7200 + 12, rule: 'watermark-ethereum-nonce' });
+    expect(result.score.detection).toMatchObject({ timeToTripS: 12, attackOutBeforeTripUsd: 50 });
+    expect(result.score.preventedUsd).toBe(0);
+    expect(result.pages.find((p) => p.kind === 'trip')?.details).toMatchObject({ stolenKeySignal: true });
+    // The same timeline through the signer: every transaction had its nonce approved, so no watermark trip.
+    const raw = JSON.parse(readFileSync(DRAIN, 'utf8'));
+    const viaSigner = await replay(config, parseScenario({ ...raw, attackVia: 'signer' }, 'via signer'));
+    expect(viaSigner.result.trips.map((t) => t.ruleId)).not.toContain('watermark-ethereum-nonce');
+    const week = await replay(config, scenarioFile(NORMAL_WEEK));
+    expect(week.result.score.tripped).toBe(false);
   });
 
   it('a shadow rule pages "would have tripped" and is audited, but halts nothing', async () => {

@@ -8,17 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
-import { checkNonceWatermark } from '../../functions/core/use-cases/check-watermark.ts';
+import { watermarkCheck } from '../../functions/core/use-cases/check-watermark.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { watermarkRuleId } from '../../functions/core/watermark/watermark.ts';
 import { type BreakerGuard, createBreakerGuard } from '../../functions/guard/guard.ts';
 import { TestToken } from '../../functions/local/contracts/artifacts.ts';
+import { composeLocal, pollerDeps } from '../../functions/runtime/compose.ts';
 import type { SignedTx } from '../bench/chain-tools.ts';
 import { generateTraffic, type Traffic } from '../bench/traffic.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';
 import { type Anvil, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { initialiseForTest } from '../support/initialise.ts';
 
 const quiet = { warn() {}, error() {} };
 const CHAIN = 'devnet';
@@ -77,12 +79,23 @@ describe('nonce watermark on anvil + dynalite', () => {
     });
   }
 
-  const deps = () => ({ config, chain: config.chains.get(CHAIN)!, reader, store: db.store, publisher, clock });
   let reader: EvmChainReader;
+  /** The poller's deps as compose.ts builds them: the watermark is one of the poll's checks. */
+  const deps = () => {
+    const chain = config.chains.get(CHAIN)!;
+    const checks = [watermarkCheck({ config, chain, reader, approvals: db.store })];
+    return { config, chain, reader, store: db.store, publisher, clock, owner: 'poller-a', checks };
+  };
+  /** One poll of the chain: new blocks recorded and evaluated, and the watermark judged. */
+  const poll = async () => {
+    const { result } = await pollOnce(deps());
+    expect(result.kind).not.toBe('busy');
+  };
 
   beforeAll(async () => {
     anvil = await startAnvil({ noMining: true });
     db = await startTestStore();
+    await initialiseForTest(db.store);
     // The guard needs the config for hotWallet checks; the traffic tells us the addresses, so a first
     // guard is built from a config with the traffic's well-known dev accounts (anvil's 2nd and 3rd).
     const hotWallets = anvil.accounts.slice(1, 3).map((a) => a.address.toLowerCase());
@@ -118,14 +131,16 @@ describe('nonce watermark on anvil + dynalite', () => {
   it('never trips on the bench traffic the guarded signer sent, and costs one request per poll', async () => {
     expect(approvals).toBeGreaterThan(traffic.stats.blocks * 3);
     const chain = config.chains.get(CHAIN)!;
-    const pollDeps = { ...deps(), owner: 'poller-a' };
     // Read every traffic block the way the poller does, counting RPC calls without and with the watermark.
+    const withoutCheck = { ...deps(), checks: [] };
     reader.resetCounters();
-    for (let i = 0; i < 10; i++) if ((await pollOnce(pollDeps)).result.kind === 'idle') break;
+    for (let i = 0; i < 10; i++) if ((await pollOnce(withoutCheck)).result.kind === 'idle') break;
     const reads = reader.counters();
     reader.resetCounters();
-    await checkNonceWatermark(deps());
+    const step = await watermarkCheck({ config, chain, reader, approvals: db.store })({ chain: CHAIN, nowMs: 0 });
     const check = reader.counters();
+    expect(step).toBeUndefined();
+    await poll();
     const blocks = traffic.lastBlock - (chain.startBlock as number) + 1;
     console.log(
       `watermark cost: ${blocks} blocks read with ${reads.rpcCalls} calls / ${reads.httpRequests} requests; ` +
@@ -160,10 +175,10 @@ describe('nonce watermark on anvil + dynalite', () => {
     await send(2_000_000_000n);
     for (const pending of [true, false]) {
       config = configFor(traffic, pending);
-      await checkNonceWatermark(deps());
+      await poll();
     }
     await anvil.mine();
-    await checkNonceWatermark(deps());
+    await poll();
     expect((await db.store.getState()).tripped).toEqual({});
     expect(await anvil.provider.getTransactionCount(hot.address, 'latest')).toBe(nonce + 1);
   });
@@ -178,7 +193,7 @@ describe('nonce watermark on anvil + dynalite', () => {
       gasLimit: 80_000n,
     });
     await anvil.mine();
-    await checkNonceWatermark(deps());
+    await poll();
     let state = await db.store.getState();
     expect(state.tripped.global?.ruleId).toBe(RULE);
     const page = publisher.pages.find((p) => p.kind === 'trip');
@@ -186,12 +201,24 @@ describe('nonce watermark on anvil + dynalite', () => {
     expect(page?.text).toContain('STOLEN-KEY SIGNAL');
     expect(page?.text).toContain(hot1.address.toLowerCase());
     expect(page?.details).toMatchObject({ stolenKeySignal: true, rule: RULE });
+    // The halt reaches the signer: the guard now refuses the exchange's next withdrawal.
+    await expect(
+      guard.check({
+        withdrawalId: 'after-trip',
+        chain: CHAIN,
+        asset: 'ETH',
+        destination: CUSTOMER,
+        amount: '1',
+        nonce: 1_000_000,
+        hotWallet: hot1.address,
+      }),
+    ).rejects.toThrow(new RegExp(RULE));
 
     await resetBreakerUseCase(
       { config, store: db.store, publisher, clock },
       { reason: 'reviewed: keys rotated, test', actor: 'tester' },
     );
-    await checkNonceWatermark(deps());
+    await poll();
     expect((await db.store.getState()).tripped).toEqual({});
 
     await hot2.sendTransaction({
@@ -200,9 +227,32 @@ describe('nonce watermark on anvil + dynalite', () => {
       gasLimit: 90_000n,
     });
     await anvil.mine();
-    await checkNonceWatermark(deps());
+    await poll();
     state = await db.store.getState();
     expect(state.tripped.global?.ruleId).toBe(RULE);
     expect(state.tripped.global?.evidence.summary).toContain(hot2.address.toLowerCase());
+  });
+
+  it("judging the pending nonce, a thief's transaction trips while it still waits in the mempool", async () => {
+    await resetBreakerUseCase(
+      { config, store: db.store, publisher, clock },
+      { reason: 'reviewed: second key rotation, test', actor: 'tester' },
+    );
+    const hot1 = anvil.accounts[1]!;
+    await hot1.sendTransaction({ to: hot1.address, value: 0n, gasLimit: 21_000n });
+    config = configFor(traffic, false);
+    await poll();
+    expect((await db.store.getState()).tripped).toEqual({});
+    // Through the composition root, as `breaker watch` and the Lambda poller build it.
+    config = configFor(traffic, true);
+    const composed = composeLocal({ config, table: { client: db.client, tableName: db.tableName }, publisher, clock });
+    await pollOnce(pollerDeps(composed, CHAIN, 'poller-b'));
+    const state = await db.store.getState();
+    expect(state.tripped.global?.ruleId).toBe(RULE);
+    expect(state.tripped.global?.evidence.summary).toContain('(pending)');
+    // Still not in a block: the signal came before inclusion.
+    expect(await anvil.provider.getTransactionCount(hot1.address, 'latest')).toBeLessThan(
+      await anvil.provider.getTransactionCount(hot1.address, 'pending'),
+    );
   });
 });

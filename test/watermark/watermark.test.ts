@@ -72,12 +72,40 @@ describe('the watermark step', () => {
     // Applied again to its own result: nothing new to say.
     expect(watermarkStep(next, [breach], cfg, 1_000_001)).toBeUndefined();
   });
-  it('while the scope is already halted, pages the signal without a second trip', () => {
+  it('after its own trip, later stolen nonces are remembered without another page', () => {
     const halted = watermarkStep(initialState(), [breach], cfg, 1)!;
     const again = watermarkStep(halted, [{ ...breach, highestUsed: 11n }], cfg, 2)!;
     expect(Object.keys(again.tripped)).toEqual(['chain:eth']);
-    const page = again.outbox.at(-1);
-    expect(page?.kind === 'page' && page.page.kind).toBe('escalation');
+    expect(again.outbox).toEqual(halted.outbox);
+    expect(again.nonceReported).toEqual({ eth: { [HOT]: '11' } });
+  });
+  it("while another rule's halt holds the scope, pages the signal once, as that halt's escalation", () => {
+    const limitTrip = {
+      tripId: 'trip-1-chain:eth',
+      atMs: 0,
+      ruleId: 'chain-eth-usd-10m',
+      scope: { kind: 'chain' as const, chain: 'eth' },
+      evidence: {
+        ruleId: 'chain-eth-usd-10m',
+        summary: '',
+        measure: 'usd' as const,
+        value: '0',
+        limit: '0',
+        windowSeconds: 600,
+        windowEnd: 0,
+        outflowIds: [],
+      },
+    };
+    const tripped = { ...initialState(), version: 1, tripped: { 'chain:eth': limitTrip } };
+    const signal = watermarkStep(tripped, [breach], cfg, 5)!;
+    expect(signal.tripped['chain:eth']).toMatchObject({ ruleId: 'chain-eth-usd-10m', escalatedAtMs: 5 });
+    const page = signal.outbox.at(-1);
+    expect(page?.kind === 'page' && page.page).toMatchObject({
+      kind: 'escalation',
+      details: { stolenKeySignal: true },
+    });
+    const later = watermarkStep(signal, [{ ...breach, highestUsed: 12n }], cfg, 6)!;
+    expect(later.outbox).toEqual(signal.outbox);
   });
 });
 

@@ -1,8 +1,7 @@
 import type { ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { ChainReader, NonceReader } from '../../core/ports.ts';
-import type { NonceObservation, NonceTag } from '../../core/watermark/watermark.ts';
+import type { ChainReader, NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
 import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
@@ -175,8 +174,8 @@ export class EvmChainReader implements ChainReader, NonceReader {
 
   /**
    * Every hot wallet's next nonce, in one request: `eth_getTransactionCount` counts every transaction
-   * the wallet signed — approvals and contract calls that move nothing, and EIP-7702 authorizations
-   * another account submitted — which the transfers readRange finds do not.
+   * the wallet signed, approvals and contract calls that move nothing included; the transfers
+   * readRange finds do not show those.
    */
   async nextNonces(tag: NonceTag): Promise<NonceObservation[]> {
     const wallets = [...this.hotWallets];

@@ -400,9 +400,41 @@ export function configSchema(kinds: readonly ChainKind[]) {
             .min(60)
             .max(86_400)
             .default(900),
+          /**
+           * Who is who, for the two-person rule: person → the principals that person holds (IAM user
+           * and role ARNs, assumed-role session ARNs, `local:<user>@<host>`). Principals listed under
+           * one person count as one operator.
+           */
+          people: z
+            .record(
+              z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a person name: letters, digits and . _ @ -' }),
+              z.array(z.string().min(1).max(2048)).min(1),
+            )
+            .default({}),
+          /**
+           * Roles whose session name is pinned to the person by the trust policy (IAM Identity Center,
+           * `sts:RoleSessionName = ${aws:username}`, `sts:SourceIdentity`): their sessions are different
+           * people. Sessions of any other role are one person, the role.
+           */
+          personalSessionRoles: z
+            .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: 'expected an IAM role ARN' }))
+            .default([]),
+          /** How long a loosened config waits before it takes effect (tightening is at once). BitGo: 48 h. */
+          loosenDelaySeconds: z
+            .number()
+            .int()
+            .min(0)
+            .max(30 * 86_400)
+            .default(86_400),
         })
         .strict()
-        .default({ twoPersonReset: false, approvalWindowSeconds: 900 }),
+        .default({
+          twoPersonReset: false,
+          approvalWindowSeconds: 900,
+          people: {},
+          personalSessionRoles: [],
+          loosenDelaySeconds: 86_400,
+        }),
       /** Outflows must match withdrawals the guarded signer approved (functions/core/reconciliation). */
       reconciliation: reconciliationSchema.default(RECONCILIATION_DEFAULTS),
       /** Hot-wallet nonces must not pass what the guard approved (functions/core/watermark). */

@@ -19,6 +19,7 @@ import { flushOutbox } from '../use-cases/outbox.ts';
 import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
 import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
+import { applyWatermarkSignal, watermarkSignals } from './watermark-signals.ts';
 
 /**
  * Replay a scenario through the breaker's real accounting and rules on a simulated clock, then
@@ -34,12 +35,13 @@ import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreRe
  * What it leaves out of a production poll, and why: the incremental evaluator replaces re-reading
  * the ledger; no `reviewedThrough` filter and no `evaluatedThrough` (a replay has no resets and no
  * block numbers); no cursor, lease or reorg (observations are given, not read); no price alarm
- * (scenario prices are given) and no per-poll checks; the kill-switch mirror is not driven.
+ * (scenario prices are given) and no per-poll checks but the nonce watermark (watermark-signals.ts);
+ * the kill-switch mirror is not driven.
  *
  * Once a scope is halted, an event through the exchange's signer observed after the halt in that
  * scope was never signed: it is prevented and never reaches the chain, so the breaker does not see
- * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed. Events on chains the config
- * does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
+ * it. An event signed with stolen keys (score.ts) goes out whatever the breaker does, and is observed.
+ * Events on chains the config does not watch (or from wallets it does not watch) are not observed; with `observeAllChains`,
  * events on unwatched chains are observed 60 s after t and count toward global USD rules only.
  *
  * The breaker never reads `label`: only `score` does.
@@ -137,9 +139,23 @@ export async function replayScenario(
   let escalationPossible = Object.values((await store.getState()).tripped).some((t) => t.escalatedAtMs === undefined);
   let processed = 0;
   let nextProgress = 0;
+  // The nonce watermark sees a stolen-key transaction apart from the outflow polls (watermark-signals.ts).
+  const signals = watermarkSignals(config, plan);
+  const signalsUntil = async (s: number) => {
+    while (signals.length > 0 && (signals[0] as { atS: number }).atS <= s) {
+      const signal = signals.shift() as (typeof signals)[number];
+      for (const trip of await applyWatermarkSignal(
+        { config, store, publisher },
+        signal,
+        Math.round((start + signal.atS) * 1000),
+      ))
+        trips.push({ atS: signal.atS, ...trip });
+    }
+  };
 
   for (let i = 0; i < plan.length; ) {
     const first = plan[i] as Observation;
+    await signalsUntil(first.obsT);
     let j = i + 1;
     while (
       j < plan.length &&
@@ -209,6 +225,7 @@ export async function replayScenario(
     for (const b of outcome.warned) warnings.push({ atS: nowS, ruleId: b.rule.id });
     await flushOutbox({ store, publisher }, decided.state);
   }
+  await signalsUntil(Number.POSITIVE_INFINITY);
   options.onProgress?.(plan.length, plan.length);
 
   const score = scoreReplay(scenario, fate, trips, (e) => scoreMicros(config, e, scenario.prices));

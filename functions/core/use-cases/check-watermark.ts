@@ -1,50 +1,38 @@
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import type { NonceReader, NonceWatermarkLog } from '../ports.ts';
-import type { BreakerState } from '../state.ts';
 import { nonceBreaches, watermarkStep } from '../watermark/watermark.ts';
-import { commitTransition, type TransitionDeps } from './commit-transition.ts';
+import type { PollCheck } from './poll-decision.ts';
 
-export interface WatermarkCheckDeps extends TransitionDeps {
+export interface WatermarkCheckDeps {
   config: BreakerConfig;
   chain: ChainConfig;
   /** The chain reader; on a watermarked chain it must also read nonces (EvmChainReader does). */
   reader: unknown;
-  /** Where the guard's watermarks are (the approvals log); by default the store. */
-  approvals?: unknown;
+  /** Where the guard's watermarks are: the store that keeps the approvals log. */
+  approvals: unknown;
 }
 
 /**
- * Gather for one poll (I/O), then a pure step to commit, or undefined when every hot wallet's nonce
- * is within what the guard approved. The watermarks are read BEFORE the nonces: the guard raises a
- * watermark before the signer may sign, so any transaction the nonce read counts had its watermark
- * written before the watermark read — read the other way round, a withdrawal approved and broadcast
- * between the two reads would look stolen.
+ * The watermark as a per-poll check (wired in functions/runtime/compose.ts): it gathers (I/O), then
+ * returns a pure step that trips, or undefined when every hot wallet's nonce is within what the guard
+ * approved. The watermarks are read BEFORE the nonces: the guard raises a watermark before the signer
+ * may sign, so any transaction the nonce read counts had its watermark written before the watermark
+ * read — read the other way round, a withdrawal approved and broadcast between the two reads would
+ * look stolen.
  */
-export async function gatherWatermark(
-  deps: WatermarkCheckDeps,
-): Promise<((state: BreakerState, nowMs: number) => BreakerState | undefined) | undefined> {
+export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
   const { config, chain } = deps;
-  if (!config.watermark.chains.has(chain.id)) return undefined;
-  const log = watermarkLogOf(deps.approvals ?? deps.store, chain.id);
+  const log = watermarkLogOf(deps.approvals, chain.id);
   const reader = nonceReaderOf(deps.reader, chain.id);
   const tag = config.watermark.pending ? 'pending' : 'latest';
-  const approved = await log.nonceWatermarks(chain.id);
-  const observed = await reader.nextNonces(tag);
-  const breaches = nonceBreaches(chain.id, observed, approved, undefined, tag);
-  if (breaches.length === 0) return undefined;
-  return (state, nowMs) => watermarkStep(state, breaches, config, nowMs);
-}
-
-/** Run the watermark check of one chain and commit a trip (or signal) it finds; pages go out before it returns. */
-export async function checkNonceWatermark(deps: WatermarkCheckDeps): Promise<void> {
-  const step = await gatherWatermark(deps);
-  if (!step) return;
-  const committed = await commitTransition(deps, (state, nowMs) => {
-    const next = step(state, nowMs);
-    return next && { ...next, version: state.version + 1, updatedAtMs: nowMs };
-  });
-  if (committed?.undelivered) throw committed.undelivered;
+  return async () => {
+    const approved = await log.nonceWatermarks(chain.id);
+    const observed = await reader.nextNonces(tag);
+    const breaches = nonceBreaches(chain.id, observed, approved, undefined, tag);
+    if (breaches.length === 0) return undefined;
+    return (state, nowMs) => watermarkStep(state, breaches, config, nowMs);
+  };
 }
 
 function watermarkLogOf(store: unknown, chain: string): NonceWatermarkLog {

@@ -1,6 +1,7 @@
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { ChainReadError } from '../errors.ts';
+import { strictestRules } from '../config-check.ts';
+import { ChainReadError, StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
@@ -287,8 +288,12 @@ async function ledgerEvaluation(
       const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
-    breaches: (history, newOnes) =>
-      evaluateRules(config.rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) }),
+    breaches: (history, newOnes, state, nowMs) =>
+      evaluateRules(strictestRules(config, state, nowMs), history, {
+        fromT,
+        toT,
+        newIds: new Set(newOnes.map((r) => r.id)),
+      }),
   };
 }
 

@@ -57,8 +57,13 @@ export interface PollEvaluation {
   config: BreakerConfig;
   /** The outflows that count on `state` (an operator's reset stops counting what it reviewed) and the fresh ones among them. */
   counted(state: BreakerState): { history: readonly OutflowRecord[]; newOnes: readonly OutflowRecord[] };
-  /** The rules' breaches over what counts. */
-  breaches(history: readonly OutflowRecord[], newOnes: readonly OutflowRecord[]): Breach[];
+  /** The rules' breaches over what counts, on the state being decided (a waiting loosening keeps the stricter limits). */
+  breaches(
+    history: readonly OutflowRecord[],
+    newOnes: readonly OutflowRecord[],
+    state: BreakerState,
+    nowMs: number,
+  ): Breach[];
   /** How far this poll evaluated its chain, recorded with the decision (what a reset reviews). */
   through?: { chain: string; block: number };
 }
@@ -76,7 +81,7 @@ export function evaluationSteps(e: PollEvaluation, outcome: PollOutcome): Decide
     outcome.shadowed = [];
     const { history, newOnes } = e.counted(state);
     if (newOnes.length === 0) return undefined;
-    const transition = applyBreaches(state, e.breaches(history, newOnes), { config, history, nowMs });
+    const transition = applyBreaches(state, e.breaches(history, newOnes, state, nowMs), { config, history, nowMs });
     if (!transition.changed) return undefined;
     outcome.trips = transition.trips;
     outcome.warned = transition.warned;

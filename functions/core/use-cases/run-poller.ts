@@ -1,6 +1,5 @@
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
-import { checkNonceWatermark } from './check-watermark.ts';
 import { flushOutbox, mirroredView } from './outbox.ts';
 import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
 import { BlindnessWatch } from './watch-blindness.ts';
@@ -68,7 +67,6 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     }
     try {
       const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
-      await checkNonceWatermark(pollDeps);
       outcome = { result };
       cursor = next;
       summary.polls++;

@@ -1,5 +1,6 @@
 import type { BreakerConfig } from '../config/types.ts';
 import { type HaltScope, scopeKey } from '../model.ts';
+import type { NonceObservation, NonceTag } from '../ports.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
 
 /**
@@ -9,20 +10,10 @@ import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
  * highest nonce it approved (the signer sends it with each withdrawal) before anything is signed.
  * A hot wallet whose chain nonce has gone past that watermark has sent a transaction the guard never
  * saw: signed with the hot key outside the signer. That holds for transactions that move nothing
- * yet — an `approve`, a contract call, an EIP-7702 authorization — which outflow reconciliation
+ * yet — an `approve`, a contract call — which outflow reconciliation
  * cannot see. A replacement of the signer's own pending transaction (same nonce, higher fee) does
  * not move the nonce, so it never trips.
  */
-
-/** `eth_getTransactionCount(wallet, tag)`: how many transactions the wallet has sent — its next nonce. */
-export interface NonceObservation {
-  /** Normalised (lower-case) hot-wallet address. */
-  wallet: string;
-  nextNonce: bigint;
-}
-
-/** Where a nonce was read: in blocks (`latest`), or including the endpoint's mempool (`pending`). */
-export type NonceTag = 'latest' | 'pending';
 
 export interface NonceBreach {
   chain: string;
@@ -97,7 +88,11 @@ export function watermarkStep(
   const summary = summaryOf(fresh);
   const already = state.tripped[key];
   if (already) {
-    // One trip per scope; the signal still goes out, because it says the keys are compromised.
+    // One trip per scope. A watermark trip already said the keys are stolen, and an escalation page
+    // already said it of this halt: remember the nonces, page nothing (a thief sends on every poll).
+    if (already.ruleId.startsWith('watermark-') || already.escalatedAtMs !== undefined) return next;
+    // Otherwise the signal goes out once, as this halt's escalation: the keys are compromised.
+    (next.tripped[key] as TripInfo).escalatedAtMs = nowMs;
     const page = signalPage(config, fresh, key, `page-${ruleId}-${state.version + 1}`, already);
     const record: AuditRecord = {
       id: `audit-${ruleId}-${state.version + 1}`,

@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.ts';
 import { BITGO_PATH, createBitgoPolicy } from '../../custody/bitgo.ts';
-import { custodyCommandHelp, custodyCommandOptions, openCustodyTarget, serveCustody } from '../custody-command.ts';
+import {
+  custodyCommandHelp,
+  custodyCommandOptions,
+  custodyLogger,
+  openCustodyTarget,
+  serveCustody,
+} from '../custody-command.ts';
 
 export const summary = 'answer a BitGo webhook policy rule (200 continues) with the guard (docs/CUSTODY.md)';
 
@@ -17,7 +23,13 @@ export async function run(argv: string[]): Promise<number> {
   const pathToken = process.env[settings.pathTokenEnv];
   if (!pathToken)
     throw new ConfigError(target.config.name, [`custody.bitgo.pathTokenEnv: ${settings.pathTokenEnv} is not set`]);
-  const handler = createBitgoPolicy({ store: target.store, config: target.config, settings, pathToken });
+  const handler = createBitgoPolicy({
+    store: target.store,
+    config: target.config,
+    settings,
+    pathToken,
+    logger: custodyLogger,
+  });
   return serveCustody(
     handler,
     values,

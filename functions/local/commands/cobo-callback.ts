@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.ts';
 import { createCoboCallback } from '../../custody/cobo.ts';
-import { custodyCommandHelp, custodyCommandOptions, openCustodyTarget, serveCustody } from '../custody-command.ts';
+import {
+  custodyCommandHelp,
+  custodyCommandOptions,
+  custodyLogger,
+  openCustodyTarget,
+  serveCustody,
+} from '../custody-command.ts';
 
 export const summary = 'answer Cobo WaaS withdrawal callbacks (ok/deny) with the guard (docs/CUSTODY.md)';
 
@@ -14,7 +20,7 @@ export async function run(argv: string[]): Promise<number> {
   const target = await openCustodyTarget(values);
   const settings = target.custody.cobo;
   if (!settings) throw new ConfigError(target.config.name, ['custody.cobo: missing']);
-  const handler = createCoboCallback({ store: target.store, config: target.config, settings });
+  const handler = createCoboCallback({ store: target.store, config: target.config, settings, logger: custodyLogger });
   return serveCustody(
     handler,
     values,

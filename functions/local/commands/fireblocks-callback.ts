@@ -8,6 +8,7 @@ import {
 import {
   custodyCommandHelp,
   custodyCommandOptions,
+  custodyLogger,
   openCustodyTarget,
   readKeyFile,
   serveCustody,
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     store: target.store,
     config: target.config,
     settings,
+    logger: custodyLogger,
     cosignerPublicKeyPem: readKeyFile(
       target.configDir,
       settings.cosignerPublicKeyFile,

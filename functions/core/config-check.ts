@@ -1,0 +1,96 @@
+/**
+ * The per-poll config check (core/config-record.ts explains why). `recordConfigCheck` is a pure
+ * decide step in the shape the poll's per-poll checks take: it never bumps the version itself.
+ */
+import type { BreakerConfig } from './config/types.ts';
+import { renderConfigPage } from './config-pages.ts';
+import { loosenings, summariseConfig } from './config-record.ts';
+import type { Rule } from './rules/rule.ts';
+import type { AuditRecord, BreakerState, ConfigSummary, PendingEffect } from './state.ts';
+import type { PollCheck } from './use-cases/poll-decision.ts';
+
+/** The check as the poll runs it (wired for every runtime in functions/runtime/compose.ts). */
+export function configPollCheck(config: BreakerConfig, digest: string): PollCheck {
+  const step = recordConfigCheck(config, digest);
+  return async () => step;
+}
+
+/** `digest`: of canonicalConfig(config), computed once at cold start (functions/runtime/config-digest.ts). */
+export function recordConfigCheck(
+  config: BreakerConfig,
+  digest: string,
+): (state: BreakerState, nowMs: number) => BreakerState | undefined {
+  const summary = summariseConfig(config);
+  return (state, nowMs) => {
+    const recorded = state.config;
+    if (recorded?.digest === digest) {
+      if (!recorded.pending || nowMs < recorded.pending.effectiveAtMs) return undefined;
+      const { pending: _done, ...rest } = recorded;
+      const record = audit(`config-effective-${nowMs}`, nowMs, 'config-loosening-effective', {
+        digest,
+        loosened: recorded.pending.loosened,
+      });
+      return withEffects({ ...state, config: rest }, [{ kind: 'audit', id: record.id, record }]);
+    }
+    if (!recorded) {
+      const record = audit(`config-recorded-${nowMs}`, nowMs, 'config-recorded', { digest });
+      return withEffects({ ...state, config: { digest, recordedAtMs: nowMs, summary } }, [
+        { kind: 'audit', id: record.id, record },
+      ]);
+    }
+    // Compare with what is enforced now: an earlier loosening still waiting counts as not in effect.
+    const enforced = recorded.pending?.previous ?? recorded.summary;
+    const loosened = loosenings(enforced, summary);
+    // The delay the stricter config set: a change cannot shorten its own wait.
+    const delayS = Math.max(enforced.operations.loosenDelaySeconds ?? 0, summary.operations.loosenDelaySeconds ?? 0);
+    const effectiveAtMs = loosened.length > 0 ? nowMs + delayS * 1000 : undefined;
+    const id = `config-${nowMs}`;
+    const change = { from: recorded.digest, to: digest, loosened, ...(effectiveAtMs ? { effectiveAtMs } : {}) };
+    const record = audit(id, nowMs, 'config-changed', change);
+    const page = renderConfigPage(id, config.name, change);
+    return withEffects(
+      {
+        ...state,
+        config: {
+          digest,
+          recordedAtMs: nowMs,
+          summary,
+          ...(effectiveAtMs ? { pending: { effectiveAtMs, previous: enforced, loosened } } : {}),
+        },
+      },
+      [
+        { kind: 'audit', id: record.id, record },
+        { kind: 'page', id: page.id, page },
+      ],
+    );
+  };
+}
+
+/**
+ * The rules the poll must enforce: while a loosening waits, each rule at the stricter of its new and
+ * previous limit, and not in shadow unless it was already.
+ */
+export function strictestRules(config: BreakerConfig, state: BreakerState, nowMs: number): Rule[] {
+  const pending = state.config?.pending;
+  if (!pending || nowMs >= pending.effectiveAtMs) return config.rules;
+  return config.rules.map((rule) => stricterRule(rule, pending.previous));
+}
+
+function stricterRule(rule: Rule, previous: ConfigSummary): Rule {
+  const before = previous.rules[rule.id];
+  if (!before) return rule;
+  const old = BigInt(before.limit);
+  if (old >= rule.limit && (before.shadow || !rule.shadow)) return rule;
+  const limit = old < rule.limit ? old : rule.limit;
+  // The warn level scales with the limit it belongs to.
+  const warnAt = rule.limit === 0n ? rule.warnAt : (rule.warnAt * limit + rule.limit - 1n) / rule.limit;
+  return { ...rule, limit, warnAt, shadow: rule.shadow === true && before.shadow };
+}
+
+function audit(id: string, atMs: number, action: string, details: Record<string, unknown>): AuditRecord {
+  return { id: `audit-${id}`, atMs, action, actor: 'breaker', details };
+}
+
+function withEffects(state: BreakerState, effects: PendingEffect[]): BreakerState {
+  return { ...state, outbox: [...state.outbox, ...effects] };
+}

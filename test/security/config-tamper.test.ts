@@ -1,0 +1,120 @@
+/**
+ * Issue 11 item 5 (review finding 6): limits are tamper-evident. The poller records the digest of its
+ * compiled config in the state; a change is an audit record and a [CONFIG] page listing what got
+ * looser; a loosening takes effect only after operations.loosenDelaySeconds, and until then the
+ * stricter previous values apply; tightening takes effect at once. Real store (dynalite).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
+import { recordConfigCheck, strictestRules } from '../../functions/core/config-check.ts';
+import type { BreakerState, Page } from '../../functions/core/state.ts';
+import { commitTransition } from '../../functions/core/use-cases/commit-transition.ts';
+import { configDigest } from '../../functions/runtime/config-digest.ts';
+import { startTestStore, type TestStore } from '../support/dynamo.ts';
+import { configInput } from '../support/fixtures.ts';
+import { initialiseForTest } from '../support/initialise.ts';
+
+const HOUR = 3_600_000;
+
+function config(limitUsd: number, extra: Record<string, unknown> = {}) {
+  return compileConfig(
+    {
+      ...configInput({ global: { usd: { '1h': limitUsd } } }),
+      operations: { twoPersonReset: true, approvalWindowSeconds: 900, loosenDelaySeconds: 86_400 },
+      ...extra,
+    },
+    'config-tamper',
+  );
+}
+
+class Pages {
+  readonly sent: Page[] = [];
+  async publish(page: Page) {
+    this.sent.push(page);
+  }
+}
+
+describe('tamper-evident limits', () => {
+  let db: TestStore;
+  let pages: Pages;
+  let now: number;
+  const clock = { now: () => now };
+  beforeEach(async () => {
+    db = await startTestStore();
+    now = Date.UTC(2026, 11, 5, 2);
+    await initialiseForTest(db.store, clock);
+    pages = new Pages();
+  });
+  afterEach(async () => {
+    await db.close();
+  });
+
+  /** One poll's check, committed as a poll commits it (one new version when it changed anything). */
+  async function poll(c: ReturnType<typeof config>): Promise<BreakerState> {
+    const step = recordConfigCheck(c, configDigest(c));
+    const committed = await commitTransition({ store: db.store, publisher: pages, clock }, (state, nowMs) => {
+      const next = step(state, nowMs);
+      return next && { ...next, version: state.version + 1, updatedAtMs: nowMs };
+    });
+    return committed?.state ?? db.store.getState();
+  }
+
+  it('records the digest on the first poll, then writes nothing while the config is unchanged', async () => {
+    const first = await poll(config(1_000_000));
+    expect(first.config?.digest).toMatch(/^[0-9a-f]{64}$/);
+    const stored = await db.store.getState();
+    const again = await poll(config(1_000_000));
+    expect(again.version).toBe(stored.version);
+    expect(pages.sent.filter((p) => p.kind === 'config')).toEqual([]);
+  });
+
+  it('a raised limit is paged as looser and audited; the stricter old limit applies until the delay passed', async () => {
+    await poll(config(1_000_000));
+    const looser = config(5_000_000);
+    const state = await poll(looser);
+    const page = pages.sent.find((p) => p.kind === 'config');
+    expect(page?.subject).toContain('[CONFIG]');
+    expect(page?.text).toContain('limit raised');
+    expect(page?.text).toContain('takes effect');
+    expect((await db.store.listAudit(5)).map((r) => r.action)).toContain('config-changed');
+
+    const rule = looser.rules.find((r) => r.id.includes('global'));
+    if (!rule) throw new Error('expected a global rule');
+    const enforced = strictestRules(looser, state, now).find((r) => r.id === rule.id);
+    expect(enforced?.limit).toBe(1_000_000_000_000n); // the old $1,000,000 in micro-USD
+    now += 25 * HOUR;
+    const later = await poll(looser);
+    expect(later.config?.pending).toBeUndefined();
+    expect(strictestRules(looser, later, now).find((r) => r.id === rule.id)?.limit).toBe(rule.limit);
+  });
+
+  it('moving a rule to shadow, turning two-person reset off and adding an own address are all listed as looser', async () => {
+    await poll(config(1_000_000));
+    const base = configInput({ global: { usd: { '1h': 1_000_000 } } });
+    const ethereum = base.chains.ethereum as Record<string, unknown>;
+    const loosened = compileConfig(
+      {
+        ...base,
+        chains: {
+          ...base.chains,
+          ethereum: { ...ethereum, ownAddresses: ['0x000000000000000000000000000000000000dEaD'] },
+        },
+        limits: { ...base.limits, shadow: ['global-usd-1h'] },
+        operations: { twoPersonReset: false, approvalWindowSeconds: 900, loosenDelaySeconds: 86_400 },
+      },
+      'config-tamper',
+    );
+    await poll(loosened);
+    const text = pages.sent.find((p) => p.kind === 'config')?.text ?? '';
+    expect(text).toContain('moved to shadow');
+    expect(text).toContain('two-person reset turned off');
+    expect(text).toContain('own addresses added on ethereum');
+  });
+
+  it('tightening takes effect at once: paged as a change with nothing looser, no delay', async () => {
+    await poll(config(1_000_000));
+    const state = await poll(config(500_000));
+    expect(state.config?.pending).toBeUndefined();
+    expect(pages.sent.find((p) => p.kind === 'config')?.text).toContain('Nothing got looser');
+  });
+});
