@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -18,6 +19,8 @@ import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
+import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
 import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
 import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleDeps } from '../console/service.ts';
@@ -124,6 +127,10 @@ export function composeFromEnv(
           ssm,
           lambda: config.actuators.lambdaConcurrency ? capture(new LambdaClient({})) : undefined,
           kms: config.actuators.kmsKeys ? capture(new KMSClient({})) : undefined,
+          // The stack names the webhook secret (never its value): read at run time, re-read on rotation.
+          secrets: env[WEBHOOK_SECRET_ID_ENV]
+            ? new CachedSecrets({ secretsManager: capture(new SecretsManagerClient({})) })
+            : undefined,
           env,
         })
       : ssm,

@@ -3,9 +3,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { PARTITION_KEY, SORT_KEY, STATE_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.ts';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.ts';
 import type { BreakerFunction } from './breaker-function.ts';
-import type { TableAccess, TableAction } from './table-access.ts';
+import { TABLE_ACCESS, type TableAccess, type TableAction } from './table-access.ts';
 
 const WRITE_ACTIONS: ReadonlySet<TableAction> = new Set(['PutItem', 'BatchWriteItem']);
 
@@ -42,47 +42,34 @@ export class BreakerTable extends Construct {
    */
   grant(fn: BreakerFunction, access: TableAccess): void {
     fn.function.addEnvironment('BREAKER_TABLE', this.table.tableName);
-    const actions = Object.keys(access) as TableAction[];
-    for (const action of actions) {
-      fn.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: `BreakerTable${action}`,
-          actions: [`dynamodb:${action}`],
-          resources: [this.table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...(access[action] ?? [])] } },
-        }),
-      );
-    }
-    const writes = actions.some((a) => WRITE_ACTIONS.has(a));
-    fn.role.addToPrincipalPolicy(this.keyStatement('BreakerTableKey', writes));
+    for (const statement of this.accessStatements(access, 'BreakerTable')) fn.role.addToPrincipalPolicy(statement);
   }
 
   /**
-   * What the guard in a signing service needs to record approved withdrawals: put (and, on a retry,
-   * read back) its two approval items, and nothing else in the table.
+   * What the guard in a signing service needs (`TABLE_ACCESS.signer`): read the state and the trip records, and
+   * record approved withdrawals; nothing else in the table.
    */
-  approvalStatements(): iam.PolicyStatement[] {
-    return [
-      new iam.PolicyStatement({
-        sid: 'RecordApprovedWithdrawals',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['WITHDRAWAL#*', 'APPROVED#*'] } },
-      }),
-      this.keyStatement('EncryptApprovedWithdrawals', true),
-    ];
+  signerStatements(): iam.PolicyStatement[] {
+    return this.accessStatements(TABLE_ACCESS.signer, 'Signer');
   }
 
-  /** What a signing service needs to read the kill switch: the state item only. */
-  signerStatements(): iam.PolicyStatement[] {
+  /** One statement per operation, scoped to its partition keys, plus the key uses the operations imply. */
+  private accessStatements(access: TableAccess, sidPrefix: string): iam.PolicyStatement[] {
+    const actions = Object.keys(access) as TableAction[];
     return [
-      new iam.PolicyStatement({
-        sid: 'ReadBreakerState',
-        actions: ['dynamodb:GetItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_KEY.pk] } },
-      }),
-      this.keyStatement('DecryptBreakerState', false),
+      ...actions.map(
+        (action) =>
+          new iam.PolicyStatement({
+            sid: `${sidPrefix}${action}`,
+            actions: [`dynamodb:${action}`],
+            resources: [this.table.tableArn],
+            conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...(access[action] ?? [])] } },
+          }),
+      ),
+      this.keyStatement(
+        `${sidPrefix}Key`,
+        actions.some((a) => WRITE_ACTIONS.has(a)),
+      ),
     ];
   }
 

@@ -1,7 +1,8 @@
-import { ArnFormat, SecretValue, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { WEBHOOK_SECRET_ID_ENV } from '../../functions/adapters/secrets/secret-reference.ts';
 import type { ActuatorsConfig } from '../../functions/core/actuators/config.ts';
 import type { BreakerFunction } from './breaker-function.ts';
 import type { BreakerTable } from './breaker-table.ts';
@@ -64,7 +65,6 @@ export class KillSwitch extends Construct {
         'Attach to a signing service: read the hot-wallet-breaker kill switch (state item and SSM mirror). Fail closed if either read fails.',
       statements: [
         ...props.table.signerStatements(),
-        ...props.table.approvalStatements(),
         new iam.PolicyStatement({
           sid: 'ReadKillSwitchParameter',
           actions: ['ssm:GetParameter'],
@@ -133,10 +133,24 @@ export class KillSwitch extends Construct {
       );
     }
     if (a.webhook) {
-      // A dynamic reference: the secret's value never enters the template or the cloud assembly.
-      fn.function.addEnvironment(
-        a.webhook.secretEnv,
-        SecretValue.secretsManager(webhookSecretName(this.props.deploymentName)).unsafeUnwrap(),
+      // The function reads the secret at run time (cached, re-read when the receiver refuses it), so its value is
+      // never in the environment (readable with lambda:GetFunctionConfiguration) and a rotation needs no redeploy.
+      const name = webhookSecretName(this.props.deploymentName);
+      fn.function.addEnvironment(WEBHOOK_SECRET_ID_ENV, name);
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadWebhookSecret',
+          actions: ['secretsmanager:GetSecretValue'],
+          // Secrets Manager appends six random characters to the name in the ARN.
+          resources: [
+            stack.formatArn({
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${name}-??????`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
       );
     }
   }

@@ -66,6 +66,7 @@ export class ResetEndpoint extends Construct {
   readonly statusUrl: lambda.FunctionUrl;
   readonly operatorPolicy: iam.ManagedPolicy;
   readonly auditTrail: cloudtrail.Trail;
+  readonly auditTrailName: string;
   readonly auditLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ResetEndpointProps) {
@@ -123,7 +124,8 @@ export class ResetEndpoint extends Construct {
       ],
     });
 
-    const trail = this.createAuditTrail();
+    this.auditTrailName = `${props.deploymentName}-operator-audit`;
+    const trail = this.createAuditTrail(this.auditTrailName);
     this.auditTrail = trail.trail;
     this.auditLogGroup = trail.logGroup;
   }
@@ -133,7 +135,7 @@ export class ResetEndpoint extends Construct {
    * OpsConsole adds the console. A Lambda data resource names the function ARN
    * (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DataResource.html).
    */
-  private createAuditTrail(): { trail: cloudtrail.Trail; logGroup: logs.LogGroup } {
+  private createAuditTrail(trailName: string): { trail: cloudtrail.Trail; logGroup: logs.LogGroup } {
     const accessLogs = new s3.Bucket(this, 'AuditAccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -161,11 +163,13 @@ export class ResetEndpoint extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const trail = new cloudtrail.Trail(this, 'AuditTrail', {
+      trailName,
       bucket,
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: logGroup,
-      // Management events are already in the account's event history; this trail exists for the operator Invokes.
-      managementEvents: cloudtrail.ReadWriteType.NONE,
+      // Write management events feed the tamper alerts (EventBridge gets "AWS API Call via CloudTrail" events
+      // from a trail that logs them) and keep who changed a function or the parameter beyond the 90-day history.
+      managementEvents: cloudtrail.ReadWriteType.WRITE_ONLY,
       includeGlobalServiceEvents: false,
       isMultiRegionTrail: false,
       enableFileValidation: true,

@@ -1,11 +1,18 @@
 import {
   ACTUATOR_PARTITION,
   AUDIT_PARTITION,
+  approvalKey,
   approvalPartition,
   cursorKey,
+  INIT_KEY,
   outflowPartition,
+  RELEASE_PARTITION,
   STATE_KEY,
+  TRIP_PARTITION,
 } from '../../functions/adapters/dynamodb/table.ts';
+
+/** Every approval item: `WITHDRAWAL#<id>` and the chain copies/watermarks in `APPROVED#<chain>`. */
+const APPROVALS = [approvalKey('*').pk, approvalPartition('*')];
 
 /**
  * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem — deletes of outflows go through
@@ -28,27 +35,52 @@ const EVERY_CHAIN = '*';
  * them against this): the keys are the adapter's (functions/adapters/dynamodb/table.ts).
  */
 export const TABLE_ACCESS = {
-  /** One chain's poller: state, its own cursor, audit and actuator memos; rules read every chain's outflows. */
+  /**
+   * One chain's poller: state, its own cursor, audit and actuator memos, trip records (never releases: a poller
+   * cannot un-halt a trip); rules read every chain's outflows.
+   */
   poller: (chain: string): TableAccess => ({
-    GetItem: [STATE_KEY.pk, cursorKey(chain).pk, ACTUATOR_PARTITION],
-    PutItem: [STATE_KEY.pk, cursorKey(chain).pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
-    Query: [outflowPartition(EVERY_CHAIN), approvalPartition(chain)],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(chain).pk, ACTUATOR_PARTITION],
+    PutItem: [STATE_KEY.pk, TRIP_PARTITION, cursorKey(chain).pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [outflowPartition(EVERY_CHAIN), approvalPartition(chain), TRIP_PARTITION, RELEASE_PARTITION],
     BatchWriteItem: [outflowPartition(chain)],
   }),
-  /** reset-breaker and reset-breaker-direct: one conditional write of the state, its audit and the actuators' memos. */
+  /**
+   * reset-breaker and reset-breaker-direct: the state, trip releases, its audit and the actuators' memos; INIT and
+   * TRIP for the tamper check every commit makes (a missing state is tripped, not re-created).
+   */
   reset: {
-    GetItem: [STATE_KEY.pk, ACTUATOR_PARTITION],
-    PutItem: [STATE_KEY.pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, ACTUATOR_PARTITION],
+    PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
   /** The ops console: what reset does, plus the views (chain health, totals, history). */
   console: {
-    GetItem: [STATE_KEY.pk, cursorKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
-    PutItem: [STATE_KEY.pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
-    Query: [AUDIT_PARTITION, outflowPartition(EVERY_CHAIN)],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
+    PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [AUDIT_PARTITION, outflowPartition(EVERY_CHAIN), TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
   /** breaker-status: read-only. */
   status: {
     GetItem: [STATE_KEY.pk, cursorKey(EVERY_CHAIN).pk],
     Query: [AUDIT_PARTITION],
+  } satisfies TableAccess,
+  /**
+   * The deploy-time initialisation (custom resource): the init marker, the armed state, its audit record, and the
+   * first mirror of the kill-switch layers (actuator memos, open trips).
+   */
+  init: {
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, ACTUATOR_PARTITION],
+    PutItem: [INIT_KEY.pk, STATE_KEY.pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    Query: [TRIP_PARTITION, RELEASE_PARTITION],
+  } satisfies TableAccess,
+  /**
+   * A signing service's guard (the exported signer policy): the state and the open trip records, and its approval
+   * items (test/infra/signer-access.test.ts runs the guard through a recorder against this).
+   */
+  signer: {
+    GetItem: [STATE_KEY.pk, approvalKey('*').pk],
+    PutItem: APPROVALS,
+    Query: [TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
 } as const;

@@ -5,12 +5,14 @@ import { Annotations, CfnOutput, Stack, type StackProps, Stage } from 'aws-cdk-l
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
+import { BreakerInitialisation } from '../constructs/breaker-initialisation.ts';
 import { BreakerTable } from '../constructs/breaker-table.ts';
 import { ChainPoller } from '../constructs/chain-poller.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';
 import { OpsConsole } from '../constructs/ops-console.ts';
 import { PageTopic } from '../constructs/page-topic.ts';
 import { ResetEndpoint } from '../constructs/reset-endpoint.ts';
+import { TamperAlerts } from '../constructs/tamper-alerts.ts';
 
 export interface BreakerStackProps extends StackProps {
   /** The validated config; every function receives it, serialised, inside its bundle. */
@@ -29,6 +31,8 @@ export class BreakerStack extends Stack {
   readonly pollers: ReadonlyMap<string, ChainPoller>;
   readonly endpoint: ResetEndpoint;
   readonly opsConsole: OpsConsole;
+  readonly tamperAlerts: TamperAlerts;
+  readonly initialisation: BreakerInitialisation;
   /** Where the serialised config was written for bundling. */
   readonly configFile: string;
 
@@ -97,6 +101,32 @@ export class BreakerStack extends Stack {
       killSwitch: this.killSwitch,
       operatorPolicy: this.endpoint.operatorPolicy,
       auditTrail: this.endpoint.auditTrail,
+    });
+
+    this.initialisation = new BreakerInitialisation(this, 'Init', {
+      deploymentName: name,
+      configFile: this.configFile,
+      serviceName,
+      table: this.table,
+      pages: this.pages,
+      killSwitch: this.killSwitch,
+    });
+
+    const flushers = [
+      this.initialisation.initialiser,
+      ...[...pollers.values()].map((p) => p.poller),
+      this.endpoint.reset,
+      this.endpoint.resetDirect,
+      this.opsConsole.api,
+    ];
+    this.tamperAlerts = new TamperAlerts(this, 'TamperAlerts', {
+      deploymentName: name,
+      pages: this.pages,
+      functions: [...flushers, this.endpoint.status].map((f) => f.function),
+      scheduleGroup,
+      killSwitchParameter: this.killSwitch.parameter,
+      parameterWriters: flushers.map((f) => f.role),
+      trail: { name: this.endpoint.auditTrailName, arn: this.endpoint.auditTrail.trailArn },
     });
 
     const out = (id: string, value: string, description: string, exportName?: string) =>

@@ -85,8 +85,8 @@ describe('breaker stack from config/example.yaml', () => {
       expect(POLLER_TIMEOUT.toSeconds() - 10).toBeLessThan(60);
       expect(POLLER_TIMEOUT.toSeconds()).toBeGreaterThan(60);
     }
-    // + reset, break-glass reset, status and the ops console
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 4);
+    // + reset, break-glass reset, status, the ops console and the deploy-time initialiser
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(chains.length + 5);
   });
 
   it('sets the contract environment on every function, each variable by the construct that grants it', () => {
@@ -259,35 +259,25 @@ describe('breaker stack from config/example.yaml', () => {
     expect(parseKillSwitchValue(KILL_SWITCH_INITIAL_VALUE)).toMatchObject({ halted: false, scopes: [], version: 0 });
   });
 
-  it('exports a signer policy that reads only the state item, records approved withdrawals, its key through DynamoDB, and the parameter', () => {
+  it('exports a signer policy that reads the state and trip records, records approved withdrawals, its key through DynamoDB, and the parameter', () => {
     const policy = resources[logicalId('KillSwitchSignerPolicy')]!;
     const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+    const scoped = (sid: string, action: string, keys: string[]) => ({
+      Sid: sid,
+      Effect: 'Allow',
+      Action: action,
+      Resource: arnOf(logicalId('StoreTable')),
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } },
+    });
     expect(statements).toEqual([
-      {
-        Sid: 'ReadBreakerState',
-        Effect: 'Allow',
-        Action: 'dynamodb:GetItem',
-        Resource: arnOf(logicalId('StoreTable')),
-        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_KEY.pk] } },
-      },
-      {
-        Sid: 'DecryptBreakerState',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:DescribeKey'],
-        Resource: arnOf(logicalId('StoreKey')),
-        Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
-      },
-      // The guard records each withdrawal it approves: its two approval items, nothing else.
-      {
-        Sid: 'RecordApprovedWithdrawals',
-        Effect: 'Allow',
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        Resource: arnOf(logicalId('StoreTable')),
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['WITHDRAWAL#*', 'APPROVED#*'] } },
-      },
+      scoped('SignerGetItem', 'dynamodb:GetItem', [STATE_KEY.pk, 'WITHDRAWAL#*']),
+      // The guard records each withdrawal it approves: its approval items, nothing else.
+      scoped('SignerPutItem', 'dynamodb:PutItem', ['WITHDRAWAL#*', 'APPROVED#*']),
+      // A trip halts until its release record exists (seccore): the guard reads both partitions.
+      scoped('SignerQuery', 'dynamodb:Query', ['TRIP', 'RELEASE']),
       expect.objectContaining({
-        Sid: 'EncryptApprovedWithdrawals',
-        Action: expect.arrayContaining(['kms:Encrypt', 'kms:GenerateDataKey']),
+        Sid: 'SignerKey',
+        Action: expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
         Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
       }),
       expect.objectContaining({ Sid: 'ReadKillSwitchParameter', Action: 'ssm:GetParameter' }),
@@ -299,7 +289,9 @@ describe('breaker stack from config/example.yaml', () => {
     const poller = ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'].map((a) => `dynamodb:${a}`);
     expect(tableActions(logicalId('ChainethereumPollerFunction'))).toEqual(poller);
     expect(tableActions(logicalId('ChainbscPollerFunction'))).toEqual(poller);
-    expect(tableActions(logicalId('OperatorsResetFunction'))).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(tableActions(logicalId('OperatorsResetFunction'))).toEqual(
+      ['GetItem', 'PutItem', 'Query'].map((a) => `dynamodb:${a}`),
+    );
     expect(tableActions(logicalId('OperatorsStatusFunction'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
@@ -346,6 +338,8 @@ describe('breaker stack from config/example.yaml', () => {
       EnableLogFileValidation: true,
       CloudWatchLogsLogGroupArn: arnOf(logicalId('OperatorsAuditLogs')),
       EventSelectors: [
+        // Write management events: the tamper alerts (test/infra/tamper-alerts.test.ts) are built on them.
+        { IncludeManagementEvents: true, ReadWriteType: 'WriteOnly' },
         lambdaSelector('OperatorsResetFunction', 'OperatorsResetDirectFunction'),
         lambdaSelector('ConsoleApiFunction'),
       ],

@@ -51,29 +51,31 @@ describe('table access: each function only the operations and partitions it uses
   it('pollers: read and write the state, their own cursor, audit and actuator memos; batch-write only their own outflows', () => {
     for (const chain of ['ethereum', 'bsc', 'bitcoin']) {
       expect(tableAccess(resources, `Chain${chain}PollerFunction`)).toEqual({
-        GetItem: ['ACTUATOR', 'BREAKER', `CURSOR#${chain}`],
-        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', `CURSOR#${chain}`],
-        // Rules sum every chain's outflows; reconciliation reads this chain's approvals.
-        Query: [`APPROVED#${chain}`, 'OUT#*'],
+        GetItem: ['ACTUATOR', 'BREAKER', `CURSOR#${chain}`, 'INIT'],
+        // TRIP but never RELEASE: a poller can record a trip, not release one.
+        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', `CURSOR#${chain}`, 'TRIP'],
+        // Rules sum every chain's outflows; reconciliation reads this chain's approvals and nonce watermarks.
+        Query: [`APPROVED#${chain}`, 'OUT#*', 'RELEASE', 'TRIP'],
         BatchWriteItem: [`OUT#${chain}`],
       });
     }
   });
 
-  it('reset (URL and break-glass): the state, audit and actuator memos only', () => {
+  it('reset (URL and break-glass): the state, trip records and their releases, audit and actuator memos', () => {
     for (const fn of ['OperatorsResetFunction', 'OperatorsResetDirectFunction']) {
       expect(tableAccess(resources, fn)).toEqual({
-        GetItem: ['ACTUATOR', 'BREAKER'],
-        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER'],
+        GetItem: ['ACTUATOR', 'BREAKER', 'INIT'],
+        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', 'RELEASE', 'TRIP'],
+        Query: ['RELEASE', 'TRIP'],
       });
     }
   });
 
   it('console: also reads cursors, outflows and the audit log for its views', () => {
     expect(tableAccess(resources, 'ConsoleApiFunction')).toEqual({
-      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#*'],
-      PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER'],
-      Query: ['AUDIT', 'OUT#*'],
+      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#*', 'INIT'],
+      PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', 'RELEASE', 'TRIP'],
+      Query: ['AUDIT', 'OUT#*', 'RELEASE', 'TRIP'],
     });
   });
 
@@ -81,6 +83,39 @@ describe('table access: each function only the operations and partitions it uses
     expect(tableAccess(resources, 'OperatorsStatusFunction')).toEqual({
       GetItem: ['BREAKER', 'CURSOR#*'],
       Query: ['AUDIT'],
+    });
+  });
+
+  it('only the operator path may write RELEASE (release a trip)', () => {
+    const writers = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .filter(([id]) => {
+        const prefix = id.replace(/[0-9A-F]{8}$/, '');
+        return (tableAccess(resources, prefix).PutItem ?? []).includes('RELEASE');
+      })
+      .map(([, r]) => r.Properties.FunctionName)
+      .sort();
+    expect(writers).toEqual([
+      'example-exchange-ops-console',
+      'example-exchange-reset-breaker',
+      'example-exchange-reset-breaker-direct',
+    ]);
+  });
+
+  it('signer (the exported policy): the state and trip records, its approval items', () => {
+    const policy = resources[findId(resources, 'KillSwitchSignerPolicy')]!;
+    const table = JSON.stringify({ 'Fn::GetAtt': [findId(resources, 'StoreTable'), 'Arn'] });
+    const access: Record<string, string[]> = {};
+    for (const s of policy.Properties.PolicyDocument.Statement as Json[]) {
+      if (JSON.stringify(s.Resource) !== table) continue;
+      access[String(s.Action).replace('dynamodb:', '')] = [
+        ...s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'],
+      ].sort();
+    }
+    expect(access).toEqual({
+      GetItem: ['BREAKER', 'WITHDRAWAL#*'],
+      PutItem: ['APPROVED#*', 'WITHDRAWAL#*'],
+      Query: ['RELEASE', 'TRIP'],
     });
   });
 

@@ -83,11 +83,38 @@ describe('breaker stack with kill-switch actuators configured', () => {
     });
   });
 
-  it('gives them the webhook secret as a Secrets Manager dynamic reference, never its value', () => {
-    const env = resources[functionId('ChainethereumPollerFunction')].Properties.Environment.Variables;
-    expect(JSON.stringify(env.SIGNER_WEBHOOK_SECRET)).toContain(
-      `{{resolve:secretsmanager:${webhookSecretName('example-exchange')}`,
-    );
+  it('never puts the webhook secret (or a reference that resolves to it) into a function environment: it names the secret and grants reading exactly it', () => {
+    // A dynamic reference would resolve into the environment, readable with lambda:GetFunctionConfiguration.
+    expect(JSON.stringify(template.toJSON())).not.toContain('{{resolve:secretsmanager');
+    for (const fn of [
+      'ChainethereumPollerFunction',
+      'OperatorsResetFunction',
+      'OperatorsResetDirectFunction',
+      'ConsoleApiFunction',
+    ]) {
+      const env = resources[functionId(fn)].Properties.Environment.Variables;
+      expect(env.SIGNER_WEBHOOK_SECRET).toBeUndefined();
+      expect(env.WEBHOOK_SECRET_ID).toBe(webhookSecretName('example-exchange'));
+      const read = statements(functionId(fn)).filter((x) =>
+        [x.Action].flat().includes('secretsmanager:GetSecretValue'),
+      );
+      expect(read).toEqual([
+        expect.objectContaining({
+          Action: 'secretsmanager:GetSecretValue',
+          // The secret's ARN ends in six random characters Secrets Manager adds to the name.
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:secretsmanager:us-east-1:111122223333:secret:${webhookSecretName('example-exchange')}-??????`,
+              ],
+            ],
+          },
+        }),
+      ]);
+    }
   });
 
   it('gives the read-only status function none of it', () => {
@@ -95,7 +122,8 @@ describe('breaker stack with kill-switch actuators configured', () => {
     const sids = statements(status).map((s) => s.Sid);
     expect(sids).not.toContain('KillSwitchSignerConcurrency');
     expect(sids).not.toContain('KillSwitchSigningKeys');
-    expect(resources[status].Properties.Environment.Variables.SIGNER_WEBHOOK_SECRET).toBeUndefined();
+    expect(resources[status].Properties.Environment.Variables.WEBHOOK_SECRET_ID).toBeUndefined();
+    expect(statements(status).flatMap((s) => [s.Action].flat())).not.toContain('secretsmanager:GetSecretValue');
   });
 
   it('still passes cdk-nag', () => {

@@ -85,7 +85,7 @@ describe('operator identity cannot be forged by a direct Invoke', () => {
     expect(trails).toHaveLength(1);
     const selectors = trails[0]!.Properties.EventSelectors as Json[];
     const traced = selectors
-      .flatMap((s) => s.DataResources)
+      .flatMap((s) => s.DataResources ?? [])
       .filter((d: Json) => d.Type === 'AWS::Lambda::Function')
       .flatMap((d: Json) => d.Values.map((v: unknown) => functionLabel(synth.resources, v)))
       .sort();

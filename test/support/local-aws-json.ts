@@ -7,7 +7,7 @@
  * (`ParameterNotFound`, `NotFoundException`, …).
  *
  * The tests supply the operations as handlers; `ssmParameterHandlers()` is a ready-made in-memory
- * Parameter Store. Signatures are not verified (credentials are fake), only required to be present.
+ * Parameter Store and `secretsManagerHandlers()` an in-memory Secrets Manager (GetSecretValue). Signatures are not verified (credentials are fake), only required to be present.
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -231,11 +231,13 @@ export function ssmParameterHandlers(parameters: Map<string, StoredParameter> = 
       const name = requiredString(body, 'Name');
       const p = parameters.get(name);
       if (!p) throw new AwsJsonError('ParameterNotFound', `Parameter ${name} not found.`);
+      // SSM hands out a SecureString's plaintext only when asked to decrypt it.
+      const value = p.type === 'SecureString' && body.WithDecryption !== true ? sealed(p.value) : p.value;
       return {
         Parameter: {
           Name: p.name,
           Type: p.type,
-          Value: p.value,
+          Value: value,
           Version: p.version,
           // Timestamps are epoch seconds (with a fraction) in the JSON protocols.
           LastModifiedDate: p.lastModifiedMs / 1000,
@@ -278,6 +280,48 @@ export function ssmParameterHandlers(parameters: Map<string, StoredParameter> = 
       const name = requiredString(body, 'Name');
       if (!parameters.delete(name)) throw new AwsJsonError('ParameterNotFound', `Parameter ${name} not found.`);
       return {};
+    },
+  };
+}
+
+/** What a SecureString read without WithDecryption returns: ciphertext, never the plaintext. */
+function sealed(plaintext: string): string {
+  return Buffer.from(`sealed:${plaintext.length}:${randomUUID()}`).toString('base64');
+}
+
+// --- Secrets Manager -----------------------------------------------------------------------------
+
+export interface StoredSecret {
+  /** The current (AWSCURRENT) value; replace it to rotate. */
+  value: string;
+  versionId: string;
+}
+
+function secretArn(name: string): string {
+  return `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${name}-AbCdEf`;
+}
+
+/**
+ * An in-memory Secrets Manager answering GetSecretValue by name or ARN (ResourceNotFoundException otherwise), with
+ * the current value of each secret in `secrets` (rotate by replacing an entry).
+ */
+export function secretsManagerHandlers(secrets: Map<string, StoredSecret> = new Map()): AwsJsonHandlers {
+  return {
+    'secretsmanager.GetSecretValue': (body) => {
+      const id = requiredString(body, 'SecretId');
+      const name = [...secrets.keys()].find((n) => n === id || secretArn(n) === id);
+      const secret = name === undefined ? undefined : secrets.get(name);
+      if (name === undefined || !secret) {
+        throw new AwsJsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      }
+      return {
+        ARN: secretArn(name),
+        Name: name,
+        SecretString: secret.value,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Date.now() / 1000,
+      };
     },
   };
 }

@@ -6,6 +6,8 @@ import type { BreakerConfig } from '../../core/config/types.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { AuditLog, PagePublisher, StateMirror } from '../../core/ports.ts';
 import { type Clock, systemClock } from '../../core/time.ts';
+import type { CachedSecrets, SecretSupplier } from '../secrets/cached-secrets.ts';
+import { WEBHOOK_SECRET_ID_ENV } from '../secrets/secret-reference.ts';
 import type { SsmKillSwitchMirror } from '../ssm/ssm-kill-switch-mirror.ts';
 import { KmsKeyActuator } from './kms-key-actuator.ts';
 import { LambdaConcurrencyActuator } from './lambda-concurrency-actuator.ts';
@@ -23,6 +25,8 @@ export interface KillSwitchActuatorDeps {
   /** SDK clients (tests aim them at local endpoints); created with defaults when needed. */
   lambda?: LambdaClient;
   kms?: KMSClient;
+  /** Reads the webhook secret at run time when the stack names it in WEBHOOK_SECRET_ID (Lambda). */
+  secrets?: CachedSecrets;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
@@ -31,7 +35,7 @@ export interface KillSwitchActuatorDeps {
 /**
  * Every kill-switch layer the config turns on, as the one StateMirror flushOutbox brings up to
  * date. Undefined when no layer is on (the table flag alone). Throws ConfigError at cold start when
- * a layer cannot be built (the webhook secret's variable is not set).
+ * a layer cannot be built (the webhook secret is neither named in WEBHOOK_SECRET_ID nor in its variable).
  */
 export function createKillSwitchActuators(deps: KillSwitchActuatorDeps): StateMirror | undefined {
   const { config } = deps;
@@ -44,12 +48,7 @@ export function createKillSwitchActuators(deps: KillSwitchActuatorDeps): StateMi
     everyFlush.add('ssm-parameter');
   }
   if (a.webhook) {
-    const secret = env[a.webhook.secretEnv];
-    if (!secret || secret.length < 16) {
-      throw new ConfigError('kill-switch actuators', [
-        `actuators.webhook.secretEnv: ${a.webhook.secretEnv} is ${secret ? 'shorter than 16 characters' : 'not set'} (the webhook's HMAC secret)`,
-      ]);
-    }
+    const secret = webhookSecret(env, a.webhook.secretEnv, deps.secrets);
     layers.push(
       new WebhookActuator({
         deploymentName: config.name,
@@ -92,4 +91,21 @@ export function createKillSwitchActuators(deps: KillSwitchActuatorDeps): StateMi
     memory: deps.memory,
     everyFlush,
   });
+}
+
+/** In AWS the secret is read (and re-read) from Secrets Manager; locally it comes from the configured variable. */
+function webhookSecret(env: NodeJS.ProcessEnv, secretEnv: string, secrets?: CachedSecrets): string | SecretSupplier {
+  const secretId = env[WEBHOOK_SECRET_ID_ENV];
+  if (secretId) {
+    if (!secrets)
+      throw new ConfigError('kill-switch actuators', [`${WEBHOOK_SECRET_ID_ENV}: set, but no secrets reader`]);
+    return secrets.supplier({ store: 'secretsmanager', name: secretId });
+  }
+  const secret = env[secretEnv];
+  if (!secret || secret.length < 16) {
+    throw new ConfigError('kill-switch actuators', [
+      `actuators.webhook.secretEnv: ${secretEnv} is ${secret ? 'shorter than 16 characters' : 'not set'} (the webhook's HMAC secret)`,
+    ]);
+  }
+  return secret;
 }

@@ -9,12 +9,16 @@ import {
   signBody,
 } from '../../kill-switch-protocol/index.ts';
 import { redactEndpoint } from '../http/endpoint-url.ts';
+import type { SecretSupplier } from '../secrets/cached-secrets.ts';
 
 export interface WebhookActuatorOptions {
   deploymentName: string;
   url: string;
-  /** HMAC-SHA256 secret shared with the signing service (≥ 16 characters). */
-  secret: string;
+  /**
+   * HMAC-SHA256 secret shared with the signing service (≥ 16 characters): a fixed value (local runs), or read at
+   * run time (Secrets Manager in AWS), in which case a 401/403 re-reads it once, so a rotation needs no redeploy.
+   */
+  secret: string | SecretSupplier;
   /** Per attempt. @default 3000 */
   timeoutMs?: number;
   /** Further attempts after the first, on a network error, a timeout, 408, 429 or 5xx. @default 3 */
@@ -35,20 +39,24 @@ export class WebhookActuator implements Actuator {
   readonly follows = 'scopes' as const;
   readonly description: string;
   readonly chains?: readonly string[];
-  readonly #options: Required<Omit<WebhookActuatorOptions, 'chains' | 'fetch'>> & { fetch: typeof fetch };
+  readonly #options: Required<Omit<WebhookActuatorOptions, 'chains' | 'fetch' | 'secret'>> & { fetch: typeof fetch };
+  readonly #secret: Pick<SecretSupplier, 'label' | 'current'> & Partial<Pick<SecretSupplier, 'refresh'>>;
 
   constructor(options: WebhookActuatorOptions) {
     const problem = webhookUrlProblem(options.url);
     if (problem) throw new TypeError(`WebhookActuator: ${problem}: ${redactEndpoint(options.url)}`);
-    if (typeof options.secret !== 'string' || options.secret.length < 16) {
-      throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
+    if (typeof options.secret === 'string') {
+      if (options.secret.length < 16) throw new TypeError('WebhookActuator: the secret must be at least 16 characters');
+      const fixed = options.secret;
+      this.#secret = { label: 'fixed secret', current: async () => fixed };
+    } else {
+      this.#secret = options.secret;
     }
     this.description = `signed webhook to the signing service at ${new URL(options.url).origin}`;
     this.chains = options.chains;
     this.#options = {
       deploymentName: options.deploymentName,
       url: options.url,
-      secret: options.secret,
       timeoutMs: options.timeoutMs ?? 3000,
       retries: options.retries ?? 3,
       baseDelayMs: options.baseDelayMs ?? 200,
@@ -60,7 +68,12 @@ export class WebhookActuator implements Actuator {
     const o = this.#options;
     const delivery = `${o.deploymentName}-v${state.version}-${mode}`;
     let last = '';
-    for (let attempt = 0; attempt <= o.retries; attempt++) {
+    let secret = await this.#signingSecret(() => this.#secret.current());
+    // A fixed secret cannot have rotated: only a secret read at run time is worth reading again.
+    const refresh = this.#secret.refresh?.bind(this.#secret);
+    let refreshed = false;
+    // The re-read after a refusal is one extra attempt on top of the retries.
+    for (let attempt = 0; attempt <= o.retries + (refreshed ? 1 : 0); attempt++) {
       if (attempt > 0) await sleep(Math.min(2000, o.baseDelayMs * 2 ** (attempt - 1)));
       // Signed per attempt: the timestamp inside the signature stays fresh across retries.
       const body = encodeKillSwitchWebhook(state, o.deploymentName, mode, this.chains, Date.now());
@@ -69,7 +82,7 @@ export class WebhookActuator implements Actuator {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            [SIGNATURE_HEADER]: signBody(o.secret, body, Date.now()),
+            [SIGNATURE_HEADER]: signBody(secret, body, Date.now()),
             [DELIVERY_HEADER]: delivery,
           },
           body,
@@ -78,6 +91,12 @@ export class WebhookActuator implements Actuator {
         await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return { url: redactEndpoint(o.url), status: res.status, attempts: attempt + 1, delivery };
         last = `HTTP ${res.status}`;
+        // Refused as unauthenticated: the secret may have been rotated since it was read. Read it again, once.
+        if ((res.status === 401 || res.status === 403) && refresh && !refreshed) {
+          refreshed = true;
+          secret = await this.#signingSecret(refresh);
+          continue;
+        }
         if (res.status < 500 && res.status !== 408 && res.status !== 429) break;
       } catch (e) {
         last =
@@ -87,6 +106,12 @@ export class WebhookActuator implements Actuator {
       }
     }
     throw new Error(`webhook ${redactEndpoint(o.url)}: ${last} (delivery ${delivery})`);
+  }
+
+  async #signingSecret(read: () => Promise<string>): Promise<string> {
+    const secret = await read();
+    if (secret.length < 16) throw new Error(`webhook secret (${this.#secret.label}) is shorter than 16 characters`);
+    return secret;
   }
 
   manualSteps(mode: ActuatorMode): string[] {
