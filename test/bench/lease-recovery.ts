@@ -74,7 +74,7 @@ async function killAndRecover(dynamo: LocalDynamo): Promise<RecoveryRun> {
     { actor: 'bench', reason: 'lease-recovery measurement' },
   );
   const script = fileURLToPath(new URL('./lease-recovery-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, dynamo.endpoint, dynamo.tableName], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dynamo.endpoint, dynamo.tableName, dynamo.token], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit');
