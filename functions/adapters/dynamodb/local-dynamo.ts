@@ -34,6 +34,12 @@ export interface LocalDynamoOptions {
   readonly path?: string;
   /** @default DEFAULT_LOCAL_TABLE_NAME */
   readonly tableName?: string;
+  /**
+   * Require this run's secret on every request. Only tests that drive the Lambda handlers turn it
+   * off: those build their SDK clients from the environment, as in Lambda, and cannot carry it.
+   * Host and Origin are checked either way. @default true
+   */
+  readonly requireToken?: boolean;
 }
 
 export interface LocalDynamo {
@@ -53,7 +59,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   // Tables become ACTIVE at once instead of after dynalite's default 500 ms.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
   const token = randomBytes(32).toString('hex');
-  admitOnlyTheRuntime(server, token);
+  admitOnlyTheRuntime(server, options.requireToken === false ? undefined : token);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -81,10 +87,10 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
 }
 
 /** Put a check in front of dynalite's request handler: see the module comment for what it refuses. */
-function admitOnlyTheRuntime(server: Server, token: string): void {
+function admitOnlyTheRuntime(server: Server, token: string | undefined): void {
   const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
-  const expected = Buffer.from(token);
+  const expected = token === undefined ? undefined : Buffer.from(token);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const refusal = refusalOf(req, (server.address() as AddressInfo).port, expected);
     if (refusal === undefined) {
@@ -97,13 +103,14 @@ function admitOnlyTheRuntime(server: Server, token: string): void {
   });
 }
 
-function refusalOf(req: IncomingMessage, port: number, token: Buffer): string | undefined {
+function refusalOf(req: IncomingMessage, port: number, token: Buffer | undefined): string | undefined {
   const h = req.headers;
   // Browsers send Origin with every request a page could use to write (CORS, preflights, POSTs).
   if (h.origin !== undefined) return 'local breaker store: cross-origin (browser) requests are refused';
   if (h.host !== `127.0.0.1:${port}` && h.host !== `localhost:${port}`) {
     return `local breaker store: Host must be 127.0.0.1:${port} or localhost:${port}`;
   }
+  if (token === undefined) return undefined;
   const header = h[LOCAL_TOKEN_HEADER];
   const given = Buffer.from(typeof header === 'string' ? header : '');
   if (given.length !== token.length || !timingSafeEqual(given, token)) {

@@ -140,6 +140,26 @@ describe('the local store refuses everyone but the runtime', () => {
     }
   });
 
+  it('a test store without the secret requirement still refuses a foreign Host or any Origin', async () => {
+    const open = await startLocalDynamo({ requireToken: false });
+    try {
+      const port = new URL(open.endpoint).port;
+      const key = stateKey(open.tableName);
+      const refused: Record<string, string>[] = [
+        { host: `evil.example:${port}` },
+        { host: `127.0.0.1:${port}`, origin: 'http://evil.example' },
+      ];
+      for (const headers of refused) {
+        expect((await send(open.endpoint, 'POST', dynamo('GetItem', headers), key)).status).toBe(403);
+      }
+      expect((await send(open.endpoint, 'POST', dynamo('GetItem', { host: `127.0.0.1:${port}` }), key)).status).toBe(
+        200,
+      );
+    } finally {
+      await open.close();
+    }
+  });
+
   it('the run secret is random per run', async () => {
     const other = await startLocalDynamo();
     try {
