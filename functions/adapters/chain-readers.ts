@@ -1,5 +1,5 @@
+import type { ChainReader } from '../core/chain-kind.ts';
 import type { ChainConfig } from '../core/config/types.ts';
-import type { ChainReader } from '../core/ports.ts';
 
 /** The chain adapter for a configured chain: used by the Lambda handlers and the local runtime alike. */
 export function createChainReader(chain: ChainConfig): ChainReader {

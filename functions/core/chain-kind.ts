@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ChainReader } from './ports.ts';
+import type { BlockRef, RangeRead } from './model.ts';
 
 /**
  * A chain kind is a plug-in: everything the breaker knows about one family of chains (EVM, Bitcoin, …)
@@ -123,4 +123,20 @@ export function chainKindsById(kinds: readonly ChainKind[]): ReadonlyMap<string,
 /** An asset as a caller names it (a symbol, or a token identifier in any spelling): identifiers canonical, symbols as written. */
 export function canonicalAsset(kind: ChainKind, asset: string): string {
   return kind.tokens && kind.tokens.problem(asset) === undefined ? kind.tokens.normalise(asset) : asset;
+}
+
+/** Reads one chain: the adapter a ChainKind builds (EVM: adapters/evm/evm-chain-reader.ts). */
+export interface ChainReader {
+  readonly chain: string;
+  /**
+   * The head reads go on from: a block number every block up to which the reader can serve from the
+   * endpoint it will use. It may trail the true tip (a slow endpoint); with several endpoints the
+   * adapter cross-checks them (EVM: adapters/evm/head-check.ts) and throws ChainReadError rather than
+   * answer when none can be trusted. A head that stops advancing is caught by core/use-cases/watch-blindness.ts.
+   */
+  head(): Promise<number>;
+  /** Blocks [from, to] (sparse where the chain skips numbers) with every hot-wallet transfer in them. Throws ChainReadError. */
+  readRange(from: number, to: number): Promise<RangeRead>;
+  /** Headers of the given blocks (any order), for finding a reorg's common ancestor. */
+  blockRefs(numbers: number[]): Promise<BlockRef[]>;
 }

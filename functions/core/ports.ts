@@ -2,7 +2,7 @@
  * Ports: what core needs from the outside world. Adapters (functions/adapters/*) implement them;
  * tests use the real adapters against local stand-ins.
  */
-import type { BlockRef, OutflowRecord, RangeRead } from './model.ts';
+import type { OutflowRecord } from './model.ts';
 import type { ApprovedWithdrawal } from './reconciliation/approved-withdrawal.ts';
 import type {
   AuditRecord,
@@ -14,21 +14,6 @@ import type {
   TripRecord,
   TripRelease,
 } from './state.ts';
-
-export interface ChainReader {
-  readonly chain: string;
-  /**
-   * The head reads go on from: a block number every block up to which the reader can serve from the
-   * endpoint it will use. It may trail the true tip (a slow endpoint); with several endpoints the
-   * adapter cross-checks them (EVM: adapters/evm/head-check.ts) and throws ChainReadError rather than
-   * answer when none can be trusted. A head that stops advancing is caught by core/use-cases/watch-blindness.ts.
-   */
-  head(): Promise<number>;
-  /** Blocks [from, to] (sparse where the chain skips numbers) with every hot-wallet transfer in them. Throws ChainReadError. */
-  readRange(from: number, to: number): Promise<RangeRead>;
-  /** Headers of the given blocks (any order), for finding a reorg's common ancestor. */
-  blockRefs(numbers: number[]): Promise<BlockRef[]>;
-}
 
 export interface CursorStore {
   getCursor(chain: string): Promise<ChainCursor | undefined>;

@@ -11,8 +11,8 @@ import { SsmParameterActuator } from '../../functions/adapters/actuators/ssm-par
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
 import { SsmKillSwitchMirror } from '../../functions/adapters/ssm/ssm-kill-switch-mirror.ts';
 import { KillSwitchActuators } from '../../functions/core/actuators/kill-switch-actuators.ts';
+import type { ChainReader } from '../../functions/core/chain-kind.ts';
 import type { BlockRef, RangeRead } from '../../functions/core/model.ts';
-import type { ChainReader } from '../../functions/core/ports.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { compile } from '../support/fixtures.ts';

@@ -9,13 +9,11 @@ import type { BreakerStore } from '../../functions/core/ports.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { tableStores } from '../../functions/runtime/table-stores.ts';
-import { MID_BATCH, RECOVERY_CHAIN, recoveryChain, recoveryConfig } from './lease-recovery.ts';
+import { MID_BATCH, RECOVERY_CHAIN, RECOVERY_TOKEN_ENV, recoveryChain, recoveryConfig } from './lease-recovery.ts';
 
-const [endpoint, tableName, token] = process.argv.slice(2);
-if (!endpoint || !tableName || !token) {
-  throw new Error('usage: lease-recovery-child.ts <dynamo endpoint> <table> <store secret>');
-}
-const { store } = tableStores(localDynamoClient(endpoint, token), tableName);
+const [endpoint, tableName] = process.argv.slice(2);
+if (!endpoint || !tableName) throw new Error('usage: lease-recovery-child.ts <dynamo endpoint> <table>');
+const { store } = tableStores(localDynamoClient(endpoint, process.env[RECOVERY_TOKEN_ENV]), tableName);
 let chunks = 0;
 const stalling: BreakerStore = new Proxy(store, {
   get(target, prop, receiver) {

@@ -10,9 +10,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
+import type { ChainReader } from '../../functions/core/chain-kind.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { outflowId } from '../../functions/core/model.ts';
-import type { ChainReader, PagePublisher } from '../../functions/core/ports.ts';
+import type { PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { DEFAULT_LEASE_MS } from '../../functions/core/use-cases/cursor-lease.ts';
@@ -29,6 +30,8 @@ const CUSTOMER = '0x00000000000000000000000000000000000000c1';
 const SCRIPT = { 5: 300, 9: 300 };
 export const RECOVERY_OUTFLOWS = Object.values(SCRIPT).reduce((a, b) => a + b, 0);
 const HEAD = 20;
+/** The variable that hands the child the local store's per-run secret. */
+export const RECOVERY_TOKEN_ENV = 'LEASE_RECOVERY_STORE_TOKEN';
 /** What the child prints once it has recorded part of the batch and stalls, holding the lease. */
 export const MID_BATCH = 'mid-batch';
 
@@ -74,8 +77,10 @@ async function killAndRecover(dynamo: LocalDynamo): Promise<RecoveryRun> {
     { actor: 'bench', reason: 'lease-recovery measurement' },
   );
   const script = fileURLToPath(new URL('./lease-recovery-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, dynamo.endpoint, dynamo.tableName, dynamo.token], {
+  // The local store answers only with this run's secret; the child gets it in its environment.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dynamo.endpoint, dynamo.tableName], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, [RECOVERY_TOKEN_ENV]: dynamo.token },
   });
   const exited = once(child, 'exit');
   const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);

@@ -24,10 +24,11 @@ import {
   withLocalStoreToken,
 } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
+import type { ChainReader } from '../../functions/core/chain-kind.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BreakerConfig, ChainConfig } from '../../functions/core/config/types.ts';
 import type { OutflowRecord } from '../../functions/core/model.ts';
-import type { BreakerStore, ChainReader, PagePublisher } from '../../functions/core/ports.ts';
+import type { BreakerStore, PagePublisher } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
 import type { PollDeps, PollResult } from '../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDynamo, startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
+import type { ChainReader } from '../../functions/core/chain-kind.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
-import type { ChainReader } from '../../functions/core/ports.ts';
 import { DEFAULT_LEASE_MS } from '../../functions/core/use-cases/cursor-lease.ts';
 import {
   composeFromEnv,

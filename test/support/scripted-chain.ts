@@ -1,7 +1,7 @@
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
+import type { ChainReader } from '../../functions/core/chain-kind.ts';
 import type { ConfigInput } from '../../functions/core/config/schema.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../functions/core/model.ts';
-import type { ChainReader } from '../../functions/core/ports.ts';
 
 export const SCRIPTED_BASE_T = 1_700_000_000;
 

@@ -1,5 +1,4 @@
-import type { AddressRules, ChainKind, ReadableChain } from '../../core/chain-kind.ts';
-import type { ChainReader } from '../../core/ports.ts';
+import type { AddressRules, ChainKind, ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { BitcoinChainReader } from './bitcoin-chain-reader.ts';
 import { BITCOIN_ADDRESS, BITCOIN_KIND_ID, bitcoinSettings } from './bitcoin-settings.ts';
 

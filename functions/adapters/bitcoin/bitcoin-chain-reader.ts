@@ -1,7 +1,6 @@
-import type { ReadableChain } from '../../core/chain-kind.ts';
+import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, RangeRead } from '../../core/model.ts';
-import type { ChainReader } from '../../core/ports.ts';
 import { type BitcoinNetworkName, bitcoinNetwork, canonicalAddress } from './addresses.ts';
 import { type BitcoinSettings, bitcoinSettingsOf } from './bitcoin-settings.ts';
 import { CoreRpcSource } from './core-rpc-source.ts';

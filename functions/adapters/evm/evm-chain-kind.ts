@@ -1,5 +1,4 @@
-import type { AddressRules, ChainKind, ReadableChain, TokenRules } from '../../core/chain-kind.ts';
-import type { ChainReader } from '../../core/ports.ts';
+import type { AddressRules, ChainKind, ChainReader, ReadableChain, TokenRules } from '../../core/chain-kind.ts';
 import { EvmChainReader } from './evm-chain-reader.ts';
 import { EVM_KIND_ID, evmSettings } from './evm-settings.ts';
 

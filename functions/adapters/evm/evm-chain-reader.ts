@@ -1,7 +1,7 @@
-import type { ReadableChain } from '../../core/chain-kind.ts';
+import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { ChainReader, NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
+import type { NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
 import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {

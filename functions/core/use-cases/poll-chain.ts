@@ -1,10 +1,11 @@
+import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { strictestRules } from '../config-check.ts';
-import { ChainReadError, StateConflictError } from '../errors.ts';
+import { ChainReadError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, ChainReader, PagePublisher, StateMirror } from '../ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { checkRangeRead } from '../range-read.ts';
@@ -86,7 +87,9 @@ export type PollResult =
  *  - outflow records are keyed by (chain, window time, block, tx, index): rewriting is harmless;
  *  - before writing records the poller takes a lease on the cursor (conditional write), so a second
  *    poller of the same chain backs off; an expired lease means its holder crashed mid-batch, and
- *    the records it may have written are deleted before the range is read again;
+ *    the records it may have written are deleted before the range is read again. The lease is short
+ *    and renewed before each write (cursor-lease.ts), so a crash costs seconds, and a poll that finds
+ *    its lease taken stops before writing more;
  *  - rules are evaluated and the trip written *before* the cursor moves past the blocks, so a
  *    crash can repeat an evaluation (idempotent: a tripped scope does not trip twice) but never
  *    skip one;

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CHAIN_KINDS } from '../../../functions/adapters/chain-kinds.ts';
-import type { AddressRules, ChainKind, ReadableChain, TokenRules } from '../../../functions/core/chain-kind.ts';
+import type {
+  AddressRules,
+  ChainKind,
+  ChainReader,
+  ReadableChain,
+  TokenRules,
+} from '../../../functions/core/chain-kind.ts';
 import { classifyTransfers } from '../../../functions/core/classify.ts';
 import { compileConfigWith } from '../../../functions/core/config/compile.ts';
 import { ConfigError } from '../../../functions/core/errors.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
 import { txLink } from '../../../functions/core/pages/breach-pages.ts';
-import type { ChainReader } from '../../../functions/core/ports.ts';
 import { parseWithdrawal } from '../../../functions/guard/withdrawal.ts';
 import { deadManAgeSeconds } from '../../../infra/constructs/poller-alarms.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evmChainKind } from '../../../functions/adapters/evm/evm-chain-kind.ts';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
+import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import type { BlockRef, RangeRead } from '../../../functions/core/model.ts';
-import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { compile } from '../../support/fixtures.ts';

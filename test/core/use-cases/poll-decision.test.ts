@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
-import type { BreakerStore, ChainReader } from '../../../functions/core/ports.ts';
+import type { ChainReader } from '../../../functions/core/chain-kind.ts';
+import type { BreakerStore } from '../../../functions/core/ports.ts';
 import { type BreakerState, initialState, type Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { combineSteps, type DecideStep, type PollCheck } from '../../../functions/core/use-cases/poll-decision.ts';

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
 import { haltedFor } from '../../../functions/core/breaker.ts';
+import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import { evaluateRules } from '../../../functions/core/evaluate.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
-import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { ChainCursor, Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../../functions/core/use-cases/reset-breaker.ts';

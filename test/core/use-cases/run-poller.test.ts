@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
+import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
-import type { ChainReader } from '../../../functions/core/ports.ts';
 import type { Page } from '../../../functions/core/state.ts';
 import { emptyHistoryCache, pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { runPoller } from '../../../functions/core/use-cases/run-poller.ts';
