@@ -60,10 +60,10 @@ export const TABLE_ACCESS = {
     PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
     Query: [AUDIT_PARTITION, outflowPartition(EVERY_CHAIN), TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
-  /** breaker-status: read-only. */
+  /** breaker-status: read-only (the state with its open trip records, cursors, recent audit). */
   status: {
     GetItem: [STATE_KEY.pk, cursorKey(EVERY_CHAIN).pk],
-    Query: [AUDIT_PARTITION],
+    Query: [AUDIT_PARTITION, TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
   /**
    * The deploy-time initialisation (custom resource): the init marker, the armed state, its audit record, and the

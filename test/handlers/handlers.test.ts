@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ACCESS, type TableAccess } from '../../infra/constructs/table-access.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
-import { deniedCalls, type TableCall, tableCalls } from '../support/dynamo-access.ts';
-import { type FaultProxy, FORWARD, startFaultProxy } from '../support/fault-proxy.ts';
+import { deniedCalls, startRecordingProxy, type TableCall } from '../support/dynamo-access.ts';
+import type { FaultProxy } from '../support/fault-proxy.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import {
   bodyFor,
@@ -63,10 +63,7 @@ describe('Lambda handlers against local stand-ins', () => {
   beforeAll(async () => {
     anvil = await startAnvil();
     db = await startTestStore();
-    recorder = await startFaultProxy(db.endpoint, (req) => {
-      recorded.push(...tableCalls(req));
-      return FORWARD;
-    });
+    recorder = await startRecordingProxy(db, (calls) => recorded.push(...calls));
     await initialiseForTest(db.store);
     sns = await startLocalSns();
     subscriber = await startHttpSubscriber();

@@ -8,8 +8,8 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_ACCESS } from '../../infra/constructs/table-access.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
-import { deniedCalls, type TableCall, tableCalls } from '../support/dynamo-access.ts';
-import { type FaultProxy, FORWARD, startFaultProxy } from '../support/fault-proxy.ts';
+import { deniedCalls, startRecordingProxy, type TableCall } from '../support/dynamo-access.ts';
+import type { FaultProxy } from '../support/fault-proxy.ts';
 import { type LocalSns, startLocalSns } from '../support/local-sns.ts';
 
 /**
@@ -31,10 +31,7 @@ describe('initialise-breaker custom resource handler', () => {
   beforeAll(async () => {
     db = await startTestStore();
     sns = await startLocalSns();
-    recorder = await startFaultProxy(db.endpoint, (req) => {
-      recorded.push(...tableCalls(req));
-      return FORWARD;
-    });
+    recorder = await startRecordingProxy(db, (calls) => recorded.push(...calls));
     cfn = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -133,10 +130,6 @@ describe('initialise-breaker custom resource handler', () => {
       headers: { 'content-type': 'application/x-amz-json-1.0' },
     }));
     await handler(request('Update'), context);
-    recorder.set((req) => {
-      recorded.push(...tableCalls(req));
-      return FORWARD;
-    });
     expect(answers.at(-1)).toMatchObject({
       Status: 'FAILED',
       Reason: expect.stringContaining('initialising the breaker failed'),

@@ -82,7 +82,7 @@ describe('table access: each function only the operations and partitions it uses
   it('status: reads only', () => {
     expect(tableAccess(resources, 'OperatorsStatusFunction')).toEqual({
       GetItem: ['BREAKER', 'CURSOR#*'],
-      Query: ['AUDIT'],
+      Query: ['AUDIT', 'RELEASE', 'TRIP'],
     });
   });
 

@@ -6,8 +6,8 @@ import { commitTransition } from '../../functions/core/use-cases/commit-transiti
 import { createBreakerGuard } from '../../functions/guard/guard.ts';
 import { TABLE_ACCESS } from '../../infra/constructs/table-access.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
-import { deniedCalls, type TableCall, tableCalls } from '../support/dynamo-access.ts';
-import { type FaultProxy, FORWARD, startFaultProxy } from '../support/fault-proxy.ts';
+import { deniedCalls, startRecordingProxy, type TableCall } from '../support/dynamo-access.ts';
+import type { FaultProxy } from '../support/fault-proxy.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 
 /**
@@ -43,10 +43,7 @@ describe('the guard stays within the signer grant', () => {
   beforeAll(async () => {
     db = await startTestStore();
     await initialiseForTest(db.store);
-    proxy = await startFaultProxy(db.endpoint, (req) => {
-      recorded.push(...tableCalls(req));
-      return FORWARD;
-    });
+    proxy = await startRecordingProxy(db, (calls) => recorded.push(...calls));
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -3,8 +3,9 @@
  * `dynamodb:LeadingKeys` grant (infra/constructs/table-access.ts) allows each: the link between the handlers'
  * real traffic and the synthesised policies.
  */
+import { LOCAL_TOKEN_HEADER } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import type { TableAccess, TableAction } from '../../infra/constructs/table-access.ts';
-import { dynamoOperation, type ProxyRequest } from './fault-proxy.ts';
+import { dynamoOperation, type FaultProxy, FORWARD, type ProxyRequest, startFaultProxy } from './fault-proxy.ts';
 
 export interface TableCall {
   operation: string;
@@ -34,6 +35,21 @@ export function tableCalls(req: ProxyRequest): TableCall[] {
     pks.push(((body.Key ?? body.Item) as AttrMap | undefined)?.pk?.S);
   }
   return pks.map((pk) => ({ operation, pk: pk ?? '<no partition key>' }));
+}
+
+/**
+ * A proxy in front of the local store that reports every call and adds the store's per-run secret, so clients
+ * built from the Lambda environment (AWS_ENDPOINT_URL_DYNAMODB, no token) can reach it.
+ */
+export function startRecordingProxy(
+  store: { endpoint: string; token?: string },
+  record: (calls: TableCall[]) => void,
+): Promise<FaultProxy> {
+  return startFaultProxy(store.endpoint, (req) => {
+    record(tableCalls(req));
+    if (store.token) (req.headers as Record<string, string | string[] | undefined>)[LOCAL_TOKEN_HEADER] = store.token;
+    return FORWARD;
+  });
 }
 
 /** The calls `access` does not allow (IAM StringLike: `*` matches any run of characters). */

@@ -25,6 +25,8 @@ export interface TestStore {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly endpoint: string;
+  /** The local store's per-run secret, for a client or proxy that is not `client` (dynalite only). */
+  readonly token?: string;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,14 @@ export async function startTestStore(options: TestStoreOptions = {}): Promise<Te
     tableName: local.tableName,
     unprocessedRetry: options.unprocessedRetry ?? FAST_RETRY,
   });
-  return { store, client: local.client, tableName: local.tableName, endpoint: local.endpoint, close: local.close };
+  return {
+    store,
+    client: local.client,
+    tableName: local.tableName,
+    endpoint: local.endpoint,
+    token: local.token,
+    close: local.close,
+  };
 }
 
 /** A server an adapter test suite runs against: `setUp` once per file, `start` a fresh store per test. */
