@@ -101,7 +101,7 @@ function renderManualTripPage(trip: TripInfo, config: BreakerConfig): Page {
     '',
     'To re-arm after review (a reason is required and recorded with your identity):',
     `  local:  npx breaker reset --scope ${key} --reason "<what you reviewed>"`,
-    `  AWS:    npx breaker reset --stack <stack> --scope ${key} --reason "…", or the reset-breaker function (docs/DEPLOY.md#reset)`,
+    `  AWS:    npx breaker reset --stack <stack> --scope ${key} --reason "…", or the reset-breaker function URL; break-glass: reset-breaker-direct (docs/DEPLOY.md#reset)`,
   ];
   if (config.pages.consoleUrl) lines.push(`  console: ${config.pages.consoleUrl}`);
   return {

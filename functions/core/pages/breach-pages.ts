@@ -196,7 +196,7 @@ function resetHow(ctx: PageContext, scope: string): string[] {
   const lines = [
     'To re-arm after review (a reason is required and recorded with your identity):',
     `  local:  npx breaker reset --scope ${scope} --reason "<what you reviewed>"`,
-    `  AWS:    invoke the ${ctx.config.name} reset-breaker function (runbook: docs/DEPLOY.md#reset)`,
+    `  AWS:    the ${ctx.config.name} reset-breaker function URL; break-glass: reset-breaker-direct (runbook: docs/DEPLOY.md#reset)`,
   ];
   if (ctx.config.pages.consoleUrl) lines.push(`  console: ${ctx.config.pages.consoleUrl}`);
   return lines;
