@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
@@ -17,7 +17,7 @@ import { connectLocal } from './connect.ts';
  * What `breaker fireblocks-callback|cobo-callback|bitgo-policy` share: which breaker store the
  * guard reads (the local runtime's, or a deployed table), and serving a callback until a signal.
  */
-export const custodyCommandOptions = {
+const custodyCommandOptions = {
   config: { type: 'string' },
   port: { type: 'string', default: '8443' },
   host: { type: 'string', default: '127.0.0.1' },
@@ -27,7 +27,7 @@ export const custodyCommandOptions = {
   help: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
-export const custodyCommandHelp = `  --config <file>    the breaker config with a custody: section (required)
+const custodyCommandHelp = `  --config <file>    the breaker config with a custody: section (required)
   --port <n>         where to listen (0: any free port) [8443]
   --host <addr>      bind address [127.0.0.1]; terminate TLS in front of it
   store: the local runtime's (default; --store <dir> for breaker watch's on-disk store), or
@@ -58,7 +58,7 @@ export interface CustodyTarget {
   close(): Promise<void>;
 }
 
-export async function openCustodyTarget(values: Values): Promise<CustodyTarget> {
+async function openCustodyTarget(values: Values): Promise<CustodyTarget> {
   const configPath = values.config;
   if (typeof configPath !== 'string') throw new TypeError('--config <file> is required');
   const configDir = dirname(resolve(configPath));
@@ -97,7 +97,7 @@ export function readKeyFile(configDir: string, path: string, what: string): stri
 }
 
 /** Listen, print where, and serve until SIGINT/SIGTERM. */
-export async function serveCustody(
+async function serveCustody(
   handler: CustodyHandler,
   values: Values,
   describe: (baseUrl: string) => string,
@@ -120,4 +120,31 @@ export async function serveCustody(
   await new Promise((r) => server.close(r));
   await target.close();
   return 0;
+}
+
+type Platform = keyof NonNullable<CustodySettings>;
+
+/**
+ * One custody command from argv to a served callback: usage, the store the guard reads, the
+ * platform's section of `custody:` (required), then `start` builds the handler and says where it listens.
+ */
+export async function runCustodyCommand<P extends Platform>(
+  argv: string[],
+  command: string,
+  platform: P,
+  start: (
+    target: CustodyTarget,
+    settings: NonNullable<NonNullable<CustodySettings>[P]>,
+  ) => Promise<{ handler: CustodyHandler; describe: (baseUrl: string) => string }>,
+): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: custodyCommandOptions });
+  if (values.help || !values.config) {
+    process.stderr.write(`breaker ${command} --config <file> [--port n]\n${custodyCommandHelp}\n`);
+    return values.help ? 0 : 2;
+  }
+  const target = await openCustodyTarget(values);
+  const settings = target.custody[platform];
+  if (!settings) throw new ConfigError(target.config.name, [`custody.${platform}: missing`]);
+  const { handler, describe } = await start(target, settings as NonNullable<NonNullable<CustodySettings>[P]>);
+  return serveCustody(handler, values, describe, target);
 }
