@@ -25,7 +25,7 @@ let deployment: Deployment;
 
 beforeAll(() => {
   // The estimate reads the real stack, synthesised once for this file.
-  deployment = describeDeployment(join(REPO_ROOT, 'config/example.yaml')).deployment;
+  deployment = describeDeployment(join(REPO_ROOT, 'test/fixtures/config/limits-only.yaml')).deployment;
 });
 
 const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: RegExp) =>
