@@ -66,7 +66,11 @@ describe('config/example.yaml against the corpus and the normal weeks', () => {
     const replayed = rows.filter((r) => r.tripped !== null);
     // normal-week.json always parses; normal-week-balances.json once the parser reads balances and inflows.
     expect(replayed.map((r) => r.file)).toContain('normal-week.json');
-    for (const row of replayed) expect(row, row.file).toMatchObject({ tripped: false, legitBlockedUsd: 0 });
+    for (const row of replayed) {
+      expect(row, row.file).toMatchObject({ tripped: false, legitBlockedUsd: 0 });
+      // The README's headroom claim: no rule comes within half of its trip level, so no warning page.
+      expect(row.peakRatio, row.file).toBeLessThan(0.5);
+    }
   }, 120_000);
 
   it('the synthetic multi-chain drain loses at most 5 % before the trip', async () => {

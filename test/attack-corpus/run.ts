@@ -106,12 +106,12 @@ function render(
     '',
     `\`${MULTICHAIN_DRAIN}\`: ${drainShare === null ? 'no attack' : percent(drainShare)} out before the trip (rule \`${drainRule ?? '—'}\`; the bar is ≤ 5 %).`,
     '',
-    '| normal week | false trips | legit withdrawals blocked |',
-    '| ----------- | ----------- | ------------------------- |',
+    '| normal week | false trips | legit withdrawals blocked | closest rule came to its trip level |',
+    '| ----------- | ----------- | ------------------------- | ----------------------------------- |',
     ...normal.map((n) =>
       n.tripped === null
-        ? `| \`${n.file}\` | — (${n.note}) | — |`
-        : `| \`${n.file}\` | ${n.tripped ? `1 (\`${n.rule}\`)` : '0'} | $${(n.legitBlockedUsd ?? 0).toLocaleString('en-US')} |`,
+        ? `| \`${n.file}\` | — (${n.note}) | — | — |`
+        : `| \`${n.file}\` | ${n.tripped ? `1 (\`${n.rule}\`)` : '0'} | $${(n.legitBlockedUsd ?? 0).toLocaleString('en-US')} | ${percent(n.peakRatio ?? 0)} |`,
     ),
     '',
   );

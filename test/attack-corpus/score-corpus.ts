@@ -42,6 +42,8 @@ export interface NormalRow {
   tripped: boolean | null;
   rule: string | null;
   legitBlockedUsd: number | null;
+  /** The highest any rule came to its trip level (1 = trips), for the headroom claim in the README. */
+  peakRatio: number | null;
   note?: string;
 }
 
@@ -93,11 +95,24 @@ export async function scoreNormalWeeks(config: BreakerConfig): Promise<NormalRow
     } catch (e) {
       if (!isBreakerError(e, 'SCENARIO_INVALID')) throw e;
       const first = (e as Error).message.split('\n')[1]?.replace(/^\s*- /, '') ?? '';
-      rows.push({ file, tripped: null, rule: null, legitBlockedUsd: null, note: `not replayable yet: ${first}` });
+      rows.push({
+        file,
+        tripped: null,
+        rule: null,
+        legitBlockedUsd: null,
+        peakRatio: null,
+        note: `not replayable yet: ${first}`,
+      });
       continue;
     }
-    const score = await replayOne(config, scenario);
-    rows.push({ file, tripped: score.tripped, rule: score.rule, legitBlockedUsd: score.legitBlockedUsd });
+    const result = await replayScenario(config, scenario, { store: new MemoryBreakerStore() });
+    rows.push({
+      file,
+      tripped: result.score.tripped,
+      rule: result.score.rule,
+      legitBlockedUsd: result.score.legitBlockedUsd,
+      peakRatio: Math.max(0, ...result.peaks.map((p) => p.ratio)),
+    });
   }
   return rows;
 }
