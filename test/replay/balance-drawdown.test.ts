@@ -252,6 +252,43 @@ describe('balance-drawdown config', () => {
     );
   });
 
+  it('refuses a chain whose kind reads no balances, rather than let the rule stay silent there', () => {
+    const withBitcoin = (drawdown: Drawdown) =>
+      compileConfig(
+        {
+          name: 'with-bitcoin',
+          chains: {
+            ethereum: {
+              kind: 'evm',
+              chainId: 1,
+              rpc: ['http://127.0.0.1:1'],
+              confirmations: 2,
+              blockTimeSeconds: 12,
+              hotWallets: [HOT],
+              native: { symbol: 'ETH', decimals: 18, usdPrice: 1000 },
+            },
+            bitcoin: {
+              kind: 'bitcoin',
+              esplora: ['http://127.0.0.1:1'],
+              confirmations: 1,
+              blockTimeSeconds: 600,
+              hotWallets: ['1NDyJtNTjmwk5xPNhjgAMu4HDHigtobu1s'],
+              native: { symbol: 'BTC', decimals: 8, usdPrice: 100000 },
+            },
+          },
+          limits: { patterns: { balanceDrawdown: drawdown } },
+        },
+        'with bitcoin',
+      );
+    expect(() => withBitcoin({ tripPercent: 50 })).toThrow(
+      'limits.patterns.balanceDrawdown: chain "bitcoin" (kind bitcoin) cannot read hot-wallet balances, so the rule would never see it — list the chains to watch in limits.patterns.balanceDrawdown.chains without it',
+    );
+    expect(withBitcoin({ tripPercent: 50, chains: ['ethereum'] }).rules.map((r) => r.id)).toEqual([
+      'pattern-drawdown-ethereum-1h',
+      'pattern-emptied-ethereum-24h',
+    ]);
+  });
+
   it('compiles one drawdown and one emptied rule per chain, halting that chain', () => {
     const rules = configWith(SHIPPED).rules;
     expect(rules.map((r) => [r.id, r.limit, r.warnAt, r.halt])).toEqual([
