@@ -1,7 +1,7 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
+import type { BalanceReader, NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
 import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
@@ -14,6 +14,9 @@ import {
 } from './json-rpc-client.ts';
 import {
   addressTopic,
+  balanceOfData,
+  checkBalance,
+  checkBalanceOfWord,
   checkBlock,
   checkBlockReceipts,
   checkLogs,
@@ -66,7 +69,7 @@ const NATIVE_ORDER = -(2 ** 31);
  * internal frame does the reader fetch that transaction's whole trace (`trace_transaction`), since an
  * ancestor frame that reverted, and so undid the transfer, need not be in the filtered answer.
  */
-export class EvmChainReader implements ChainReader, NonceReader {
+export class EvmChainReader implements ChainReader, NonceReader, BalanceReader {
   readonly chain: string;
   private readonly client: JsonRpcClient;
   private readonly hotWallets: ReadonlySet<string>;
@@ -184,6 +187,39 @@ export class EvmChainReader implements ChainReader, NonceReader {
       { atomic: true },
     );
     return wallets.map((wallet, i) => ({ wallet, nextNonce: BigInt(counts[i] as string) }));
+  }
+
+  /**
+   * The hot wallets' combined balance of each asset at one block, in ONE request: per hot wallet,
+   * `eth_getBalance` for the native coin and `balanceOf` through `eth_call` for each token, all pinned
+   * to the block's hash (EIP-1898), so an answer from another fork is an error rather than a balance.
+   * The poll asks only for the assets its range moved, and only when it moved any.
+   */
+  async balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>> {
+    const at = { blockHash: block.hash, requireCanonical: true };
+    const wallets = [...this.hotWallets];
+    const calls: RpcCall[] = contracts.flatMap((contract) =>
+      wallets.map((wallet) =>
+        contract === null
+          ? { method: 'eth_getBalance', params: [wallet, at], check: checkBalance }
+          : {
+              method: 'eth_call',
+              params: [{ to: contract, data: balanceOfData(wallet) }, at],
+              check: checkBalanceOfWord,
+            },
+      ),
+    );
+    const answers = (await this.client.batch(calls, { atomic: true })) as string[];
+    return new Map(
+      contracts.map((contract, c) => {
+        let sum = 0n;
+        for (let w = 0; w < wallets.length; w++) sum += BigInt(answers[c * wallets.length + w] as string);
+        return [contract, sum];
+      }),
+    );
   }
 
   async readRange(from: number, to: number): Promise<RangeRead> {
