@@ -89,5 +89,12 @@ describe('config/example.yaml against the corpus and the normal weeks', () => {
       ['stablecoins-first', 'many-assets-at-once', 'one-huge-transfer', 'approved-withdrawals'].includes(e.shape),
     );
     for (const s of await scoreCorpus(limitsOnly, loud)) expect(s.score.tripped, `${s.shape}-${s.variant}`).toBe(true);
+    // Unlisted tokens have no price the config knows: the balance-drawdown rule (no price needed) catches them.
+    const unlisted = await scoreCorpus(
+      limitsOnly,
+      corpus.filter((e) => e.shape === 'unlisted-tokens'),
+    );
+    for (const s of unlisted)
+      expect(s.score.rule, `unlisted-tokens-${s.variant}`).toMatch(/^pattern-(drawdown|emptied)-/);
   }, 120_000);
 });

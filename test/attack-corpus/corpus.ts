@@ -40,6 +40,8 @@ export interface ScenarioJson {
   name: string;
   description: string;
   prices: Record<string, number>;
+  /** The hot wallets' combined balance of each asset at t = 0, in whole units (FORMAT.md). */
+  balances: Record<string, Record<string, string>>;
   events: ScenarioEventJson[];
 }
 
@@ -62,7 +64,8 @@ export type ShapeId =
 export interface Shape {
   id: ShapeId;
   description: string;
-  attack(rng: Rng, start: number): ScenarioEventJson[];
+  /** The attack's events, drawing on `wallet`: what the hot wallets hold of each listed asset, in USD. */
+  attack(rng: Rng, start: number, wallet: Wallet): ScenarioEventJson[];
 }
 
 /** mulberry32: a small, fast, seedable PRNG — the same seed gives the same corpus on every machine. */
@@ -130,7 +133,9 @@ const HOLDINGS: readonly Holding[] = [
 const UNLISTED = ['PEPE', 'SHIB', 'LINK', 'UNI', 'FET', 'ONDO', 'WLD', 'ENA'] as const;
 
 /** A wallet's holdings of each asset, in USD: the share a real hot wallet would hold of each. */
-function holdings(rng: Rng): { holding: Holding; usd: number }[] {
+type Wallet = readonly { holding: Holding; usd: number }[];
+
+function holdings(rng: Rng): Wallet {
   const total = rng.between(20e6, 80e6);
   const weights = HOLDINGS.map((h) => {
     const base = h.chain === 'ethereum' ? 6 : h.chain === 'bsc' || h.chain === 'bitcoin' ? 3 : 1;
@@ -145,7 +150,7 @@ function attackAddress(rng: Rng, chain: string): string {
 }
 
 /** Whole units of `usd` worth of `asset`, as the decimal string the format wants (6 places). */
-function units(asset: string, usd: number): string {
+function unitsOf(asset: string, usd: number): string {
   const price = CORPUS_PRICES[asset];
   if (price === undefined) throw new Error(`corpus: no price for ${asset}`);
   return (usd / price).toFixed(6);
@@ -181,7 +186,15 @@ function drainEvent(
   to: string,
   extra: Partial<ScenarioEventJson> = {},
 ): ScenarioEventJson {
-  return { t: part.t, chain: h.chain, asset: h.asset, amount: units(h.asset, part.usd), to, label: 'attack', ...extra };
+  return {
+    t: part.t,
+    chain: h.chain,
+    asset: h.asset,
+    amount: unitsOf(h.asset, part.usd),
+    to,
+    label: 'attack',
+    ...extra,
+  };
 }
 
 /** Drain holdings one after the other, in the given order, each in transfers up to maxUsd. */
@@ -210,8 +223,8 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'stablecoins-first',
     description: 'freezable stablecoins first (largest first), then the rest down by value; transfers ≤ $2.5M',
-    attack: (rng, start) => {
-      const all = holdings(rng);
+    attack: (rng, start, wallet) => {
+      const all = [...wallet];
       const order = [
         ...all.filter((h) => h.holding.stable).sort(byValue),
         ...all.filter((h) => !h.holding.stable).sort(byValue),
@@ -222,9 +235,9 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'many-assets-at-once',
     description: 'every asset on every watched chain at once, each within its own hourly units limit, over ten minutes',
-    attack: (rng, start) => {
+    attack: (rng, start, wallet) => {
       const events: ScenarioEventJson[] = [];
-      for (const { holding } of holdings(rng)) {
+      for (const { holding } of wallet) {
         const to = attackAddress(rng, holding.chain);
         // Below each asset's own limits (the example's smallest units limit is $250k/h): only the sum shows.
         const usd = rng.between(60_000, 150_000);
@@ -237,7 +250,7 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'chains-within-minutes',
     description: 'one chain after another, a minute or two apart, each chain kept under its own chain limits',
-    attack: (rng, start) => {
+    attack: (rng, start, wallet) => {
       const events: ScenarioEventJson[] = [];
       const chains = [...new Set(HOLDINGS.map((h) => h.chain))];
       let t = start;
@@ -258,15 +271,24 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'unlisted-tokens',
     description: 'only tokens the config does not list ($0.3M–$3M each, valued at the market by the scenario)',
-    attack: (rng, start) => {
+    attack: (rng, start, wallet) => {
       const events: ScenarioEventJson[] = [];
       const chains = ['ethereum', 'bsc', 'arbitrum', 'base'];
       let t = start;
       for (const asset of UNLISTED) {
         const chain = rng.pick(chains);
         const to = attackAddress(rng, chain);
+        const price = rng.between(0.5, 20); // what a market would have said; the config knows no price
         for (const part of chunks(rng, rng.between(0.3e6, 3e6), 1e6, t, [2, 30]))
-          events.push({ t: part.t, chain, asset, usd: Math.round(part.usd * 100) / 100, to, label: 'attack' });
+          events.push({
+            t: part.t,
+            chain,
+            asset,
+            amount: (part.usd / price).toFixed(6),
+            usd: Math.round(part.usd * 100) / 100,
+            to,
+            label: 'attack',
+          });
         t += rng.between(10, 90);
       }
       return events;
@@ -275,8 +297,8 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'one-huge-transfer',
     description: 'the largest holding leaves in one transaction',
-    attack: (rng, start) => {
-      const [largest] = holdings(rng).sort(byValue);
+    attack: (rng, start, wallet) => {
+      const [largest] = [...wallet].sort(byValue);
       if (!largest) return [];
       const { holding, usd } = largest;
       return [drainEvent(holding, { t: start, usd }, attackAddress(rng, holding.chain))];
@@ -286,7 +308,7 @@ export const SHAPES: readonly Shape[] = [
     id: 'slow-drip',
     description:
       'a few thousand dollars every 10–40 minutes for three days to a handful of addresses: under every limit',
-    attack: (rng, start) => {
+    attack: (rng, start, wallet) => {
       const events: ScenarioEventJson[] = [];
       const liquid = HOLDINGS.filter((h) => ['ethereum', 'bsc'].includes(h.chain));
       const addresses = new Map(
@@ -304,7 +326,7 @@ export const SHAPES: readonly Shape[] = [
     id: 'approved-withdrawals',
     description:
       "through the exchange's own withdrawal system (approved by the signer): $20k–$120k withdrawals to new addresses every few seconds",
-    attack: (rng, start) => {
+    attack: (rng, start, wallet) => {
       const events: ScenarioEventJson[] = [];
       const liquid = HOLDINGS.filter((h) => ['ethereum', 'bsc', 'bitcoin'].includes(h.chain));
       let t = start;
@@ -321,8 +343,8 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'test-transfer-first',
     description: 'a $10–$100 test transfer, then an hour later the drain, largest holdings first, transfers ≤ $2.5M',
-    attack: (rng, start) => {
-      const all = holdings(rng).sort(byValue);
+    attack: (rng, start, wallet) => {
+      const all = [...wallet].sort(byValue);
       const first = all[0] as { holding: Holding; usd: number };
       const drain = drainInOrder(rng, all, start + 3600 + rng.between(-300, 300), 2.5e6);
       const to = drain[0]?.to ?? attackAddress(rng, first.holding.chain);
@@ -361,12 +383,37 @@ function background(rng: Rng, end: number): ScenarioEventJson[] {
       t: round(t),
       chain: h.chain,
       asset: h.asset,
-      amount: units(h.asset, usd),
+      amount: unitsOf(h.asset, usd),
       to: attackAddress(rng, h.chain),
       label: 'legit',
     });
   }
   return events;
+}
+
+/**
+ * What the hot wallets hold at t = 0, so balance-relative rules can judge the replay: each listed
+ * asset's holding plus the customer withdrawals it pays during the scenario; an unlisted token what
+ * the attack takes of it (the thief empties it).
+ */
+function balancesOf(wallet: Wallet, events: readonly ScenarioEventJson[]): Record<string, Record<string, string>> {
+  const units = new Map<string, number>();
+  const key = (chain: string, asset: string) => `${chain}\u0000${asset}`;
+  const add = (chain: string, asset: string, n: number) =>
+    units.set(key(chain, asset), (units.get(key(chain, asset)) ?? 0) + n);
+  for (const { holding, usd } of wallet) add(holding.chain, holding.asset, Number(unitsOf(holding.asset, usd)));
+  for (const e of events) {
+    const listed = CORPUS_PRICES[e.asset] !== undefined;
+    if (e.label === 'legit' || !listed) add(e.chain, e.asset, Number(e.amount));
+  }
+  const balances: Record<string, Record<string, string>> = {};
+  for (const [k, n] of units) {
+    const [chain, asset] = k.split('\u0000') as [string, string];
+    balances[chain] ??= {};
+    // Rounded up, so rounding never leaves an outflow larger than the balance.
+    (balances[chain] as Record<string, string>)[asset] = (Math.ceil(n * 1e6) / 1e6 + 0.000001).toFixed(6);
+  }
+  return balances;
 }
 
 /** Two hours of ordinary withdrawals before the attack (they go on through it). */
@@ -378,7 +425,8 @@ export function generateCorpus(seed = CORPUS_SEED, variants = VARIANTS_PER_SHAPE
     for (let variant = 1; variant <= variants; variant++) {
       const rng = new Rng(seed + 1000 * s + variant);
       const start = ATTACK_START_S + rng.between(0, 600);
-      const attack = shape.attack(rng, round(start));
+      const wallet = holdings(rng);
+      const attack = shape.attack(rng, round(start), wallet);
       const lastAttack = Math.max(...attack.map((e) => e.t));
       const events = [...background(rng, Math.min(lastAttack + 3600, start + 4 * 86_400)), ...attack].sort(
         (a, b) => a.t - b.t,
@@ -391,6 +439,7 @@ export function generateCorpus(seed = CORPUS_SEED, variants = VARIANTS_PER_SHAPE
           name: `${shape.id}-${variant}`,
           description: `attack corpus (seed ${seed}): ${shape.description}; two hours of ordinary withdrawals before it`,
           prices: { ...CORPUS_PRICES },
+          balances: balancesOf(wallet, events),
           events,
         },
       });
