@@ -5,6 +5,7 @@ import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
 import { compilePriceDiscovery, priceDiscoverySchema } from '../prices/discovery.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
+import { historyProblem } from '../retention.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { ruleKindOf } from '../rules/rule-kinds.ts';
 import { parseDuration } from '../time.ts';
@@ -87,6 +88,10 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
 
   const reconciliation = compileReconciliation(cfg.reconciliation, chains, issues);
   const rules = buildRules(cfg, chains, issues, reconciliation.rules);
+  for (const rule of rules) {
+    const problem = historyProblem(ruleKindOf(rule).historyNeeded(rule));
+    if (problem) issues.push(`rule ${rule.id}: ${problem}`);
+  }
   return {
     name: cfg.name,
     chains,
