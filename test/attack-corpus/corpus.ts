@@ -250,7 +250,7 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'chains-within-minutes',
     description: 'one chain after another, a minute or two apart, each chain kept under its own chain limits',
-    attack: (rng, start, wallet) => {
+    attack: (rng, start) => {
       const events: ScenarioEventJson[] = [];
       const chains = [...new Set(HOLDINGS.map((h) => h.chain))];
       let t = start;
@@ -271,7 +271,7 @@ export const SHAPES: readonly Shape[] = [
   {
     id: 'unlisted-tokens',
     description: 'only tokens the config does not list ($0.3M–$3M each, valued at the market by the scenario)',
-    attack: (rng, start, wallet) => {
+    attack: (rng, start) => {
       const events: ScenarioEventJson[] = [];
       const chains = ['ethereum', 'bsc', 'arbitrum', 'base'];
       let t = start;
@@ -308,7 +308,7 @@ export const SHAPES: readonly Shape[] = [
     id: 'slow-drip',
     description:
       'a few thousand dollars every 10–40 minutes for three days to a handful of addresses: under every limit',
-    attack: (rng, start, wallet) => {
+    attack: (rng, start) => {
       const events: ScenarioEventJson[] = [];
       const liquid = HOLDINGS.filter((h) => ['ethereum', 'bsc'].includes(h.chain));
       const addresses = new Map(
@@ -326,7 +326,7 @@ export const SHAPES: readonly Shape[] = [
     id: 'approved-withdrawals',
     description:
       "through the exchange's own withdrawal system (approved by the signer): $20k–$120k withdrawals to new addresses every few seconds",
-    attack: (rng, start, wallet) => {
+    attack: (rng, start) => {
       const events: ScenarioEventJson[] = [];
       const liquid = HOLDINGS.filter((h) => ['ethereum', 'bsc', 'bitcoin'].includes(h.chain));
       let t = start;

@@ -73,6 +73,13 @@ async function main(): Promise<void> {
   }
 }
 
+/** A Markdown table with padded cells, as Biome formats it (BENCHMARKS.md is linted). */
+function markdownTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 function render(
   configPath: string,
   rows: ShapeRow[],
@@ -93,28 +100,49 @@ function render(
     'trips counts as 100 %. The right-hand columns replay the same corpus with `reconciliation` and `watermark`',
     'removed: what the limits and drain patterns catch alone, before a signer records approvals and nonces.',
     '',
-    '| shape | tripped | median out | worst out | first rule | limits + patterns alone: tripped | median | worst |',
-    '| ----- | ------- | ---------- | --------- | ---------- | -------------------------------- | ------ | ----- |',
-  ];
-  rows.forEach((r, i) => {
-    const b = bare[i] as ShapeRow;
-    lines.push(
-      `| \`${r.shape}\` — ${r.description} | ${r.tripped}/${r.variants} | ${percent(r.medianShare)} | ${percent(r.worstShare)} | ${r.rules.map((x) => `\`${x}\``).join(', ') || '—'} | ${b.tripped}/${b.variants} | ${percent(b.medianShare)} | ${percent(b.worstShare)} |`,
-    );
-  });
-  lines.push(
+    ...markdownTable(
+      [
+        'shape',
+        'tripped',
+        'median out',
+        'worst out',
+        'first rule',
+        'limits + patterns alone: tripped',
+        'median',
+        'worst',
+      ],
+      rows.map((r, i) => {
+        const b = bare[i] as ShapeRow;
+        return [
+          `\`${r.shape}\` — ${r.description}`,
+          `${r.tripped}/${r.variants}`,
+          percent(r.medianShare),
+          percent(r.worstShare),
+          r.rules.map((x) => `\`${x}\``).join(', ') || '—',
+          `${b.tripped}/${b.variants}`,
+          percent(b.medianShare),
+          percent(b.worstShare),
+        ];
+      }),
+    ),
     '',
     `\`${MULTICHAIN_DRAIN}\`: ${drainShare === null ? 'no attack' : percent(drainShare)} out before the trip (rule \`${drainRule ?? '—'}\`; the bar is ≤ 5 %).`,
     '',
-    '| normal week | false trips | legit withdrawals blocked | closest rule came to its trip level |',
-    '| ----------- | ----------- | ------------------------- | ----------------------------------- |',
-    ...normal.map((n) =>
-      n.tripped === null
-        ? `| \`${n.file}\` | — (${n.note}) | — | — |`
-        : `| \`${n.file}\` | ${n.tripped ? `1 (\`${n.rule}\`)` : '0'} | $${(n.legitBlockedUsd ?? 0).toLocaleString('en-US')} | ${percent(n.peakRatio ?? 0)} |`,
+    ...markdownTable(
+      ['normal week', 'false trips', 'legit withdrawals blocked', 'closest rule came to its trip level'],
+      normal.map((n) =>
+        n.tripped === null
+          ? [`\`${n.file}\``, `— (${n.note})`, '—', '—']
+          : [
+              `\`${n.file}\``,
+              n.tripped ? `1 (\`${n.rule}\`)` : '0',
+              `$${(n.legitBlockedUsd ?? 0).toLocaleString('en-US')}`,
+              percent(n.peakRatio ?? 0),
+            ],
+      ),
     ),
     '',
-  );
+  ];
   return `${lines.join('\n')}\n`;
 }
 

@@ -153,7 +153,8 @@ function singleProposal(
   options: TuneOptions,
 ): LimitProposal {
   const values = records.map(value);
-  const peak = values.reduce((m, v) => (v > m ? v : m), 0n);
+  let peak = 0n;
+  for (const v of values) if (v > peak) peak = v;
   // Transfers per year at the history's rate; the target allows r of them above the limit.
   const p = options.falseTripsPerYear / ((values.length * SECONDS_PER_YEAR) / span);
   const percentileValue = values.length * p >= 1 && p < 1 ? percentileOf(values, ppm(1 - p)) : undefined;
