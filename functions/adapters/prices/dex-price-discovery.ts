@@ -6,9 +6,9 @@
  * reason — never zero, never an exception on the watching path.
  */
 import { Contract, isError, type Provider, ZeroAddress } from 'ethers';
-import type { AssetConfig } from '../../core/config/types.ts';
 import {
   type DiscoveredPrice,
+  type DiscoveryQuote,
   type PoolReading,
   type PriceDiscoveryConfig,
   priceFromPools,
@@ -71,7 +71,7 @@ async function readPool(
   provider: Provider,
   factory: string,
   token: string,
-  quote: AssetConfig,
+  quote: DiscoveryQuote,
   at: { blockTag: number | 'latest' },
 ): Promise<PoolReading | undefined> {
   const pair = (await new Contract(factory, FACTORY_ABI, provider).getFunction('getPair')(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { usdToMicros } from '../amounts.ts';
-import type { AssetConfig, ChainConfig } from '../config/types.ts';
+import type { ChainKind } from '../chain-kind.ts';
 
 /**
  * Prices for tokens the config does not list, discovered on-chain: the deepest Uniswap-v2-style pool
@@ -44,11 +44,27 @@ export const priceDiscoverySchema = z
 export type PriceDiscoveryInput = z.input<typeof priceDiscoverySchema>;
 export type ParsedPriceDiscovery = z.output<typeof priceDiscoverySchema>;
 
+/** A listed token an unlisted one is quoted against (a view of AssetConfig, so this file does not depend on the compiler's types). */
+export interface DiscoveryQuote {
+  symbol: string;
+  /** Token identifier in the kind's canonical form. */
+  contract: string | null;
+  decimals: number;
+  /** Micro-USD per whole unit. */
+  priceMicros: bigint;
+}
+
+/** What discovery needs to know of a chain (a view of ChainConfig). */
+export interface DiscoveryChainView {
+  kind: ChainKind;
+  tokens: ReadonlyMap<string, DiscoveryQuote>;
+}
+
 export interface DiscoveryChain {
   /** Factory addresses in the chain kind's canonical form. */
   factories: string[];
-  /** Listed tokens (with a contract and a price) the unlisted token is quoted against. */
-  quotes: AssetConfig[];
+  /** Listed tokens the unlisted token is quoted against. */
+  quotes: DiscoveryQuote[];
 }
 
 export interface PriceDiscoveryConfig {
@@ -61,7 +77,7 @@ export interface PriceDiscoveryConfig {
 /** Validate discovery against the chains: EVM chains, valid factory addresses, quote symbols the chain lists as tokens. */
 export function compilePriceDiscovery(
   input: ParsedPriceDiscovery,
-  chains: ReadonlyMap<string, ChainConfig>,
+  chains: ReadonlyMap<string, DiscoveryChainView>,
   issues: string[],
 ): PriceDiscoveryConfig {
   const compiled = new Map<string, DiscoveryChain>();
@@ -84,7 +100,7 @@ export function compilePriceDiscovery(
       else factories.push(chain.kind.address.normalise(f));
     });
     const bySymbol = new Map([...chain.tokens.values()].map((t) => [t.symbol, t]));
-    const quotes: AssetConfig[] = [];
+    const quotes: DiscoveryQuote[] = [];
     c.quoteAssets.forEach((symbol, i) => {
       const token = bySymbol.get(symbol);
       if (token) quotes.push(token);
@@ -108,7 +124,7 @@ export function compilePriceDiscovery(
 /** One pool as read at a block: the unlisted token's and the quote asset's reserves. */
 export interface PoolReading {
   pool: string;
-  quote: Pick<AssetConfig, 'symbol' | 'decimals' | 'priceMicros'>;
+  quote: Pick<DiscoveryQuote, 'symbol' | 'decimals' | 'priceMicros'>;
   tokenReserve: bigint;
   quoteReserve: bigint;
 }
