@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
-import { setBalancesAfter } from '../../functions/core/balances.ts';
+import { checkedBalances, setBalancesAfter } from '../../functions/core/balances.ts';
 import { ChainReadError } from '../../functions/core/errors.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
@@ -52,6 +52,27 @@ class ScriptedChainWithBalances extends ScriptedChain {
     return new Map(contracts.map((c) => [c, 10n ** 20n] as const));
   }
 }
+
+describe('checkedBalances: only a contract the config does not list may go without a balance', () => {
+  const config = compile();
+  const eth = config.chains.get('ethereum')!;
+  const asked = [null, ADDR.ethUsdt, ADDR.unknownToken];
+
+  it('lets an unlisted contract that refused balanceOf go unknown', () => {
+    const read = new Map<string | null, bigint>([
+      [null, 1n],
+      [ADDR.ethUsdt, 2n],
+    ]);
+    expect(checkedBalances(eth, asked, read)).toBe(read);
+  });
+
+  it('refuses to go on without the native coin or a listed token', () => {
+    expect(() => checkedBalances(eth, asked, new Map([[null, 1n]]))).toThrow(
+      `chain ethereum: the hot wallets' USDT (${ADDR.ethUsdt}) balance could not be read`,
+    );
+    expect(() => checkedBalances(eth, asked, new Map([[ADDR.ethUsdt, 1n]]))).toThrow(ChainReadError);
+  });
+});
 
 describe('the poll reads balances when a balance rule watches the chain', () => {
   async function setup(drawdown: boolean) {

@@ -1,4 +1,4 @@
-import { setBalancesAfter, touchedAssets, watchesBalances } from '../balances.ts';
+import { checkedBalances, setBalancesAfter, touchedAssets, watchesBalances } from '../balances.ts';
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
@@ -156,7 +156,8 @@ export async function pollOnce(
   const lastBlock = read.blocks.at(-1);
   if (lastBlock && outflows.length > 0 && watchesBalances(deps.config.rules, chain.id) && readsBalances(reader)) {
     // A failed read fails the poll (and the dead-man pages): the balance rules never judge without them.
-    setBalancesAfter(chain, outflows, await reader.balancesAt(lastBlock, touchedAssets(outflows)));
+    const assets = touchedAssets(outflows);
+    setBalancesAfter(chain, outflows, checkedBalances(chain, assets, await reader.balancesAt(lastBlock, assets)));
   }
   const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
   const recent = [
