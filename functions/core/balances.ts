@@ -1,4 +1,5 @@
 import type { ChainConfig } from './config/types.ts';
+import { ChainReadError } from './errors.ts';
 import type { OutflowRecord } from './model.ts';
 import { balanceAssetKey, balanceDrawdown } from './rules/kinds/balance-drawdown.ts';
 import type { Rule } from './rules/rule.ts';
@@ -36,6 +37,24 @@ export function setBalancesAfter(
     }
     for (const [key, amount] of taken) running.set(key, (running.get(key) as bigint) + amount);
   }
+}
+
+/**
+ * The end balances a BalanceReader read, refused when one of the chain's own assets (its native coin or
+ * a listed token) is missing: only a contract the config does not list may go without a balance
+ * (its balance rules then stay silent about it), never an asset the exchange knows it holds.
+ */
+export function checkedBalances(
+  chain: ChainConfig,
+  asked: readonly (string | null)[],
+  read: ReadonlyMap<string | null, bigint>,
+): ReadonlyMap<string | null, bigint> {
+  for (const contract of asked) {
+    if (read.has(contract) || (contract !== null && !chain.tokens.has(contract))) continue;
+    const name = contract === null ? chain.native.symbol : `${chain.tokens.get(contract)?.symbol} (${contract})`;
+    throw new ChainReadError(`chain ${chain.id}: the hot wallets' ${name} balance could not be read`);
+  }
+  return read;
 }
 
 /** The assets (`contract`, null = native) a range's outflows moved, each once. */

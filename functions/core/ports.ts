@@ -125,7 +125,9 @@ export interface BalanceReader {
   /**
    * The sum over the chain's hot wallets of each asset's balance at the block with this number and
    * hash (never another fork's), in base units: `contract` as ChainTransfer names it, null for the
-   * native coin. Every asset asked for is in the answer. Throws ChainReadError.
+   * native coin. A token whose contract refuses to tell a balance (anyone can make a contract emit
+   * transfers "from" a hot wallet) is left out of the answer; every other asset asked for is in it.
+   * Throws ChainReadError when the endpoints fail.
    */
   balancesAt(
     block: { number: number; hash: string },

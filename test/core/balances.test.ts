@@ -1,12 +1,27 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
-import { setBalancesAfter } from '../../functions/core/balances.ts';
+import { checkedBalances, setBalancesAfter } from '../../functions/core/balances.ts';
 import { ChainReadError } from '../../functions/core/errors.ts';
+import { readsBalances } from '../../functions/core/ports.ts';
 import type { Page } from '../../functions/core/state.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { ADDR, compile, outflow } from '../support/fixtures.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { ScriptedChain } from '../support/scripted-chain.ts';
+
+describe('a chain kind reads balances exactly when it says so', () => {
+  it('holds for every chain of the example config (each kind builds its reader)', () => {
+    const example = loadConfigFile('config/example.yaml');
+    const kinds = new Set<string>();
+    for (const chain of example.chains.values()) {
+      kinds.add(chain.kind.id);
+      expect(readsBalances(chain.kind.createReader(chain)), chain.id).toBe(chain.kind.readsBalances === true);
+    }
+    expect(kinds).toContain('evm');
+    expect(kinds).toContain('bitcoin');
+  });
+});
 
 describe('balances after each outflow of a range (core/balances.ts)', () => {
   const config = compile();
@@ -52,6 +67,27 @@ class ScriptedChainWithBalances extends ScriptedChain {
     return new Map(contracts.map((c) => [c, 10n ** 20n] as const));
   }
 }
+
+describe('checkedBalances: only a contract the config does not list may go without a balance', () => {
+  const config = compile();
+  const eth = config.chains.get('ethereum')!;
+  const asked = [null, ADDR.ethUsdt, ADDR.unknownToken];
+
+  it('lets an unlisted contract that refused balanceOf go unknown', () => {
+    const read = new Map<string | null, bigint>([
+      [null, 1n],
+      [ADDR.ethUsdt, 2n],
+    ]);
+    expect(checkedBalances(eth, asked, read)).toBe(read);
+  });
+
+  it('refuses to go on without the native coin or a listed token', () => {
+    expect(() => checkedBalances(eth, asked, new Map([[null, 1n]]))).toThrow(
+      `chain ethereum: the hot wallets' USDT (${ADDR.ethUsdt}) balance could not be read`,
+    );
+    expect(() => checkedBalances(eth, asked, new Map([[ADDR.ethUsdt, 1n]]))).toThrow(ChainReadError);
+  });
+});
 
 describe('the poll reads balances when a balance rule watches the chain', () => {
   async function setup(drawdown: boolean) {

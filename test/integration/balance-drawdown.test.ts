@@ -1,6 +1,8 @@
 import { parseUnits } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addressTopic, TRANSFER_TOPIC } from '../../functions/adapters/evm/rpc-shapes.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
+import { deployLogEmitter } from '../support/anvil.ts';
 import { customer, type Harness, startHarness } from './harness.ts';
 
 /**
@@ -50,6 +52,24 @@ describe('balance drawdown on anvil + dynalite + the EVM reader', () => {
     expect(results.flatMap((r) => (r.kind === 'advanced' ? r.trips : []))).toEqual([]);
     const sweep = (await h.outflows()).find((r) => r.own && r.contract === null);
     expect(sweep?.balanceAfter).toBe(await h.anvil.provider.getBalance(h.hot.address));
+  });
+
+  it('a fake Transfer log from a contract without balanceOf cannot blind the chain', async () => {
+    // Anyone can emit Transfer(from: hot wallet) from their own contract (address poisoning does). Its
+    // balance cannot be read; the poll must go on, with that asset's balance unknown.
+    const emitter = await deployLogEmitter(h.anvil);
+    const word = (n: bigint) => `0x${n.toString(16).padStart(64, '0')}`;
+    const victim = customer();
+    await emitter.getFunction('emitLog')(
+      [TRANSFER_TOPIC, addressTopic(h.hot.address), addressTopic(victim)],
+      word(10n ** 24n),
+    );
+    const results = await pollAll();
+    expect(results.at(-1)?.kind).toBe('idle');
+    const fake = (await h.outflows()).find((r) => r.to === victim.toLowerCase());
+    expect(fake).toMatchObject({ contract: (await emitter.getAddress()).toLowerCase(), asset: 'UNKNOWN' });
+    expect(fake?.balanceAfter).toBeUndefined();
+    expect((await h.store.getState()).tripped).toEqual({});
   });
 
   it('a drain of an unlisted ERC-20 token trips the breaker through the drawdown rule', async () => {

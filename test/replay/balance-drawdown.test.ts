@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../functions/adapters/memory/memory-breaker-store.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
+import { loosenings, summariseConfig } from '../../functions/core/config-record.ts';
 import { replayScenario } from '../../functions/core/replay/replay.ts';
 import { parseScenario, parseScenarioText, ScenarioError } from '../../functions/core/replay/scenario.ts';
 
@@ -203,7 +204,7 @@ describe('balance-drawdown rule in replay', () => {
       configWith({ ...SHIPPED, tripPercent: 99.9 }),
       scenario({ ethereum: { USDC: '100' } }, events),
     );
-    expect(result.trips.map((t) => [t.ruleId, t.atS])).toEqual([['pattern-emptied-ethereum-24h', 9 * 7200 + 36]]);
+    expect(result.trips.map((t) => [t.ruleId, t.atS])).toEqual([['pattern-emptied-ethereum-24h-1pct', 9 * 7200 + 36]]);
     const off = await replay(
       configWith({ ...SHIPPED, tripPercent: 99.9, emptied: false }),
       scenario({ ethereum: { USDC: '100' } }, events),
@@ -285,17 +286,33 @@ describe('balance-drawdown config', () => {
     );
     expect(withBitcoin({ tripPercent: 50, chains: ['ethereum'] }).rules.map((r) => r.id)).toEqual([
       'pattern-drawdown-ethereum-1h',
-      'pattern-emptied-ethereum-24h',
+      'pattern-emptied-ethereum-24h-1pct',
     ]);
+  });
+
+  it('loosening it is a recorded loosening (it waits out operations.loosenDelaySeconds)', () => {
+    const before = summariseConfig(configWith(SHIPPED));
+    const looser = (d: Drawdown) => loosenings(before, summariseConfig(configWith(d)));
+    expect(looser({ ...SHIPPED, tripPercent: 60 })).toContain(
+      'rule pattern-drawdown-ethereum-1h limit raised from 500000 to 600000',
+    );
+    expect(looser({ ...SHIPPED, emptied: { window: '24h', belowPercent: 0.5 } })).toContain(
+      'rule pattern-emptied-ethereum-24h-1pct removed',
+    );
+    expect(looser({ ...SHIPPED, emptied: false })).toContain('rule pattern-emptied-bsc-24h-1pct removed');
+    expect(looser({ ...SHIPPED, shadow: true })).toContain(
+      'rule pattern-drawdown-bsc-1h moved to shadow (pages, never halts)',
+    );
+    expect(looser({ ...SHIPPED, tripPercent: 40 })).toEqual([]);
   });
 
   it('compiles one drawdown and one emptied rule per chain, halting that chain', () => {
     const rules = configWith(SHIPPED).rules;
     expect(rules.map((r) => [r.id, r.limit, r.warnAt, r.halt])).toEqual([
       ['pattern-drawdown-ethereum-1h', 500_000n, 400_000n, { kind: 'chain', chain: 'ethereum' }],
-      ['pattern-emptied-ethereum-24h', 0n, 0n, { kind: 'chain', chain: 'ethereum' }],
+      ['pattern-emptied-ethereum-24h-1pct', 0n, 0n, { kind: 'chain', chain: 'ethereum' }],
       ['pattern-drawdown-bsc-1h', 500_000n, 400_000n, { kind: 'chain', chain: 'bsc' }],
-      ['pattern-emptied-bsc-24h', 0n, 0n, { kind: 'chain', chain: 'bsc' }],
+      ['pattern-emptied-bsc-24h-1pct', 0n, 0n, { kind: 'chain', chain: 'bsc' }],
     ]);
   });
 });

@@ -423,7 +423,9 @@ function buildBalanceRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, 
     });
     if (d.emptied === false) return;
     rules.push({
-      id: `pattern-emptied-${id}-${d.emptied.window}`,
+      // The floor is in the id: the recorded config summary compares limits only, so a lower floor
+      // (looser) must show as a rule removed, which waits out operations.loosenDelaySeconds.
+      id: `pattern-emptied-${id}-${d.emptied.window}-${d.emptied.belowPercent}pct`,
       subject: { kind: 'chain', chain: id },
       measure: { kind: 'balance-emptied', floorPpm: percentPpm(d.emptied.belowPercent) },
       windowSeconds: parseDuration(d.emptied.window),

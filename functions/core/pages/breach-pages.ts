@@ -9,6 +9,7 @@ import {
   unapprovedSummary,
 } from '../reconciliation/wording.ts';
 import type { Breach } from '../rules/breach.ts';
+import { balanceAssetKey } from '../rules/kinds/balance-drawdown.ts';
 import { byWindowTime } from '../rules/order.ts';
 import { destinationKey, distinctAssetOf } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
@@ -169,7 +170,7 @@ export function explainBreach(b: Breach): string[] {
 function balanceLines(outflows: readonly OutflowRecord[]): string[] {
   const byAsset = new Map<string, { first: OutflowRecord; last: OutflowRecord; out: bigint }>();
   for (const r of outflows) {
-    const key = `${r.chain}\u0000${r.contract ?? ''}`;
+    const key = `${r.chain}\u0000${balanceAssetKey(r)}`;
     const a = byAsset.get(key);
     if (!a) byAsset.set(key, { first: r, last: r, out: r.amount });
     else {
