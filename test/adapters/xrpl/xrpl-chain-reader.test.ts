@@ -71,7 +71,7 @@ describe('XrplChainReader: what counts', () => {
     const { ledger, transfers } = await readOne(() => {
       w.engine.payIou(w.hot, w.customer.classicAddress, 'USD', w.issuer.classicAddress, '1000000', { deliver: '3.5' });
     });
-    expect((ledger.transactions[0]?.tx_json.Amount as { value: string }).value).toBe('1000000');
+    expect(ledger.transactions[0]?.tx_json.Amount).toMatchObject({ value: '1000000' });
     expect(transfers).toEqual([
       expect.objectContaining({ contract: w.usd, to: w.customer.classicAddress, amount: 3_500_000n }),
     ]);
