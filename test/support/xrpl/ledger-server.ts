@@ -14,6 +14,8 @@ import { type AppliedTx, type ClosedLedger, RIPPLE_EPOCH_OFFSET, type XrplLedger
 export interface LedgerServerFaults {
   /** Ledgers below this index answer lgrNotFound (a pruning server). */
   historyFrom?: number;
+  /** account_tx searches only from this ledger on, as a server whose transaction history starts later does. */
+  accountTxFrom?: number;
   /** server_info's network_id (undefined: left out, as mainnet servers do). */
   networkId?: number;
   /** Ledgers in this set answer with `validated: false`. */
@@ -182,7 +184,7 @@ export class XrplLedgerServer {
     const account = params.account;
     if (typeof account !== 'string') throw new RpcError('invalidParams', 'Missing field account.');
     const first = (this.engine.ledgers[0] as ClosedLedger).ledger_index;
-    const historyFrom = Math.max(first, this.faults.historyFrom ?? first);
+    const historyFrom = Math.max(first, this.faults.historyFrom ?? first, this.faults.accountTxFrom ?? first);
     const min = Math.max(
       Number(params.ledger_index_min ?? -1) < 0 ? historyFrom : Number(params.ledger_index_min),
       historyFrom,
