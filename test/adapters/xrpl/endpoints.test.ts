@@ -35,7 +35,8 @@ describe('XrplChainReader across endpoints', () => {
   });
 
   function clearFaults() {
-    for (const s of [w.server, second, third]) for (const k of Object.keys(s.faults)) delete s.faults[k as keyof typeof s.faults];
+    for (const s of [w.server, second, third])
+      for (const k of Object.keys(s.faults)) delete s.faults[k as keyof typeof s.faults];
   }
 
   it('fails over when the first endpoint has pruned the range (lgrNotFound), and says why', async () => {
@@ -48,7 +49,9 @@ describe('XrplChainReader across endpoints', () => {
     const both = w.reader({ rpc: [w.server.url, w.server.url.replace(/\/$/, '/again')] });
     const error = await both.readRange(from, to).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChainReadError);
-    expect((error as Error).message).toMatch(/readRange\(\d+, \d+\) failed on every endpoint:\n {2}- http:\/\/127\.0\.0\.1:\d+: ledger \(ledger_index=\d+\): lgrNotFound: ledgerNotFound/);
+    expect((error as Error).message).toMatch(
+      /readRange\(\d+, \d+\) failed on every endpoint:\n {2}- http:\/\/127\.0\.0\.1:\d+: ledger \(ledger_index=\d+\): lgrNotFound: ledgerNotFound/,
+    );
   });
 
   it('refuses a ledger that is not validated and reads it from the next endpoint', async () => {
@@ -90,7 +93,9 @@ describe('XrplChainReader across endpoints', () => {
       .readRange(from, from)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChainReadError);
-    expect((error as Error).message).toMatch(/http:\/\/127\.0\.0\.1:\d+: malformed response: transaction [0-9A-F]{64}: meta is not an object/);
+    expect((error as Error).message).toMatch(
+      /http:\/\/127\.0\.0\.1:\d+: malformed response: transaction [0-9A-F]{64}: meta is not an object/,
+    );
   });
 
   it('pins the network: an endpoint that serves another network_id is not used', async () => {
