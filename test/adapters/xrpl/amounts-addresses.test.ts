@@ -30,7 +30,9 @@ describe('XRPL addresses (checked against xrpl.js)', () => {
   });
 
   it('decodes the XLS-5 example X-address to its classic address', () => {
-    expect(classicAddress('XVLhHMPHU98es4dbozjVtdWzVrDjtV18pX8yuPT7y4xaEHi')).toBe('rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf');
+    expect(classicAddress('XVLhHMPHU98es4dbozjVtdWzVrDjtV18pX8yuPT7y4xaEHi')).toBe(
+      'rGWrZyQqhTp9Xu7G5Pkayo7bXjH4k4QYpf',
+    );
   });
 
   it('refuses a wrong checksum, another case, an EVM address and garbage, saying what an address is', () => {
