@@ -40,6 +40,8 @@ class XrplChainKind implements ChainKind {
   readonly hostsPriceFeeds = false;
   /** Accounts have sequence numbers, but tickets let a stolen key sign out of order: no watermark. */
   readonly hasAccountNonces = false;
+  /** A transfer's place among its transaction's outflows (outflows.ts), not a log index. */
+  readonly outputIndexName = 'position';
 
   settings() {
     return xrplSettings;

@@ -2,6 +2,7 @@ import { parseUnits } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChainReader } from '../../../functions/adapters/chain-readers.ts';
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
+import { OpsConsole } from '../../../functions/console/service.ts';
 import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import type { BreakerConfig, ChainConfig } from '../../../functions/core/config/types.ts';
 import { txLink } from '../../../functions/core/pages/breach-pages.ts';
@@ -214,5 +215,24 @@ describe('an XRPL outflow counts toward the global USD limit with an EVM one', (
     const page = publisher.ofKind('trip')[0];
     expect(page?.text).toContain('$1,200.00');
     expect(page?.text).toContain('https://livenet.xrpl.org/transactions/');
+
+    // The ops console shows the XRPL chain's health (head probed through its reader) and the trip's
+    // XRPL transaction with its explorer link.
+    const ops = new OpsConsole({
+      config,
+      store: w.db.store,
+      publisher,
+      clock,
+      probeHead: (id) => createChainReader(config.chains.get(id) as ChainConfig).head(),
+    });
+    const status = await ops.status('operator');
+    expect(status.chains.find((c) => c.chain === 'xrpl')).toMatchObject({
+      kind: 'xrpl',
+      lastBlock: w.engine.validatedIndex,
+      head: w.engine.validatedIndex,
+      lagBlocks: 0,
+      rpc: { status: 'ok' },
+    });
+    expect(JSON.stringify(status.trips)).toContain('https://livenet.xrpl.org/transactions/');
   });
 });

@@ -147,7 +147,7 @@ describe('a chain kind registered outside core', () => {
     expect(issues(input({ tokens: [{ symbol: 'X', contract: 'abc', decimals: 0, usdPrice: 1 }] }))).toEqual([
       'chains.tk.tokens[0].contract: not a TRC-10 token id',
     ]);
-    expect(issues(input({ kind: 'solana' }))).toEqual(['chains.tk.kind: kind must be "evm", "bitcoin" or "testkind"']);
+    expect(issues(input({ kind: 'solana' }))).toEqual(['chains.tk.kind: kind must be "evm", "bitcoin", "xrpl" or "testkind"']);
   });
 
   it('classifies by its own rules: an address in another case is not the same address', () => {
