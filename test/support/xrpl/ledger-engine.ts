@@ -79,6 +79,17 @@ export function scaledText(v: bigint): string {
   return neg && text !== '0' ? `-${text}` : text;
 }
 
+/**
+ * An IOU balance kept to 15 significant digits (the low digits cut toward zero), as the XRPL stores
+ * at most 16: what the metadata shows is then what the binary codec can encode.
+ */
+function significant(v: bigint): bigint {
+  const digits = (v < 0n ? -v : v).toString().length;
+  if (digits <= 15) return v;
+  const unit = 10n ** BigInt(digits - 15);
+  return (v / unit) * unit;
+}
+
 function lowHigh(a: string, b: string): [string, string] {
   return Buffer.compare(Buffer.from(decodeAccountID(a)), Buffer.from(decodeAccountID(b))) < 0 ? [a, b] : [b, a];
 }
@@ -271,7 +282,7 @@ export class XrplLedgerEngine {
     const line = this.lines.get(this.lineKey(holder, issuer, currency));
     if (!line) throw new Error(`no trust line ${holder}↔${issuer} ${currency}`);
     const before = line.scaled;
-    line.scaled += holder === line.low ? delta : -delta;
+    line.scaled = significant(line.scaled + (holder === line.low ? delta : -delta));
     return {
       ModifiedNode: {
         LedgerEntryType: 'RippleState',
