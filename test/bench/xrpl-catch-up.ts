@@ -292,7 +292,7 @@ export function renderXrplSection(r: XrplBenchResults): string {
     'wallets incl. tec failures, partial payments and transfer fees, inflows, unrelated traffic), generated in',
     `${r.traffic.generationSeconds.toFixed(0)} s. Exact = every one of the ${r.traffic.hotWalletLosses} (transaction, hot wallet, asset) losses equals what`,
     "xrpl.js's getBalanceChanges computes from the same metadata; nothing extra. The stand-in answers from memory:",
-    'ledgers/s measure the reader, not a rippled server (a mainnet ledger is 100–400 KB against a few KB here).',
+    'ledgers/s measure the reader, not a rippled server (each ledger here holds 0–6 transactions).',
     '',
     '| run | ledgers/s | JSON-RPC calls / ledger | HTTP requests / ledger | transfers | exact |',
     '|---|---|---|---|---|---|',

@@ -172,7 +172,7 @@ describe('XrplChainReader: what counts', () => {
   });
 
   it('a ledger entry type it cannot read, owned by a hot wallet, stops the read loudly', async () => {
-    w.engine.mptTransfer(w.hot, w.customer.classicAddress);
+    w.engine.foreignEntry(w.hot, 'MPToken', { Account: w.hot.classicAddress, MPTAmount: '10' });
     const ledger = w.engine.close();
     const error = await w
       .reader()
@@ -180,8 +180,18 @@ describe('XrplChainReader: what counts', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChainReadError);
     expect((error as Error).message).toMatch(
-      /changed a MPToken entry of hot wallet r\w+: the breaker does not read MPToken/,
+      /changed a MPToken entry of hot wallet r\w+: the breaker does not read MPToken balances/,
     );
+  });
+
+  it('an unknown entry that names a hot wallet only as Destination (anyone can write one) does not stop the read', async () => {
+    const { transfers } = await readOne(() => {
+      w.engine.foreignEntry(w.customer, 'MPToken', {
+        Account: w.customer.classicAddress,
+        Destination: w.hot.classicAddress,
+      });
+    });
+    expect(transfers).toEqual([]);
   });
 
   it('the same range read twice, or as overlapping pieces, gives the same transfers with the same indexes', async () => {

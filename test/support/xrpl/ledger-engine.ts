@@ -479,28 +479,15 @@ export class XrplLedgerEngine {
     });
   }
 
-  /** A transaction that changes an entry type the breaker does not read (an MPToken of `holder`). */
-  mptTransfer(holder: Wallet, to: string): string {
-    const tx = { TransactionType: 'AccountSet', Account: holder.classicAddress };
+  /**
+   * A transaction from `sender` that changes an entry of a type the breaker does not read, with
+   * `fields` (e.g. an MPToken whose Account is a hot wallet, or a future type naming it as Destination).
+   */
+  foreignEntry(sender: Wallet, entryType: string, fields: Record<string, unknown>): string {
+    const tx = { TransactionType: 'AccountSet', Account: sender.classicAddress };
     return this.queue(tx, () => ({
       result: 'tesSUCCESS',
-      nodes: [
-        {
-          ModifiedNode: {
-            LedgerEntryType: 'MPToken',
-            LedgerIndex: 'AB'.repeat(32),
-            FinalFields: {
-              Account: holder.classicAddress,
-              MPTokenIssuanceID: '00'.repeat(24),
-              MPTAmount: '10',
-              Flags: 0,
-              OwnerNode: '0',
-            },
-            PreviousFields: { MPTAmount: '100' },
-          },
-        },
-        this.rootNode(to, { balance: this.account(to).balance, sequence: this.account(to).sequence }),
-      ],
+      nodes: [{ ModifiedNode: { LedgerEntryType: entryType, LedgerIndex: 'AB'.repeat(32), FinalFields: fields } }],
     }));
   }
 
