@@ -11,7 +11,8 @@ export const xrplSettings = {
   rpc: z.array(httpUrl).min(1, { error: 'an xrpl chain needs at least one JSON-RPC endpoint' }),
   /**
    * The network every endpoint must serve: `server_info`'s `network_id` (0 mainnet, 1 testnet,
-   * 2 devnet). Mainnet servers leave the field out, which reads as 0.
+   * 2 devnet). rippled reports it only when one is configured (mainnet servers usually are not), so
+   * an answer without it reads as 0.
    */
   networkId: z.number().int().min(0).max(0xffff_ffff).default(0),
   /**
