@@ -41,6 +41,12 @@ export interface ChainKind {
    */
   readonly hasAccountNonces: boolean;
   /**
+   * Does the kind's reader also implement BalanceReader (ports.ts), so balance-relative rules
+   * (`limits.patterns.balanceDrawdown`) can watch its chains? Absent means no: the config refuses such
+   * a rule on its chains rather than let it stay silent unnoticed.
+   */
+  readonly readsBalances?: boolean;
+  /**
    * Where `ChainTransfer.index` is not a log index, the name tools print it under: Bitcoin `vout`
    * (one transfer per output), XRPL `position` (its place among the transaction's outflows).
    * Undefined where the index is a log index.

@@ -15,7 +15,7 @@ import { parseScenario, parseScenarioText, type Scenario } from '../../functions
 const SCENARIOS = join('..', 'shared', 'scenarios');
 const NORMAL_WEEK = join(SCENARIOS, 'normal-week.json');
 const DRAIN = join(SCENARIOS, 'synthetic-multichain-drain.json');
-const EXAMPLE = join('config', 'example.yaml');
+const EXAMPLE = join('test', 'fixtures', 'config', 'limits-only.yaml');
 const out = mkdtempSync(join(tmpdir(), 'replay-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -70,7 +70,7 @@ const tiny = (
   prices: Record<string, number> = { ETH: 3300, USDT: 1, BNB: 650, SOL: 200 },
 ): Scenario => parseScenario({ format: 'hot-wallet-breaker/scenario@1', name: 'tiny', prices, events });
 
-describe('expected results with config/example.yaml', () => {
+describe('expected results with the limits-only example (test/fixtures/config/limits-only.yaml)', () => {
   it('normal-week.json does not trip, and no legit withdrawal is blocked', async () => {
     const scenario = scenarioFile(NORMAL_WEEK);
     const { result } = await replay(example, scenario);
