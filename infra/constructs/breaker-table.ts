@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.ts';
 import type { BreakerFunction } from './breaker-function.ts';
-import { TABLE_ACCESS, type TableAccess, type TableAction } from './table-access.ts';
+import { putsExpiringItems, TABLE_ACCESS, type TableAccess, type TableAction } from './table-access.ts';
 
 const WRITE_ACTIONS: ReadonlySet<TableAction> = new Set(['PutItem', 'BatchWriteItem']);
 
@@ -70,7 +70,19 @@ export class BreakerTable extends Construct {
         `${sidPrefix}Key`,
         actions.some((a) => WRITE_ACTIONS.has(a)),
       ),
+      ...(access.PutItem && !putsExpiringItems(access) ? [this.noExpiryStatement(`${sidPrefix}PutItemNoExpiry`)] : []),
     ];
+  }
+
+  /** Deny any PutItem carrying the TTL attribute (table-access.ts `putsExpiringItems` says why). */
+  private noExpiryStatement(sid: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      effect: iam.Effect.DENY,
+      actions: ['dynamodb:PutItem'],
+      resources: [this.table.tableArn],
+      conditions: { 'ForAnyValue:StringEquals': { 'dynamodb:Attributes': [TTL_ATTRIBUTE] } },
+    });
   }
 
   /** DynamoDB uses the key on the caller's behalf; `kms:ViaService` keeps it usable only through DynamoDB. */

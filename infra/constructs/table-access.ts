@@ -15,6 +15,15 @@ import {
 const APPROVALS = [approvalKey('*').pk, approvalPartition('*')];
 
 /**
+ * Does a role put items that legitimately expire (the table's TTL attribute)? Only approvals do; outflows, which
+ * expire too, are written with BatchWriteItem. Every other PutItem is denied the TTL attribute: a trip record or
+ * state written with a past expiry would be deleted by DynamoDB itself — an un-trip nobody wrote.
+ */
+export function putsExpiringItems(access: TableAccess): boolean {
+  return (access.PutItem ?? []).some((key) => APPROVALS.includes(key));
+}
+
+/**
  * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem — deletes of outflows go through
  * BatchWriteItem). UpdateItem, DeleteItem and Scan are never granted: a Scan would carry no partition key, and a
  * `ForAllValues` condition is true when its key is absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).

@@ -36,7 +36,7 @@ function tableAccess(res: Record<string, Resource>, fnPrefix: string): Record<st
   const table = JSON.stringify({ 'Fn::GetAtt': [findId(res, 'StoreTable'), 'Arn'] });
   const out: Record<string, string[]> = {};
   for (const s of functionStatements(res, findId(res, fnPrefix))) {
-    if (JSON.stringify(s.Resource) !== table) continue;
+    if (JSON.stringify(s.Resource) !== table || s.Effect === 'Deny') continue;
     // Every table statement is scoped to partition keys: a grant without the condition would cover the whole table.
     const keys = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined;
     expect(keys, `${fnPrefix} ${s.Sid}: no dynamodb:LeadingKeys condition`).toBeDefined();
@@ -117,6 +117,28 @@ describe('table access: each function only the operations and partitions it uses
       PutItem: ['APPROVED#*', 'WITHDRAWAL#*'],
       Query: ['RELEASE', 'TRIP'],
     });
+  });
+
+  it('no function may put an item carrying the TTL attribute (a trip record written to expire is an un-trip); the signer may, for its approvals', () => {
+    const table = JSON.stringify({ 'Fn::GetAtt': [findId(resources, 'StoreTable'), 'Arn'] });
+    const putters = Object.keys(resources).filter(
+      (id) =>
+        resources[id]!.Type === 'AWS::Lambda::Function' &&
+        functionStatements(resources, id).some((s) => s.Effect !== 'Deny' && actionsOf(s).includes('dynamodb:PutItem')),
+    );
+    expect(putters.length).toBeGreaterThanOrEqual(5);
+    for (const id of putters) {
+      const deny = functionStatements(resources, id).filter(
+        (s) => s.Effect === 'Deny' && actionsOf(s).includes('dynamodb:PutItem') && JSON.stringify(s.Resource) === table,
+      );
+      expect(
+        deny.map((s) => s.Condition),
+        id,
+      ).toEqual([{ 'ForAnyValue:StringEquals': { 'dynamodb:Attributes': ['expiresAt'] } }]);
+    }
+    const signer = resources[findId(resources, 'KillSwitchSignerPolicy')]!.Properties.PolicyDocument
+      .Statement as Json[];
+    expect(signer.filter((s) => s.Effect === 'Deny')).toEqual([]);
   });
 
   it('nobody holds UpdateItem, DeleteItem, Scan or any other table operation the code never sends', () => {
