@@ -133,7 +133,7 @@ export class SolanaChainReader implements ChainReader {
         { atomic: true },
       );
       const headers = slots.map((slot, i) => parseBlockHeader(answers[i], slot));
-      const blocks = linkedRefs(headers, from);
+      const blocks = linkedRefs(this.chain, headers, from);
       const bySlot = new Map(blocks.map((b) => [b.number, b]));
       const transfers: ChainTransfer[] = [];
       wanted.forEach((s, i) => {
@@ -252,12 +252,12 @@ function toRef(h: SolBlockHeader): BlockRef {
 }
 
 /** The range's refs, after checking each block names the one before it as its parent (slot and hash). */
-function linkedRefs(headers: SolBlockHeader[], from: number): BlockRef[] {
+function linkedRefs(chain: string, headers: SolBlockHeader[], from: number): BlockRef[] {
   headers.forEach((h, i) => {
     const previous = headers[i - 1];
     if (previous ? h.parentSlot !== previous.slot || h.previousBlockhash !== previous.blockhash : h.parentSlot >= from) {
       throw new ChainReadError(
-        `block ${h.slot} names slot ${h.parentSlot} (${h.previousBlockhash}) as its parent, not ` +
+        `${chain}: block ${h.slot} names slot ${h.parentSlot} (${h.previousBlockhash}) as its parent, not ` +
           (previous ? `slot ${previous.slot} (${previous.blockhash})` : `a slot below ${from}`) +
           ': getBlocks and getBlock disagree',
       );

@@ -14,6 +14,8 @@ export interface SolanaChainInput {
   rpcBatchSize?: number;
   rpcTimeoutMs?: number;
   maxBlocksPerPoll?: number;
+  rpcMaxLagSlots?: number;
+  rpcMaxResponseBytes?: number;
 }
 
 /** A solana ChainConfig as the core compiles it from a config file (chain id `sol`). */
@@ -40,6 +42,8 @@ export function solanaChainInput(input: SolanaChainInput): Record<string, unknow
     ...(input.cluster && { cluster: input.cluster }),
     rpcTimeoutMs: input.rpcTimeoutMs ?? 5_000,
     ...(input.rpcBatchSize !== undefined && { rpcBatchSize: input.rpcBatchSize }),
+    ...(input.rpcMaxLagSlots !== undefined && { rpcMaxLagSlots: input.rpcMaxLagSlots }),
+    ...(input.rpcMaxResponseBytes !== undefined && { rpcMaxResponseBytes: input.rpcMaxResponseBytes }),
     tokenAccounts: input.tokenAccounts ?? [],
     confirmations: 0,
     blockTimeSeconds: 0.4,
