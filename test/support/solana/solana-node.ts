@@ -40,7 +40,6 @@ import { SYSTEM_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM } from '../../../func
 
 const LAMPORTS_PER_SIGNATURE = 5_000n;
 const SLOT_SECONDS = 0.4;
-const GENESIS_TIME = 1_760_000_000;
 
 interface TokenBalanceWire {
   accountIndex: number;
@@ -120,14 +119,17 @@ export class SolanaNode {
   private slot = 1;
   private last: Block;
   private readonly views = new Set<NodeView>();
+  private readonly startTime: number;
 
-  constructor() {
+  /** `startTime`: the genesis block's Unix time (default now); slot s is 0.4 s × s later. */
+  constructor(options: { startTime?: number } = {}) {
+    this.startTime = options.startTime ?? Math.floor(Date.now() / 1000);
     this.last = {
       slot: 0,
       blockhash: this.genesisHash,
       previousBlockhash: base58Encode(new Uint8Array(32)),
       parentSlot: 0,
-      blockTime: GENESIS_TIME,
+      blockTime: this.startTime,
       blockHeight: 0,
       txs: [],
     };
@@ -307,7 +309,7 @@ export class SolanaNode {
   }
 
   private timeOf(slot: number): number {
-    return GENESIS_TIME + Math.floor(slot * SLOT_SECONDS);
+    return this.startTime + Math.floor(slot * SLOT_SECONDS);
   }
 
   private lamportsOf(address: string): bigint {
