@@ -145,7 +145,10 @@ export class SolanaNode {
   /** A new funded keypair. */
   async wallet(sol = 1_000n): Promise<KeyPairSigner> {
     const signer = await generateKeyPairSigner();
-    this.svm.airdrop(signer.address, lamports(sol * 1_000_000_000n));
+    const result = this.svm.airdrop(signer.address, lamports(sol * 1_000_000_000n));
+    if (!result || result instanceof FailedTransactionMetadata) {
+      throw new Error(`stand-in: the faucet could not airdrop ${sol} SOL (${result ? String(result.err()) : 'no result'})`);
+    }
     return signer;
   }
 
@@ -185,7 +188,7 @@ export class SolanaNode {
     const postTokenBalances = this.tokenBalances(keys);
     const fee = LAMPORTS_PER_SIGNATURE * BigInt(message.header.numSignerAccounts);
     if (failed && (preBalances[0] ?? 0n) - (postBalances[0] ?? 0n) !== fee) {
-      throw new Error(`stand-in: failed ${signature} charged ${(preBalances[0] ?? 0n) - (postBalances[0] ?? 0n)}, not ${fee}`);
+      throw new Error(`stand-in: failed ${signature} (${String(result.err())}) charged ${(preBalances[0] ?? 0n) - (postBalances[0] ?? 0n)}, not ${fee}`);
     }
     const err = failed ? errorWire(result.err()) : null;
     const blockTime = this.timeOf(this.slot);
