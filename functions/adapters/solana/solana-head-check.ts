@@ -9,8 +9,11 @@ import { checkWith, parseBlockHeader, parseSlot, parseSlots } from './solana-rpc
  * evm/head-check.ts, in Solana's calls). Every endpoint is asked its finalized slot; then the hash of
  * one block every endpoint has (the last block at or below the lowest finalized slot) is compared.
  * Taken out of use on the reader's client (`suspend`), until a later check finds it well again:
- *  - an endpoint more than `maxLagSlots` behind the best finalized slot (its reads would fail with
- *    −32016 or serve only old slots);
+ *  - an endpoint more than `maxLagSlots` away from the second-highest finalized slot: behind it (its
+ *    reads would fail with −32016 or serve only old slots), or ahead of it (it claims slots no other
+ *    endpoint has finalized: reads up to them would fail everywhere). The second-highest, not the
+ *    highest, so one endpoint alone (lying about its head) cannot set the others aside; with two
+ *    endpoints a gap sets neither aside, and reads fail over on −32016;
  *  - an endpoint whose hash of the common block is not the majority's (another cluster's fork, or lying).
  * No majority (two endpoints, one hash each) means none can be trusted: the check throws
  * ChainReadError, so the poll fails loudly and the blindness alarm runs until they agree.
@@ -91,7 +94,8 @@ export class SolanaHeadCheck {
       throw new ChainReadError(`${this.options.label}: no endpoint answered getSlot during the head cross-check`);
     }
     const lowest = Math.min(...claimed);
-    const best = Math.max(...claimed);
+    const descending = [...claimed].sort((a, b) => b - a);
+    const reference = descending[1] ?? descending[0]!;
     const hashes = await this.referenceHashes(heads, lowest);
 
     const count = new Map<string, number>();
@@ -110,8 +114,10 @@ export class SolanaHeadCheck {
       const head = heads[i];
       const hash = hashes[i];
       let why: string | undefined;
-      if (head !== undefined && best - head > this.options.maxLagSlots) {
-        why = `its finalized slot ${head} lags the best (${best}) by more than ${this.options.maxLagSlots} slots`;
+      if (head !== undefined && reference - head > this.options.maxLagSlots) {
+        why = `its finalized slot ${head} lags the others (${reference}) by more than ${this.options.maxLagSlots} slots`;
+      } else if (head !== undefined && head - reference > this.options.maxLagSlots) {
+        why = `it claims finalized slot ${head}, more than ${this.options.maxLagSlots} slots beyond the others (${reference})`;
       } else if (majority !== undefined && hash !== undefined && hash !== majority) {
         why = `a finalized block's hash there is ${hash}, ${majority} on the other endpoints`;
       }

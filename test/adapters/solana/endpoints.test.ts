@@ -65,16 +65,33 @@ describe('Solana endpoints', () => {
     }
   });
 
-  it('the head cross-check sets aside an endpoint lagging more than rpcMaxLagSlots, and the head comes from the other', async () => {
+  it('the head cross-check sets aside an endpoint lagging more than rpcMaxLagSlots, and the head comes from another', async () => {
     const lagging = await node.serve({ lagSlots: 8 });
+    const second = await node.serve();
     try {
-      const r = reader([lagging.url, good.url], { rpcMaxLagSlots: 5 });
+      const r = reader([lagging.url, good.url, second.url], { rpcMaxLagSlots: 5 });
       expect(await r.head()).toBe(to);
       const before = lagging.counts.rpcCalls;
       await r.readRange(from, to);
       expect(lagging.counts.rpcCalls).toBe(before);
     } finally {
       await lagging.close();
+      await second.close();
+    }
+  });
+
+  it('one endpoint claiming a far higher finalized slot is set aside, not the others', async () => {
+    const liar = await node.serve({
+      rewrite: (method, _params, result) => (method === 'getSlot' ? (result as number) + 10_000 : result),
+    });
+    const second = await node.serve();
+    try {
+      const r = reader([liar.url, good.url, second.url], { rpcMaxLagSlots: 5 });
+      expect(await r.head()).toBe(to);
+      expect((await r.readRange(from, to)).transfers).toHaveLength(sent.length);
+    } finally {
+      await liar.close();
+      await second.close();
     }
   });
 
