@@ -45,7 +45,15 @@ export interface SolanaTraffic {
   tokenAccounts: string[];
   usdc: TestMint;
   expected: ExpectedOutflow[];
-  stats: { slots: number; skipped: number; transactions: number; failed: number; noise: number; delegated: number; outflows: number };
+  stats: {
+    slots: number;
+    skipped: number;
+    transactions: number;
+    failed: number;
+    noise: number;
+    delegated: number;
+    outflows: number;
+  };
   seconds: number;
 }
 
@@ -84,7 +92,10 @@ function sequence(seed: number): () => number {
  * payments by strangers (noise). Payee token accounts exist beforehand, so every outflow is one
  * transfer instruction of the generator's and the ground truth needs no reader logic.
  */
-export async function generateSolanaTraffic(slots: number, onProgress?: (done: number) => void): Promise<SolanaTraffic> {
+export async function generateSolanaTraffic(
+  slots: number,
+  onProgress?: (done: number) => void,
+): Promise<SolanaTraffic> {
   const started = performance.now();
   const node = new SolanaNode();
   const view = await node.serve();
@@ -105,7 +116,9 @@ export async function generateSolanaTraffic(slots: number, onProgress?: (done: n
     }
   }
   const delegated = await ata(usdc, hot[0]!.address);
-  await node.send(hot[0]!, [getApproveInstruction({ source: delegated, delegate: spender.address, owner: hot[0]!, amount: 10n ** 15n })]);
+  await node.send(hot[0]!, [
+    getApproveInstruction({ source: delegated, delegate: spender.address, owner: hot[0]!, amount: 10n ** 15n }),
+  ]);
   node.endSlot();
 
   const firstSlot = node.finalizedSlot() + 1;
@@ -121,9 +134,22 @@ export async function generateSolanaTraffic(slots: number, onProgress?: (done: n
     to,
     amount,
   });
-  const tokenLeg = async (mint: TestMint, from: KeyPairSigner, to: Address, amount: bigint, authority = from): Promise<Leg> => ({
+  const tokenLeg = async (
+    mint: TestMint,
+    from: KeyPairSigner,
+    to: Address,
+    amount: bigint,
+    authority = from,
+  ): Promise<Leg> => ({
     instruction: getTransferCheckedInstruction(
-      { source: await ata(mint, from.address), mint: mint.address, destination: await ata(mint, to), authority, amount, decimals: 6 },
+      {
+        source: await ata(mint, from.address),
+        mint: mint.address,
+        destination: await ata(mint, to),
+        authority,
+        amount,
+        decimals: 6,
+      },
       { programAddress: mint.program },
     ),
     contract: mint.address,
@@ -147,14 +173,17 @@ export async function generateSolanaTraffic(slots: number, onProgress?: (done: n
       let legs: Leg[];
       if (roll < 0.3) legs = [solLeg(wallet, pick(payees), amount)];
       else if (roll < 0.55) legs = [await tokenLeg(pick([usdc, pyusd]), wallet, pick(payees), amount)];
-      else if (roll < 0.65) legs = [solLeg(wallet, pick(payees), amount), await tokenLeg(usdc, wallet, pick(payees), amount)];
+      else if (roll < 0.65)
+        legs = [solLeg(wallet, pick(payees), amount), await tokenLeg(usdc, wallet, pick(payees), amount)];
       else if (roll < 0.72) legs = [solLeg(wallet, cold.address, amount)];
       else if (roll < 0.8) {
         payer = spender;
         legs = [await tokenLeg(usdc, hot[0]!, pick(payees), amount, spender)];
         stats.delegated++;
       } else if (roll < 0.88) {
-        const sent = await node.send(wallet, [getTransferSolInstruction({ source: wallet, destination: pick(payees), amount: 10n ** 18n })]);
+        const sent = await node.send(wallet, [
+          getTransferSolInstruction({ source: wallet, destination: pick(payees), amount: 10n ** 18n }),
+        ]);
         if (sent.ok) throw new Error('bench: an overdraft succeeded');
         stats.transactions++;
         stats.failed++;
@@ -164,7 +193,10 @@ export async function generateSolanaTraffic(slots: number, onProgress?: (done: n
         legs = [solLeg(stranger, pick(payees), amount), await tokenLeg(usdc, stranger, wallet.address, amount)];
         stats.noise++;
       }
-      const sent = await node.send(payer, legs.map((l) => l.instruction));
+      const sent = await node.send(
+        payer,
+        legs.map((l) => l.instruction),
+      );
       if (!sent.ok) throw new Error(`bench: transaction ${sent.signature} failed`);
       stats.transactions++;
       legs.forEach((leg, position) => {
@@ -225,7 +257,13 @@ function benchConfig(traffic: SolanaTraffic, maxBlocksPerPoll: number): BreakerC
   );
 }
 
-function run(traffic: SolanaTraffic, seconds: number, reader: SolanaChainReader, exactness: Exactness, blocks: number): SolanaRun {
+function run(
+  traffic: SolanaTraffic,
+  seconds: number,
+  reader: SolanaChainReader,
+  exactness: Exactness,
+  blocks: number,
+): SolanaRun {
   const slots = traffic.lastSlot - traffic.firstSlot + 1;
   const { rpcCalls, httpRequests } = reader.counters();
   return {
@@ -242,7 +280,11 @@ function run(traffic: SolanaTraffic, seconds: number, reader: SolanaChainReader,
 }
 
 /** The reader alone, in ranges of `step` slots; with `headEachRange`, a head read per range as a poll does. */
-async function readAll(traffic: SolanaTraffic, step: number, headEachRange: boolean): Promise<{ run: SolanaRun; ranges: number }> {
+async function readAll(
+  traffic: SolanaTraffic,
+  step: number,
+  headEachRange: boolean,
+): Promise<{ run: SolanaRun; ranges: number }> {
   const reader = new SolanaChainReader(benchConfig(traffic, step).chains.get(CHAIN)!);
   const found = [];
   let blocks = 0;
@@ -268,7 +310,16 @@ async function breakerCatchUp(traffic: SolanaTraffic): Promise<SolanaRun> {
   const db = await startTestStore();
   try {
     await initialiseForTest(db.store);
-    const deps = { config, chain, reader, store: db.store, publisher: new RecordingPublisher(), clock: { now: () => Date.now() }, owner: 'bench', leaseMs: 60_000 };
+    const deps = {
+      config,
+      chain,
+      reader,
+      store: db.store,
+      publisher: new RecordingPublisher(),
+      clock: { now: () => Date.now() },
+      owner: 'bench',
+      leaseMs: 60_000,
+    };
     const started = performance.now();
     let cached: Awaited<ReturnType<typeof pollOnce>>['cursor'];
     for (let polls = 0; polls < 10_000; polls++) {
@@ -297,9 +348,13 @@ export async function measureSolana(slots: number, log: (message: string) => voi
         `${s.delegated} by a delegate), ${s.outflows} outflows to find, in ${traffic.seconds.toFixed(1)} s`,
     );
     const { run: reader } = await readAll(traffic, CATCH_UP_SLOTS, false);
-    log(`  reader alone, ${CATCH_UP_SLOTS} slots per read: ${reader.slotsPerSecond.toFixed(0)} slots/s, ${reader.callsPerSlot.toFixed(2)} calls/slot, exact`);
+    log(
+      `  reader alone, ${CATCH_UP_SLOTS} slots per read: ${reader.slotsPerSecond.toFixed(0)} slots/s, ${reader.callsPerSlot.toFixed(2)} calls/slot, exact`,
+    );
     const breaker = await breakerCatchUp(traffic);
-    log(`  breaker (pollOnce + dynalite): ${breaker.slotsPerSecond.toFixed(0)} slots/s, ${breaker.callsPerSlot.toFixed(2)} calls/slot, exact`);
+    log(
+      `  breaker (pollOnce + dynalite): ${breaker.slotsPerSecond.toFixed(0)} slots/s, ${breaker.callsPerSlot.toFixed(2)} calls/slot, exact`,
+    );
     const { run: steadyRun, ranges } = await readAll(traffic, STEADY_SLOTS, true);
     const steady = {
       ...steadyRun,
@@ -307,7 +362,9 @@ export async function measureSolana(slots: number, log: (message: string) => voi
       requestsPerPoll: steadyRun.httpRequests / ranges,
       callsPerMonth: Math.round(steadyRun.callsPerSlot * SLOTS_PER_MONTH),
     };
-    log(`  steady state, ${STEADY_SLOTS} slots per poll: ${steady.callsPerPoll.toFixed(1)} calls and ${steady.requestsPerPoll.toFixed(2)} HTTP requests per poll`);
+    log(
+      `  steady state, ${STEADY_SLOTS} slots per poll: ${steady.callsPerPoll.toFixed(1)} calls and ${steady.requestsPerPoll.toFixed(2)} HTTP requests per poll`,
+    );
     return { traffic: { ...s, generationSeconds: traffic.seconds }, reader, breaker, steady };
   } finally {
     await traffic.node.close();
@@ -335,13 +392,18 @@ export function renderSolana(r: SolanaResults, measuredAt: string): string {
     '',
     `Steady state: ${r.steady.callsPerPoll.toFixed(1)} JSON-RPC calls in ${r.steady.requestsPerPoll.toFixed(2)} HTTP requests per poll of ${STEADY_SLOTS} slots (a 10 s poll interval), ` +
       `${r.steady.callsPerSlot.toFixed(2)} calls per slot: about ${(r.steady.callsPerMonth / 1e6).toFixed(1)} million calls a month (${SLOTS_PER_MONTH.toLocaleString('en-US')} slots). ` +
-      'Calls per slot grow with the hot wallets\' own transactions (one getTransaction each); see docs/SOLANA.md.',
+      "Calls per slot grow with the hot wallets' own transactions (one getTransaction each); see docs/SOLANA.md.",
     '',
   ].join('\n');
 }
 
 /** `--only solana`: measure, and write the Solana part of BENCHMARKS.md and BENCHMARKS.json. */
-export async function writeSolanaPart(out: string, slots: number, measuredAt: string, log: (message: string) => void): Promise<void> {
+export async function writeSolanaPart(
+  out: string,
+  slots: number,
+  measuredAt: string,
+  log: (message: string) => void,
+): Promise<void> {
   const results = await measureSolana(slots, log);
   const mdPath = join(out, 'BENCHMARKS.md');
   const section = `${START}\n${renderSolana(results, measuredAt)}${END}\n`;
@@ -350,11 +412,19 @@ export async function writeSolanaPart(out: string, slots: number, measuredAt: st
   const end = md.indexOf(END);
   writeFileSync(
     mdPath,
-    start >= 0 && end > start ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}` : `${md.trimEnd()}\n\n${section}`,
+    start >= 0 && end > start
+      ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}`
+      : `${md.trimEnd()}\n\n${section}`,
   );
   const jsonPath = join(out, 'BENCHMARKS.json');
   const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
   const strip = ({ exactness, ...rest }: SolanaRun) => ({ ...rest, exact: exactness.exact, outflows: exactness.found });
-  json.solana = { measuredAt, traffic: results.traffic, reader: strip(results.reader), breaker: strip(results.breaker), steady: strip(results.steady) };
+  json.solana = {
+    measuredAt,
+    traffic: results.traffic,
+    reader: strip(results.reader),
+    breaker: strip(results.breaker),
+    steady: strip(results.steady),
+  };
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
 }

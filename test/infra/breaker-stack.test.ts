@@ -68,7 +68,7 @@ function tableActions(functionId: string): string[] {
 }
 
 describe('breaker stack from config/example.yaml', () => {
-  const chains = ['ethereum', 'bsc', 'bitcoin'];
+  const chains = ['ethereum', 'bsc', 'bitcoin', 'solana'];
 
   it('runs one poller per chain: nodejs22.x on arm64, reserved concurrency 1, timeout that fits the loop', () => {
     for (const chain of chains) {

@@ -37,8 +37,9 @@ describe('cost estimate', () => {
       { chain: 'ethereum', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
       { chain: 'bsc', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
       { chain: 'bitcoin', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
+      { chain: 'solana', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
     ]);
-    expect(deployment).toMatchObject({ alarms: 13, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
+    expect(deployment).toMatchObject({ alarms: 17, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
   });
 
   it('bills each poller for its whole loop, every minute of the month', () => {
@@ -99,7 +100,7 @@ describe('cost estimate', () => {
       9,
     );
     expect(usd(e, 'KMS', /keys/)).toBe(2 * PRICES.kmsPerKeyMonth);
-    expect(usd(e, 'CloudWatch', /alarms/)).toBeCloseTo(13 * PRICES.cloudwatchPerAlarm, 9);
+    expect(usd(e, 'CloudWatch', /alarms/)).toBeCloseTo(17 * PRICES.cloudwatchPerAlarm, 9);
     expect(e.rpcCallsPerMonth.bsc).toBe(((MINUTES_PER_MONTH * 60) / 3) * 2);
   });
 

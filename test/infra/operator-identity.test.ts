@@ -61,6 +61,7 @@ describe('operator identity cannot be forged by a direct Invoke', () => {
       scheduler('bitcoin'),
       scheduler('bsc'),
       scheduler('ethereum'),
+      scheduler('solana'),
     ]);
   });
 

@@ -277,13 +277,14 @@ describe('replay semantics (FORMAT.md)', () => {
   });
 
   it('--observe-all-chains: unwatched chains are seen 60 s after t and count toward global USD rules only', async () => {
-    // 4000 SOL = $800k and 4000 SOL more: neither is a single transfer over $1M; together $1.6M > the $1.5M
-    // 10-minute limit. 200 transfers of $1 each would break the 150-transfer count limit if counted — they must not be.
+    // $800k and $800k more on a chain the config does not watch: neither is a single transfer over $1M;
+    // together $1.6M > the $1.5M 10-minute limit. 200 transfers of $1 each would break the
+    // 150-transfer count limit if counted — they must not be.
     const dust = Array.from({ length: 200 }, (_, i) => ({ t: 10 + i, chain: 'tron', asset: 'TRX', usd: 1 }));
     const events = [
       ...dust,
-      { t: 400, chain: 'solana', asset: 'SOL', amount: '4000', label: 'attack' },
-      { t: 450, chain: 'solana', asset: 'SOL', amount: '4000', label: 'attack' },
+      { t: 400, chain: 'cardano', asset: 'ADA', usd: 800_000, label: 'attack' },
+      { t: 450, chain: 'cardano', asset: 'ADA', usd: 800_000, label: 'attack' },
     ];
     const watchedOnly = await replay(example, tiny(events));
     expect(watchedOnly.result.score.tripped).toBe(false);

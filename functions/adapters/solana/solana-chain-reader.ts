@@ -180,15 +180,19 @@ export class SolanaChainReader implements ChainReader {
           method: 'getSignaturesForAddress',
           params: [
             address,
-            { commitment: FINALIZED, minContextSlot: to, limit: this.pageSize, ...(before[i] && { before: before[i] }) },
+            {
+              commitment: FINALIZED,
+              minContextSlot: to,
+              limit: this.pageSize,
+              ...(before[i] && { before: before[i] }),
+            },
           ],
           check: checkWith((v) => parseSignatures(v, address)),
         }),
       );
-    const [rawSlots, ...firstPages] = await this.client.batch(
-      [getBlocksCall(from, to), ...pages([], this.watched)],
-      { atomic: true },
-    );
+    const [rawSlots, ...firstPages] = await this.client.batch([getBlocksCall(from, to), ...pages([], this.watched)], {
+      atomic: true,
+    });
     const slots = parseSlots(rawSlots);
     if (slots.some((s) => s < from || s > to)) {
       throw new ChainReadError(`${this.chain}: getBlocks(${from}, ${to}) answered slots outside the range`);
@@ -255,7 +259,9 @@ function toRef(h: SolBlockHeader): BlockRef {
 function linkedRefs(chain: string, headers: SolBlockHeader[], from: number): BlockRef[] {
   headers.forEach((h, i) => {
     const previous = headers[i - 1];
-    if (previous ? h.parentSlot !== previous.slot || h.previousBlockhash !== previous.blockhash : h.parentSlot >= from) {
+    if (
+      previous ? h.parentSlot !== previous.slot || h.previousBlockhash !== previous.blockhash : h.parentSlot >= from
+    ) {
       throw new ChainReadError(
         `${chain}: block ${h.slot} names slot ${h.parentSlot} (${h.previousBlockhash}) as its parent, not ` +
           (previous ? `slot ${previous.slot} (${previous.blockhash})` : `a slot below ${from}`) +

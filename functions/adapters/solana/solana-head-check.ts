@@ -1,6 +1,6 @@
 import { ChainReadError } from '../../core/errors.ts';
-import { JsonRpcClient, type NetworkProbe, type RpcCounters } from '../evm/json-rpc-client.ts';
 import type { Suspender } from '../evm/head-check.ts';
+import { JsonRpcClient, type NetworkProbe, type RpcCounters } from '../evm/json-rpc-client.ts';
 import { redactEndpoint } from '../http/endpoint-url.ts';
 import { checkWith, parseBlockHeader, parseSlot, parseSlots } from './solana-rpc-shapes.ts';
 

@@ -99,6 +99,7 @@ export function transfersOfTx(tx: SolTx, block: BlockRef, chain: string, hot: Re
     for (const leg of legs) {
       if (budget === 0n) break;
       if (leg.from !== loss.owner || leg.contract !== loss.contract || leg.amount === 0n) continue;
+      // biome-ignore lint/complexity/useMathMinMax: bigints; Math.min takes numbers
       const amount = leg.amount < budget ? leg.amount : budget;
       budget -= amount;
       emit(loss, leg.index, leg.to, amount);
@@ -137,7 +138,8 @@ function lossesOf(tx: SolTx, hot: ReadonlySet<string>): Loss[] {
   for (const b of tx.preTokenBalances) add(b, 'pre');
   for (const b of tx.postTokenBalances) add(b, 'post');
   for (const e of byOwnerMint.values()) {
-    if (e.post < e.pre) losses.push({ owner: e.owner, contract: e.mint, amount: e.pre - e.post, restIndex: -(1 + e.first) });
+    if (e.post < e.pre)
+      losses.push({ owner: e.owner, contract: e.mint, amount: e.pre - e.post, restIndex: -(1 + e.first) });
   }
   return losses;
 }
@@ -176,7 +178,9 @@ function legsOf(tx: SolTx, hot: ReadonlySet<string>): Leg[] {
   tx.instructions.forEach((ix, i) => {
     visit(ix, 1000 * i);
     const inner = tx.innerInstructions.find((x) => x.index === i)?.instructions ?? [];
-    inner.forEach((innerIx, j) => visit(innerIx, 1000 * i + j + 1));
+    inner.forEach((innerIx, j) => {
+      visit(innerIx, 1000 * i + j + 1);
+    });
   });
   return legs;
 }

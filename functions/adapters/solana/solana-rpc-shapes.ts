@@ -82,7 +82,11 @@ export function parseSignatures(value: unknown, address: string): SolSignature[]
       throw new ShapeError(`signatures of ${address}[${i}].signature is not a base58 signature (${show(e.signature)})`);
     }
     if (!('err' in e)) throw new ShapeError(`signatures of ${address}[${i}] has no err field`);
-    return { signature: e.signature, slot: parseSlot(e.slot, `signatures of ${address}[${i}].slot`), failed: e.err !== null };
+    return {
+      signature: e.signature,
+      slot: parseSlot(e.slot, `signatures of ${address}[${i}].slot`),
+      failed: e.err !== null,
+    };
   });
 }
 
@@ -181,7 +185,8 @@ function lamports(value: unknown, what: string): bigint {
 }
 
 function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ShapeError(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ShapeError(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 

@@ -26,7 +26,13 @@ describe('Solana endpoints', () => {
         node.skipSlots(1);
         continue;
       }
-      const r = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: (await node.wallet(1n)).address, amount: BigInt(1000 + slot) })]);
+      const r = await node.send(hot, [
+        getTransferSolInstruction({
+          source: hot,
+          destination: (await node.wallet(1n)).address,
+          amount: BigInt(1000 + slot),
+        }),
+      ]);
       sent.push(r.signature);
       node.endSlot();
     }
@@ -119,12 +125,18 @@ describe('Solana endpoints', () => {
   it('a malformed answer is a ChainReadError naming the endpoint, the method and what is wrong', async () => {
     const broken = await node.serve({
       rewrite: (method, _params, result) =>
-        method === 'getTransaction' ? { ...(result as object), meta: { ...(result as { meta: object }).meta, preBalances: 'lots' } } : result,
+        method === 'getTransaction'
+          ? { ...(result as object), meta: { ...(result as { meta: object }).meta, preBalances: 'lots' } }
+          : result,
     });
     try {
-      const error = await reader([broken.url]).readRange(from, to).catch((e: unknown) => e);
+      const error = await reader([broken.url])
+        .readRange(from, to)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ChainReadError);
-      expect(String(error)).toMatch(/getTransaction failed on http:\/\/127\.0\.0\.1:\d+: invalid-result \(transaction \w+ preBalances is not an array\)/);
+      expect(String(error)).toMatch(
+        /getTransaction failed on http:\/\/127\.0\.0\.1:\d+: invalid-result \(transaction \w+ preBalances is not an array\)/,
+      );
     } finally {
       await broken.close();
     }
@@ -140,7 +152,9 @@ describe('Solana endpoints', () => {
       const first = await node.serve({
         rewrite: (method, _params, result) => (method === 'getBlocks' ? (result as number[]).slice(1) : result),
       });
-      await expect(reader([first.url]).readRange(from, to)).rejects.toThrow(/sol: block \d+ names slot \d+ .* as its parent, not a slot below/);
+      await expect(reader([first.url]).readRange(from, to)).rejects.toThrow(
+        /sol: block \d+ names slot \d+ .* as its parent, not a slot below/,
+      );
       await first.close();
     } finally {
       await liar.close();
@@ -163,10 +177,14 @@ describe('Solana endpoints', () => {
   it('an answer larger than rpcMaxResponseBytes fails that endpoint', async () => {
     const huge = await node.serve({
       rewrite: (method, _params, result) =>
-        method === 'getSignaturesForAddress' ? [...(result as object[]), ...new Array(20_000).fill((result as object[])[0])] : result,
+        method === 'getSignaturesForAddress'
+          ? [...(result as object[]), ...new Array(20_000).fill((result as object[])[0])]
+          : result,
     });
     try {
-      await expect(reader([huge.url], { rpcMaxResponseBytes: 1024 * 1024 }).readRange(from, to)).rejects.toThrow(/too-large/);
+      await expect(reader([huge.url], { rpcMaxResponseBytes: 1024 * 1024 }).readRange(from, to)).rejects.toThrow(
+        /too-large/,
+      );
     } finally {
       await huge.close();
     }

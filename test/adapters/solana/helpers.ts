@@ -1,5 +1,8 @@
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
-import { SolanaChainReader, type SolanaChainReaderOptions } from '../../../functions/adapters/solana/solana-chain-reader.ts';
+import {
+  SolanaChainReader,
+  type SolanaChainReaderOptions,
+} from '../../../functions/adapters/solana/solana-chain-reader.ts';
 import type { ChainConfig } from '../../../functions/core/config/types.ts';
 
 export interface SolanaChainInput {

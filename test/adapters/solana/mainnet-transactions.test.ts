@@ -16,7 +16,14 @@ function load(slot: number) {
 function outflows(slot: number, hot: string[]) {
   const tx = load(slot);
   const block = { number: tx.slot, hash: 'h', parentHash: 'p', time: 0 };
-  return transfersOfTx(tx, block, 'sol', new Set(hot)).map((t: ChainTransfer) => [t.from, t.to, t.contract, t.amount, t.index, t.fee]);
+  return transfersOfTx(tx, block, 'sol', new Set(hot)).map((t: ChainTransfer) => [
+    t.from,
+    t.to,
+    t.contract,
+    t.amount,
+    t.index,
+    t.fee,
+  ]);
 }
 
 describe('Solana mainnet transactions', () => {
@@ -33,7 +40,14 @@ describe('Solana mainnet transactions', () => {
   it('PumpSwap sell, seen from the pool: its wrapped SOL paid out to a token account closed in the same transaction', () => {
     const pool = 'CW644FAJoQE9B9MGqmdfDseS4XfsmgS77ve7zJDJxiPS';
     expect(outflows(376243586, [pool])).toEqual([
-      [pool, 'CK1VokWFPPd2K4u3Jah4EPpjoADkyWXasy5gdHH7CZR4', 'So11111111111111111111111111111111111111112', 201_692_493n, 1002, undefined],
+      [
+        pool,
+        'CK1VokWFPPd2K4u3Jah4EPpjoADkyWXasy5gdHH7CZR4',
+        'So11111111111111111111111111111111111111112',
+        201_692_493n,
+        1002,
+        undefined,
+      ],
     ]);
   });
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { getBase58Codec } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import { base58Decode, base58Encode } from '../../../functions/adapters/solana/base58.ts';
@@ -7,8 +9,6 @@ import type { ChainTransfer } from '../../../functions/core/model.ts';
 import { txLink } from '../../../functions/core/pages/breach-pages.ts';
 import { reconcile } from '../../../functions/core/reconciliation/reconcile.ts';
 import { parseWithdrawal } from '../../../functions/guard/withdrawal.ts';
-import { getBase58Codec } from '@solana/kit';
-import { randomBytes } from 'node:crypto';
 import { solanaChainInput } from './helpers.ts';
 
 /** `kind: solana` in the config and in the generic parts: classification, pages, the guard, reconciliation. */
@@ -112,7 +112,12 @@ describe('kind: solana', () => {
 
   it('reconciles an approval naming the mint only in its exact case', () => {
     const c = config();
-    const [record] = classifyTransfers(c, c.chains.get('sol')!, [transfer({ contract: USDC, amount: 5_000_000n })], () => 0);
+    const [record] = classifyTransfers(
+      c,
+      c.chains.get('sol')!,
+      [transfer({ contract: USDC, amount: 5_000_000n })],
+      () => 0,
+    );
     const approval = (asset: string) => ({
       withdrawalId: `w-${asset}`,
       chain: 'sol',
@@ -121,9 +126,14 @@ describe('kind: solana', () => {
       amount: 5_000_000n,
       approvedAtMs: 1_800_000_000_000,
     });
-    expect(reconcile(c.reconciliation, [record!], [approval(USDC)]).get(record!.id)).toEqual({ kind: 'approved', withdrawalId: `w-${USDC}` });
+    expect(reconcile(c.reconciliation, [record!], [approval(USDC)]).get(record!.id)).toEqual({
+      kind: 'approved',
+      withdrawalId: `w-${USDC}`,
+    });
     expect(reconcile(c.reconciliation, [record!], [approval('USDC')]).get(record!.id)?.kind).toBe('approved');
-    expect(reconcile(c.reconciliation, [record!], [approval(USDC_OTHER_CASE)]).get(record!.id)?.kind).toBe('unapproved');
+    expect(reconcile(c.reconciliation, [record!], [approval(USDC_OTHER_CASE)]).get(record!.id)?.kind).toBe(
+      'unapproved',
+    );
   });
 
   it('links the explorer, and the guard checks destinations by base58 rules', () => {

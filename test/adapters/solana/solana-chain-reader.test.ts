@@ -1,9 +1,14 @@
 import type { Address, KeyPairSigner } from '@solana/kit';
 import { getTransferSolInstruction } from '@solana-program/system';
-import { getApproveInstruction, getBurnCheckedInstruction, getCloseAccountInstruction, getTransferCheckedInstruction, getTransferInstruction } from '@solana-program/token';
+import {
+  getApproveInstruction,
+  getBurnCheckedInstruction,
+  getCloseAccountInstruction,
+  getTransferCheckedInstruction,
+  getTransferInstruction,
+} from '@solana-program/token';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TOKEN_2022_PROGRAM } from '../../../functions/adapters/solana/solana-outflows.ts';
-import { ChainReadError } from '../../../functions/core/errors.ts';
 import { type NodeView, SolanaNode } from '../../support/solana/solana-node.ts';
 import { ata, createAtaInstruction, createMint, fund, type TestMint } from '../../support/solana/tokens.ts';
 import { solanaReader } from './helpers.ts';
@@ -53,7 +58,9 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
   it('counts a SOL transfer, with the fee recorded apart, and an own-address sweep', async () => {
     const a = await customer();
     const pay = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: a, amount: 3n * SOL })]);
-    const sweep = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: cold.address, amount: 100n * SOL })]);
+    const sweep = await node.send(hot, [
+      getTransferSolInstruction({ source: hot, destination: cold.address, amount: 100n * SOL }),
+    ]);
     const to = node.endSlot();
     const read = await reader().readRange(from, to);
     expect(read.blocks.map((b) => b.number)).toEqual([to]);
@@ -70,12 +77,26 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
     const c = await customer();
     const t1 = await node.send(hot, [
       await createAtaInstruction(usdc, hot, b),
-      getTransferCheckedInstruction({ source: await ata(usdc, hot.address), mint: usdc.address, destination: await ata(usdc, b), authority: hot, amount: 2_500_000_000n, decimals: 6 }),
+      getTransferCheckedInstruction({
+        source: await ata(usdc, hot.address),
+        mint: usdc.address,
+        destination: await ata(usdc, b),
+        authority: hot,
+        amount: 2_500_000_000n,
+        decimals: 6,
+      }),
     ]);
     const t2 = await node.send(hot, [
       await createAtaInstruction(pyusd, hot, c),
       getTransferCheckedInstruction(
-        { source: await ata(pyusd, hot.address), mint: pyusd.address, destination: await ata(pyusd, c), authority: hot, amount: 7_000_000n, decimals: 6 },
+        {
+          source: await ata(pyusd, hot.address),
+          mint: pyusd.address,
+          destination: await ata(pyusd, c),
+          authority: hot,
+          amount: 7_000_000n,
+          decimals: 6,
+        },
         { programAddress: pyusd.program },
       ),
     ]);
@@ -101,7 +122,9 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
 
   it('counts only the fee of a failed transaction: nothing', async () => {
     const before = node.svm.getBalance(hot.address)!;
-    const failed = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: await customer(), amount: 1_000_000n * SOL })]);
+    const failed = await node.send(hot, [
+      getTransferSolInstruction({ source: hot, destination: await customer(), amount: 1_000_000n * SOL }),
+    ]);
     expect(failed.ok).toBe(false);
     const to = node.endSlot();
     expect(before - node.svm.getBalance(hot.address)!).toBe(5000n);
@@ -112,11 +135,18 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
   it('counts a delegate debit of a listed token account, which the owner never signed', async () => {
     const spender = await node.wallet(1n);
     const hotUsdc = await ata(usdc, hot.address);
-    await node.send(hot, [getApproveInstruction({ source: hotUsdc, delegate: spender.address, owner: hot, amount: 10n ** 12n })]);
+    await node.send(hot, [
+      getApproveInstruction({ source: hotUsdc, delegate: spender.address, owner: hot, amount: 10n ** 12n }),
+    ]);
     const d = await customer();
     const theft = await node.send(spender, [
       await createAtaInstruction(usdc, spender, d),
-      getTransferInstruction({ source: hotUsdc, destination: await ata(usdc, d), authority: spender, amount: 900_000_000n }),
+      getTransferInstruction({
+        source: hotUsdc,
+        destination: await ata(usdc, d),
+        authority: spender,
+        amount: 900_000_000n,
+      }),
     ]);
     expect(theft.ok).toBe(true);
     const to = node.endSlot();
@@ -126,12 +156,20 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
     // With the token account listed, it is.
     const read = await reader({ tokenAccounts: [hotUsdc] }).readRange(from, to);
     const seen = read.transfers.filter((t) => t.txHash === theft.signature);
-    expect(seen.map((t) => [t.from, t.to, t.amount, t.contract])).toEqual([[hot.address, d, 900_000_000n, usdc.address]]);
+    expect(seen.map((t) => [t.from, t.to, t.amount, t.contract])).toEqual([
+      [hot.address, d, 900_000_000n, usdc.address],
+    ]);
   });
 
   it('counts a burn, and a token account closed after emptying it (its rent refund is not the wallet SOL)', async () => {
     const burn = await node.send(hot, [
-      getBurnCheckedInstruction({ account: await ata(usdc, hot.address), mint: usdc.address, authority: hot, amount: 5n, decimals: 6 }),
+      getBurnCheckedInstruction({
+        account: await ata(usdc, hot.address),
+        mint: usdc.address,
+        authority: hot,
+        amount: 5n,
+        decimals: 6,
+      }),
     ]);
     const e = await customer();
     const pyusdAccount = await ata(pyusd, hot.address);
@@ -139,15 +177,27 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
     const empty = await node.send(hot, [
       await createAtaInstruction(pyusd, hot, e),
       getTransferCheckedInstruction(
-        { source: pyusdAccount, mint: pyusd.address, destination: await ata(pyusd, e), authority: hot, amount: balance, decimals: 6 },
+        {
+          source: pyusdAccount,
+          mint: pyusd.address,
+          destination: await ata(pyusd, e),
+          authority: hot,
+          amount: balance,
+          decimals: 6,
+        },
         { programAddress: pyusd.program },
       ),
-      getCloseAccountInstruction({ account: pyusdAccount, destination: hot.address, owner: hot }, { programAddress: pyusd.program }),
+      getCloseAccountInstruction(
+        { account: pyusdAccount, destination: hot.address, owner: hot },
+        { programAddress: pyusd.program },
+      ),
     ]);
     expect(empty.ok).toBe(true);
     const to = node.endSlot();
     const read = await reader().readRange(from, to);
-    expect(read.transfers.filter((t) => t.txHash === burn.signature).map((t) => [t.to, t.amount])).toEqual([[usdc.address, 5n]]);
+    expect(read.transfers.filter((t) => t.txHash === burn.signature).map((t) => [t.to, t.amount])).toEqual([
+      [usdc.address, 5n],
+    ]);
     const tokens = read.transfers.filter((t) => t.txHash === empty.signature && t.contract === pyusd.address);
     expect(tokens.map((t) => [t.to, t.amount])).toEqual([[e, balance]]);
   });
@@ -157,7 +207,9 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
     node.setLamports(whale.address, 20_000_000n * SOL);
     const amount = 2n ** 53n + 12_345n;
     const r = await solanaReader({ rpc: [view.url], genesisHash: node.genesisHash, hotWallets: [whale.address] });
-    const big = await node.send(whale, [getTransferSolInstruction({ source: whale, destination: await customer(), amount })]);
+    const big = await node.send(whale, [
+      getTransferSolInstruction({ source: whale, destination: await customer(), amount }),
+    ]);
     const to = node.endSlot();
     const read = await r.readRange(from, to);
     expect(read.transfers.map((t) => [t.txHash, t.amount])).toEqual([[big.signature, amount]]);
@@ -165,11 +217,15 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
 
   it('reads a range with skipped slots at both edges and inside: produced blocks only, each linked to the last', async () => {
     node.skipSlots(2);
-    const first = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: await customer(), amount: 1n })]);
+    const first = await node.send(hot, [
+      getTransferSolInstruction({ source: hot, destination: await customer(), amount: 1n }),
+    ]);
     const s1 = node.endSlot();
     node.skipSlots(3);
     const s2 = node.endSlot();
-    const second = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: await customer(), amount: 2n })]);
+    const second = await node.send(hot, [
+      getTransferSolInstruction({ source: hot, destination: await customer(), amount: 2n }),
+    ]);
     const s3 = node.endSlot();
     node.skipSlots(2);
     const to = node.finalizedSlot();
@@ -194,11 +250,20 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
     const f = await customer();
     await node.send(hot, [
       await createAtaInstruction(odd, hot, f),
-      getTransferCheckedInstruction({ source: await ata(odd, hot.address), mint: odd.address, destination: await ata(odd, f), authority: hot, amount: 7n, decimals: 0 }),
+      getTransferCheckedInstruction({
+        source: await ata(odd, hot.address),
+        mint: odd.address,
+        destination: await ata(odd, f),
+        authority: hot,
+        amount: 7n,
+        decimals: 0,
+      }),
     ]);
     const to = node.endSlot();
     const read = await reader().readRange(from, to);
-    expect(read.transfers.filter((t) => t.contract !== null).map((t) => [t.contract, t.amount])).toEqual([[odd.address, 7n]]);
+    expect(read.transfers.filter((t) => t.contract !== null).map((t) => [t.contract, t.amount])).toEqual([
+      [odd.address, 7n],
+    ]);
   });
 
   it('refuses an endpoint of another cluster, naming it', async () => {
@@ -210,5 +275,4 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
       await wrong.close();
     }
   });
-
 });

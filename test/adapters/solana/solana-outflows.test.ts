@@ -64,7 +64,14 @@ function tx(t: Partial<SolTx> & Pick<SolTx, 'accountKeys' | 'preBalances' | 'pos
 }
 
 const read = (t: SolTx, hot = [HOT, HOT2]) =>
-  transfersOfTx(t, BLOCK, 'sol', new Set(hot)).map((x) => ({ from: x.from, to: x.to, amount: x.amount, index: x.index, contract: x.contract, fee: x.fee }));
+  transfersOfTx(t, BLOCK, 'sol', new Set(hot)).map((x) => ({
+    from: x.from,
+    to: x.to,
+    amount: x.amount,
+    index: x.index,
+    contract: x.contract,
+    fee: x.fee,
+  }));
 
 describe('Solana outflows from balance changes', () => {
   it('a SOL drop no instruction explains (a program debiting the wallet) is counted to unattributed', () => {
@@ -115,7 +122,9 @@ describe('Solana outflows from balance changes', () => {
       postBalances: [5_000n, 2_039_280n, 1n],
       preTokenBalances: [balance(1, HOT, 123_456n)],
       postTokenBalances: [balance(1, OTHER, 123_456n)],
-      instructions: [{ programIdIndex: 2, accounts: [1, 0], data: Uint8Array.from([6, 2, 1, ...new Array(32).fill(3)]) }],
+      instructions: [
+        { programIdIndex: 2, accounts: [1, 0], data: Uint8Array.from([6, 2, 1, ...new Array(32).fill(3)]) },
+      ],
     });
     expect(read(t)).toEqual([{ from: HOT, to: UNATTRIBUTED, amount: 123_456n, index: -2, contract: MINT, fee: 5000n }]);
   });

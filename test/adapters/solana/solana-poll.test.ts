@@ -7,8 +7,8 @@ import { BitcoinChainReader } from '../../../functions/adapters/bitcoin/bitcoin-
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import { EvmChainReader } from '../../../functions/adapters/evm/evm-chain-reader.ts';
 import { SolanaChainReader } from '../../../functions/adapters/solana/solana-chain-reader.ts';
-import type { BreakerConfig } from '../../../functions/core/config/types.ts';
 import type { ChainReader } from '../../../functions/core/chain-kind.ts';
+import type { BreakerConfig } from '../../../functions/core/config/types.ts';
 import type { BreakerStore } from '../../../functions/core/ports.ts';
 import { type PollResult, pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { createKillSwitch } from '../../../functions/guard/kill-switch.ts';
@@ -81,9 +81,19 @@ describe('Solana outflows through the poller, exactly once', () => {
       const tokens = BigInt(s + 1) * 10n ** 6n;
       const b = await node.send(hot, [
         await createAtaInstruction(usdc, hot, payee),
-        getTransferCheckedInstruction({ source: await ata(usdc, hot.address), mint: usdc.address, destination: await ata(usdc, payee), authority: hot, amount: tokens, decimals: 6 }),
+        getTransferCheckedInstruction({
+          source: await ata(usdc, hot.address),
+          mint: usdc.address,
+          destination: await ata(usdc, payee),
+          authority: hot,
+          amount: tokens,
+          decimals: 6,
+        }),
       ]);
-      expected.push(`${b.signature}:USDC:${tokens}`, `${b.signature}:SOL:${node.svm.getBalance(await ata(usdc, payee))}`);
+      expected.push(
+        `${b.signature}:USDC:${tokens}`,
+        `${b.signature}:SOL:${node.svm.getBalance(await ata(usdc, payee))}`,
+      );
       node.endSlot();
     }
     return expected.sort();
@@ -119,12 +129,14 @@ describe('Solana outflows through the poller, exactly once', () => {
     await Promise.all(
       ['a', 'b', 'c'].map(async (owner) => {
         for (let k = 0; k < 40; k++) {
-          const r = await poll(config, new SolanaChainReader(config.chains.get('sol')!, { backoffMs: 1, maxAttempts: 1 }), owner).catch(
-            () => {
-              failed++;
-              return undefined;
-            },
-          );
+          const r = await poll(
+            config,
+            new SolanaChainReader(config.chains.get('sol')!, { backoffMs: 1, maxAttempts: 1 }),
+            owner,
+          ).catch(() => {
+            failed++;
+            return undefined;
+          });
           if (r) results.push(r);
         }
       }),
@@ -212,7 +224,13 @@ describe('Solana outflows through the poller, exactly once', () => {
       );
       btc.broadcast(spend);
       btc.mine({ time: Math.floor(Date.now() / 1000) });
-      const sol = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: (await node.wallet(1n)).address as Address, amount: 20n * SOL })]);
+      const sol = await node.send(hot, [
+        getTransferSolInstruction({
+          source: hot,
+          destination: (await node.wallet(1n)).address as Address,
+          amount: 20n * SOL,
+        }),
+      ]);
       node.endSlot();
 
       await pollChain('eth', new EvmChainReader(config.chains.get('eth')!));

@@ -29,27 +29,43 @@ describe('Solana in the tools', () => {
     node.endSlot();
     const from = node.finalizedSlot() + 1;
     node.skipSlots(1);
-    const sent = await node.send(hot, [getTransferSolInstruction({ source: hot, destination: payee.address, amount: 123_456_789n })]);
+    const sent = await node.send(hot, [
+      getTransferSolInstruction({ source: hot, destination: payee.address, amount: 123_456_789n }),
+    ]);
     const to = node.endSlot();
     const config = join(dir, 'sol.yaml');
     writeFileSync(
       config,
       JSON.stringify({
         name: 'scan',
-        chains: { sol: solanaChainInput({ rpc: [view.url], genesisHash: node.genesisHash, hotWallets: [hot.address] }) },
+        chains: {
+          sol: solanaChainInput({ rpc: [view.url], genesisHash: node.genesisHash, hotWallets: [hot.address] }),
+        },
         limits: { global: { usd: { '1h': 1000 } } },
       }),
     );
     const out = join(dir, 'out.jsonl');
     expect(await scan(['--config', config, '--from', String(from), '--to', String(to), '--jsonl', out])).toBe(0);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
-      expect.objectContaining({ chain: 'sol', block: to, txHash: sent.signature, instruction: 0, asset: 'SOL', amount: '123456789', from: hot.address, to: payee.address }),
+      expect.objectContaining({
+        chain: 'sol',
+        block: to,
+        txHash: sent.signature,
+        instruction: 0,
+        asset: 'SOL',
+        amount: '123456789',
+        from: hot.address,
+        to: payee.address,
+      }),
     ]);
   });
 
   it('replay’s synthetic hashes are base58 32-byte hashes', () => {
-    const hash = solanaChainKind.hashFromHex('00'.repeat(31) + 'ff');
+    const hash = solanaChainKind.hashFromHex(`${'00'.repeat(31)}ff`);
     expect(hash).toBe(`${'1'.repeat(31)}5Q`);
     expect(base58Decode(hash)).toHaveLength(32);
     expect(solanaChainKind.address.problem(solanaChainKind.hashFromHex('ab'.repeat(32)))).toBeUndefined();

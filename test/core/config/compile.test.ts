@@ -144,8 +144,8 @@ describe('compileConfig rejects a bad config with an error naming the path and t
     ['no hot wallets key at all', (d) => delete d.chains.bsc.hotWallets, /^chains\.bsc\.hotWallets: .*expected array/],
     [
       'limits for a chain that is not configured',
-      (d) => (d.limits.chains.solana = { usd: { '1h': 100 } }),
-      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc, bitcoin)',
+      (d) => (d.limits.chains.cardano = { usd: { '1h': 100 } }),
+      'limits.chains.cardano: no chain "cardano" under chains (known: ethereum, bsc, bitcoin, solana)',
     ],
     [
       'limits for an asset the chain does not list',

@@ -18,7 +18,11 @@ import {
 } from '@solana/kit';
 import { FailedTransactionMetadata, type InnerInstruction, LiteSVM } from 'litesvm';
 import { base58Encode } from '../../../functions/adapters/solana/base58.ts';
-import { SYSTEM_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM } from '../../../functions/adapters/solana/solana-outflows.ts';
+import {
+  SYSTEM_PROGRAM,
+  TOKEN_2022_PROGRAM,
+  TOKEN_PROGRAM,
+} from '../../../functions/adapters/solana/solana-outflows.ts';
 
 /**
  * A Solana JSON-RPC stand-in over LiteSVM: the real System, Token, Token-2022 and Associated Token
@@ -147,7 +151,9 @@ export class SolanaNode {
     const signer = await generateKeyPairSigner();
     const result = this.svm.airdrop(signer.address, lamports(sol * 1_000_000_000n));
     if (!result || result instanceof FailedTransactionMetadata) {
-      throw new Error(`stand-in: the faucet could not airdrop ${sol} SOL (${result ? String(result.err()) : 'no result'})`);
+      throw new Error(
+        `stand-in: the faucet could not airdrop ${sol} SOL (${result ? String(result.err()) : 'no result'})`,
+      );
     }
     return signer;
   }
@@ -172,7 +178,11 @@ export class SolanaNode {
     const tx = await pipe(
       createTransactionMessage({ version: 0 }),
       (m) => setTransactionMessageFeePayerSigner(payer, m),
-      (m) => setTransactionMessageLifetimeUsingBlockhash({ blockhash: this.svm.latestBlockhash(), lastValidBlockHeight: 0n }, m),
+      (m) =>
+        setTransactionMessageLifetimeUsingBlockhash(
+          { blockhash: this.svm.latestBlockhash(), lastValidBlockHeight: 0n },
+          m,
+        ),
       (m) => appendTransactionMessageInstructions(instructions, m),
       (m) => signTransactionMessageWithSigners(m),
     );
@@ -188,7 +198,9 @@ export class SolanaNode {
     const postTokenBalances = this.tokenBalances(keys);
     const fee = LAMPORTS_PER_SIGNATURE * BigInt(message.header.numSignerAccounts);
     if (failed && (preBalances[0] ?? 0n) - (postBalances[0] ?? 0n) !== fee) {
-      throw new Error(`stand-in: failed ${signature} (${String(result.err())}) charged ${(preBalances[0] ?? 0n) - (postBalances[0] ?? 0n)}, not ${fee}`);
+      throw new Error(
+        `stand-in: failed ${signature} (${String(result.err())}) charged ${(preBalances[0] ?? 0n) - (postBalances[0] ?? 0n)}, not ${fee}`,
+      );
     }
     const err = failed ? errorWire(result.err()) : null;
     const blockTime = this.timeOf(this.slot);
@@ -364,10 +376,16 @@ export class SolanaNode {
         return { jsonrpc: '2.0', id: msg.id, result };
       } catch (e) {
         if (!(e instanceof RpcError)) throw e;
-        return { jsonrpc: '2.0', id: msg.id, error: { code: e.code, message: e.message, ...(e.data !== undefined && { data: e.data }) } };
+        return {
+          jsonrpc: '2.0',
+          id: msg.id,
+          error: { code: e.code, message: e.message, ...(e.data !== undefined && { data: e.data }) },
+        };
       }
     };
-    const reply = Array.isArray(body) ? body.map((m) => one(m as Record<string, unknown>)) : one(body as Record<string, unknown>);
+    const reply = Array.isArray(body)
+      ? body.map((m) => one(m as Record<string, unknown>))
+      : one(body as Record<string, unknown>);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(stringify(reply));
   }
@@ -399,7 +417,8 @@ export class SolanaNode {
         minContext(1);
         if (slot > finalized) throw new RpcError(-32004, `Block not available for slot ${slot}`);
         const block = this.blocks.get(slot);
-        if (!block) throw new RpcError(-32007, `Slot ${slot} was skipped, or missing due to ledger jump to recent snapshot`);
+        if (!block)
+          throw new RpcError(-32007, `Slot ${slot} was skipped, or missing due to ledger jump to recent snapshot`);
         const details = config(1).transactionDetails ?? 'full';
         return {
           blockhash: block.blockhash,
@@ -408,7 +427,9 @@ export class SolanaNode {
           blockTime: block.blockTime,
           blockHeight: block.blockHeight,
           ...(details === 'signatures' && { signatures: block.txs.map((t) => t.signature) }),
-          ...(details === 'full' && { transactions: block.txs.map((t) => ({ meta: t.wire.meta, transaction: t.wire.transaction, version: 0 })) }),
+          ...(details === 'full' && {
+            transactions: block.txs.map((t) => ({ meta: t.wire.meta, transaction: t.wire.transaction, version: 0 })),
+          }),
         };
       }
       case 'getSignaturesForAddress': {
@@ -424,7 +445,14 @@ export class SolanaNode {
         const out = [];
         for (const t of newestFirst.slice(start)) {
           if (t.signature === until || out.length >= limit) break;
-          out.push({ signature: t.signature, slot: t.slot, err: t.err, memo: null, blockTime: t.blockTime, confirmationStatus: 'finalized' });
+          out.push({
+            signature: t.signature,
+            slot: t.slot,
+            err: t.err,
+            memo: null,
+            blockTime: t.blockTime,
+            confirmationStatus: 'finalized',
+          });
         }
         return out;
       }
@@ -433,7 +461,10 @@ export class SolanaNode {
         minContext(1);
         if (!tx || tx.slot > finalized) return null;
         if (config(1).maxSupportedTransactionVersion === undefined) {
-          throw new RpcError(-32015, 'Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0');
+          throw new RpcError(
+            -32015,
+            'Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
+          );
         }
         return tx.wire;
       }
@@ -464,7 +495,12 @@ function errorWire(err: unknown): unknown {
   const e = err as { index?: number; err?: () => unknown; toString(): string };
   if (typeof e.index === 'number' && typeof e.err === 'function') {
     const inner = e.err() as { code?: number } | number;
-    return { InstructionError: [e.index, typeof inner === 'object' && typeof inner.code === 'number' ? { Custom: inner.code } : String(inner)] };
+    return {
+      InstructionError: [
+        e.index,
+        typeof inner === 'object' && typeof inner.code === 'number' ? { Custom: inner.code } : String(inner),
+      ],
+    };
   }
   return typeof err === 'number' ? `TransactionError(${err})` : String(err);
 }

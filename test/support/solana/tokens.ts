@@ -7,7 +7,7 @@ import {
   getMintSize,
   getMintToInstruction,
 } from '@solana-program/token';
-import { TOKEN_2022_PROGRAM, TOKEN_PROGRAM } from '../../../functions/adapters/solana/solana-outflows.ts';
+import { type TOKEN_2022_PROGRAM, TOKEN_PROGRAM } from '../../../functions/adapters/solana/solana-outflows.ts';
 import type { SolanaNode } from './solana-node.ts';
 
 /** SPL Token or Token-2022: the same instruction layouts, another program. */
@@ -21,7 +21,11 @@ export interface TestMint {
 }
 
 /** Create a mint (no extensions) owned by `program`, in the current slot. */
-export async function createMint(node: SolanaNode, decimals: number, program: TokenProgram = TOKEN_PROGRAM): Promise<TestMint> {
+export async function createMint(
+  node: SolanaNode,
+  decimals: number,
+  program: TokenProgram = TOKEN_PROGRAM,
+): Promise<TestMint> {
   const authority = await node.wallet(10n);
   const mint = await generateKeyPairSigner();
   const space = getMintSize();
