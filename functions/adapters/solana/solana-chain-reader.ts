@@ -2,6 +2,7 @@ import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
 import { JsonRpcClient, type JsonRpcClientOptions, type RpcCall, type RpcCounters } from '../evm/json-rpc-client.ts';
+import { SignatureCache } from './signature-cache.ts';
 import { SolanaHeadCheck } from './solana-head-check.ts';
 import { transfersOfTx } from './solana-outflows.ts';
 import {
@@ -35,7 +36,8 @@ const MAX_SIGNATURE_PAGES = 1000;
  * Reads Solana hot-wallet outflows at `finalized` over JSON-RPC, per address (docs/SOLANA.md):
  *  1. one batch: `getBlocks(from, to)` (the slots that have a block) and, for each hot wallet and
  *     listed token account, `getSignaturesForAddress` (newest first; more pages only while a page is
- *     full and still above `from`);
+ *     full and still above what is needed), unless an earlier read already fetched that address's
+ *     signatures for the range (signature-cache.ts);
  *  2. one batch: `getBlock` headers (no transactions) of those slots, and `getTransaction` of every
  *     successful signature in the range (a failed one cost only its fee, which is not counted).
  * Every call carries `minContextSlot: to`, so an endpoint whose finalized slot is behind the range
@@ -53,6 +55,7 @@ export class SolanaChainReader implements ChainReader {
   private readonly watched: readonly string[];
   private readonly pageSize: number;
   private readonly headCheck: SolanaHeadCheck | undefined;
+  private readonly signatures = new SignatureCache();
 
   constructor(config: ReadableChain, options: SolanaChainReaderOptions = {}) {
     const raw = solanaSettingsOf(config);
@@ -172,57 +175,53 @@ export class SolanaChainReader implements ChainReader {
     return this.client.call<number[]>(getBlocksCall(from, to));
   }
 
-  /** Round 1, and further signature pages where an address had more than a page in the range. */
+  /**
+   * Round 1 (`getBlocks` and each address's first signature page), and further pages while an
+   * address's page is full and has not reached what the reader needs; addresses whose signatures
+   * for the range are already known (signature-cache.ts) cost nothing.
+   */
   private async slotsAndSignatures(from: number, to: number): Promise<{ slots: number[]; signatures: SolSignature[] }> {
-    const pages = (before: (string | undefined)[], addresses: readonly string[]) =>
-      addresses.map(
-        (address, i): RpcCall => ({
-          method: 'getSignaturesForAddress',
-          params: [
-            address,
-            {
-              commitment: FINALIZED,
-              minContextSlot: to,
-              limit: this.pageSize,
-              ...(before[i] && { before: before[i] }),
-            },
-          ],
-          check: checkWith((v) => parseSignatures(v, address)),
-        }),
-      );
-    const [rawSlots, ...firstPages] = await this.client.batch([getBlocksCall(from, to), ...pages([], this.watched)], {
-      atomic: true,
+    const page = (address: string, before: string | undefined): RpcCall => ({
+      method: 'getSignaturesForAddress',
+      params: [address, { commitment: FINALIZED, minContextSlot: to, limit: this.pageSize, ...(before && { before }) }],
+      check: checkWith((v) => parseSignatures(v, address)),
     });
+    let open = this.watched.flatMap((address) => {
+      const plan = this.signatures.plan(address, from, to);
+      return plan.kind === 'fetch' ? [{ address, stopSlot: plan.stopSlot, fetched: [] as SolSignature[] }] : [];
+    });
+    const [rawSlots, ...firstPages] = await this.client.batch(
+      [getBlocksCall(from, to), ...open.map((o) => page(o.address, undefined))],
+      { atomic: true },
+    );
     const slots = parseSlots(rawSlots);
     if (slots.some((s) => s < from || s > to)) {
       throw new ChainReadError(`${this.chain}: getBlocks(${from}, ${to}) answered slots outside the range`);
     }
-    const signatures: SolSignature[] = [];
-    let open = this.watched.map((address, i) => ({ address, page: parseSignatures(firstPages[i], address) }));
-    for (let round = 1; ; round++) {
-      const more: { address: string; before: string }[] = [];
-      for (const { address, page } of open) {
-        signatures.push(...page.filter((s) => s.slot >= from && s.slot <= to));
-        const oldest = page[page.length - 1];
-        if (page.length === this.pageSize && oldest && oldest.slot >= from) {
-          more.push({ address, before: oldest.signature });
-        }
-      }
-      if (more.length === 0) return { slots, signatures };
+    let pages = firstPages;
+    for (let round = 1; open.length > 0; round++) {
+      const more: typeof open = [];
+      open.forEach((o, i) => {
+        const got = parseSignatures(pages[i], o.address);
+        o.fetched.push(...got);
+        const oldest = got[got.length - 1];
+        const full = got.length === this.pageSize;
+        if (full && oldest && oldest.slot > o.stopSlot) more.push(o);
+        else this.signatures.record(o.address, from, to, o.stopSlot, o.fetched, !full);
+      });
+      if (more.length === 0) break;
       if (round >= MAX_SIGNATURE_PAGES) {
         throw new ChainReadError(
           `${this.chain}: ${more[0]?.address} has more than ${MAX_SIGNATURE_PAGES} pages of signatures above slot ${from}`,
         );
       }
-      const next = await this.client.batch(
-        pages(
-          more.map((m) => m.before),
-          more.map((m) => m.address),
-        ),
+      open = more;
+      pages = await this.client.batch(
+        open.map((o) => page(o.address, o.fetched[o.fetched.length - 1]?.signature)),
         { atomic: true },
       );
-      open = more.map((m, i) => ({ address: m.address, page: parseSignatures(next[i], m.address) }));
     }
+    return { slots, signatures: this.watched.flatMap((address) => this.signatures.inRange(address, from, to)) };
   }
 }
 
