@@ -25,8 +25,11 @@ export interface KnownSignatures {
 /** How to bring an address's signatures up to date for [from, to]. */
 export type SignaturePlan =
   | { kind: 'known' }
-  /** Page down from the tip until a page reaches `stopSlot` or the history ends. */
-  | { kind: 'fetch'; stopSlot: number };
+  /**
+   * Page down from the tip until a page reaches `stopSlot` or the history ends; `until` (the newest
+   * known signature) makes the endpoint stop there, so a poll near the tip gets only what is new.
+   */
+  | { kind: 'fetch'; stopSlot: number; until?: string };
 
 export class SignatureCache {
   private readonly known = new Map<string, KnownSignatures>();
@@ -35,7 +38,8 @@ export class SignatureCache {
     const k = this.known.get(address);
     if (!k || k.below >= from) return { kind: 'fetch', stopSlot: from - 1 };
     if (k.top >= to) return { kind: 'known' };
-    return { kind: 'fetch', stopSlot: k.top };
+    const newest = k.signatures[0]?.signature;
+    return { kind: 'fetch', stopSlot: k.top, ...(newest && { until: newest }) };
   }
 
   /**

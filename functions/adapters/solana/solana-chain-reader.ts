@@ -181,17 +181,28 @@ export class SolanaChainReader implements ChainReader {
    * for the range are already known (signature-cache.ts) cost nothing.
    */
   private async slotsAndSignatures(from: number, to: number): Promise<{ slots: number[]; signatures: SolSignature[] }> {
-    const page = (address: string, before: string | undefined): RpcCall => ({
+    const page = (address: string, before: string | undefined, until: string | undefined): RpcCall => ({
       method: 'getSignaturesForAddress',
-      params: [address, { commitment: FINALIZED, minContextSlot: to, limit: this.pageSize, ...(before && { before }) }],
+      params: [
+        address,
+        {
+          commitment: FINALIZED,
+          minContextSlot: to,
+          limit: this.pageSize,
+          ...(before && { before }),
+          ...(until && { until }),
+        },
+      ],
       check: checkWith((v) => parseSignatures(v, address)),
     });
     let open = this.watched.flatMap((address) => {
       const plan = this.signatures.plan(address, from, to);
-      return plan.kind === 'fetch' ? [{ address, stopSlot: plan.stopSlot, fetched: [] as SolSignature[] }] : [];
+      return plan.kind === 'fetch'
+        ? [{ address, stopSlot: plan.stopSlot, until: plan.until, fetched: [] as SolSignature[] }]
+        : [];
     });
     const [rawSlots, ...firstPages] = await this.client.batch(
-      [getBlocksCall(from, to), ...open.map((o) => page(o.address, undefined))],
+      [getBlocksCall(from, to), ...open.map((o) => page(o.address, undefined, o.until))],
       { atomic: true },
     );
     const slots = parseSlots(rawSlots);
@@ -217,7 +228,7 @@ export class SolanaChainReader implements ChainReader {
       }
       open = more;
       pages = await this.client.batch(
-        open.map((o) => page(o.address, o.fetched[o.fetched.length - 1]?.signature)),
+        open.map((o) => page(o.address, o.fetched[o.fetched.length - 1]?.signature, o.until)),
         { atomic: true },
       );
     }

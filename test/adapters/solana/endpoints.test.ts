@@ -55,9 +55,13 @@ describe('Solana endpoints', () => {
 
   it('catching up, signatures fetched once from the tip serve the later ranges; new ones are fetched down to what is known', async () => {
     const pagesAsked: (string | undefined)[] = [];
+    const answered: number[] = [];
     const counting = await node.serve({
       rewrite: (method, params, result) => {
-        if (method === 'getSignaturesForAddress') pagesAsked.push((params[1] as { before?: string }).before);
+        if (method === 'getSignaturesForAddress') {
+          pagesAsked.push((params[1] as { before?: string }).before);
+          answered.push((result as unknown[]).length);
+        }
         return result;
       },
     });
@@ -82,7 +86,9 @@ describe('Solana endpoints', () => {
       const next = node.endSlot();
       const read = await r.readRange(to + 1, next);
       expect(read.transfers.map((t) => t.txHash)).toEqual([extra.signature]);
+      // One page, holding only the new signature (`until` the newest known one).
       expect(pagesAsked.length - pagesBefore).toBe(1);
+      expect(answered.at(-1)).toBe(1);
       // A rewind below what is kept fetches afresh, and finds the same transfers.
       expect((await r.readRange(from, to)).transfers.map((t) => t.txHash)).toEqual(sent);
     } finally {
