@@ -25,6 +25,7 @@ import { initialiseForTest } from '../support/initialise.ts';
 import { SolanaNode } from '../support/solana/solana-node.ts';
 import { ata, createAtaInstruction, createMint, fund, type TestMint } from '../support/solana/tokens.ts';
 import { assertExact, compareOutflows, type Exactness } from './exactness.ts';
+import { loadAverage } from './machine.ts';
 import type { ExpectedOutflow } from './traffic.ts';
 
 const CHAIN = 'sol';
@@ -74,6 +75,8 @@ export interface SolanaResults {
   reader: SolanaRun;
   breaker: SolanaRun;
   steady: SolanaRun & { callsPerPoll: number; requestsPerPoll: number; callsPerMonth: number };
+  /** 1-minute load average when the runs ended: slots/s on a shared machine move with it. */
+  loadAverageAtEnd: number;
 }
 
 /** A deterministic pseudo-random sequence, so two runs generate the same traffic shape. */
@@ -365,7 +368,13 @@ export async function measureSolana(slots: number, log: (message: string) => voi
     log(
       `  steady state, ${STEADY_SLOTS} slots per poll: ${steady.callsPerPoll.toFixed(1)} calls and ${steady.requestsPerPoll.toFixed(2)} HTTP requests per poll`,
     );
-    return { traffic: { ...s, generationSeconds: traffic.seconds }, reader, breaker, steady };
+    return {
+      traffic: { ...s, generationSeconds: traffic.seconds },
+      reader,
+      breaker,
+      steady,
+      loadAverageAtEnd: loadAverage(),
+    };
   } finally {
     await traffic.node.close();
   }
@@ -381,7 +390,7 @@ export function renderSolana(r: SolanaResults, measuredAt: string): string {
   return [
     '## Solana',
     '',
-    `Measured ${measuredAt} by \`npm run bench -- --only solana\` (test/bench/solana-catch-up.ts) on the LiteSVM stand-in over loopback.`,
+    `Measured ${measuredAt} by \`npm run bench -- --only solana\` (test/bench/solana-catch-up.ts) on the LiteSVM stand-in over loopback (load average ${r.loadAverageAtEnd} at the end, on a machine other work shares: slots/s vary with it; call counts do not).`,
     `Traffic: ${t.slots} slots (${t.skipped} skipped), ${t.transactions} transactions (${t.failed} failed, ${t.noise} by strangers, ${t.delegated} by a delegate of a listed token account), ${t.outflows} outflows from ${HOT_WALLETS} hot wallets in SOL, SPL Token and Token-2022; generated in ${t.generationSeconds.toFixed(1)} s.`,
     '',
     '| run | slots/s | JSON-RPC calls per slot | HTTP requests per slot | outflows found |',
@@ -420,6 +429,7 @@ export async function writeSolanaPart(
   const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
   const strip = ({ exactness, ...rest }: SolanaRun) => ({ ...rest, exact: exactness.exact, outflows: exactness.found });
   json.solana = {
+    loadAverageAtEnd: results.loadAverageAtEnd,
     measuredAt,
     traffic: results.traffic,
     reader: strip(results.reader),
