@@ -142,6 +142,20 @@ describe('Solana outflows from balance changes', () => {
     expect(read(t)).toEqual([{ from: HOT, to: OTHER, amount: 600n, index: 1, contract: MINT, fee: undefined }]);
   });
 
+  it('Token-2022 transferCheckedWithFee: the sender’s whole debit counts (the fee is withheld on the recipient’s account)', () => {
+    const t = tx({
+      accountKeys: [HOT, HOT_TOKEN, MINT, OTHER_TOKEN, TOKEN_PROGRAM],
+      preBalances: [10_000n, 1n, 1n, 1n, 1n],
+      postBalances: [5_000n, 1n, 1n, 1n, 1n],
+      preTokenBalances: [balance(1, HOT, 1_000n), balance(3, OTHER, 0n)],
+      postTokenBalances: [balance(1, HOT, 0n), balance(3, OTHER, 990n)],
+      instructions: [
+        { programIdIndex: 4, accounts: [1, 2, 3, 0], data: Uint8Array.from([26, 1, ...u64(1_000n), 6, ...u64(10n)]) },
+      ],
+    });
+    expect(read(t)).toEqual([{ from: HOT, to: OTHER, amount: 1_000n, index: 0, contract: MINT, fee: 5000n }]);
+  });
+
   it('indexes are unique within a transaction: legs by trace position, rests by account', () => {
     const t = tx({
       accountKeys: [HOT, OTHER, SYSTEM_PROGRAM, HOT2, HOT_TOKEN, TOKEN_PROGRAM],
