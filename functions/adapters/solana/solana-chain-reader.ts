@@ -2,6 +2,7 @@ import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
 import { JsonRpcClient, type JsonRpcClientOptions, type RpcCall, type RpcCounters } from '../evm/json-rpc-client.ts';
+import { redactEndpoint } from '../http/endpoint-url.ts';
 import { SignatureCache } from './signature-cache.ts';
 import { SolanaHeadCheck } from './solana-head-check.ts';
 import { transfersOfTx } from './solana-outflows.ts';
@@ -56,6 +57,10 @@ export class SolanaChainReader implements ChainReader {
   private readonly pageSize: number;
   private readonly headCheck: SolanaHeadCheck | undefined;
   private readonly signatures = new SignatureCache();
+  /** With two or more endpoints: one client per endpoint, for second opinions on signature lists. */
+  private readonly witnesses: { url: string; client: JsonRpcClient }[];
+  /** Endpoints the head cross-check took out of use: no second opinion from them either. */
+  private readonly setAside = new Set<string>();
 
   constructor(config: ReadableChain, options: SolanaChainReaderOptions = {}) {
     const raw = solanaSettingsOf(config);
@@ -76,6 +81,22 @@ export class SolanaChainReader implements ChainReader {
       networkProbe,
       ...options,
     });
+    this.witnesses =
+      raw.rpc.length < 2
+        ? []
+        : raw.rpc.map((url) => ({
+            url,
+            client: new JsonRpcClient({
+              label: `chain ${config.id} (second opinion from ${redactEndpoint(url)})`,
+              urls: [url],
+              timeoutMs: raw.rpcTimeoutMs,
+              batchSize: raw.rpcBatchSize,
+              maxResponseBytes: raw.rpcMaxResponseBytes,
+              networkProbe,
+              maxAttempts: 1,
+              fetch: options.fetch,
+            }),
+          }));
     if (raw.rpc.length >= 2) {
       this.headCheck = new SolanaHeadCheck({
         label: `chain ${config.id}`,
@@ -94,8 +115,44 @@ export class SolanaChainReader implements ChainReader {
     return this.client.counters();
   }
 
+  /** What the head cross-checks and the second endpoint's signature lists cost so far (zeros with one endpoint). */
   crossCheckCounters(): RpcCounters {
-    return this.headCheck?.counters() ?? { rpcCalls: 0, httpRequests: 0, failedRequests: 0 };
+    const sum: RpcCounters = { rpcCalls: 0, httpRequests: 0, failedRequests: 0 };
+    for (const c of [this.headCheck?.counters(), ...this.witnesses.map((w) => w.client.counters())]) {
+      if (!c) continue;
+      sum.rpcCalls += c.rpcCalls;
+      sum.httpRequests += c.httpRequests;
+      sum.failedRequests += c.failedRequests;
+    }
+    return sum;
+  }
+
+  /**
+   * With two or more endpoints, each watched address's newest page of signatures from an endpoint
+   * other than the one reads use: what it lists in the range is read too, so one endpoint leaving a
+   * signature out cannot hide that transaction. At steady state the page covers the range; far
+   * behind the tip it covers only its newest part. A witness that fails adds nothing (the read
+   * itself does not depend on it).
+   */
+  private async witnessSignatures(from: number, to: number): Promise<SolSignature[]> {
+    const current = this.client.currentUrl();
+    const witness = this.witnesses.find((w) => w.url !== current && !this.setAside.has(w.url))?.client;
+    if (!witness) return [];
+    const pages = await witness
+      .batch(
+        this.watched.map(
+          (address): RpcCall => ({
+            method: 'getSignaturesForAddress',
+            params: [address, { commitment: FINALIZED, minContextSlot: to, limit: this.pageSize }],
+            check: checkWith((v) => parseSignatures(v, address)),
+          }),
+        ),
+      )
+      .catch(() => undefined);
+    if (!pages) return [];
+    return this.watched.flatMap((address, i) =>
+      parseSignatures(pages[i], address).filter((s) => s.slot >= from && s.slot <= to),
+    );
   }
 
   /**
@@ -103,7 +160,18 @@ export class SolanaChainReader implements ChainReader {
    * (and after a failure) all are asked, and one that lags or disagrees on a block hash is set aside.
    */
   async head(): Promise<number> {
-    if (this.headCheck?.due()) await this.headCheck.run(this.client);
+    if (this.headCheck?.due()) {
+      await this.headCheck.run({
+        suspend: (url, why) => {
+          this.client.suspend(url, why);
+          this.setAside.add(url);
+        },
+        resume: (url) => {
+          this.client.resume(url);
+          this.setAside.delete(url);
+        },
+      });
+    }
     const slot = await this.client.call<number>({
       method: 'getSlot',
       params: [{ commitment: FINALIZED }],
@@ -118,7 +186,10 @@ export class SolanaChainReader implements ChainReader {
     }
     try {
       const { slots, signatures } = await this.slotsAndSignatures(from, to);
-      const wanted = [...new Map(signatures.filter((s) => !s.failed).map((s) => [s.signature, s])).values()];
+      const witnessed = await this.witnessSignatures(from, to);
+      const wanted = [
+        ...new Map([...signatures, ...witnessed].filter((s) => !s.failed).map((s) => [s.signature, s])).values(),
+      ];
       const answers = await this.client.batch(
         [
           ...slots.map((slot) => blockHeaderCall(slot, to)),
