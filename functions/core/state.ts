@@ -5,8 +5,8 @@ export interface RuleEvidence {
   ruleId: string;
   /** Human summary, e.g. "global USD over 1h: $3,120,000.00 > limit $3,000,000.00". */
   summary: string;
-  measure: 'usd' | 'count' | 'units' | 'seconds';
-  /** Measured value and limit, as decimal strings (micro-USD, count, or base units). */
+  measure: 'usd' | 'count' | 'units' | 'ppm' | 'seconds';
+  /** Measured value and limit, as decimal strings (micro-USD, count, base units, or parts per million of a balance). */
   value: string;
   limit: string;
   windowSeconds: number;
@@ -116,7 +116,13 @@ export interface RecordedConfig {
   recordedAtMs: number;
   summary: ConfigSummary;
   /** A loosening waiting for its delay: until `effectiveAtMs` the stricter `previous` still applies. */
-  pending?: { effectiveAtMs: number; previous: ConfigSummary; loosened: string[] };
+  pending?: {
+    effectiveAtMs: number;
+    previous: ConfigSummary;
+    loosened: string[];
+    /** Operators who approved it early (core/config-approval.ts): two different people end the wait. */
+    approvals?: { actor: string; atMs: number }[];
+  };
 }
 
 /** A chain that could not be observed for longer than its blind limit, from detection to recovery. */

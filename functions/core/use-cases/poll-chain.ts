@@ -1,11 +1,18 @@
+import { checkedBalances, setBalancesAfter, touchedAssets, watchesBalances } from '../balances.ts';
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { strictestRules } from '../config-check.ts';
+import { countsAsOwn, strictestRules } from '../config-check.ts';
 import { ChainReadError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
+import {
+  type ApprovedWithdrawalLog,
+  type BreakerStore,
+  type PagePublisher,
+  readsBalances,
+  type StateMirror,
+} from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { checkRangeRead } from '../range-read.ts';
@@ -147,6 +154,11 @@ export async function pollOnce(
   );
   // Numbers may be sparse: the range ends at its last block that exists (none: where the cursor was).
   const lastBlock = read.blocks.at(-1);
+  if (lastBlock && outflows.length > 0 && watchesBalances(deps.config.rules, chain.id) && readsBalances(reader)) {
+    // A failed read fails the poll (and the dead-man pages): the balance rules never judge without them.
+    const assets = touchedAssets(outflows);
+    setBalancesAfter(chain, outflows, checkedBalances(chain, assets, await reader.balancesAt(lastBlock, assets)));
+  }
   const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
   const recent = [
     ...cursor.recent,
@@ -249,7 +261,9 @@ export async function evaluateAndTransition(
 ): Promise<PollTransition> {
   const outcome = emptyOutcome();
   const evaluation = await ledgerEvaluation(deps, fresh, through, historyOf);
-  const steps = [...(evaluation ? evaluationSteps(evaluation, outcome) : []), ...alsoDecide];
+  // The poll's checks decide first: a config change they record (a loosening now waiting) must already
+  // bind the evaluation of this very poll, not only the next one.
+  const steps = [...alsoDecide, ...(evaluation ? evaluationSteps(evaluation, outcome) : [])];
   const { state } =
     steps.length === 0
       ? { state: await readInitialisedState(deps) }
@@ -273,7 +287,8 @@ async function ledgerEvaluation(
   historyOf: (chain: string, since: number) => Promise<OutflowRecord[]>,
 ): Promise<PollEvaluation | undefined> {
   const { config } = deps;
-  const countable = fresh.filter((r) => !r.own);
+  // Own transfers are evaluated too: whether they count depends on the state (countsAsOwn).
+  const countable = fresh;
   if (countable.length === 0) return undefined;
   const fromT = Math.min(...countable.map((r) => r.t));
   const toT = Math.max(...countable.map((r) => r.t));
@@ -288,7 +303,11 @@ async function ledgerEvaluation(
     config,
     through,
     counted: (state) => {
-      const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
+      const own = countsAsOwn(state);
+      const history = all
+        .filter((r) => !own(r) && r.block > (state.reviewedThrough[r.chain] ?? -1))
+        // An own address still waiting out its loosening delay is an outside destination for the rules.
+        .map((r) => (r.own ? { ...r, own: false } : r));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
     breaches: (history, newOnes, state, nowMs) =>
