@@ -107,7 +107,8 @@ describe('SolanaChainReader over the LiteSVM stand-in', () => {
       [
         [t1.signature, usdc.address, b, 2_500_000_000n, 1000],
         [t2.signature, pyusd.address, c, 7_000_000n, 1000],
-      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+        // The reader orders a slot's transactions by signature, code unit by code unit (not by locale).
+      ].sort((x, y) => (String(x[0]) < String(y[0]) ? -1 : 1)),
     );
     // Creating each payee's token account was paid by the hot wallet through the ATA program's CPI
     // into System: the rent counts as SOL out, to the new token account, at an inner position.
