@@ -25,7 +25,7 @@ let deployment: Deployment;
 
 beforeAll(() => {
   // The estimate reads the real stack, synthesised once for this file.
-  deployment = describeDeployment(join(REPO_ROOT, 'config/example.yaml')).deployment;
+  deployment = describeDeployment(join(REPO_ROOT, 'test/fixtures/config/limits-only.yaml')).deployment;
 });
 
 const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: RegExp) =>
@@ -37,9 +37,8 @@ describe('cost estimate', () => {
       { chain: 'ethereum', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
       { chain: 'bsc', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
       { chain: 'bitcoin', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
-      { chain: 'solana', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
     ]);
-    expect(deployment).toMatchObject({ alarms: 17, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
+    expect(deployment).toMatchObject({ alarms: 13, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
   });
 
   it('bills each poller for its whole loop, every minute of the month', () => {
@@ -100,7 +99,7 @@ describe('cost estimate', () => {
       9,
     );
     expect(usd(e, 'KMS', /keys/)).toBe(2 * PRICES.kmsPerKeyMonth);
-    expect(usd(e, 'CloudWatch', /alarms/)).toBeCloseTo(17 * PRICES.cloudwatchPerAlarm, 9);
+    expect(usd(e, 'CloudWatch', /alarms/)).toBeCloseTo(13 * PRICES.cloudwatchPerAlarm, 9);
     expect(e.rpcCallsPerMonth.bsc).toBe(((MINUTES_PER_MONTH * 60) / 3) * 2);
   });
 

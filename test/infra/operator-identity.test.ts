@@ -61,7 +61,6 @@ describe('operator identity cannot be forged by a direct Invoke', () => {
       scheduler('bitcoin'),
       scheduler('bsc'),
       scheduler('ethereum'),
-      scheduler('solana'),
     ]);
   });
 

@@ -29,7 +29,7 @@ export interface Synth {
   resources: Record<string, Resource>;
 }
 
-export function synthExample(configFile = join(REPO_ROOT, 'config/example.yaml')): Synth {
+export function synthExample(configFile = join(REPO_ROOT, 'test/fixtures/config/limits-only.yaml')): Synth {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = buildBreakerApp(app, configFile, { region: 'us-east-1' });
   const template = Template.fromStack(stack);

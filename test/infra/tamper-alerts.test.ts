@@ -62,7 +62,7 @@ describe('tamper alerts', () => {
     }
     const watched = JSON.stringify(pattern.detail.requestParameters.functionName);
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(8);
     for (const [id] of functions) expect(watched).toContain(JSON.stringify({ Ref: id }));
   });
 
@@ -79,7 +79,7 @@ describe('tamper alerts', () => {
       .filter(([id]) => functionStatements(resources, id).some((s) => [s.Action].flat().includes('ssm:PutParameter')))
       .map(([, r]) => r.Properties.Role)
       .sort((a: Json, b: Json) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    expect(parameterWriters).toHaveLength(8); // four pollers, two reset functions, the console, the initialiser
+    expect(parameterWriters).toHaveLength(7); // three pollers, two reset functions, the console, the initialiser
     const { detail } = rule('KillSwitchWritten').pattern;
     expect(detail.requestParameters.name).toContainEqual(ref('KillSwitchParameter'));
     const exempt = [...detail.userIdentity.sessionContext.sessionIssuer.arn[0]['anything-but']].sort(

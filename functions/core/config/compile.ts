@@ -3,6 +3,7 @@ import { parseUnits, usdToMicros } from '../amounts.ts';
 import { type ChainKind, chainKindsById } from '../chain-kind.ts';
 import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
+import { compilePriceDiscovery, priceDiscoverySchema } from '../prices/discovery.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
 import { historyProblem } from '../retention.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
@@ -95,6 +96,11 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     name: cfg.name,
     chains,
     unknownAssetUsdMicros: usdToMicros(cfg.unknownAssets.usdPerTransfer),
+    priceDiscovery: compilePriceDiscovery(
+      cfg.unknownAssets.discovery ?? priceDiscoverySchema.parse({}),
+      chains,
+      issues,
+    ),
     rules,
     maxWindowSeconds: Math.max(0, ...rules.map((r) => ruleKindOf(r).historyNeeded(r))),
     warnRatio: cfg.limits.warnRatio,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
 import type { AddressRules, ChainKind, TokenRules } from '../chain-kind.ts';
 import { custodySchema } from '../custody/config.ts';
+import { priceDiscoverySchema } from '../prices/discovery.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
 import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
@@ -409,6 +410,8 @@ export function configSchema(kinds: readonly ChainKind[]) {
         .object({
           /** USD each transfer of a token the config does not know is valued at. */
           usdPerTransfer: z.number().nonnegative().default(0),
+          /** Prices discovered on-chain for unlisted tokens (functions/core/prices/discovery.ts). */
+          discovery: priceDiscoverySchema.optional(),
         })
         .strict()
         .default({ usdPerTransfer: 0 }),

@@ -372,12 +372,21 @@ function recordsOf(
     valuation.events.delete(o.event.index);
     const record = records[k] as OutflowRecord & OutflowMarks;
     if (o.event.aggregate) record.aggregate = true;
+    // With on-chain discovery on for the chain, an unlisted token's `usd` is what discovery would have said.
+    if (!record.known && o.event.usdMicros !== undefined && discovers(config, chain.id)) {
+      record.usdMicros = o.event.usdMicros;
+      record.priceSource = 'scenario';
+    }
     // The scenario says whether the signer approved the withdrawal: reconciliation's verdict, given.
     if (reconciliation?.enabled && !o.event.approved && needsApproval(reconciliation, record)) {
       record.unapproved = { reason: 'the scenario records no approved withdrawal for this outflow' };
     }
   });
   return records;
+}
+
+function discovers(config: BreakerConfig, chain: string): boolean {
+  return config.priceDiscovery.enabled && config.priceDiscovery.chains.has(chain);
 }
 
 /**
