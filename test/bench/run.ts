@@ -7,6 +7,7 @@
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
  *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
  *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
+ *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ import {
 } from './report.ts';
 import { writeSolanaPart } from './solana-catch-up.ts';
 import { generateTraffic } from './traffic.ts';
+import { xrplCatchUpPart } from './xrpl-catch-up.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROXY_DELAY_MS = 20;
@@ -352,6 +354,7 @@ async function main(): Promise<void> {
 const parts: Record<string, () => Promise<void>> = {
   'lease-recovery': leaseRecoveryOnly,
   watermark: watermarkOnly,
+  'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
   solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
