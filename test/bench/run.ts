@@ -8,6 +8,7 @@
  *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
  *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
+ *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,7 @@ import {
   renderLeaseRecovery,
   renderMarkdown,
 } from './report.ts';
+import { writeSolanaPart } from './solana-catch-up.ts';
 import { generateTraffic } from './traffic.ts';
 import { xrplCatchUpPart } from './xrpl-catch-up.ts';
 
@@ -299,7 +301,7 @@ async function watermarkOnly(): Promise<void> {
 }
 
 async function unknownPart(): Promise<void> {
-  throw new Error(`--only ${values.only}: the parts that run alone are lease-recovery, watermark and xrpl-catch-up`);
+  throw new Error(`--only ${values.only}: the parts that run alone are ${Object.keys(parts).join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -345,6 +347,7 @@ async function main(): Promise<void> {
   writeFileSync(join(values.out, 'BENCHMARKS.json'), renderJson(results));
   writeFileSync(join(values.out, 'BENCHMARKS.md'), renderMarkdown(results));
   writeWatermarkPart(await watermarkBenchmarks(), machine.date);
+  await writeSolanaPart(values.out, blocks, machine.date, log);
   log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.durationSeconds.toFixed(0)} s`);
 }
 
@@ -352,6 +355,7 @@ const parts: Record<string, () => Promise<void>> = {
   'lease-recovery': leaseRecoveryOnly,
   watermark: watermarkOnly,
   'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
+  solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),

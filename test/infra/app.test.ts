@@ -47,9 +47,9 @@ describe('a bad config fails synth with the field named', () => {
     [
       'a limit on an unknown chain',
       (c: ConfigInput) => {
-        c.limits.chains = { ...c.limits.chains, solana: { usd: { '1h': 5 } } };
+        c.limits.chains = { ...c.limits.chains, cardano: { usd: { '1h': 5 } } };
       },
-      'limits.chains.solana: no chain "solana"',
+      'limits.chains.cardano: no chain "cardano"',
     ],
     [
       'an SMS subscription without an E.164 number',

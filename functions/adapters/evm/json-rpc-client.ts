@@ -1,6 +1,7 @@
 import { ChainReadError } from '../../core/errors.ts';
 import { BodyTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, readCappedText } from '../http/capped-body.ts';
 import { type HttpTarget, httpTarget, redactEndpoint, scrubbed } from '../http/endpoint-url.ts';
+import { parseLosslessJson } from '../lossless-json.ts';
 
 /**
  * A small Ethereum JSON-RPC client over HTTP: calls go out in batches (one HTTP request carries up to
@@ -90,6 +91,12 @@ export interface JsonRpcClientOptions {
    * @default not checked
    */
   readonly chainId?: number;
+  /**
+   * Another chain's identity check in place of `chainId` (Solana: `getGenesisHash`), sent the same way:
+   * once per endpoint, inside its first request.
+   * @default the eth_chainId check when `chainId` is set
+   */
+  readonly networkProbe?: NetworkProbe;
   /** Attempts per call, across endpoints. @default max(3, 2 × urls.length) */
   readonly maxAttempts?: number;
   /** Pause before a retry once every endpoint has failed in turn; doubles each round (capped at 2 s). @default 100 */
@@ -100,6 +107,25 @@ export interface JsonRpcClientOptions {
   readonly maxResponseBytes?: number;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+}
+
+/** A call whose answer says which chain an endpoint serves. */
+export interface NetworkProbe {
+  readonly method: string;
+  readonly params: readonly unknown[];
+  /** Why the answer shows the endpoint serves the wrong chain (the whole message), or undefined when it is the right one. */
+  problem(result: unknown): string | undefined;
+}
+
+function chainIdProbe(chainId: number): NetworkProbe {
+  return {
+    method: 'eth_chainId',
+    params: [],
+    problem: (result) => {
+      const served = typeof result === 'string' ? Number(result) : Number.NaN;
+      return served === chainId ? undefined : `serves chain id ${String(result)}, expected ${chainId}`;
+    },
+  };
 }
 
 export interface RpcCounters {
@@ -139,7 +165,7 @@ export class JsonRpcClient {
   private readonly endpoints: Endpoint[];
   private readonly timeoutMs: number;
   private readonly batchSize: number;
-  private readonly chainId: number | undefined;
+  private readonly probe: NetworkProbe | undefined;
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly maxConcurrent: number;
@@ -166,7 +192,7 @@ export class JsonRpcClient {
     }));
     this.timeoutMs = options.timeoutMs;
     this.batchSize = options.batchSize;
-    this.chainId = options.chainId;
+    this.probe = options.networkProbe ?? (options.chainId === undefined ? undefined : chainIdProbe(options.chainId));
     this.maxAttempts = options.maxAttempts ?? Math.max(3, 2 * options.urls.length);
     this.backoffMs = options.backoffMs ?? 100;
     this.maxConcurrent = options.maxConcurrentRequests ?? 4;
@@ -286,8 +312,8 @@ export class JsonRpcClient {
 
   /** One HTTP request; one outcome per call, in order. Never throws. */
   private async send(endpoint: Endpoint, calls: readonly RpcCall[]): Promise<Outcome[]> {
-    const probe = this.chainId !== undefined && !endpoint.chainChecked;
-    const wire = probe ? [{ method: 'eth_chainId', params: [] as unknown[] }, ...calls] : calls;
+    const probe = this.probe !== undefined && !endpoint.chainChecked ? this.probe : undefined;
+    const wire = probe ? [{ method: probe.method, params: probe.params }, ...calls] : calls;
     const ids = wire.map(() => this.nextId++);
     const messages = wire.map((c, i) => ({ jsonrpc: '2.0', id: ids[i], method: c.method, params: c.params }));
     this.counts.httpRequests++;
@@ -318,7 +344,8 @@ export class JsonRpcClient {
 
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      // Lossless: Solana and Tron write u64 amounts as JSON numbers beyond 2^53.
+      parsed = parseLosslessJson(text);
     } catch {
       return all(fail('bad-json', `not JSON${snippet(text)}`));
     }
@@ -348,9 +375,9 @@ export class JsonRpcClient {
     if (!probe) return outcomes;
     const chainOutcome = outcomes.shift()!;
     if (!chainOutcome.ok) return outcomes.map(() => chainOutcome);
-    const served = typeof chainOutcome.value === 'string' ? Number(chainOutcome.value) : Number.NaN;
-    if (served !== this.chainId) {
-      endpoint.wrongChain = `serves chain id ${String(chainOutcome.value)}, expected ${this.chainId}`;
+    const wrongChain = probe.problem(chainOutcome.value);
+    if (wrongChain !== undefined) {
+      endpoint.wrongChain = wrongChain;
       return all(fail('wrong-chain', endpoint.wrongChain));
     }
     endpoint.chainChecked = true;

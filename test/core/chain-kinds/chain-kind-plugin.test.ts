@@ -147,8 +147,9 @@ describe('a chain kind registered outside core', () => {
     expect(issues(input({ tokens: [{ symbol: 'X', contract: 'abc', decimals: 0, usdPrice: 1 }] }))).toEqual([
       'chains.tk.tokens[0].contract: not a TRC-10 token id',
     ]);
-    expect(issues(input({ kind: 'solana' }))).toEqual([
-      'chains.tk.kind: kind must be "evm", "bitcoin", "xrpl" or "testkind"',
+    const ids = kinds.map((k) => `"${k.id}"`);
+    expect(issues(input({ kind: 'cardano' }))).toEqual([
+      `chains.tk.kind: kind must be ${ids.slice(0, -1).join(', ')} or ${ids.at(-1)}`,
     ]);
   });
 
