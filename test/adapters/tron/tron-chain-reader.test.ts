@@ -3,7 +3,7 @@ import { tronAddressFromEvm } from '../../../functions/adapters/tron/addresses.t
 import type { TronChainReader } from '../../../functions/adapters/tron/tron-chain-reader.ts';
 import { ChainReadError } from '../../../functions/core/errors.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
-import { deploy, deployDisperse, deployTestToken } from '../../support/anvil.ts';
+import { deploy, deployDisperse, deployRevertOnReceive, deployTestToken } from '../../support/anvil.ts';
 import { ForwardingWallet } from '../../../functions/local/contracts/artifacts.ts';
 import type { TronKey } from '../../support/tron/tron-node.ts';
 import { startTronWorld, type TronWorld, transferParams, tronReader } from './helpers.ts';
@@ -198,6 +198,19 @@ describe('TronChainReader: a contract hot wallet (internal transactions)', () =>
     ]);
     const n = await w.node.produce();
     expect((await reader(false).readRange(n, n)).transfers).toEqual([]);
+  });
+
+  it('does not count a rejected internal transaction inside a successful call', async () => {
+    const refuses = tronAddressFromEvm(await (await deployRevertOnReceive(w.anvil)).getAddress());
+    const id = await w.node.call(owner, wallet, 'trySend(address,uint256)', [
+      { type: 'address', value: refuses },
+      { type: 'uint256', value: '10' },
+    ]);
+    const n = await w.node.produce();
+    const info = w.node.blocks[n]!.infos.find((i) => i.id === id)!;
+    expect(info.receipt).toMatchObject({ result: 'SUCCESS' });
+    expect(info.internal_transactions).toEqual([expect.objectContaining({ rejected: true })]);
+    for (const r of [reader(true), reader(false)]) expect((await r.readRange(n, n)).transfers).toEqual([]);
   });
 
   it('refuses to read a node that does not record internal transactions: a ChainReadError, never a silent zero', async () => {
