@@ -58,8 +58,8 @@ export class TronHeadCheck {
     const reference = Math.min(...current.map((api) => heads[apis.indexOf(api)] as number));
     const hashes = await Promise.all(
       current.map((api) =>
-        api.block(reference).then(
-          (b) => b.ref.hash,
+        api.blockId(reference).then(
+          (hash) => hash,
           (e) => {
             suspended.set(api, `cannot serve block ${reference} below its own head: ${describe(e)}`);
             return undefined;

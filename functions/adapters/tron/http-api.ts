@@ -2,7 +2,7 @@ import type { BlockRef } from '../../core/model.ts';
 import { EndpointError, httpRequest, type RequestCounters } from '../bitcoin/http.ts';
 import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
 import { parseLosslessJson } from '../lossless-json.ts';
-import { arr, obj, parseBlock, parseTxInfo, type TronBlock, type TronTxInfo } from './wire.ts';
+import { arr, obj, parseBlock, parseBlockId, parseTxInfo, type TronBlock, type TronTxInfo } from './wire.ts';
 
 export interface TronHttpApiOptions {
   timeoutMs: number;
@@ -31,6 +31,13 @@ export class TronHttpApi {
   /** The latest solidified block's header. */
   async solidHead(): Promise<BlockRef> {
     return parseBlock(await this.post('getnowblock', {}), 'getnowblock').ref;
+  }
+
+  /** Block `num`'s blockID, reading nothing else of the block. */
+  async blockId(num: number): Promise<string> {
+    const { number, hash } = parseBlockId(await this.post('getblockbynum', { num }), `getblockbynum(${num})`);
+    if (number !== num) throw new EndpointError(`getblockbynum(${num}) answered block ${number}`);
+    return hash;
   }
 
   async block(num: number): Promise<TronBlock> {

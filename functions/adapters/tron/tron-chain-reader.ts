@@ -238,7 +238,7 @@ export class TronChainReader implements ChainReader {
 
   private async verifyNetwork(api: TronHttpApi): Promise<void> {
     if (this.verified.has(api)) return;
-    const genesis = (await api.block(0)).ref.hash;
+    const genesis = await api.blockId(0);
     if (genesis !== this.settings.genesisBlockId) {
       throw new EndpointError(
         `serves a chain whose block 0 is ${genesis}, but the config's genesisBlockId is ${this.settings.genesisBlockId}`,

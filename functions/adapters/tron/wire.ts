@@ -62,7 +62,11 @@ export interface TronTxInfo {
 
 const HASH = /^[0-9a-f]{64}$/;
 
-export function parseBlock(value: unknown, what: string): TronBlock {
+/**
+ * A block's ID and number only. The genesis block is read this way: mainnet's block 0 carries no
+ * number, timestamp or ordinary transactions (its allocations have no owner).
+ */
+export function parseBlockId(value: unknown, what: string): { number: number; hash: string } {
   const block = obj(value, what);
   const hash = hash64(block.blockID, `${what}.blockID`);
   const raw = obj(obj(block.block_header, `${what}.block_header`).raw_data, `${what}.block_header.raw_data`);
@@ -71,6 +75,13 @@ export function parseBlock(value: unknown, what: string): TronBlock {
   if (BigInt(`0x${hash.slice(0, 16)}`) !== BigInt(number)) {
     throw new EndpointError(`malformed response: ${what}.blockID ${hash} does not start with block number ${number}`);
   }
+  return { number, hash };
+}
+
+export function parseBlock(value: unknown, what: string): TronBlock {
+  const { number, hash } = parseBlockId(value, what);
+  const block = obj(value, what);
+  const raw = obj(obj(block.block_header, `${what}.block_header`).raw_data, `${what}.block_header.raw_data`);
   const parentHash = number === 0 ? '0'.repeat(64) : hash64(raw.parentHash, `${what}.block_header.raw_data.parentHash`);
   const timestampMs = int(raw.timestamp ?? 0, `${what}.block_header.raw_data.timestamp`);
   const txs = arr(block.transactions ?? [], `${what}.transactions`).map((t, i) =>
@@ -162,7 +173,11 @@ function internalTx(value: unknown, what: string): TronInternalTx {
     const info = obj(v, `${what}.callValueInfo[${i}]`);
     return {
       amount: amount(info.callValue ?? 0, `${what}.callValueInfo[${i}].callValue`),
-      tokenId: info.tokenId === undefined ? undefined : tokenIdOf(info.tokenId, `${what}.callValueInfo[${i}].tokenId`),
+      // TRX carries no tokenId (some serialisers write it empty).
+      tokenId:
+        info.tokenId === undefined || info.tokenId === ''
+          ? undefined
+          : tokenIdOf(info.tokenId, `${what}.callValueInfo[${i}].tokenId`),
     };
   });
   if (t.rejected !== undefined && typeof t.rejected !== 'boolean') {

@@ -25,9 +25,15 @@ describe('TronChainReader endpoints', () => {
     await w.stop();
   });
 
-  const connect = (http: string[], more: { jsonRpc?: string[]; genesisBlockId?: string; blocksPerRequest?: number } = {}) =>
-    tronReader({ http, genesisBlockId: w.node.genesisBlockId, hotWallets: [w.hot.address], ...more });
-  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
+  const connect = (
+    http: string[],
+    more: { jsonRpc?: string[]; genesisBlockId?: string; blocksPerRequest?: number } = {},
+  ) => tronReader({ http, genesisBlockId: w.node.genesisBlockId, hotWallets: [w.hot.address], ...more });
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
 
   it('refuses an endpoint that serves another chain (genesis pin), naming both block IDs', async () => {
     const other = new TronNode({ genesisSeed: 'another chain' });
@@ -40,6 +46,25 @@ describe('TronChainReader endpoints', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('pins the genesis by its blockID alone (mainnet block 0 has no number, timestamp or owned transactions)', async () => {
+    const genesisLikeMainnet = await w.serve({
+      rewrite: (path, answer) => {
+        const a = answer as { blockID?: string };
+        if (!path.endsWith('getblockbynum') || a.blockID !== w.node.genesisBlockId) return answer;
+        // Shaped like mainnet's: allocations without owner_address or ret.
+        const allocation = {
+          raw_data: {
+            contract: [
+              { type: 'TransferContract', parameter: { value: { amount: 1, to_address: '41'.padEnd(42, '1') } } },
+            ],
+          },
+        };
+        return { ...a, transactions: [allocation] };
+      },
+    });
+    expect(await connect([genesisLikeMainnet.url]).head()).toBe(last);
   });
 
   it('fails over to the next endpoint when one is down or erroring, and reads the same transfers', async () => {
@@ -62,16 +87,21 @@ describe('TronChainReader endpoints', () => {
   it('names the endpoint, the method and the field of a malformed answer', async () => {
     const liar = await w.serve({
       rewrite: (path, answer) =>
-        path.endsWith('getblockbylimitnext') ? JSON.parse(JSON.stringify(answer).replace(/"amount":\d+/, '"amount":"lots"')) : answer,
+        path.endsWith('getblockbylimitnext')
+          ? JSON.parse(JSON.stringify(answer).replace(/"amount":\d+/, '"amount":"lots"'))
+          : answer,
     });
     const err = await failure(connect([liar.url]).readRange(first, last));
     expect(err).toBeInstanceOf(ChainReadError);
-    expect(err!.message).toMatch(/http http:\/\/127\.0\.0\.1:\d+: malformed response: getblockbylimitnext\(\d+, \d+\)\.block\[0\]\.transactions\[0\]\.raw_data\.contract\[0\]\.parameter\.value\.amount is not a non-negative integer amount/);
+    expect(err!.message).toMatch(
+      /http http:\/\/127\.0\.0\.1:\d+: malformed response: getblockbylimitnext\(\d+, \d+\)\.block\[0\]\.transactions\[0\]\.raw_data\.contract\[0\]\.parameter\.value\.amount is not a non-negative integer amount/,
+    );
   });
 
   it('refuses a block whose blockID does not start with its number', async () => {
     const liar = await w.serve({
-      rewrite: (path, answer) => (path.endsWith('getnowblock') ? { ...(answer as object), blockID: 'ff'.repeat(32) } : answer),
+      rewrite: (path, answer) =>
+        path.endsWith('getnowblock') ? { ...(answer as object), blockID: 'ff'.repeat(32) } : answer,
     });
     const err = await failure(connect([liar.url]).head());
     expect(err!.message).toContain('does not start with block number');
@@ -132,13 +162,20 @@ describe('TronChainReader head cross-check', () => {
   });
 
   const connect = (http: string[]) =>
-    tronReader({ http, genesisBlockId: w.node.genesisBlockId, hotWallets: [w.hot.address], rpcCrossCheckEveryPolls: 1 });
+    tronReader({
+      http,
+      genesisBlockId: w.node.genesisBlockId,
+      hotWallets: [w.hot.address],
+      rpcCrossCheckEveryPolls: 1,
+    });
 
   it('does not read from an endpoint lagging the best solidified head by more than rpcMaxLagBlocks', async () => {
     const lagging = await w.serve({ lagBlocks: 30 });
     const r = connect([lagging.url, w.server.url]);
     expect(await r.head()).toBe(w.node.solidHead);
-    const err = await connect([lagging.url]).readRange(w.node.solidHead, w.node.solidHead).catch((e: Error) => e);
+    const err = await connect([lagging.url])
+      .readRange(w.node.solidHead, w.node.solidHead)
+      .catch((e: Error) => e);
     expect(err).toBeInstanceOf(ChainReadError);
   });
 
@@ -154,7 +191,9 @@ describe('TronChainReader head cross-check', () => {
       const read = await majority.readRange(w.node.solidHead, w.node.solidHead);
       expect(read.blocks[0]!.hash).toBe(w.node.blocks[w.node.solidHead]!.block.blockID);
 
-      const err = await connect([forked.url, w.server.url]).head().catch((e: Error) => e);
+      const err = await connect([forked.url, w.server.url])
+        .head()
+        .catch((e: Error) => e);
       expect(err).toBeInstanceOf(ChainReadError);
       expect((err as Error).message).toContain('disagree on solidified block');
     } finally {

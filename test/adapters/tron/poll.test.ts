@@ -8,10 +8,10 @@ import type { BreakerConfig, ChainConfig } from '../../../functions/core/config/
 import { ChainReadError } from '../../../functions/core/errors.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { createKillSwitch } from '../../../functions/guard/kill-switch.ts';
+import { OffsetClock, RecordingPublisher, USD } from '../../integration/harness.ts';
 import { startTestStore, type TestStore } from '../../support/dynamo.ts';
 import { initialiseForTest } from '../../support/initialise.ts';
 import type { TronKey } from '../../support/tron/tron-node.ts';
-import { OffsetClock, RecordingPublisher, USD } from '../../integration/harness.ts';
 import { startTronWorld, type TronWorld, transferParams } from './helpers.ts';
 
 /**
@@ -104,7 +104,14 @@ describe('Tron through the poller (stand-in + dynalite)', () => {
       const to = payees[b % 4]!.address;
       expected.push(await w.node.sendTrx(w.hot, to, BigInt(1_000_000 + b)));
       expected.push(await w.node.sendToken(w.hot, to, BigInt(10 + b), '1002000'));
-      expected.push(await w.node.call(w.hot, w.usdt.address, 'transfer(address,uint256)', transferParams(to, BigInt(5_000_000 + b))));
+      expected.push(
+        await w.node.call(
+          w.hot,
+          w.usdt.address,
+          'transfer(address,uint256)',
+          transferParams(to, BigInt(5_000_000 + b)),
+        ),
+      );
       await w.node.produce();
       await w.node.produce();
     }
@@ -129,7 +136,10 @@ describe('Tron through the poller (stand-in + dynalite)', () => {
     for (let i = 0; i < 3; i++) await poll(trx, flaky, 'poller-a').catch(() => undefined);
     // A restart: a new reader and a new owner, after poller-a's lease ran out.
     clock.offsetMs += 60_000;
-    await Promise.all([catchUp(trx, new TronChainReader(trx), 'poller-b'), catchUp(trx, new TronChainReader(trx), 'poller-c')]);
+    await Promise.all([
+      catchUp(trx, new TronChainReader(trx), 'poller-b'),
+      catchUp(trx, new TronChainReader(trx), 'poller-c'),
+    ]);
     await catchUp(trx, flaky, 'poller-a');
 
     const out = await db.store.outflowsSince('trx', 0);
@@ -150,7 +160,12 @@ describe('Tron through the poller (stand-in + dynalite)', () => {
     expect(await killSwitch.isHalted({ chain: 'trx' })).toEqual({ halted: false });
     // $500,000 of USDT on Tron: $1.1M across the two chains.
     await w.mint(w.usdt.contract, w.hot, 500_000n * 10n ** 6n);
-    const id = await w.node.call(w.hot, w.usdt.address, 'transfer(address,uint256)', transferParams((await w.node.key()).address, 500_000n * 10n ** 6n));
+    const id = await w.node.call(
+      w.hot,
+      w.usdt.address,
+      'transfer(address,uint256)',
+      transferParams((await w.node.key()).address, 500_000n * 10n ** 6n),
+    );
     await w.node.produce();
     await catchUp(trx, new TronChainReader(trx), 'poller-b');
     expect((await killSwitch.isHalted({ chain: 'trx' })).halted).toBe(true);

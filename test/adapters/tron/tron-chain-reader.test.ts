@@ -3,8 +3,8 @@ import { tronAddressFromEvm } from '../../../functions/adapters/tron/addresses.t
 import type { TronChainReader } from '../../../functions/adapters/tron/tron-chain-reader.ts';
 import { ChainReadError } from '../../../functions/core/errors.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';
-import { deploy, deployDisperse, deployRevertOnReceive, deployTestToken } from '../../support/anvil.ts';
 import { ForwardingWallet } from '../../../functions/local/contracts/artifacts.ts';
+import { deploy, deployDisperse, deployRevertOnReceive, deployTestToken } from '../../support/anvil.ts';
 import type { TronKey } from '../../support/tron/tron-node.ts';
 import { startTronWorld, type TronWorld, transferParams, tronReader } from './helpers.ts';
 
@@ -54,27 +54,50 @@ describe.each(PATHS)('TronChainReader through $name', (path) => {
       await w.node.sendTrx(payee, w.hot.address, 99n);
     });
     expect(got).toEqual([
-      expect.objectContaining({ txHash: id, index: null, contract: null, from: w.hot.address, to: payee.address, amount: 1_234_567n }),
+      expect.objectContaining({
+        txHash: id,
+        index: null,
+        contract: null,
+        from: w.hot.address,
+        to: payee.address,
+        amount: 1_234_567n,
+      }),
     ]);
   });
 
   it('counts a TRC-10 TransferAssetContract under its numeric token id', async () => {
     const got = await block(() => w.node.sendToken(w.hot, payee.address, 5_000n, '1002000'));
-    expect(got).toEqual([expect.objectContaining({ index: null, contract: '1002000', amount: 5_000n, to: payee.address })]);
+    expect(got).toEqual([
+      expect.objectContaining({ index: null, contract: '1002000', amount: 5_000n, to: payee.address }),
+    ]);
   });
 
   it('counts a TRC-20 transfer executed on the contract, at its log position, under the contract T-address', async () => {
     let id = '';
     const got = await block(async () => {
-      id = await w.node.call(w.hot, w.usdt.address, 'transfer(address,uint256)', transferParams(payee.address, 2_500_000n));
+      id = await w.node.call(
+        w.hot,
+        w.usdt.address,
+        'transfer(address,uint256)',
+        transferParams(payee.address, 2_500_000n),
+      );
     });
     expect(got).toEqual([
-      expect.objectContaining({ txHash: id, index: 0, contract: w.usdt.address, from: w.hot.address, to: payee.address, amount: 2_500_000n }),
+      expect.objectContaining({
+        txHash: id,
+        index: 0,
+        contract: w.usdt.address,
+        from: w.hot.address,
+        to: payee.address,
+        amount: 2_500_000n,
+      }),
     ]);
   });
 
   it('counts a transferFrom by an approved spender, whoever sent the transaction', async () => {
-    await block(() => w.node.call(w.hot, w.usdt.address, 'approve(address,uint256)', transferParams(spender.address, 10n ** 12n)));
+    await block(() =>
+      w.node.call(w.hot, w.usdt.address, 'approve(address,uint256)', transferParams(spender.address, 10n ** 12n)),
+    );
     let id = '';
     const got = await block(async () => {
       id = await w.node.call(spender, w.usdt.address, 'transferFrom(address,address,uint256)', [
@@ -82,13 +105,26 @@ describe.each(PATHS)('TronChainReader through $name', (path) => {
         ...transferParams(spender.address, 777n),
       ]);
     });
-    expect(got).toEqual([expect.objectContaining({ txHash: id, from: w.hot.address, to: spender.address, amount: 777n, contract: w.usdt.address })]);
+    expect(got).toEqual([
+      expect.objectContaining({
+        txHash: id,
+        from: w.hot.address,
+        to: spender.address,
+        amount: 777n,
+        contract: w.usdt.address,
+      }),
+    ]);
   });
 
   it('counts nothing for a reverted TRC-20 call (it is in the block, it paid its fee)', async () => {
     let id = '';
     const got = await block(async () => {
-      id = await w.node.call(w.hot, w.usdt.address, 'transfer(address,uint256)', transferParams(payee.address, 10n ** 30n));
+      id = await w.node.call(
+        w.hot,
+        w.usdt.address,
+        'transfer(address,uint256)',
+        transferParams(payee.address, 10n ** 30n),
+      );
     });
     const n = w.node.blockOf(id);
     const tx = (w.node.blocks[n]!.block.transactions as { txID: string; ret: { contractRet: string }[] }[])[0]!;
@@ -100,7 +136,9 @@ describe.each(PATHS)('TronChainReader through $name', (path) => {
     const odd = await deployTestToken(w.anvil, { symbol: 'ODD', decimals: 18 });
     const oddAddress = tronAddressFromEvm(await odd.getAddress());
     await w.mint(odd, w.hot, 10n ** 20n);
-    const got = await block(() => w.node.call(w.hot, oddAddress, 'transfer(address,uint256)', transferParams(payee.address, 10n ** 19n)));
+    const got = await block(() =>
+      w.node.call(w.hot, oddAddress, 'transfer(address,uint256)', transferParams(payee.address, 10n ** 19n)),
+    );
     expect(got).toEqual([expect.objectContaining({ contract: oddAddress, amount: 10n ** 19n })]);
   });
 
@@ -185,8 +223,22 @@ describe('TronChainReader: a contract hot wallet (internal transactions)', () =>
     for (const r of [reader(true), reader(false)]) {
       const { transfers } = await r.readRange(n, n);
       expect(transfers).toEqual([
-        expect.objectContaining({ txHash: id, index: -2, contract: null, from: wallet, to: payees[0]!.address, amount: 1_000n }),
-        expect.objectContaining({ txHash: id, index: -3, contract: null, from: wallet, to: payees[1]!.address, amount: 2_000n }),
+        expect.objectContaining({
+          txHash: id,
+          index: -2,
+          contract: null,
+          from: wallet,
+          to: payees[0]!.address,
+          amount: 1_000n,
+        }),
+        expect.objectContaining({
+          txHash: id,
+          index: -3,
+          contract: null,
+          from: wallet,
+          to: payees[1]!.address,
+          amount: 2_000n,
+        }),
       ]);
     }
   });

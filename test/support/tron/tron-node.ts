@@ -84,7 +84,13 @@ export class TronNode {
 
   /** A TRC-10 token (numeric id) from `from`. */
   async sendToken(from: TronKey, to: string, amount: bigint, tokenId: string): Promise<string> {
-    const tx = await this.tronWeb.transactionBuilder.sendToken(to, Number(amount), tokenId, from.address, this.header());
+    const tx = await this.tronWeb.transactionBuilder.sendToken(
+      to,
+      Number(amount),
+      tokenId,
+      from.address,
+      this.header(),
+    );
     return this.queue(exactAmount(tx as unknown as Json, amount), from, (id, n) => plainInfo(id, n));
   }
 
@@ -124,7 +130,9 @@ export class TronNode {
     });
     const receipt = await anvil.provider.waitForTransaction(sent.hash);
     if (!receipt) throw new Error(`anvil lost ${sent.hash}`);
-    const frames = this.saveInternalTx ? await anvil.rpc<CallFrame>('debug_traceTransaction', [sent.hash, { tracer: 'callTracer' }]) : undefined;
+    const frames = this.saveInternalTx
+      ? await anvil.rpc<CallFrame>('debug_traceTransaction', [sent.hash, { tracer: 'callTracer' }])
+      : undefined;
     const ok = receipt.status === 1;
     return this.queue(
       tx,
@@ -189,7 +197,10 @@ export class TronNode {
   private queue(tx: Json, from: TronKey, info: (id: string, blockNumber: number) => Json, result = 'SUCCESS'): string {
     const id = tx.txID as string;
     const signature = new SigningKey(from.privateKey).sign(`0x${id}`).serialized.slice(2);
-    this.pending.push({ tx: { ...tx, signature: [signature], ret: [{ contractRet: result }] }, info: async () => info(id, 0) });
+    this.pending.push({
+      tx: { ...tx, signature: [signature], ret: [{ contractRet: result }] },
+      info: async () => info(id, 0),
+    });
     return id;
   }
 }
@@ -243,7 +254,8 @@ function exactAmount(tx: Json, amount: bigint): Json {
   const from = `18${varint(rounded)}`;
   const to = `18${varint(amount)}`;
   const hex = tx.raw_data_hex as string;
-  if (from.length !== to.length || hex.split(from).length !== 2) throw new Error('cannot re-encode this amount in place');
+  if (from.length !== to.length || hex.split(from).length !== 2)
+    throw new Error('cannot re-encode this amount in place');
   const raw_data_hex = hex.replace(from, to);
   contractValue(tx).amount = amount;
   return { ...tx, raw_data_hex, txID: createHash('sha256').update(Buffer.from(raw_data_hex, 'hex')).digest('hex') };
@@ -274,7 +286,11 @@ function blockJson(number: number, parentHash: string, timestamp: number, txs: J
   const digest = createHash('sha256').update(JSON.stringify(raw_data)).update(seed).digest('hex');
   return {
     blockID: number.toString(16).padStart(16, '0') + digest.slice(16),
-    block_header: { raw_data: number === 0 ? { timestamp, txTrieRoot: raw_data.txTrieRoot, parentHash: raw_data.parentHash } : raw_data, witness_signature: digest },
+    block_header: {
+      raw_data:
+        number === 0 ? { timestamp, txTrieRoot: raw_data.txTrieRoot, parentHash: raw_data.parentHash } : raw_data,
+      witness_signature: digest,
+    },
     ...(txs.length > 0 && { transactions: txs }),
   };
 }

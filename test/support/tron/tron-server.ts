@@ -57,7 +57,13 @@ export async function serveTron(node: TronNode, faults: TronServerFaults = {}): 
   };
 }
 
-async function handle(node: TronNode, faults: TronServerFaults, requests: Map<string, number>, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  node: TronNode,
+  faults: TronServerFaults,
+  requests: Map<string, number>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const path = (req.url ?? '/').split('?')[0] as string;
   requests.set(path, (requests.get(path) ?? 0) + 1);
   const chunks: Buffer[] = [];
@@ -125,7 +131,11 @@ function jsonRpc(node: TronNode, faults: TronServerFaults, body: unknown): unkno
     case 'eth_getBlockByNumber': {
       const n = number(call.params[0]);
       if (n > head || !node.blocks[n]) return ok(null);
-      return ok({ number: `0x${n.toString(16)}`, hash: hash(n), parentHash: n === 0 ? `0x${'0'.repeat(64)}` : hash(n - 1) });
+      return ok({
+        number: `0x${n.toString(16)}`,
+        hash: hash(n),
+        parentHash: n === 0 ? `0x${'0'.repeat(64)}` : hash(n - 1),
+      });
     }
     case 'eth_getLogs': {
       const f = call.params[0] as { fromBlock: string; toBlock: string; topics?: (string | string[] | null)[] };
@@ -156,7 +166,11 @@ function jsonRpc(node: TronNode, faults: TronServerFaults, body: unknown): unkno
       return ok(logs);
     }
     default:
-      return { jsonrpc: '2.0', id: call.id, error: { code: -32601, message: `the method ${call.method} does not exist/is not available` } };
+      return {
+        jsonrpc: '2.0',
+        id: call.id,
+        error: { code: -32601, message: `the method ${call.method} does not exist/is not available` },
+      };
   }
 }
 
@@ -170,5 +184,8 @@ function matches(topics: string[], filter: (string | string[] | null)[]): boolea
 
 /** JSON with bigints written as plain numbers, as java-tron writes int64 fields. */
 function stringify(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `__bigint__${v}` : v)).replace(/"__bigint__(\d+)"/g, '$1');
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `__bigint__${v}` : v)).replace(
+    /"__bigint__(\d+)"/g,
+    '$1',
+  );
 }
