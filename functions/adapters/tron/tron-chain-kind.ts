@@ -7,9 +7,12 @@ class TronAddressRules implements AddressRules {
   problem(text: string): string | undefined {
     return tronAddressProblem(text);
   }
-  /** Base58check T… as written (case-sensitive); a 41-prefixed hex address becomes its T… form. */
+  /**
+   * Base58check T… as written (case-sensitive); a 41-prefixed hex address becomes its T… form. Text
+   * that is neither stays as written: it then matches no configured address, which are all valid.
+   */
   normalise(text: string): string {
-    return tronAddress(text);
+    return tronAddressProblem(text) === undefined ? tronAddress(text) : text;
   }
 }
 
