@@ -7,6 +7,7 @@
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
  *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
  *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
+ *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,6 +37,7 @@ import {
   renderMarkdown,
 } from './report.ts';
 import { generateTraffic } from './traffic.ts';
+import { tronOnly } from './tron-catch-up.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROXY_DELAY_MS = 20;
@@ -297,7 +299,7 @@ async function watermarkOnly(): Promise<void> {
 }
 
 async function unknownPart(): Promise<void> {
-  throw new Error(`--only ${values.only}: the parts that run alone are lease-recovery and watermark`);
+  throw new Error(`--only ${values.only}: the parts that run alone are ${Object.keys(parts).join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -346,7 +348,11 @@ async function main(): Promise<void> {
   log(`wrote BENCHMARKS.md and BENCHMARKS.json in ${results.durationSeconds.toFixed(0)} s`);
 }
 
-const parts: Record<string, () => Promise<void>> = { 'lease-recovery': leaseRecoveryOnly, watermark: watermarkOnly };
+const parts: Record<string, () => Promise<void>> = {
+  'lease-recovery': leaseRecoveryOnly,
+  watermark: watermarkOnly,
+  tron: () => tronOnly(values.out, blocks, log),
+};
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),
   (e) => {
