@@ -23,8 +23,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { OUTFLOW_RETENTION_SECONDS } from '../functions/adapters/dynamodb/table.ts';
 import { isBreakerError } from '../functions/core/errors.ts';
+import { OUTFLOW_RETENTION_SECONDS } from '../functions/core/retention.ts';
 import { buildBreakerApp, DEFAULT_CONFIG } from '../infra/breaker-app.ts';
 import { POLLER_STOP_MARGIN } from '../infra/constructs/chain-poller.ts';
 import {

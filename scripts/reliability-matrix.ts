@@ -57,37 +57,11 @@ interface Report {
   testResults: { name: string; assertionResults: Assertion[] }[];
 }
 
-const NOTHING_REARMED = 'halted or paged; nothing silently re-armed';
-
-/** Tamper rows whose tests live with the part they protect (other suites); listed, not re-run here. */
-const OTHER_TAMPER = [
-  {
-    tamper: 'SSM kill-switch parameter forged (huge version, or "armed" while halted)',
-    control:
-      'the mirror converges whatever the stored version; each poll reads every layer back and pages a disagreement',
-    test: '`test/adapters/ssm/ssm-kill-switch-mirror.test.ts` › a forged value with a huge version does not freeze the parameter; `test/actuators/poller-self-check.test.ts` › a parameter forged to "armed" while halted is rewritten and paged at the next poll',
-  },
-  {
-    tamper: 'operator identity forged by a direct Invoke',
-    control: 'reset/console are URL-only (lambda:InvokedViaFunctionUrl); break-glass records the Lambda request id',
-    test: '`test/handlers/handlers.test.ts` › the break-glass reset-breaker-direct refuses any event carrying a requestContext; `test/infra/operator-identity.test.ts`',
-  },
-  {
-    tamper: 'cross-origin request to the local store (a web page the operator opens)',
-    control: 'per-run secret on every request, Host/Origin refused, no CORS',
-    test: '`test/adapters/dynamodb/local-store-access.test.ts` › a cross-origin DeleteItem of the state item changes nothing: the breaker stays tripped',
-  },
-  {
-    tamper: 'oversized RPC answer (memory exhaustion of the poller)',
-    control: 'response bodies read with a byte cap; over it is an endpoint failure and fails over',
-    test: '`test/adapters/http/oversized-answer.test.ts`, `test/adapters/http/capped-body.test.ts`',
-  },
-  {
-    tamper: 'poller killed mid-batch',
-    control: 'short cursor lease renewed while a poll runs; the next poller removes the partial batch',
-    test: '`test/core/use-cases/cursor-lease.test.ts` › a poller that died holding the lease is recovered by the next one within 15 s; `test/faults/process-faults.test.ts` (matrix above)',
-  },
-];
+/**
+ * Tamper rows measured by tests that live with the part they protect; run here beside test/faults and
+ * test/tamper, and reported in the tamper table (each calls recordTamperRow).
+ */
+const OTHER_TAMPER_TESTS = ['test/adapters/dynamodb/local-store-access.test.ts', 'test/handlers/handlers.test.ts'];
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { from: { type: 'string' }, out: { type: 'string' } } });
@@ -102,6 +76,7 @@ if (!dir) {
       'run',
       'test/faults',
       'test/tamper',
+      ...OTHER_TAMPER_TESTS,
       '--reporter=default',
       '--reporter=json',
       `--outputFile.json=${join(dir, 'vitest.json')}`,
@@ -143,11 +118,11 @@ const tests = report.testResults.flatMap((file) =>
 );
 
 const matrix = tests
-  .filter((t) => !t.file.startsWith('test/tamper/'))
+  .filter((t) => t.file.startsWith('test/faults/'))
   .filter((t) => rows.has(t.name) || !t.file.endsWith('cross-check-cost.test.ts'))
   .map((t) => ({ test: t, row: rows.get(t.name) }));
 const tamper = tests
-  .filter((t) => t.file.startsWith('test/tamper/'))
+  .filter((t) => t.file.startsWith('test/tamper/') || tamperRows.has(t.name))
   .map((t) => ({ test: t, row: tamperRows.get(t.name) }));
 const badTamper = tamper.filter(({ test, row }) => test.status !== 'passed' || !row);
 const bad = matrix.filter(
@@ -217,26 +192,19 @@ lines.push(
   '',
   '## Tamper: someone tries to re-arm, loosen or blind the breaker',
   '',
-  'Each row is a test in `test/tamper/` against the same real stand-ins and poller loop as the fault matrix:',
-  'the tamper is made while the breaker runs, then the test asserts the breaker was halted or paged and that',
-  'nothing re-armed, and measures the wall-clock time from the tamper to that (halt or page).',
+  'Each row is a test against real stand-ins (in `test/tamper/`, or beside the part it protects): the tamper is',
+  'made while the breaker runs, then the test asserts the breaker was halted or paged and that nothing',
+  're-armed, and measures the wall-clock time from the tamper to that (halt or page; for a tamper that is',
+  'refused outright, the time to the refusal). docs/SECURITY.md maps every finding of the review to its test.',
   '',
   '| # | Who | Tamper | Control | Test | Result | Time to halted/paged | Outcome | Observed |',
   '|---|---|---|---|---|---|---:|---|---|',
 );
 tamper.forEach(({ test, row }, i) => {
   lines.push(
-    `| ${i + 1} | ${cell(row?.attacker)} | ${cell(row?.tamper ?? test.title)} | ${cell(row?.control)} | \`${cell(test.file.replace('test/tamper/', ''))}\` › ${cell(test.title)} | ${result(test.status)} | ${row ? `${row.recoveryMs} ms` : '—'} | ${cell(row?.outcome)} | ${cell(row?.observed ?? test.failure)} |`,
+    `| ${i + 1} | ${cell(row?.attacker)} | ${cell(row?.tamper ?? test.title)} | ${cell(row?.control)} | \`${cell(test.file.replace('test/tamper/', '').replace(/^test\//, ''))}\` › ${cell(test.title)} | ${result(test.status)} | ${row ? `${row.recoveryMs} ms` : '—'} | ${cell(row?.outcome)} | ${cell(row?.observed ?? test.failure)} |`,
   );
 });
-lines.push(
-  '',
-  'Tampering covered by other suites (not run by this script; see docs/SECURITY.md for every finding):',
-  '',
-  '| Tamper | Control | Test | Outcome |',
-  '|---|---|---|---|',
-  ...OTHER_TAMPER.map((r) => `| ${r.tamper} | ${r.control} | ${r.test} | ${NOTHING_REARMED} |`),
-);
 
 lines.push(
   '',

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
+import { breakerTableStore } from '../runtime/table-stores.ts';
 import { WithdrawalHaltedError } from './errors.ts';
 import {
   type Approval,
@@ -64,5 +64,5 @@ function storeFromEnv(env: NodeJS.ProcessEnv = process.env): GuardStore {
   if (!tableName) {
     throw new TypeError('breakerGuard: pass options.store, or set BREAKER_TABLE to the breaker table name');
   }
-  return new DynamoDbBreakerStore({ client: new DynamoDBClient({ maxAttempts: 2 }), tableName });
+  return breakerTableStore(new DynamoDBClient({ maxAttempts: 2 }), tableName);
 }

@@ -8,14 +8,13 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { loadConfigFile } from '../adapters/config/config-file.ts';
 import type { DynamoDbBreakerStore } from '../adapters/dynamodb/dynamodb-breaker-store.ts';
-import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
-import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleHttpResponse } from '../console/http.ts';
 import type { ConsoleApi } from '../console/local-server.ts';
 import { OpsConsole } from '../console/service.ts';
 import { BreakerError } from '../core/errors.ts';
 import type { PagePublisher } from '../core/ports.ts';
 import { systemClock } from '../core/time.ts';
+import { snsPagePublisher, ssmKillSwitchMirror } from '../runtime/aws-pagers.ts';
 import { tableStores } from '../runtime/table-stores.ts';
 
 /**
@@ -210,7 +209,7 @@ export async function connectTable(opts: {
   const sns = opts.topic ? new SNSClient({ region }) : undefined;
   const ssm = opts.killSwitchParameter ? new SSMClient({ region }) : undefined;
   const publisher: PagePublisher = sns
-    ? new SnsPagePublisher({ client: sns, topicArn: opts.topic as string })
+    ? snsPagePublisher(sns, opts.topic as string)
     : {
         publish: async () => {
           throw new Error('no --topic given: the page stays queued and the next poller run delivers it');
@@ -222,9 +221,7 @@ export async function connectTable(opts: {
     store,
     publisher,
     clock: systemClock,
-    mirror: ssm
-      ? new SsmKillSwitchMirror({ client: ssm, parameterName: opts.killSwitchParameter as string })
-      : undefined,
+    mirror: ssm ? ssmKillSwitchMirror(ssm, opts.killSwitchParameter as string) : undefined,
   });
   return {
     ops,

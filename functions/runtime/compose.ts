@@ -21,8 +21,6 @@ import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
 import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
 import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
-import { SnsPagePublisher } from '../adapters/sns/sns-page-publisher.ts';
-import { SsmKillSwitchMirror } from '../adapters/ssm/ssm-kill-switch-mirror.ts';
 import type { ConsoleDeps } from '../console/service.ts';
 import type { ActuatorMemory } from '../core/actuators/actuator.ts';
 import type { ChainReader } from '../core/chain-kind.ts';
@@ -36,6 +34,7 @@ import { type Clock, systemClock } from '../core/time.ts';
 import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
+import { snsPagePublisher, ssmKillSwitchMirror } from './aws-pagers.ts';
 import { configDigest } from './config-digest.ts';
 import { tableStores } from './table-stores.ts';
 
@@ -107,11 +106,9 @@ export function composeFromEnv(
   );
   const dynamo = capture(new DynamoDBClient({}));
   const { store, memory } = tableStores(dynamo, vars.BREAKER_TABLE);
-  const publisher = vars.PAGE_TOPIC_ARN
-    ? new SnsPagePublisher({ client: capture(new SNSClient({})), topicArn: vars.PAGE_TOPIC_ARN })
-    : undefined;
+  const publisher = vars.PAGE_TOPIC_ARN ? snsPagePublisher(capture(new SNSClient({})), vars.PAGE_TOPIC_ARN) : undefined;
   const ssm = vars.KILL_SWITCH_PARAMETER
-    ? new SsmKillSwitchMirror({ client: capture(new SSMClient({})), parameterName: vars.KILL_SWITCH_PARAMETER })
+    ? ssmKillSwitchMirror(capture(new SSMClient({})), vars.KILL_SWITCH_PARAMETER)
     : undefined;
   return {
     config,

@@ -12,7 +12,12 @@ export function tableStores(
   tableName: string,
 ): { store: DynamoDbBreakerStore; memory: DynamoDbApprovedWithdrawals } {
   return {
-    store: new DynamoDbBreakerStore({ client, tableName }),
+    store: breakerTableStore(client, tableName),
     memory: new DynamoDbApprovedWithdrawals({ client, tableName }),
   };
+}
+
+/** The breaker's store on the table: the one place it is constructed (the guard reads state through it too). */
+export function breakerTableStore(client: DynamoDBClient, tableName: string): DynamoDbBreakerStore {
+  return new DynamoDbBreakerStore({ client, tableName });
 }

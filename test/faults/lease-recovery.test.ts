@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { measureLeaseRecovery, RECOVERY_OUTFLOWS } from '../bench/lease-recovery.ts';
+import { NOTHING_REARMED, recordTamperRow } from '../tamper/row.ts';
 import { recordRow } from './world.ts';
 
 describe('a poller killed mid-batch', () => {
@@ -41,5 +42,13 @@ describe('a poller killed mid-batch', () => {
       },
       run.counts,
     );
+    recordTamperRow({
+      attacker: 'anyone who can kill the poller (OOM, a forced timeout, a crash they provoke)',
+      tamper: `poller SIGKILLed mid-batch, holding its lease, ${run.orphanedRecords} of ${RECOVERY_OUTFLOWS} records written`,
+      control: 'a short cursor lease renewed while a poll runs; the next poller undoes the partial batch and redoes it',
+      outcome: NOTHING_REARMED,
+      recoveryMs: Math.round(run.recoveryMs),
+      observed: `the breach in the batch tripped once (trip pages ${run.tripPages}); ${run.outflowsRecorded} of ${RECOVERY_OUTFLOWS} outflows recorded exactly once`,
+    });
   }, 120_000);
 });

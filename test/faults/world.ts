@@ -57,6 +57,8 @@ export interface WorldOptions {
   readonly blindAction?: 'page' | 'halt-chain';
   readonly rpcCrossCheckEveryPolls?: number;
   readonly rpcMaxLagBlocks?: number;
+  /** The reader's cap on one RPC answer (test/tamper: an oversized answer). */
+  readonly rpcMaxResponseBytes?: number;
   /** The publisher the breaker uses, built around the recorder (e.g. SNS through a fault proxy, recording what got through). */
   readonly publisher?: (recorder: RecordingPublisher) => PagePublisher;
 }
@@ -253,6 +255,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           rpcTimeoutMs: 250,
           rpcBatchSize: 50,
           ...(options.rpcMaxLagBlocks !== undefined && { rpcMaxLagBlocks: options.rpcMaxLagBlocks }),
+          ...(options.rpcMaxResponseBytes !== undefined && { rpcMaxResponseBytes: options.rpcMaxResponseBytes }),
           rpcCrossCheckEveryPolls: options.rpcCrossCheckEveryPolls ?? 5,
           confirmations: options.confirmations ?? 1,
           blockTimeSeconds: 1,

@@ -17,6 +17,7 @@ import {
   startHttpSubscriber,
   startLocalSns,
 } from '../support/local-sns.ts';
+import { NOTHING_REARMED, recordTamperRow } from '../tamper/row.ts';
 
 /**
  * The Lambda handlers themselves — middy, Powertools, the AWS SDK clients they build from the
@@ -211,6 +212,7 @@ describe('Lambda handlers against local stand-ins', () => {
       reason: 'reviewed, keys rotated (forged)',
       requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::123456789012:user/alice' } } },
     };
+    const started = Date.now();
     for (const forged of [
       forgedUrlEvent,
       forgedInline,
@@ -222,6 +224,15 @@ describe('Lambda handlers against local stand-ins', () => {
     }
     expect((await db.store.getState()).version).toBe(before.version);
     expect(await db.store.listAudit(50)).toEqual(auditBefore);
+    recordTamperRow({
+      attacker: 'anyone with lambda:InvokeFunction on the reset function',
+      tamper: 'operator identity forged by a direct Invoke (a made-up IAM caller in requestContext)',
+      control:
+        'reset/console take identity only from a function URL (lambda:InvokedViaFunctionUrl); the break-glass reset refuses any requestContext and records the Lambda request id',
+      outcome: NOTHING_REARMED,
+      recoveryMs: Date.now() - started,
+      observed: `3 forged resets refused (HTTP 400); state version ${before.version} unchanged, still tripped; no audit record written`,
+    });
 
     const ok = (await within(TABLE_ACCESS.reset, () =>
       direct({ reason: 'reviewed from the Lambda console' }, lambdaContext(5000, 'console-req-1')),

@@ -240,6 +240,10 @@ export const rpcFaults = {
       const replies = rpcMessages(req).map((m) => ({ jsonrpc: '2.0', id: m.id, error: { code, message } }));
       return { kind: 'answer', status: 200, body: replies.length === 1 ? replies[0] : replies };
     },
+  /** HTTP 200 with a body of `bytes` bytes (whitespace inside a JSON array): an endpoint exhausting memory. */
+  oversized:
+    (bytes: number): Fault =>
+    () => ({ kind: 'answer', status: 200, body: `[${' '.repeat(Math.max(0, bytes - 2))}]` }),
   /** The upstream's answer cut off mid-body (a dropped connection behind a gateway). */
   truncated: (): Fault => () => ({
     kind: 'forward',

@@ -17,6 +17,7 @@ import type { ActuatorMemo, ActuatorMemory } from '../../core/actuators/actuator
 import { StateConflictError } from '../../core/errors.ts';
 import type { ApprovedWithdrawalLog, NonceWatermarkLog } from '../../core/ports.ts';
 import { type ApprovedWithdrawal, sameWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
+import { OUTFLOW_RETENTION_SECONDS } from '../../core/retention.ts';
 import { documentToItem, type Item, itemToDocument } from './item-codec.ts';
 import { isConditionalCheckFailed } from './store-errors.ts';
 import {
@@ -26,7 +27,6 @@ import {
   approvalSortFrom,
   approvalTimeKey,
   type ItemKey,
-  OUTFLOW_RETENTION_SECONDS,
   PARTITION_KEY,
   SORT_KEY,
   TTL_ATTRIBUTE,

@@ -19,15 +19,14 @@
  * Numbers in sort keys are zero-padded so that string order is numeric order: a Query on an outflow
  * partition returns records ascending by (window time, block), and audit newest-first is a reverse Query.
  */
+
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { OUTFLOW_RETENTION_SECONDS } from '../../core/retention.ts';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
 /** DynamoDB TTL attribute (Unix seconds). Only outflow records carry it. */
 export const TTL_ATTRIBUTE = 'expiresAt';
-
-/** Outflows are kept a little longer than the longest rule window a config may use (30 days). */
-export const OUTFLOW_RETENTION_SECONDS = 35 * 86_400;
 
 const T_DIGITS = 10;
 const BLOCK_DIGITS = 12;

@@ -4,6 +4,7 @@ import { type ChainKind, chainKindsById } from '../chain-kind.ts';
 import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
+import { historyProblem } from '../retention.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { ruleKindOf } from '../rules/rule-kinds.ts';
 import { parseDuration } from '../time.ts';
@@ -86,6 +87,10 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
 
   const reconciliation = compileReconciliation(cfg.reconciliation, chains, issues);
   const rules = buildRules(cfg, chains, issues, reconciliation.rules);
+  for (const rule of rules) {
+    const problem = historyProblem(ruleKindOf(rule).historyNeeded(rule));
+    if (problem) issues.push(`rule ${rule.id}: ${problem}`);
+  }
   return {
     name: cfg.name,
     chains,

@@ -14,7 +14,7 @@ import { type BreakerError, isBreakerError, StateConflictError } from '../../../
 import type { BreakerState, ChainCursor } from '../../../functions/core/state.ts';
 import { initialState } from '../../../functions/core/state.ts';
 import { dynamoDbLocalJar, freePort, storeBackends, type TestStore } from '../../support/dynamo.ts';
-import { auditRecord, cursor, MAX_UINT256, outflow, trippedState } from './fixtures.ts';
+import { auditRecord, cursor, MAX_UINT256, outflow, T0, trippedState } from './fixtures.ts';
 
 async function conflictOf(p: Promise<unknown>): Promise<StateConflictError> {
   const e = await p.then(
@@ -53,13 +53,13 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
     });
 
     it('gives each outflow item a TTL 35 days after its window time, and the table expires on it', async () => {
-      const r = outflow({ t: 1_700_000_000 });
+      const r = outflow({ t: T0 });
       await t.store.recordOutflows([r]);
 
       const { Item } = await t.client.send(
         new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: 'OUT#ethereum' }, sk: { S: outflowKey(r).sk } } }),
       );
-      expect(Item?.expiresAt).toEqual({ N: String(1_700_000_000 + 35 * 86_400) });
+      expect(Item?.expiresAt).toEqual({ N: String(T0 + 35 * 86_400) });
       // dynalite has no UpdateTimeToLive; DynamoDB Local, like the cloud table, must have TTL on.
       if (backend.name === 'DynamoDB Local') {
         const ttl = await t.client.send(new DescribeTimeToLiveCommand({ TableName: t.tableName }));
@@ -77,48 +77,48 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
 
     it('returns records ascending by (t, block) from the lower bound inclusive, per chain', async () => {
       const records = [
-        outflow({ n: 1, t: 1000, block: 10 }),
-        outflow({ n: 2, t: 1000, block: 9 }),
-        outflow({ n: 3, t: 999, block: 8 }),
-        outflow({ n: 4, t: 10_000, block: 11 }),
-        outflow({ n: 5, t: 1001, block: 10, index: null }),
-        outflow({ n: 6, t: 1000, block: 9, chain: 'polygon' }),
+        outflow({ n: 1, t: T0 + 1000, block: 10 }),
+        outflow({ n: 2, t: T0 + 1000, block: 9 }),
+        outflow({ n: 3, t: T0 + 999, block: 8 }),
+        outflow({ n: 4, t: T0 + 10_000, block: 11 }),
+        outflow({ n: 5, t: T0 + 1001, block: 10, index: null }),
+        outflow({ n: 6, t: T0 + 1000, block: 9, chain: 'polygon' }),
       ];
       await t.store.recordOutflows(records);
 
-      const read = await t.store.outflowsSince('ethereum', 1000);
+      const read = await t.store.outflowsSince('ethereum', T0 + 1000);
 
-      expect(read.map((r) => [r.t, r.block])).toEqual([
+      expect(read.map((r) => [r.t - T0, r.block])).toEqual([
         [1000, 9],
         [1000, 10],
         [1001, 10],
         [10_000, 11],
       ]);
       expect(await t.store.outflowsSince('polygon', 0)).toEqual([records[5]]);
-      expect(await t.store.outflowsSince('ethereum', 10_001)).toEqual([]);
+      expect(await t.store.outflowsSince('ethereum', T0 + 10_001)).toEqual([]);
     });
 
     it('removeOutflowsAfter deletes exactly the records above the block and reports how many', async () => {
       await t.store.recordOutflows([
-        outflow({ n: 1, t: 1000, block: 100 }),
-        outflow({ n: 2, t: 1012, block: 101 }),
-        outflow({ n: 3, t: 1012, block: 101, index: 4 }),
-        outflow({ n: 4, t: 1024, block: 102 }),
-        outflow({ n: 5, t: 1024, block: 102, chain: 'polygon' }),
+        outflow({ n: 1, t: T0 + 1000, block: 100 }),
+        outflow({ n: 2, t: T0 + 1012, block: 101 }),
+        outflow({ n: 3, t: T0 + 1012, block: 101, index: 4 }),
+        outflow({ n: 4, t: T0 + 1024, block: 102 }),
+        outflow({ n: 5, t: T0 + 1024, block: 102, chain: 'polygon' }),
       ]);
 
-      const removed = await t.store.removeOutflowsAfter('ethereum', 100, 1000);
+      const removed = await t.store.removeOutflowsAfter('ethereum', 100, T0 + 1000);
 
       expect(removed).toBe(3);
       expect((await t.store.outflowsSince('ethereum', 0)).map((r) => r.block)).toEqual([100]);
       expect(await t.store.outflowsSince('polygon', 0)).toHaveLength(1);
-      expect(await t.store.removeOutflowsAfter('ethereum', 100, 1000)).toBe(0);
+      expect(await t.store.removeOutflowsAfter('ethereum', 100, T0 + 1000)).toBe(0);
     });
 
     it('writes 260 records in one call (11 batches) and reads all of them back across pages', async () => {
       const counter = countDynamoRequests(t.client);
       const records = Array.from({ length: 260 }, (_, i) =>
-        outflow({ n: i + 1, t: 2000 + Math.floor(i / 10), block: 500 + Math.floor(i / 10), index: i % 10 }),
+        outflow({ n: i + 1, t: T0 + 2000 + Math.floor(i / 10), block: 500 + Math.floor(i / 10), index: i % 10 }),
       );
 
       await t.store.recordOutflows(records);

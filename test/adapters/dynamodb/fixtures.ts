@@ -3,6 +3,14 @@ import { type AuditRecord, type BreakerState, type ChainCursor, initialState } f
 
 export const MAX_UINT256 = 2n ** 256n - 1n;
 
+/**
+ * The window time fixtures are written at: 2100-01-01. An outflow item expires 35 days after its `t`,
+ * and DynamoDB Local, like the cloud table, deletes expired items on its own schedule — so a fixture at a
+ * past time can vanish between a test's write and its read (issue 20: a batch test read back 11 of 30).
+ * Times in tests are offsets from this.
+ */
+export const T0 = 4_102_444_800;
+
 /** A valid outflow; `n` varies the tx hash so records are distinct. */
 export function outflow(overrides: Partial<OutflowRecord> & { n?: number } = {}): OutflowRecord {
   const { n = 1, ...rest } = overrides;
@@ -14,14 +22,14 @@ export function outflow(overrides: Partial<OutflowRecord> & { n?: number } = {})
     chain,
     block: 100,
     blockHash: `0x${'ab'.repeat(32)}`,
-    blockTime: 1_700_000_000,
+    blockTime: T0,
     txHash,
     index,
     contract: '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48',
     from: '0x1111111111111111111111111111111111111111',
     to: '0x2222222222222222222222222222222222222222',
     amount: 1_000_000n,
-    t: 1_700_000_000,
+    t: T0,
     asset: 'USDC',
     decimals: 6,
     known: true,

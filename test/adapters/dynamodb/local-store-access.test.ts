@@ -15,6 +15,7 @@ import {
 } from '../../../functions/adapters/dynamodb/local-dynamo.ts';
 import { isBreakerError } from '../../../functions/core/errors.ts';
 import { haltedGlobal } from '../../actuators/support.ts';
+import { NOTHING_REARMED, recordTamperRow } from '../../tamper/row.ts';
 
 const FAKE_SIGV4 =
   'AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00';
@@ -90,9 +91,18 @@ describe('the local store refuses everyone but the runtime', () => {
   });
 
   it('a cross-origin DeleteItem of the state item changes nothing: the breaker stays tripped', async () => {
+    const started = Date.now();
     const answer = await send(local.endpoint, 'POST', dynamo('DeleteItem', foreign), stateKey(local.tableName));
     expect(answer.status).toBe(403);
     expect(Object.keys((await store.getState()).tripped)).toEqual(['global']);
+    recordTamperRow({
+      attacker: 'a web page the operator opens (or any local process)',
+      tamper: 'cross-origin DeleteItem of the state item on the local store (npm start, breaker watch)',
+      control: 'per-run secret on every request, Host/Origin refused, no CORS (adapters/dynamodb/local-dynamo.ts)',
+      outcome: NOTHING_REARMED,
+      recoveryMs: Date.now() - started,
+      observed: `HTTP ${answer.status}; the state item is still there and still tripped (never un-halted)`,
+    });
   });
 
   const refused: [string, (host: string, port: string) => Record<string, string>][] = [

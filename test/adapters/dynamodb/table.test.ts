@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   auditKey,
-  OUTFLOW_RETENTION_SECONDS,
   outflowExpiresAt,
   outflowKey,
   outflowSortFrom,
   tableDefinition,
 } from '../../../functions/adapters/dynamodb/table.ts';
+import { OUTFLOW_RETENTION_SECONDS } from '../../../functions/core/retention.ts';
 
 describe('table layout', () => {
   it('keys outflows so that string order is (t, block) order', () => {

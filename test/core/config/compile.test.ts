@@ -225,6 +225,18 @@ describe('compileConfig rejects a bad config with an error naming the path and t
       /^limits\.chains\.ethereum\.assets\.ETH\.singleTx: not a non-negative decimal amount/,
     ],
     ['a zero USD limit', (d) => (d.limits.global.usd['1h'] = 0), 'limits.global.usd.1h: must be > 0'],
+    // The store expires outflows 35 days after their time: a rule that looks back further would sum a
+    // history the table has already deleted, and read lower totals than really left.
+    [
+      'a window longer than the outflow history the store keeps',
+      (d) => (d.limits.global.usd['31d'] = 90_000_000),
+      'rule global-usd-31d: looks back 31d, but outflows are kept 35 days and a rule may look back at most 30d',
+    ],
+    [
+      'a wallet profile whose baseline reaches past the kept history',
+      (d) => (d.limits.patterns = { walletProfile: { tripFactor: 3, minUsd: 100_000, baseline: '30d' } }),
+      /^rule [\w-]+: looks back 721h, but outflows are kept 35 days and a rule may look back at most 30d$/,
+    ],
   ];
 
   it.each(cases)('%s', (_name, mutate, expected) => {
