@@ -104,10 +104,16 @@ export async function tronCatchUp(blocks: number, log: Log): Promise<TronCatchUp
         expected.push({ id: `${await node.sendTrx(pick(hot), pick(others).address, v)}:native`, amount: v });
       } else if (r < 0.22) {
         const v = amount();
-        expected.push({ id: `${await node.sendToken(pick(hot), pick(others).address, v, '1002000')}:native`, amount: v });
+        expected.push({
+          id: `${await node.sendToken(pick(hot), pick(others).address, v, '1002000')}:native`,
+          amount: v,
+        });
       } else if (r < 0.32) {
         const v = amount();
-        expected.push({ id: `${await node.call(pick(hot), usdt, 'transfer(address,uint256)', transfer(pick(others).address, v))}:0`, amount: v });
+        expected.push({
+          id: `${await node.call(pick(hot), usdt, 'transfer(address,uint256)', transfer(pick(others).address, v))}:0`,
+          amount: v,
+        });
       } else if (r < 0.34) {
         await node.call(pick(hot), usdt, 'transfer(address,uint256)', transfer(pick(others).address, 10n ** 20n));
         stats.revertedHotCalls++;
@@ -121,7 +127,12 @@ export async function tronCatchUp(blocks: number, log: Log): Promise<TronCatchUp
         stats.spenderTransferFroms++;
       } else if (r < 0.4) {
         // A TRC-20 transfer between third parties: a log, not an outflow.
-        await node.call(others[1] as TronKey, usdt, 'transfer(address,uint256)', transfer((others[2] as TronKey).address, amount()));
+        await node.call(
+          others[1] as TronKey,
+          usdt,
+          'transfer(address,uint256)',
+          transfer((others[2] as TronKey).address, amount()),
+        );
       }
       if (r < 0.4) stats.transactions++;
       await node.produce();
@@ -168,8 +179,18 @@ export async function tronCatchUp(blocks: number, log: Log): Promise<TronCatchUp
       const reader = new TronChainReader(chainConfig(jsonRpc));
       const t0 = performance.now();
       const found: ChainTransfer[] = [];
-      for (let from = first; from <= last; from += 100) found.push(...(await reader.readRange(from, Math.min(last, from + 99))).transfers);
-      runs.push(measure(name, performance.now() - t0, traffic.blocks, reader, found.map((t) => ({ id: `${t.txHash}:${t.index ?? 'native'}`, amount: t.amount })), expected));
+      for (let from = first; from <= last; from += 100)
+        found.push(...(await reader.readRange(from, Math.min(last, from + 99))).transfers);
+      runs.push(
+        measure(
+          name,
+          performance.now() - t0,
+          traffic.blocks,
+          reader,
+          found.map((t) => ({ id: `${t.txHash}:${t.index ?? 'native'}`, amount: t.amount })),
+          expected,
+        ),
+      );
       log(`  tron: ${name}: ${runs.at(-1)!.blocksPerSecond.toFixed(0)} blocks/s`);
     }
 
@@ -179,7 +200,15 @@ export async function tronCatchUp(blocks: number, log: Log): Promise<TronCatchUp
     const reader = new TronChainReader(chain);
     const t0 = performance.now();
     for (let i = 0; i < 10 * Math.ceil(traffic.blocks / 100) + 10; i++) {
-      const r = await pollOnce({ config, chain, reader, store: db.store, publisher: { publish: async () => undefined }, clock: { now: () => Date.now() }, owner: 'bench' });
+      const r = await pollOnce({
+        config,
+        chain,
+        reader,
+        store: db.store,
+        publisher: { publish: async () => undefined },
+        clock: { now: () => Date.now() },
+        owner: 'bench',
+      });
       if (r.result.kind === 'idle') break;
     }
     const recorded = await db.store.outflowsSince('trx', 0);
@@ -195,7 +224,8 @@ export async function tronCatchUp(blocks: number, log: Log): Promise<TronCatchUp
     );
     log(`  tron: breaker: ${runs.at(-1)!.blocksPerSecond.toFixed(0)} blocks/s`);
     for (const run of runs) {
-      if (run.missing > 0 || run.extra > 0) throw new Error(`tron bench: ${run.name}: ${run.missing} missing, ${run.extra} extra`);
+      if (run.missing > 0 || run.extra > 0)
+        throw new Error(`tron bench: ${run.name}: ${run.missing} missing, ${run.extra} extra`);
     }
     return { traffic, runs };
   } finally {

@@ -14,6 +14,7 @@ import { KILL_SWITCH_INITIAL_VALUE } from '../../infra/constructs/kill-switch.ts
 import { deadManAgeSeconds } from '../../infra/constructs/poller-alarms.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import type { BreakerStack } from '../../infra/stacks/breaker-stack.ts';
+import { EXAMPLE_CHAINS } from './synth.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation template JSON is untyped; the assertions check its shape.
 type Json = any;
@@ -68,7 +69,7 @@ function tableActions(functionId: string): string[] {
 }
 
 describe('breaker stack from config/example.yaml', () => {
-  const chains = ['ethereum', 'bsc', 'bitcoin'];
+  const chains = EXAMPLE_CHAINS;
 
   it('runs one poller per chain: nodejs22.x on arm64, reserved concurrency 1, timeout that fits the loop', () => {
     for (const chain of chains) {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actionsOf,
+  EXAMPLE_CHAINS,
   findId,
   functionLabel,
   identityStatements,
@@ -58,9 +59,7 @@ describe('operator identity cannot be forged by a direct Invoke', () => {
       ...viaUrl('example-exchange-ops-console'),
       ...viaUrl('example-exchange-reset-breaker'),
       { holder: OPERATOR, action: 'lambda:InvokeFunction', fn: 'example-exchange-reset-breaker-direct' },
-      scheduler('bitcoin'),
-      scheduler('bsc'),
-      scheduler('ethereum'),
+      ...[...EXAMPLE_CHAINS].sort().map(scheduler),
     ]);
   });
 

@@ -145,7 +145,7 @@ describe('compileConfig rejects a bad config with an error naming the path and t
     [
       'limits for a chain that is not configured',
       (d) => (d.limits.chains.solana = { usd: { '1h': 100 } }),
-      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc, bitcoin)',
+      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc, bitcoin, tron)',
     ],
     [
       'limits for an asset the chain does not list',
