@@ -98,6 +98,8 @@ export class TronChainReader implements ChainReader {
   /** The solidified head of the first usable endpoint (after the cross-check when it is due). */
   async head(): Promise<number> {
     if (this.apis.length > 1 && this.headCheck.due()) {
+      // Only endpoints proven to serve the configured chain take part; one that fails the genesis pin is
+      // left out here and reported by withFailover when a read reaches it.
       for (const api of this.apis) await this.verifyNetwork(api).catch(() => undefined);
       this.suspended = (await this.headCheck.run(this.apis.filter((api) => this.verified.has(api)))).suspended;
     }

@@ -226,7 +226,7 @@ function evmAddr(value: unknown, what: string): string {
   return addr(text, what);
 }
 
-export function amount(value: unknown, what: string): bigint {
+function amount(value: unknown, what: string): bigint {
   if (typeof value === 'bigint' && value >= 0n) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
   throw new EndpointError(
@@ -234,7 +234,7 @@ export function amount(value: unknown, what: string): bigint {
   );
 }
 
-export function int(value: unknown, what: string): number {
+function int(value: unknown, what: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   throw new EndpointError(`malformed response: ${what} is not a non-negative integer (${String(value).slice(0, 40)})`);
 }

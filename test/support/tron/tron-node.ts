@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { SigningKey, Wallet } from 'ethers';
 import { TronWeb } from 'tronweb';
-import { evmHexOf, tronAddress } from '../../../functions/adapters/tron/addresses.ts';
+import { evmHexOf } from '../../../functions/adapters/tron/addresses.ts';
 import type { Anvil } from '../anvil.ts';
 
 export interface TronNodeOptions {
@@ -293,9 +293,4 @@ function blockJson(number: number, parentHash: string, timestamp: number, txs: J
     },
     ...(txs.length > 0 && { transactions: txs }),
   };
-}
-
-/** A Tron address (T… or 41-hex) as the 41-hex form the HTTP API writes by default. */
-export function hex41(address: string): string {
-  return `41${evmHexOf(tronAddress(address))}`;
 }
