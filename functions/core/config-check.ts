@@ -5,6 +5,7 @@
 import type { BreakerConfig } from './config/types.ts';
 import { renderConfigPage } from './config-pages.ts';
 import { loosenings, summariseConfig } from './config-record.ts';
+import type { OutflowRecord } from './model.ts';
 import type { Rule } from './rules/rule.ts';
 import type { AuditRecord, BreakerState, ConfigSummary, PendingEffect } from './state.ts';
 import type { PollCheck } from './use-cases/poll-decision.ts';
@@ -74,6 +75,19 @@ export function strictestRules(config: BreakerConfig, state: BreakerState, nowMs
   const pending = state.config?.pending;
   if (!pending || nowMs >= pending.effectiveAtMs) return config.rules;
   return config.rules.map((rule) => stricterRule(rule, pending.previous));
+}
+
+/**
+ * Whether an outflow went to one of our own addresses, as the poll must count it: while a loosening
+ * waits, an own address the change added is still an outside destination (a redeploy that declares the
+ * thief's address "own" must not stop the drain from counting until the delay has passed). Pending is
+ * cleared by the first poll after the delay, so at worst this stays strict one poll longer.
+ */
+export function countsAsOwn(state: BreakerState): (record: OutflowRecord) => boolean {
+  const pending = state.config?.pending;
+  if (!pending) return (r) => r.own;
+  const before = pending.previous.ownAddresses;
+  return (r) => r.own && (before[r.chain] ?? []).includes(r.to);
 }
 
 function stricterRule(rule: Rule, previous: ConfigSummary): Rule {

@@ -87,6 +87,8 @@ export interface InvokeOptions {
   onPoll?: () => void;
   /** Per-poll checks, as compose.ts wires them (test/tamper: the config check). */
   checks?: PollDeps['checks'];
+  /** The config this invocation was deployed with (test/tamper: a loosened redeploy). @default the world's */
+  config?: BreakerConfig;
 }
 
 export interface World {
@@ -111,7 +113,7 @@ export interface World {
   /** How often recovery had to wait for an abandoned lease to expire. */
   leaseExpiries: number;
   /** Mine `blocks` blocks of realistic traffic (several hot-wallet transfers each); `breach` adds one over the limit. */
-  traffic(blocks: number, opts?: { breachAt?: number; pauseMs?: number }): Promise<void>;
+  traffic(blocks: number, opts?: { breachAt?: number; breachTo?: string; pauseMs?: number }): Promise<void>;
   /** The wall clock forward; the next blocks' timestamps follow it (blindness, lease expiry). */
   advance(seconds: number): Promise<void>;
   /** Mine empty blocks, one simulated second apart. */
@@ -357,7 +359,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
               gas: 300_000,
             });
           }
-          if (opts.breachAt === i) txs.push(usdtTo(customer(), parseUnits(String(BREACH_USDT), 6)));
+          if (opts.breachAt === i) txs.push(usdtTo(opts.breachTo ?? customer(), parseUnits(String(BREACH_USDT), 6)));
           const hashes = await send(txs);
           if (opts.breachAt === i) breaches.push(hashes.at(-1) as string);
           await mineOne();
@@ -384,8 +386,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         try {
           const summary = await runPoller(
             {
-              config,
-              chain,
+              config: opts.config ?? config,
+              chain: opts.config?.chains.get(CHAIN) ?? chain,
               reader: opts.reader ?? reader,
               store: opts.store ?? store,
               publisher,

@@ -5,6 +5,7 @@
  * nothing was silently re-armed. Rows go to docs/RELIABILITY.md (scripts/reliability-matrix.ts).
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { Wallet } from 'ethers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { documentToItem } from '../../functions/adapters/dynamodb/item-codec.ts';
@@ -105,6 +106,42 @@ describe('tamper', () => {
     });
   });
 
+  it("the deployed config adds the thief's address as an own address, then the drain goes there", async () => {
+    await w.invoke({ maxMs: 800, checks: [configPollCheck(w.config, configDigest(w.config))] });
+    const thief = Wallet.createRandom().address;
+    const source = w.config.source;
+    const devnet = source.chains[w.chain.id] as { ownAddresses?: string[] };
+    const loosened = compileConfig(
+      {
+        ...source,
+        chains: {
+          ...source.chains,
+          [w.chain.id]: { ...devnet, ownAddresses: [...(devnet.ownAddresses ?? []), thief] },
+        },
+      } as never,
+      'fault-suite-own-address-added',
+    );
+    const started = Date.now();
+    await w.traffic(2, { breachAt: 0, breachTo: thief });
+    await w.invoke({ maxMs: 3000, config: loosened, checks: [configPollCheck(loosened, configDigest(loosened))] });
+    const pages = w.pages('config');
+    const state = await w.direct.getState();
+    const recoveryMs = Date.now() - started;
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.text).toContain('own addresses added');
+    // The transfer to the newly "own" address still counts while the loosening waits: it trips.
+    expect(state.tripped.global, 'an outflow to a just-added own address must count during the delay').toBeDefined();
+    recordTamperRow({
+      attacker: 'whoever can redeploy or UpdateFunctionCode',
+      tamper: "the thief's address added as an own address, then the drain sent there",
+      control:
+        'an own address added by a config change counts as an outside destination until operations.loosenDelaySeconds has passed; [CONFIG] page',
+      outcome: NOTHING_REARMED,
+      recoveryMs,
+      observed: `[CONFIG] pages ${pages.length}; the drain to the new own address tripped global`,
+    });
+  });
+
   it('the deployed config is loosened (limit raised, rule moved to shadow)', async () => {
     const original = [configPollCheck(w.config, configDigest(w.config))];
     await w.invoke({ maxMs: 800, checks: original });
@@ -121,8 +158,9 @@ describe('tamper', () => {
       'fault-suite-loosened',
     );
     const started = Date.now();
-    await w.traffic(1);
-    await w.invoke({ maxMs: 1500, checks: [configPollCheck(loosened, configDigest(loosened))] });
+    // The drain arrives with the redeploy: the first poll of the loosened build must already apply the old limit.
+    await w.traffic(2, { breachAt: 0 });
+    await w.invoke({ maxMs: 1500, config: loosened, checks: [configPollCheck(loosened, configDigest(loosened))] });
     const pages = w.pages('config');
     const recoveryMs = Date.now() - started;
     expect(pages).toHaveLength(1);
@@ -130,6 +168,7 @@ describe('tamper', () => {
     expect(pages[0]?.text).toContain('moved to shadow');
     const state = await w.direct.getState();
     expect(state.config?.pending?.loosened.length).toBeGreaterThan(1);
+    expect(state.tripped.global, 'a breach of the old limit must trip while the loosening waits').toBeDefined();
     recordTamperRow({
       attacker: 'whoever can redeploy or UpdateFunctionCode',
       tamper: 'global limit raised, a rule moved to shadow',
@@ -137,7 +176,7 @@ describe('tamper', () => {
         'config digest recorded each poll; [CONFIG] page lists what got looser; the old limits apply for operations.loosenDelaySeconds',
       outcome: NOTHING_REARMED,
       recoveryMs,
-      observed: `[CONFIG] pages ${pages.length}; loosenings waiting: ${state.config?.pending?.loosened.length}`,
+      observed: `[CONFIG] pages ${pages.length}; loosenings waiting: ${state.config?.pending?.loosened.length}; a breach of the old limit in the first poll of the loosened build tripped`,
     });
   });
 });

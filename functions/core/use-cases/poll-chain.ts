@@ -1,7 +1,7 @@
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { strictestRules } from '../config-check.ts';
+import { countsAsOwn, strictestRules } from '../config-check.ts';
 import { ChainReadError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
@@ -249,7 +249,9 @@ export async function evaluateAndTransition(
 ): Promise<PollTransition> {
   const outcome = emptyOutcome();
   const evaluation = await ledgerEvaluation(deps, fresh, through, historyOf);
-  const steps = [...(evaluation ? evaluationSteps(evaluation, outcome) : []), ...alsoDecide];
+  // The poll's checks decide first: a config change they record (a loosening now waiting) must already
+  // bind the evaluation of this very poll, not only the next one.
+  const steps = [...alsoDecide, ...(evaluation ? evaluationSteps(evaluation, outcome) : [])];
   const { state } =
     steps.length === 0
       ? { state: await readInitialisedState(deps) }
@@ -273,7 +275,8 @@ async function ledgerEvaluation(
   historyOf: (chain: string, since: number) => Promise<OutflowRecord[]>,
 ): Promise<PollEvaluation | undefined> {
   const { config } = deps;
-  const countable = fresh.filter((r) => !r.own);
+  // Own transfers are evaluated too: whether they count depends on the state (countsAsOwn).
+  const countable = fresh;
   if (countable.length === 0) return undefined;
   const fromT = Math.min(...countable.map((r) => r.t));
   const toT = Math.max(...countable.map((r) => r.t));
@@ -288,7 +291,11 @@ async function ledgerEvaluation(
     config,
     through,
     counted: (state) => {
-      const history = all.filter((r) => !r.own && r.block > (state.reviewedThrough[r.chain] ?? -1));
+      const own = countsAsOwn(state);
+      const history = all
+        .filter((r) => !own(r) && r.block > (state.reviewedThrough[r.chain] ?? -1))
+        // An own address still waiting out its loosening delay is an outside destination for the rules.
+        .map((r) => (r.own ? { ...r, own: false } : r));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
     breaches: (history, newOnes, state, nowMs) =>
