@@ -2,6 +2,7 @@ import { parseUnits, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import { EvmChainReader } from '../../../functions/adapters/evm/evm-chain-reader.ts';
+import { tronAddressFromEvm } from '../../../functions/adapters/tron/addresses.ts';
 import { TronChainReader } from '../../../functions/adapters/tron/tron-chain-reader.ts';
 import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import type { BreakerConfig, ChainConfig } from '../../../functions/core/config/types.ts';
@@ -9,6 +10,7 @@ import { ChainReadError } from '../../../functions/core/errors.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { createKillSwitch } from '../../../functions/guard/kill-switch.ts';
 import { OffsetClock, RecordingPublisher, USD } from '../../integration/harness.ts';
+import { deployTestToken } from '../../support/anvil.ts';
 import { startTestStore, type TestStore } from '../../support/dynamo.ts';
 import { initialiseForTest } from '../../support/initialise.ts';
 import type { TronKey } from '../../support/tron/tron-node.ts';
@@ -117,6 +119,16 @@ describe('Tron through the poller (stand-in + dynalite)', () => {
     }
     // A sweep to the cold wallet: recorded, marked own.
     const sweep = await w.node.sendTrx(w.hot, w.cold.address, 42n);
+    // A TRC-20 nobody configured: recorded as UNKNOWN, valued at unknownAssets.usdPerTransfer.
+    const odd = await deployTestToken(w.anvil, { symbol: 'ODD', decimals: 18 });
+    const oddAddress = tronAddressFromEvm(await odd.getAddress());
+    await w.mint(odd, w.hot, 10n ** 20n);
+    const unknown = await w.node.call(
+      w.hot,
+      oddAddress,
+      'transfer(address,uint256)',
+      transferParams(payees[0]!.address, 10n ** 19n),
+    );
     await w.node.produce();
 
     // Fault injection (no stand-in makes a Lambda fail after reading): every second read is thrown away
@@ -144,8 +156,15 @@ describe('Tron through the poller (stand-in + dynalite)', () => {
 
     const out = await db.store.outflowsSince('trx', 0);
     expect(new Set(out.map((r) => r.id)).size).toBe(out.length);
-    expect(out.map((r) => r.txHash).sort()).toEqual([...expected, sweep].sort());
+    expect(out.map((r) => r.txHash).sort()).toEqual([...expected, sweep, unknown].sort());
     expect(out.find((r) => r.txHash === sweep)).toMatchObject({ own: true, asset: 'TRX', amount: 42n });
+    expect(out.find((r) => r.txHash === unknown)).toMatchObject({
+      asset: 'UNKNOWN',
+      known: false,
+      contract: oddAddress,
+      amount: 10n ** 19n,
+      usdMicros: 100n * USD,
+    });
     const usdt = out.filter((r) => r.asset === 'USDT');
     expect(usdt.map((r) => r.amount).reduce((a, b) => a + b)).toBe(15n * 5_000_000n + 105n);
     expect(out.filter((r) => r.asset === 'BTT')).toHaveLength(15);

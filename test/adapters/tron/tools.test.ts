@@ -44,19 +44,37 @@ describe('Tron in breaker scan and replay', () => {
     const from = w.node.fullHead + 1;
     const trx = await w.node.sendTrx(w.hot, payee.address, 7_000_000n);
     await w.node.produce();
-    const usdt = await w.node.call(w.hot, w.usdt.address, 'transfer(address,uint256)', transferParams(payee.address, 3_000_000n));
+    const usdt = await w.node.call(
+      w.hot,
+      w.usdt.address,
+      'transfer(address,uint256)',
+      transferParams(payee.address, 3_000_000n),
+    );
     const to = await w.node.produce();
     const configPath = join(dir, 'scan.json');
     writeFileSync(
       configPath,
-      JSON.stringify({ name: 'tron-scan', chains: { trx: chain({ maxBlocksPerPoll: 1 }) }, limits: { global: { usd: { '1h': 1_000_000 } } } }),
+      JSON.stringify({
+        name: 'tron-scan',
+        chains: { trx: chain({ maxBlocksPerPoll: 1 }) },
+        limits: { global: { usd: { '1h': 1_000_000 } } },
+      }),
     );
     const out = join(dir, 'outflows.jsonl');
     expect(await scan(['--config', configPath, '--from', String(from), '--to', String(to), '--jsonl', out])).toBe(0);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       expect.objectContaining({ txHash: trx, asset: 'TRX', amount: '7000000', from: w.hot.address, to: payee.address }),
-      expect.objectContaining({ txHash: usdt, asset: 'USDT', contract: w.usdt.address, amount: '3000000', to: payee.address }),
+      expect.objectContaining({
+        txHash: usdt,
+        asset: 'USDT',
+        contract: w.usdt.address,
+        amount: '3000000',
+        to: payee.address,
+      }),
     ]);
   });
 
@@ -85,7 +103,14 @@ describe('Tron in breaker scan and replay', () => {
       name: 'tron-and-eth',
       prices: { ETH: 3000, USDT: 1, TRX: 0.25 },
       events: [
-        { t: 0, chain: 'ethereum', asset: 'ETH', amount: '200', to: '0x2222222222222222222222222222222222222222', label: 'attack' },
+        {
+          t: 0,
+          chain: 'ethereum',
+          asset: 'ETH',
+          amount: '200',
+          to: '0x2222222222222222222222222222222222222222',
+          label: 'attack',
+        },
         { t: 60, chain: 'trx', asset: 'USDT', amount: '500000', to: payee.address, label: 'attack' },
       ],
     });
