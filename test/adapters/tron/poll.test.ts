@@ -4,6 +4,7 @@ import { compileConfig } from '../../../functions/adapters/config/config-file.ts
 import { EvmChainReader } from '../../../functions/adapters/evm/evm-chain-reader.ts';
 import { tronAddressFromEvm } from '../../../functions/adapters/tron/addresses.ts';
 import { TronChainReader } from '../../../functions/adapters/tron/tron-chain-reader.ts';
+import { OpsConsole } from '../../../functions/console/service.ts';
 import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import type { BreakerConfig, ChainConfig } from '../../../functions/core/config/types.ts';
 import { ChainReadError } from '../../../functions/core/errors.ts';
@@ -193,5 +194,24 @@ describe('Tron through the poller (stand-in + dynalite)', () => {
     expect(trip.text).toContain(`https://tronscan.example.test/#/transaction/${id}`);
     const recorded = (await db.store.outflowsSince('trx', 0)).find((r) => r.txHash === id)!;
     expect(recorded.usdMicros).toBe(500_000n * USD);
+
+    // The ops console shows the Tron chain's health (head read through the Tron reader) and the trip's
+    // Tron transaction with its Tronscan link.
+    const reader = new TronChainReader(trx);
+    const ops = new OpsConsole({ config, store: db.store, publisher, clock, probeHead: () => reader.head() });
+    const status = await ops.status('operator@test');
+    expect(status.chains.find((c) => c.chain === 'trx')).toMatchObject({
+      kind: 'tron',
+      halted: true,
+      lastBlock: w.node.solidHead,
+      head: w.node.solidHead,
+      rpc: { status: 'ok' },
+    });
+    const shown = status.trips.flatMap((t) => t.transactions).find((t) => t.txHash === id);
+    expect(shown).toMatchObject({
+      chain: 'trx',
+      asset: 'USDT',
+      link: `https://tronscan.example.test/#/transaction/${id}`,
+    });
   });
 });
