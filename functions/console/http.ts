@@ -10,6 +10,7 @@ import type { OpsConsole } from './service.ts';
  *   GET  /api/history?limit=  audit records, newest first           GET  /api/totals?span=  chart series
  *   POST /api/reset           {reason, scope?, reviewedTripIds?}    POST /api/trip      {reason, scope}
  *   POST /api/reset/request   {reason, scope?}   (two-person rule)  POST /api/reset/approve {requestId}
+ *   POST /api/config/approve  {digest}           (a loosened config: two people end its delay early)
  *
  * `operator` is the identity the caller's authoriser verified; without one every /api route answers 401.
  */
@@ -46,6 +47,13 @@ const bodies = {
     .object({ requestId: z.string({ error: 'required: the id of the reset request you approve' }).min(1) })
     .strict(),
   trip: z.object({ reason, scope: scope.default('global') }).strict(),
+  approveConfig: z
+    .object({
+      digest: z
+        .string({ error: 'required: the digest of the loosened config, as the [CONFIG] page names it' })
+        .regex(/^[0-9a-f]{12,64}$/, { error: 'expected 12 to 64 lowercase hex digits of the config digest' }),
+    })
+    .strict(),
 };
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -81,6 +89,7 @@ export async function handleConsoleHttp(
       case 'POST /api/reset':
       case 'POST /api/reset/request':
       case 'POST /api/reset/approve':
+      case 'POST /api/config/approve':
       case 'POST /api/trip':
         return await action(req, route, operator, console);
       default:
@@ -162,6 +171,12 @@ async function action(
       outcome = await console.approveReset(operator, body);
       break;
     }
+    case 'POST /api/config/approve': {
+      const body = parse(bodies.approveConfig);
+      if ('status' in body) return body;
+      outcome = await console.approveConfig(operator, body);
+      break;
+    }
     default: {
       const body = parse(bodies.trip);
       if ('status' in body) return body;
@@ -175,6 +190,7 @@ async function action(
     version: state.version,
     tripped: Object.keys(state.tripped),
     pendingReset: state.pendingReset ?? null,
+    looseningWaitsUntil: state.config?.pending?.effectiveAtMs ?? null,
     ...(undelivered ? { warning: undelivered } : {}),
   });
 }

@@ -14,7 +14,11 @@ import { withTripRecords } from '../core/trips.ts';
 import { manualTripUseCase } from '../core/use-cases/manual-trip.ts';
 import type { OperatorOutcome } from '../core/use-cases/operator-transition.ts';
 import { resetBreakerUseCase } from '../core/use-cases/reset-breaker.ts';
-import { approveResetUseCase, requestResetUseCase } from '../core/use-cases/two-person-reset.ts';
+import {
+  approveLooseningUseCase,
+  approveResetUseCase,
+  requestResetUseCase,
+} from '../core/use-cases/two-person-reset.ts';
 
 /**
  * What the ops console shows and does, independent of HTTP: the local runtime's console server, the
@@ -241,6 +245,11 @@ export class OpsConsole {
 
   approveReset(operator: string, body: { requestId: string }): Promise<OperatorOutcome> {
     return approveResetUseCase(this.#deps, { ...body, actor: operator });
+  }
+
+  /** Approve the loosened config waiting its delay (two different people end the wait: core/config-approval.ts). */
+  approveConfig(operator: string, body: { digest: string }): Promise<OperatorOutcome> {
+    return approveLooseningUseCase(this.#deps, { ...body, actor: operator });
   }
 
   trip(operator: string, body: { reason: string; scope: string }): Promise<OperatorOutcome> {

@@ -18,6 +18,7 @@ export function renderConfigPage(
             'Looser than before:',
             ...change.loosened.map((l) => `  - ${l}`),
             `This loosening takes effect at ${new Date(change.effectiveAtMs ?? 0).toISOString()} (operations.loosenDelaySeconds); until then the stricter previous values apply.`,
+            `Two different people can let it take effect now: breaker approve-config --digest ${short(change.to)} (or the console), each with their own credentials.`,
             'If nobody you trust made this change, treat it as an attack: trip the breaker and find who deployed.',
           ]
         : ['Nothing got looser; the change is in effect now.']),

@@ -116,7 +116,13 @@ export interface RecordedConfig {
   recordedAtMs: number;
   summary: ConfigSummary;
   /** A loosening waiting for its delay: until `effectiveAtMs` the stricter `previous` still applies. */
-  pending?: { effectiveAtMs: number; previous: ConfigSummary; loosened: string[] };
+  pending?: {
+    effectiveAtMs: number;
+    previous: ConfigSummary;
+    loosened: string[];
+    /** Operators who approved it early (core/config-approval.ts): two different people end the wait. */
+    approvals?: { actor: string; atMs: number }[];
+  };
 }
 
 /** A chain that could not be observed for longer than its blind limit, from detection to recovery. */

@@ -128,6 +128,7 @@ describe('console API: authentication', () => {
       ['POST', '/api/reset'],
       ['POST', '/api/trip'],
       ['POST', '/api/reset/approve'],
+      ['POST', '/api/config/approve'],
     ] as const) {
       const none = await fetch(`${s.origin}${path}`, {
         method,
@@ -276,6 +277,9 @@ describe('console API: state, evidence, totals, actions', () => {
       ['/api/reset', { reason: 'reviewed everything', reviewedTripIds: 'trip-1' }, /^reviewedTripIds: /],
       ['/api/trip', { reason: 42, scope: 'global' }, /^reason: /],
       ['/api/reset/approve', {}, /^requestId: required/],
+      ['/api/config/approve', {}, /^digest: required/],
+      ['/api/config/approve', { digest: 'ABC' }, /^digest: expected 12 to 64 lowercase hex digits/],
+      ['/api/config/approve', { digest: 'a'.repeat(64), actor: 'bob' }, /^actor: unknown field/],
     ];
     for (const [path, body, error] of cases) {
       const r = await f.as(ALICE).post(path, body);

@@ -7,8 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { recordConfigCheck, strictestRules } from '../../functions/core/config-check.ts';
+import { isBreakerError } from '../../functions/core/errors.ts';
 import type { BreakerState, Page } from '../../functions/core/state.ts';
 import { commitTransition } from '../../functions/core/use-cases/commit-transition.ts';
+import { approveLooseningUseCase } from '../../functions/core/use-cases/two-person-reset.ts';
 import { configDigest } from '../../functions/runtime/config-digest.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { configInput } from '../support/fixtures.ts';
@@ -116,5 +118,89 @@ describe('tamper-evident limits', () => {
     const state = await poll(config(500_000));
     expect(state.config?.pending).toBeUndefined();
     expect(pages.sent.find((p) => p.kind === 'config')?.text).toContain('Nothing got looser');
+  });
+
+  describe('two different people may end the wait early', () => {
+    const approve = (actor: string, digest: string, c: ReturnType<typeof config>) =>
+      approveLooseningUseCase({ store: db.store, publisher: pages, clock, config: c }, { actor, digest });
+    const rejection = (p: Promise<unknown>) =>
+      p.then(
+        () => 'accepted',
+        (e: unknown) => (isBreakerError(e, 'RESET_REJECTED') ? e.message : `unexpected ${String(e)}`),
+      );
+    const ALICE = 'arn:aws:iam::123456789012:user/alice';
+    const BOB = 'arn:aws:iam::123456789012:user/bob';
+
+    it("the first approval is recorded and paged; the second person's ends the wait and the looser limit applies", async () => {
+      await poll(config(1_000_000));
+      const looser = config(5_000_000);
+      const digest = configDigest(looser);
+      await poll(looser);
+
+      const first = await approve(ALICE, digest.slice(0, 12), looser);
+      expect(first.state.config?.pending?.approvals).toEqual([{ actor: ALICE, atMs: now }]);
+      expect(strictestRules(looser, first.state, now).find((r) => r.id === 'global-usd-1h')?.limit).toBe(
+        1_000_000_000_000n,
+      );
+      expect(pages.sent.at(-1)?.subject).toContain('one more needed');
+
+      now += 60_000;
+      const second = await approve(BOB, digest, looser);
+      expect(second.state.config?.pending).toBeUndefined();
+      expect(second.state.config?.digest).toBe(digest);
+      expect(strictestRules(looser, second.state, now).find((r) => r.id === 'global-usd-1h')?.limit).toBe(
+        5_000_000_000_000n,
+      );
+      const audit = await db.store.listAudit(10);
+      expect(audit.map((r) => r.action)).toEqual(
+        expect.arrayContaining(['config-loosening-approval', 'config-loosening-approved']),
+      );
+      expect(audit.find((r) => r.action === 'config-loosening-approved')?.actor).toBe(BOB);
+      // The next poll of the same build leaves it in effect (no new pending, no new page).
+      const sentBefore = pages.sent.length;
+      expect((await poll(looser)).config?.pending).toBeUndefined();
+      expect(pages.sent.length).toBe(sentBefore);
+    });
+
+    it('one person cannot approve twice, nor as a second session of the same role', async () => {
+      await poll(config(1_000_000));
+      const looser = config(5_000_000);
+      const digest = configDigest(looser);
+      await poll(looser);
+      const role = 'arn:aws:sts::123456789012:assumed-role/ops/alice-session';
+      await approve(role, digest, looser);
+
+      expect(await rejection(approve(role, digest, looser))).toContain('same person');
+      expect(
+        await rejection(approve('arn:aws:sts::123456789012:assumed-role/ops/chosen-by-caller', digest, looser)),
+      ).toContain('same person');
+      expect((await db.store.getState()).config?.pending?.approvals).toHaveLength(1);
+    });
+
+    it('refuses a digest that is not the config now deployed, and when nothing is waiting', async () => {
+      await poll(config(1_000_000));
+      expect(await rejection(approve(ALICE, configDigest(config(1_000_000)), config(1_000_000)))).toContain(
+        'nothing to approve',
+      );
+      const looser = config(5_000_000);
+      await poll(looser);
+      expect(await rejection(approve(ALICE, configDigest(config(9_000_000)), looser))).toContain(
+        'not the config now deployed',
+      );
+      expect(await rejection(approve(ALICE, 'abc', looser))).toContain('not the config now deployed');
+      expect((await db.store.getState()).config?.pending?.approvals).toBeUndefined();
+    });
+
+    it('approvals of an earlier loosening do not carry over to a newer build', async () => {
+      await poll(config(1_000_000));
+      const looser = config(5_000_000);
+      await poll(looser);
+      await approve(ALICE, configDigest(looser), looser);
+      const loosest = config(9_000_000);
+      const state = await poll(loosest);
+      expect(state.config?.pending?.approvals).toBeUndefined();
+      await approve(BOB, configDigest(loosest), loosest);
+      expect((await db.store.getState()).config?.pending).toBeDefined();
+    });
   });
 });

@@ -1,4 +1,5 @@
 import type { BreakerConfig } from '../config/types.ts';
+import { approveLoosening, type LooseningApprovalInput } from '../config-approval.ts';
 import { approveReset, type ResetRequestInput, requestReset } from '../two-person-reset.ts';
 import { commitOperatorTransition, type OperatorDeps, type OperatorOutcome } from './operator-transition.ts';
 
@@ -21,4 +22,12 @@ export function approveResetUseCase(deps: Deps, input: { requestId: string; acto
       approveReset(state, { ...input, nowMs, processedThrough: { ...(state.evaluatedThrough ?? {}) } }, deps.config),
     (decidedOn) => ({ actor: input.actor, reason: decidedOn.pendingReset?.reason ?? '(two-person reset)' }),
   );
+}
+
+/** An operator approves the loosened config now waiting its delay; the second person's approval ends the wait. */
+export function approveLooseningUseCase(
+  deps: Deps,
+  input: Omit<LooseningApprovalInput, 'nowMs'>,
+): Promise<OperatorOutcome> {
+  return commitOperatorTransition(deps, (state, nowMs) => approveLoosening(state, { ...input, nowMs }, deps.config));
 }
