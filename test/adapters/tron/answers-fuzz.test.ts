@@ -29,9 +29,14 @@ function replaceValue(answer: unknown, index: number, value: unknown): unknown {
   const copy = structuredClone(answer);
   const slots: [Record<string, unknown> | unknown[], string | number][] = [];
   const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach((v, i) => (slots.push([node, i]), walk(v)));
-    else if (node && typeof node === 'object')
-      for (const [k, v] of Object.entries(node)) slots.push([node as Record<string, unknown>, k]), walk(v);
+    if (!node || typeof node !== 'object') return;
+    const entries: [string | number, unknown][] = Array.isArray(node)
+      ? node.map((v, k) => [k, v])
+      : Object.entries(node);
+    for (const [key, child] of entries) {
+      slots.push([node as Record<string, unknown>, key]);
+      walk(child);
+    }
   };
   walk(copy);
   if (slots.length === 0) return value;
