@@ -7,6 +7,7 @@ import type { OutflowRecord } from '../core/model.ts';
 import { describeRule, formatMeasure, txLink } from '../core/pages/breach-pages.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
 import type { Rule } from '../core/rules/rule.ts';
+import type { RuleUnit } from '../core/rules/rule-kind.ts';
 import { ruleKindOf } from '../core/rules/rule-kinds.ts';
 import { type AuditRecord, type BreakerState, isInitialised, type PendingReset, type TripInfo } from '../core/state.ts';
 import type { Clock } from '../core/time.ts';
@@ -106,7 +107,7 @@ export interface ConsoleStatus {
 export interface SeriesView {
   rule: string;
   description: string;
-  unit: 'usd' | 'count' | 'units' | 'assets';
+  unit: RuleUnit;
   /** Divide values by 10^scale for display (6 for micro-USD, the decimals for units). */
   scale: number;
   windowSeconds: number;
@@ -346,7 +347,7 @@ function ruleView(rule: Rule): Omit<SeriesView, 'points' | 'peakPercent'> {
   const m = rule.measure;
   const kind = ruleKindOf(rule);
   const unit: SeriesView['unit'] = kind.unit(rule);
-  const scale = m.kind === 'units' ? m.decimals : unit === 'usd' ? 6 : 0;
+  const scale = m.kind === 'units' ? m.decimals : unit === 'usd' ? 6 : unit === 'ppm' ? 4 : 0;
   return {
     rule: rule.id,
     description: describeRule(rule),

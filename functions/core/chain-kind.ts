@@ -41,6 +41,12 @@ export interface ChainKind {
    */
   readonly hasAccountNonces: boolean;
   /**
+   * Does the kind's reader also implement BalanceReader (ports.ts), so balance-relative rules
+   * (`limits.patterns.balanceDrawdown`) can watch its chains? Absent means no: the config refuses such
+   * a rule on its chains rather than let it stay silent unnoticed.
+   */
+  readonly readsBalances?: boolean;
+  /**
    * Where one transfer is one output of a transaction (Bitcoin: `vout`): the name tools print
    * `ChainTransfer.index` under. Undefined where the index is a log index.
    */

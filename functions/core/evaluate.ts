@@ -46,6 +46,7 @@ const REFERENCE: Record<
   'new-destinations': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
   'distinct-assets': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
   'wallet-profile': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
+  'balance-drawdown': (rule, applicable, span) => evaluatePattern(rule as PatternRule, applicable, span),
 };
 
 /**

@@ -43,6 +43,12 @@ export interface OutflowRecord extends ChainTransfer {
   usdMicros: bigint;
   /** How usdMicros was obtained. */
   priceSource: 'static' | 'feed' | 'worst-case' | 'unknown-asset' | 'scenario';
+  /**
+   * The hot wallets' combined balance of this asset (same chain and `contract`) right after this
+   * outflow, in base units, when known: what balance-relative rules (rules/kinds/balance-drawdown.ts)
+   * measure against. Absent when the chain's reader reads no balances or none was seeded yet.
+   */
+  balanceAfter?: bigint;
 }
 
 export function outflowId(chain: string, txHash: string, index: number | null): string {

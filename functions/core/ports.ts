@@ -118,6 +118,29 @@ export interface NonceReader {
 }
 
 /**
+ * The hot wallets' combined balances on one chain (balance rules, core/rules/kinds/balance-drawdown.ts).
+ * A chain kind's reader implements it when the kind says `readsBalances` (core/chain-kind.ts).
+ */
+export interface BalanceReader {
+  /**
+   * The sum over the chain's hot wallets of each asset's balance at the block with this number and
+   * hash (never another fork's), in base units: `contract` as ChainTransfer names it, null for the
+   * native coin. A token whose contract refuses to tell a balance (anyone can make a contract emit
+   * transfers "from" a hot wallet) is left out of the answer; every other asset asked for is in it.
+   * Throws ChainReadError when the endpoints fail.
+   */
+  balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>>;
+}
+
+/** Does this reader read balances too? */
+export function readsBalances<R extends object>(reader: R): reader is R & BalanceReader {
+  return typeof (reader as Partial<BalanceReader>).balancesAt === 'function';
+}
+
+/**
  * A copy of the kill switch for signers that cannot read the table (an SSM parameter, a webhook).
  * Must be idempotent and never write an older version over a newer one; failures are paged.
  */

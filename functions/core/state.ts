@@ -5,8 +5,8 @@ export interface RuleEvidence {
   ruleId: string;
   /** Human summary, e.g. "global USD over 1h: $3,120,000.00 > limit $3,000,000.00". */
   summary: string;
-  measure: 'usd' | 'count' | 'units' | 'seconds';
-  /** Measured value and limit, as decimal strings (micro-USD, count, or base units). */
+  measure: 'usd' | 'count' | 'units' | 'ppm' | 'seconds';
+  /** Measured value and limit, as decimal strings (micro-USD, count, base units, or parts per million of a balance). */
   value: string;
   limit: string;
   windowSeconds: number;

@@ -7,7 +7,6 @@ import { type Benchmarks, type Deployment, estimateMonthlyCost, type Workload } 
 import { MINUTES_PER_MONTH, PRICES } from '../../infra/cost/prices.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import { describeDeployment, readBenchmarks, scenarioOutflowsPerDay } from '../../scripts/cost-estimate.ts';
-import { EXAMPLE_CHAINS } from './synth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'breaker-cost-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,12 +22,10 @@ const workload: Workload = {
   source: 'a test',
 };
 let deployment: Deployment;
-/** Four alarms per poller and one on page delivery (as test/infra/breaker-stack.test.ts counts them). */
-const ALARMS = EXAMPLE_CHAINS.length * 4 + 1;
 
 beforeAll(() => {
   // The estimate reads the real stack, synthesised once for this file.
-  deployment = describeDeployment(join(REPO_ROOT, 'config/example.yaml')).deployment;
+  deployment = describeDeployment(join(REPO_ROOT, 'test/fixtures/config/limits-only.yaml')).deployment;
 });
 
 const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: RegExp) =>
@@ -36,14 +33,12 @@ const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: R
 
 describe('cost estimate', () => {
   it('reads the deployment from the synthesised stack', () => {
-    expect(deployment.pollers).toEqual(
-      EXAMPLE_CHAINS.map((chain) => ({
-        chain,
-        memoryMb: POLLER_MEMORY_MB,
-        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
-      })),
-    );
-    expect(deployment).toMatchObject({ alarms: ALARMS, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
+    expect(deployment.pollers).toEqual([
+      { chain: 'ethereum', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
+      { chain: 'bsc', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
+      { chain: 'bitcoin', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
+    ]);
+    expect(deployment).toMatchObject({ alarms: 13, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
   });
 
   it('bills each poller for its whole loop, every minute of the month', () => {
@@ -104,7 +99,7 @@ describe('cost estimate', () => {
       9,
     );
     expect(usd(e, 'KMS', /keys/)).toBe(2 * PRICES.kmsPerKeyMonth);
-    expect(usd(e, 'CloudWatch', /alarms/)).toBeCloseTo(ALARMS * PRICES.cloudwatchPerAlarm, 9);
+    expect(usd(e, 'CloudWatch', /alarms/)).toBeCloseTo(13 * PRICES.cloudwatchPerAlarm, 9);
     expect(e.rpcCallsPerMonth.bsc).toBe(((MINUTES_PER_MONTH * 60) / 3) * 2);
   });
 

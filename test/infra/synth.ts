@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse, stringify } from 'yaml';
-import { loadConfigFile } from '../../functions/adapters/config/config-file.ts';
 import { buildBreakerApp } from '../../infra/breaker-app.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import type { BreakerStack } from '../../infra/stacks/breaker-stack.ts';
@@ -30,12 +29,7 @@ export interface Synth {
   resources: Record<string, Resource>;
 }
 
-/** The chain ids of config/example.yaml, in config order: one poller (function, schedule, alarms) each. */
-export const EXAMPLE_CHAINS: readonly string[] = [
-  ...loadConfigFile(join(REPO_ROOT, 'config/example.yaml')).chains.keys(),
-];
-
-export function synthExample(configFile = join(REPO_ROOT, 'config/example.yaml')): Synth {
+export function synthExample(configFile = join(REPO_ROOT, 'test/fixtures/config/limits-only.yaml')): Synth {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = buildBreakerApp(app, configFile, { region: 'us-east-1' });
   const template = Template.fromStack(stack);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_CHAINS, findId, functionStatements, type Json, type Resource, synthExample } from './synth.ts';
+import { findId, functionStatements, type Json, type Resource, synthExample } from './synth.ts';
 
 /**
  * Security review §4/§5: changes that bypass the breaker (a function's code or config, its schedules, the kill-switch
@@ -62,7 +62,7 @@ describe('tamper alerts', () => {
     }
     const watched = JSON.stringify(pattern.detail.requestParameters.functionName);
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(EXAMPLE_CHAINS.length + 5); // a poller per chain, two resets, status, console, initialiser
+    expect(functions).toHaveLength(8);
     for (const [id] of functions) expect(watched).toContain(JSON.stringify({ Ref: id }));
   });
 
@@ -79,7 +79,7 @@ describe('tamper alerts', () => {
       .filter(([id]) => functionStatements(resources, id).some((s) => [s.Action].flat().includes('ssm:PutParameter')))
       .map(([, r]) => r.Properties.Role)
       .sort((a: Json, b: Json) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-    expect(parameterWriters).toHaveLength(EXAMPLE_CHAINS.length + 4); // the pollers, two reset functions, the console, the initialiser
+    expect(parameterWriters).toHaveLength(7); // three pollers, two reset functions, the console, the initialiser
     const { detail } = rule('KillSwitchWritten').pattern;
     expect(detail.requestParameters.name).toContainEqual(ref('KillSwitchParameter'));
     const exempt = [...detail.userIdentity.sessionContext.sessionIssuer.arn[0]['anything-but']].sort(

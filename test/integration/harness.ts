@@ -53,6 +53,8 @@ export interface HarnessOptions {
   confirmations?: number;
   globalUsd10m?: number;
   warnRatio?: number;
+  /** `limits.patterns.balanceDrawdown` (config docs/RULES.md); none by default. */
+  balanceDrawdown?: Record<string, unknown>;
 }
 
 export interface Harness {
@@ -121,6 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         limits: {
           warnRatio: options.warnRatio ?? 0.8,
           global: { usd: { '10m': options.globalUsd10m ?? 10_000_000 }, count: { '10m': 1000 } },
+          ...(options.balanceDrawdown && { patterns: { balanceDrawdown: options.balanceDrawdown } }),
         },
       },
       'harness',

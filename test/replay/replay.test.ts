@@ -15,7 +15,7 @@ import { parseScenario, parseScenarioText, type Scenario } from '../../functions
 const SCENARIOS = join('..', 'shared', 'scenarios');
 const NORMAL_WEEK = join(SCENARIOS, 'normal-week.json');
 const DRAIN = join(SCENARIOS, 'synthetic-multichain-drain.json');
-const EXAMPLE = join('config', 'example.yaml');
+const EXAMPLE = join('test', 'fixtures', 'config', 'limits-only.yaml');
 const out = mkdtempSync(join(tmpdir(), 'replay-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -70,7 +70,7 @@ const tiny = (
   prices: Record<string, number> = { ETH: 3300, USDT: 1, BNB: 650, SOL: 200 },
 ): Scenario => parseScenario({ format: 'hot-wallet-breaker/scenario@1', name: 'tiny', prices, events });
 
-describe('expected results with config/example.yaml', () => {
+describe('expected results with the limits-only example (test/fixtures/config/limits-only.yaml)', () => {
   it('normal-week.json does not trip, and no legit withdrawal is blocked', async () => {
     const scenario = scenarioFile(NORMAL_WEEK);
     const { result } = await replay(example, scenario);
@@ -262,11 +262,11 @@ describe('replay semantics (FORMAT.md)', () => {
   });
 
   it('scores events on chains the config does not watch: lost before the trip, prevented after a global halt', async () => {
-    // Tron's Nile testnet is not a chain the example config watches.
+    // Tron is not a chain the example config watches.
     const events = [
-      { t: 50, chain: 'tron-nile', asset: 'TRX', usd: 100_000, label: 'attack' },
+      { t: 50, chain: 'tron', asset: 'TRX', usd: 100_000, label: 'attack' },
       { t: 100, chain: 'ethereum', asset: 'USDT', amount: '1200000', label: 'attack' },
-      { t: 200, chain: 'tron-nile', asset: 'TRX', usd: 200_000, label: 'attack' },
+      { t: 200, chain: 'tron', asset: 'TRX', usd: 200_000, label: 'attack' },
     ];
     const viaSigner = await replay(example, tiny(events.map((e) => ({ ...e, via: 'signer' }))));
     expect(viaSigner.result.counts).toMatchObject({ observed: 1, unobserved: 2 });
@@ -279,7 +279,7 @@ describe('replay semantics (FORMAT.md)', () => {
   it('--observe-all-chains: unwatched chains are seen 60 s after t and count toward global USD rules only', async () => {
     // 4000 SOL = $800k and 4000 SOL more: neither is a single transfer over $1M; together $1.6M > the $1.5M
     // 10-minute limit. 200 transfers of $1 each would break the 150-transfer count limit if counted — they must not be.
-    const dust = Array.from({ length: 200 }, (_, i) => ({ t: 10 + i, chain: 'tron-nile', asset: 'TRX', usd: 1 }));
+    const dust = Array.from({ length: 200 }, (_, i) => ({ t: 10 + i, chain: 'tron', asset: 'TRX', usd: 1 }));
     const events = [
       ...dust,
       { t: 400, chain: 'solana', asset: 'SOL', amount: '4000', label: 'attack' },

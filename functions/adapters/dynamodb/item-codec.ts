@@ -49,6 +49,7 @@ export function outflowToItem(r: OutflowRecord): Item {
     priceSource: { S: r.priceSource },
   };
   if (r.fee !== undefined) item.fee = { S: r.fee.toString() };
+  if (r.balanceAfter !== undefined) item.balanceAfter = { S: r.balanceAfter.toString() };
   return item;
 }
 
@@ -77,6 +78,7 @@ export function itemToOutflow(item: Item): OutflowRecord {
     priceSource: priceSource as OutflowRecord['priceSource'],
   };
   if (item.fee !== undefined) record.fee = f.big('fee');
+  if (item.balanceAfter !== undefined) record.balanceAfter = f.big('balanceAfter');
   return record;
 }
 

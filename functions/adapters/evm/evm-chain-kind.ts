@@ -29,6 +29,7 @@ class EvmChainKind implements ChainKind {
   readonly deadManSlackBlocks = 5;
   readonly hostsPriceFeeds = true;
   readonly hasAccountNonces = true;
+  readonly readsBalances = true;
 
   settings() {
     return evmSettings;

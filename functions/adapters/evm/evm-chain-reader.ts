@@ -1,7 +1,7 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
+import type { BalanceReader, NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
 import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
@@ -14,6 +14,9 @@ import {
 } from './json-rpc-client.ts';
 import {
   addressTopic,
+  balanceOfData,
+  checkBalance,
+  checkBalanceOfWord,
   checkBlock,
   checkBlockReceipts,
   checkLogs,
@@ -66,7 +69,7 @@ const NATIVE_ORDER = -(2 ** 31);
  * internal frame does the reader fetch that transaction's whole trace (`trace_transaction`), since an
  * ancestor frame that reverted, and so undid the transfer, need not be in the filtered answer.
  */
-export class EvmChainReader implements ChainReader, NonceReader {
+export class EvmChainReader implements ChainReader, NonceReader, BalanceReader {
   readonly chain: string;
   private readonly client: JsonRpcClient;
   private readonly hotWallets: ReadonlySet<string>;
@@ -184,6 +187,66 @@ export class EvmChainReader implements ChainReader, NonceReader {
       { atomic: true },
     );
     return wallets.map((wallet, i) => ({ wallet, nextNonce: BigInt(counts[i] as string) }));
+  }
+
+  /**
+   * The hot wallets' combined balance of each asset at one block, in ONE request: per hot wallet,
+   * `eth_getBalance` for the native coin and `balanceOf` through `eth_call` for each token, all pinned
+   * to the block's hash (EIP-1898), so an answer from another fork is an error rather than a balance.
+   * The poll asks only for the assets its range moved, and only when it moved any.
+   *
+   * Anyone can emit a Transfer log "from" a hot wallet out of their own contract, so a token whose
+   * contract refuses balanceOf (every endpoint answers with a revert or a non-word) is left out of the
+   * answer rather than failing the read: a stranger's contract must not be able to stop the poller.
+   * The poll refuses to go on without a listed token's balance (core/balances.ts). Only then are the
+   * assets read one request each, to find the ones that refuse.
+   */
+  async balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>> {
+    try {
+      return this.sums(contracts, await this.client.batch(this.balanceCalls(block, contracts), { atomic: true }));
+    } catch (e) {
+      if (!refusedByContract(e)) throw e;
+    }
+    const balances = new Map<string | null, bigint>();
+    for (const contract of contracts) {
+      try {
+        const answers = await this.client.batch(this.balanceCalls(block, [contract]), { atomic: true });
+        balances.set(contract, this.sums([contract], answers).get(contract) as bigint);
+      } catch (e) {
+        if (contract === null || !refusedByContract(e)) throw e;
+      }
+    }
+    return balances;
+  }
+
+  private balanceCalls(block: { hash: string }, contracts: readonly (string | null)[]): RpcCall[] {
+    const at = { blockHash: block.hash, requireCanonical: true };
+    return contracts.flatMap((contract) =>
+      [...this.hotWallets].map((wallet) =>
+        contract === null
+          ? { method: 'eth_getBalance', params: [wallet, at], check: checkBalance }
+          : {
+              method: 'eth_call',
+              params: [{ to: contract, data: balanceOfData(wallet) }, at],
+              check: checkBalanceOfWord,
+            },
+      ),
+    );
+  }
+
+  /** Per asset, the sum of the hot wallets' answers (answers ordered asset by asset, wallet by wallet). */
+  private sums(contracts: readonly (string | null)[], answers: readonly unknown[]): Map<string | null, bigint> {
+    const n = this.hotWallets.size;
+    return new Map(
+      contracts.map((contract, c) => {
+        let sum = 0n;
+        for (let w = 0; w < n; w++) sum += BigInt(answers[c * n + w] as string);
+        return [contract, sum];
+      }),
+    );
   }
 
   async readRange(from: number, to: number): Promise<RangeRead> {
@@ -482,6 +545,15 @@ function toBlockRef(block: RpcBlock): BlockRef {
     parentHash: block.parentHash.toLowerCase(),
     time: quantityToNumber(block.timestamp),
   };
+}
+
+/** A balanceOf every endpoint answered, with a revert or a non-word: the contract refuses, the endpoints are fine. */
+function refusedByContract(e: unknown): boolean {
+  return (
+    e instanceof RpcCallError &&
+    e.method === 'eth_call' &&
+    e.attempts.every((a) => (a.reason === 'rpc-error' && !isMethodUnsupported(a)) || a.reason === 'invalid-result')
+  );
 }
 
 function samePath(a: readonly number[], b: readonly number[]): boolean {

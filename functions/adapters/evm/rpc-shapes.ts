@@ -88,6 +88,23 @@ export function addressTopic(address: string): string {
   return `0x${'0'.repeat(24)}${address.slice(2).toLowerCase()}`;
 }
 
+/** `balanceOf(address)` call data (selector 0x70a08231, the address left-padded to 32 bytes). */
+export function balanceOfData(address: string): string {
+  return `0x70a08231${'0'.repeat(24)}${address.slice(2).toLowerCase()}`;
+}
+
+/** eth_getBalance's answer: a hex quantity of up to 256 bits. */
+export function checkBalance(result: unknown): string | undefined {
+  return typeof result === 'string' && QUANTITY.test(result) ? undefined : 'not a hex balance';
+}
+
+/** balanceOf's answer through eth_call: exactly one 32-byte word (anything else is not an ERC-20 balance). */
+export function checkBalanceOfWord(result: unknown): string | undefined {
+  return typeof result === 'string' && HASH.test(result)
+    ? undefined
+    : 'not a 32-byte balanceOf answer (is the token an ERC-20 contract at this block?)';
+}
+
 export function checkBlock(expectedNumber: number, full: boolean) {
   return (result: unknown): string | undefined => {
     const b = result as Partial<RpcBlock>;

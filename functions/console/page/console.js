@@ -397,7 +397,8 @@
   }
   function show(v, unit, full) {
     const n = full ? number.format(v) : compact.format(v);
-    return unit === 'usd' ? `$${n}` : n;
+    // ppm series are scaled by 10^4 on the server, so they arrive as percent.
+    return unit === 'usd' ? `$${n}` : unit === 'ppm' ? `${n}%` : n;
   }
 
   function chart(s, trips) {

@@ -3,6 +3,7 @@ import { parseUnits, usdToMicros } from '../amounts.ts';
 import { type ChainKind, chainKindsById } from '../chain-kind.ts';
 import { ConfigError, formatPath } from '../errors.ts';
 import type { HaltScope } from '../model.ts';
+import { compilePriceDiscovery, priceDiscoverySchema } from '../prices/discovery.ts';
 import { compileReconciliation } from '../reconciliation/config.ts';
 import { historyProblem } from '../retention.ts';
 import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
@@ -95,6 +96,11 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     name: cfg.name,
     chains,
     unknownAssetUsdMicros: usdToMicros(cfg.unknownAssets.usdPerTransfer),
+    priceDiscovery: compilePriceDiscovery(
+      cfg.unknownAssets.discovery ?? priceDiscoverySchema.parse({}),
+      chains,
+      issues,
+    ),
     rules,
     maxWindowSeconds: Math.max(0, ...rules.map((r) => ruleKindOf(r).historyNeeded(r))),
     warnRatio: cfg.limits.warnRatio,
@@ -286,6 +292,7 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
     }
   }
   buildPatternRules(cfg, chains, rules, issues);
+  buildBalanceRules(cfg, chains, rules, issues);
   rules.push(...extra);
   if (rules.length === 0) issues.push('limits: no limits configured — the breaker would never trip');
   const ids = new Set(rules.map((r) => r.id));
@@ -381,6 +388,59 @@ function buildPatternRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, 
       }
     }
   }
+}
+
+/** One drawdown and one emptied rule per watched chain (core/rules/kinds/balance-drawdown.ts). */
+function buildBalanceRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, rules: Rule[], issues: string[]): void {
+  const d = cfg.limits.patterns.balanceDrawdown;
+  if (!d) return;
+  const path = 'limits.patterns.balanceDrawdown';
+  const ids = d.chains ?? [...chains.keys()];
+  ids.forEach((id, i) => {
+    const chain = chains.get(id);
+    const at = d.chains ? `${path}.chains[${i}]` : `${path}`;
+    if (!chain) {
+      issues.push(`${at}: no chain "${id}" (chains: ${[...chains.keys()].join(', ')})`);
+      return;
+    }
+    if (!chain.kind.readsBalances) {
+      issues.push(
+        `${at}: chain "${id}" (kind ${chain.kind.id}) cannot read hot-wallet balances, so the rule would never see it — list the chains to watch in ${path}.chains without it`,
+      );
+      return;
+    }
+    const halt: HaltScope = d.halt === 'global' ? { kind: 'global' } : { kind: 'chain', chain: id };
+    const tripPpm = percentPpm(d.tripPercent);
+    rules.push({
+      id: `pattern-drawdown-${id}-${d.window}`,
+      subject: { kind: 'chain', chain: id },
+      measure: { kind: 'balance-drawdown' },
+      windowSeconds: parseDuration(d.window),
+      limit: tripPpm,
+      warnAt: d.warnPercent !== undefined ? percentPpm(d.warnPercent) : warnLevel(tripPpm, cfg.limits.warnRatio),
+      halt,
+      shadow: d.shadow,
+    });
+    if (d.emptied === false) return;
+    rules.push({
+      // The floor is in the id: the recorded config summary compares limits only, so a lower floor
+      // (looser) must show as a rule removed, which waits out operations.loosenDelaySeconds.
+      id: `pattern-emptied-${id}-${d.emptied.window}-${d.emptied.belowPercent}pct`,
+      subject: { kind: 'chain', chain: id },
+      measure: { kind: 'balance-emptied', floorPpm: percentPpm(d.emptied.belowPercent) },
+      windowSeconds: parseDuration(d.emptied.window),
+      // One emptied asset trips; there is no warning level below one.
+      limit: 0n,
+      warnAt: 0n,
+      halt,
+      shadow: d.shadow,
+    });
+  });
+}
+
+/** A percentage (to 1e-4) in parts per million. */
+function percentPpm(percent: number): bigint {
+  return BigInt(Math.round(percent * 10_000));
 }
 
 /** Is window `a` a better reference than `b` for a pattern window `w`? (equal, else longer, else nearest) */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACTUATOR_DEFAULTS, actuatorsSchema } from '../actuators/config.ts';
 import type { AddressRules, ChainKind, TokenRules } from '../chain-kind.ts';
 import { custodySchema } from '../custody/config.ts';
+import { priceDiscoverySchema } from '../prices/discovery.ts';
 import { RECONCILIATION_DEFAULTS, reconciliationSchema } from '../reconciliation/config.ts';
 import { parseDuration } from '../time.ts';
 import { WATERMARK_DEFAULTS, watermarkSchema } from '../watermark/config.ts';
@@ -202,11 +203,55 @@ const walletProfilePattern = z
     path: ['minHistory'],
   });
 
+const percent = z
+  .number({ error: 'expected a percentage' })
+  .gt(0, { error: 'must be > 0' })
+  .lt(100, { error: 'must be < 100' });
+
+/** A chain's hot-wallet balance of any asset falling by a share within a window (rules/kinds/balance-drawdown.ts). */
+const balanceDrawdownPattern = z
+  .object({
+    window: duration.default('1h'),
+    /** Trips when outflows to outsiders within the window take more than this % of an asset's balance. */
+    tripPercent: percent,
+    /** Warns above this %; default tripPercent × warnRatio. */
+    warnPercent: percent.optional(),
+    /** The "emptied" signal: outflows took an asset's balance down to at most `belowPercent` % within `window`; `false` turns it off. */
+    emptied: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            window: duration.default('24h'),
+            belowPercent: z
+              .number({ error: 'expected a percentage' })
+              .min(0, { error: 'must be ≥ 0' })
+              .lt(100, { error: 'must be < 100' })
+              .default(1),
+          })
+          .strict(),
+      ])
+      .default({ window: '24h', belowPercent: 1 }),
+    /** The chains watched; default every chain (each chain's kind must read balances). */
+    chains: z
+      .array(z.string({ error: 'expected a chain id' }))
+      .min(1, { error: 'list at least one chain' })
+      .optional(),
+    halt: haltScope.default('chain'),
+    shadow: z.boolean().default(false),
+  })
+  .strict()
+  .refine((p) => p.warnPercent === undefined || p.warnPercent < p.tripPercent, {
+    error: 'warnPercent must be below tripPercent',
+    path: ['warnPercent'],
+  });
+
 const patternsSchema = z
   .object({
     distinctAssets: distinctAssetsPattern.optional(),
     newDestinations: newDestinationsPattern.optional(),
     walletProfile: walletProfilePattern.optional(),
+    balanceDrawdown: balanceDrawdownPattern.optional(),
   })
   .strict();
 
@@ -365,6 +410,8 @@ export function configSchema(kinds: readonly ChainKind[]) {
         .object({
           /** USD each transfer of a token the config does not know is valued at. */
           usdPerTransfer: z.number().nonnegative().default(0),
+          /** Prices discovered on-chain for unlisted tokens (functions/core/prices/discovery.ts). */
+          discovery: priceDiscoverySchema.optional(),
         })
         .strict()
         .default({ usdPerTransfer: 0 }),

@@ -1,5 +1,6 @@
 import type { ActuatorsConfig } from '../actuators/config.ts';
 import type { ChainKind } from '../chain-kind.ts';
+import type { PriceDiscoveryConfig } from '../prices/discovery.ts';
 import type { ReconciliationConfig } from '../reconciliation/config.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { WatermarkConfig } from '../watermark/config.ts';
@@ -44,6 +45,8 @@ export interface BreakerConfig {
   name: string;
   chains: Map<string, ChainConfig>;
   unknownAssetUsdMicros: bigint;
+  /** On-chain prices for unlisted tokens (off unless `unknownAssets.discovery.enabled`). */
+  priceDiscovery: PriceDiscoveryConfig;
   rules: Rule[];
   /**
    * How much history evaluation must read, in seconds: the longest rule window, or longer when a

@@ -9,6 +9,8 @@ import {
   unapprovedSummary,
 } from '../reconciliation/wording.ts';
 import type { Breach } from '../rules/breach.ts';
+import { balanceAssetKey } from '../rules/kinds/balance-drawdown.ts';
+import { byWindowTime } from '../rules/order.ts';
 import { destinationKey, distinctAssetOf } from '../rules/patterns.ts';
 import type { Rule } from '../rules/rule.ts';
 import { ruleKindOf } from '../rules/rule-kinds.ts';
@@ -41,6 +43,10 @@ export function formatMeasure(rule: Rule, value: bigint): string {
       return formatUsd(value);
     case 'distinct-assets':
       return `${value} asset${value === 1n ? '' : 's'}`;
+    case 'balance-drawdown':
+      return `${formatUnits(value, 4)}% of the balance`;
+    case 'balance-emptied':
+      return `${value} asset${value === 1n ? '' : 's'} emptied`;
   }
 }
 
@@ -54,6 +60,10 @@ export function describeRule(rule: Rule): string {
       return `USD to new destinations (not paid in the ${formatDuration(m.lookbackSeconds)} before) per ${per}, all chains`;
     case 'profile-usd':
       return `USD out of hot wallet ${rule.subject.kind === 'wallet' ? rule.subject.wallet : '?'} on ${rule.subject.kind === 'wallet' ? rule.subject.chain : '?'} per ${per}, against its own profile`;
+    case 'balance-drawdown':
+      return `share of an asset's hot-wallet balance sent out per ${per}, ${subjectChain(rule)}`;
+    case 'balance-emptied':
+      return `assets whose hot-wallet balance outflows took to ≤ ${formatUnits(m.floorPpm, 4)}% per ${per}, ${subjectChain(rule)}`;
     default:
       break;
   }
@@ -69,6 +79,10 @@ export function describeRule(rule: Rule): string {
           : `${s.wallet} on ${s.chain}`;
   const what = m.kind === 'usd' ? 'USD' : m.kind === 'count' ? 'transfer count' : m.asset;
   return rule.windowSeconds === 0 ? `single transfer ${what}, ${who}` : `${what} out of ${who} per ${per}`;
+}
+
+function subjectChain(rule: Rule): string {
+  return rule.subject.kind === 'global' ? 'all chains' : 'chain' in rule.subject ? rule.subject.chain : '?';
 }
 
 export function breachSummary(b: Breach): string {
@@ -138,9 +152,37 @@ export function explainBreach(b: Breach): string[] {
         )}): ${formatUsd(b.limit ?? b.rule.limit)}.`,
       ];
     }
+    case 'balance-drawdown':
+    case 'balance-emptied':
+      return [
+        m.kind === 'balance-drawdown'
+          ? `Drain pattern: an asset's hot-wallet balance fell by more than ${formatMeasure(b.rule, b.limit ?? b.rule.limit)} within ${per},`
+          : `Drain pattern: outflows emptied an asset's hot-wallet balance within ${per},`,
+        'counted in the asset itself (no price needed, so unlisted tokens count); inflows cushion it, own-wallet transfers do not count.',
+        ...balanceLines(b.outflows),
+      ];
     default:
       return [];
   }
+}
+
+/** Per asset among a balance breach's outflows: what went out, and what the hot wallets have left. */
+function balanceLines(outflows: readonly OutflowRecord[]): string[] {
+  const byAsset = new Map<string, { first: OutflowRecord; last: OutflowRecord; out: bigint }>();
+  for (const r of outflows) {
+    const key = `${r.chain}\u0000${balanceAssetKey(r)}`;
+    const a = byAsset.get(key);
+    if (!a) byAsset.set(key, { first: r, last: r, out: r.amount });
+    else {
+      a.out += r.amount;
+      if (byWindowTime(r, a.last) > 0) a.last = r;
+    }
+  }
+  return [...byAsset.values()].map(({ first, last, out }) => {
+    const units = (v: bigint) => (first.decimals === null ? `${v} base units` : formatUnits(v, first.decimals));
+    const name = first.known ? first.asset : `unlisted token ${first.contract ?? '(native)'}`;
+    return `  ${name} on ${first.chain}: ${units(out)} out, ${last.balanceAfter === undefined ? 'balance unknown' : `${units(last.balanceAfter)} left`}`;
+  });
 }
 
 export function txLink(config: BreakerConfig, r: Pick<OutflowRecord, 'chain' | 'txHash'>): string {

@@ -17,6 +17,8 @@ import { commitState } from '../use-cases/commit-transition.ts';
 import { initialiseOnFirstRun } from '../use-cases/initialise-breaker.ts';
 import { flushOutbox } from '../use-cases/outbox.ts';
 import { combineSteps, emptyOutcome, evaluationSteps } from '../use-cases/poll-decision.ts';
+import { symbolsOf, unitsRoundedUp, unknownContract } from './assets.ts';
+import { ReplayBalances } from './balances.ts';
 import type { Scenario, ScenarioEvent } from './scenario.ts';
 import { type Fate, haltStops, haltTime, type ReplayScore, roundSeconds, scoreReplay } from './score.ts';
 import { applyWatermarkSignal, watermarkSignals } from './watermark-signals.ts';
@@ -86,7 +88,9 @@ export interface ReplayResult {
   shadowTrips: { atS: number; ruleId: string; wouldHalt: string }[];
   warnings: { atS: number; ruleId: string }[];
   pages: Page[];
-  counts: { observed: number; prevented: number; unobserved: number; unapprovedObserved: number };
+  counts: { observed: number; prevented: number; unobserved: number; inflows: number; unapprovedObserved: number };
+  /** What the balance tracking noticed (balances.ts): outflows beyond the balance left, assets without one. */
+  balanceNotes: string[];
   peaks: RulePeak[];
   chart: ReplayChart;
   evaluator: IncrementalEvaluator;
@@ -136,6 +140,7 @@ export async function replayScenario(
   const shadowTrips: ReplayResult['shadowTrips'] = [];
   const warnings: ReplayResult['warnings'] = [];
   const valuation = scenarioValuation(scenario);
+  const balances = new ReplayBalances(config, scenario);
   let escalationPossible = Object.values((await store.getState()).tripped).some((t) => t.escalatedAtMs === undefined);
   let processed = 0;
   let nextProgress = 0;
@@ -181,6 +186,11 @@ export async function replayScenario(
     if (signed.length === 0) continue;
 
     const records = recordsOf(config, first, signed, start, valuation, scenario.prices);
+    if (first.chain) {
+      records.forEach((r, k) => {
+        balances.sent(r, (signed[k] as Observation).event);
+      });
+    }
     await store.recordOutflows(records);
     const countable = records.filter((r) => !r.own);
     if (countable.length === 0) continue;
@@ -240,6 +250,7 @@ export async function replayScenario(
       observed: observedEvents.length,
       prevented: fate.filter((f) => f === 'prevented').length,
       unobserved: fate.filter((f) => f === 'unobserved').length,
+      inflows: fate.filter((f) => f === 'inflow').length,
       unapprovedObserved: observedEvents.filter((e) => !e.approved).length,
     },
     peaks: peaksOf(config, evaluator, start),
@@ -252,6 +263,7 @@ export async function replayScenario(
     ),
     evaluator,
     startUnix: start,
+    balanceNotes: balances.notes,
   };
 }
 
@@ -261,9 +273,10 @@ function planObservations(
   scenario: Scenario,
   observeAllChains: boolean,
 ): { plan: Observation[]; fate: Fate[] } {
-  const fate: Fate[] = scenario.events.map(() => 'unobserved');
+  const fate: Fate[] = scenario.events.map((e) => (e.direction === 'in' ? 'inflow' : 'unobserved'));
   const plan: Observation[] = [];
   for (const event of scenario.events) {
+    if (event.direction === 'in') continue; // inflows only move balances (balances.ts)
     const chain = config.chains.get(event.chain);
     if (chain) {
       const from =
@@ -341,7 +354,7 @@ function recordsOf(
       blockTime: start + e.t,
       txHash: e.tx ?? syntheticHash(chain.kind, 'replay-tx', e.index + 1),
       index: e.index,
-      contract: asset ? asset.contract : `unknown:${e.asset}`,
+      contract: asset ? asset.contract : unknownContract(e.asset),
       from: o.from,
       to: e.to ?? `unknown-destination-${e.index}`,
       amount: amountOf(e, asset, prices),
@@ -359,6 +372,11 @@ function recordsOf(
     valuation.events.delete(o.event.index);
     const record = records[k] as OutflowRecord & OutflowMarks;
     if (o.event.aggregate) record.aggregate = true;
+    // With on-chain discovery on for the chain, an unlisted token's `usd` is what discovery would have said.
+    if (!record.known && o.event.usdMicros !== undefined && discovers(config, chain.id)) {
+      record.usdMicros = o.event.usdMicros;
+      record.priceSource = 'scenario';
+    }
     // The scenario says whether the signer approved the withdrawal: reconciliation's verdict, given.
     if (reconciliation?.enabled && !o.event.approved && needsApproval(reconciliation, record)) {
       record.unapproved = { reason: 'the scenario records no approved withdrawal for this outflow' };
@@ -367,16 +385,8 @@ function recordsOf(
   return records;
 }
 
-const SYMBOLS = new WeakMap<ChainConfig, Map<string, AssetConfig>>();
-
-function symbolsOf(chain: ChainConfig): Map<string, AssetConfig> {
-  let symbols = SYMBOLS.get(chain);
-  if (!symbols) {
-    symbols = new Map<string, AssetConfig>([[chain.native.symbol, chain.native]]);
-    for (const token of chain.tokens.values()) symbols.set(token.symbol, token);
-    SYMBOLS.set(chain, symbols);
-  }
-  return symbols;
+function discovers(config: BreakerConfig, chain: string): boolean {
+  return config.priceDiscovery.enabled && config.priceDiscovery.chains.has(chain);
 }
 
 /**
@@ -430,13 +440,6 @@ function amountOf(e: ScenarioEvent, asset: AssetConfig | undefined, prices: Read
   if (price === 0n || e.usdMicros === undefined) return 0n;
   const scale = 10n ** BigInt(decimals);
   return (e.usdMicros * scale + price - 1n) / price;
-}
-
-function unitsRoundedUp(text: string, decimals: number): bigint {
-  const [whole = '0', frac = ''] = text.split('.');
-  if (frac.length <= decimals) return parseUnits(text, decimals);
-  const kept = parseUnits(decimals === 0 ? whole : `${whole}.${frac.slice(0, decimals)}`, decimals);
-  return /[1-9]/.test(frac.slice(decimals)) ? kept + 1n : kept;
 }
 
 /** The event's USD by the scenario alone: `usd`, else amount × the scenario price; undefined if neither. */

@@ -32,6 +32,7 @@ const EVENT_FIELDS = [
   'approved',
   'aggregate',
   'via',
+  'direction',
 ] as const;
 
 /**
@@ -66,11 +67,20 @@ const eventSchema = z
       approved: z.boolean({ error: 'expected true or false' }).optional(),
       aggregate: z.boolean({ error: 'expected true or false' }).optional(),
       via: VIA.optional(),
+      direction: z.enum(['out', 'in'], { error: 'expected "out" or "in"' }).optional(),
     },
     { error: 'expected an event object' },
   )
   .strict()
   .refine((e) => e.amount !== undefined || e.usd !== undefined, { error: 'needs amount or usd (or both)' })
+  .refine((e) => e.direction !== 'in' || e.amount !== undefined, {
+    error: 'an inflow moves a balance, so it needs amount (whole units)',
+    path: ['amount'],
+  })
+  .refine((e) => e.direction !== 'in' || e.label !== 'attack', {
+    error: 'an inflow is never a loss: it cannot be labelled "attack"',
+    path: ['label'],
+  })
   .refine((e) => e.via !== 'stolen-key' || e.label === 'attack', {
     error: 'a customer withdrawal (label legit) goes through the signer: only an attack can be "stolen-key"',
     path: ['via'],
@@ -92,6 +102,17 @@ const scenarioSchema = z
         )
         .default({}),
       attackVia: VIA.optional(),
+      balances: z
+        .record(
+          z.string(),
+          z.record(
+            z.string(),
+            z.string({ error: 'not a decimal string' }).regex(DECIMAL, { error: 'not a decimal string' }),
+            { error: 'expected a map of asset symbol → balance in whole units' },
+          ),
+          { error: 'expected a map of chain id → { asset symbol: balance in whole units }' },
+        )
+        .optional(),
       events: z.array(eventSchema, { error: 'expected an array of events' }),
     },
     { error: 'expected a scenario object' },
@@ -115,6 +136,8 @@ export interface ScenarioEvent {
   aggregate: boolean;
   /** Who signed it: legit events always `signer`; attack events by `via`, else the scenario's `attackVia`, else `stolen-key`. */
   via: SignedVia;
+  /** `out`: the hot wallets sent it; `in`: it came into them (a deposit, a refill from cold): never a loss, only moves balances. */
+  direction: 'out' | 'in';
 }
 
 export interface Scenario {
@@ -122,7 +145,13 @@ export interface Scenario {
   description: string;
   /** Micro-USD per whole unit, by asset symbol. */
   prices: Map<string, bigint>;
+  /** Every event in file order: outflows and inflows (`direction`). */
   events: ScenarioEvent[];
+  /**
+   * The hot wallets' combined balance at t = 0, in whole units (decimal strings), by chain then asset
+   * symbol; undefined when the scenario gives none (balances unknown: balance rules stay silent).
+   */
+  balances?: Map<string, Map<string, string>>;
 }
 
 /** Parse and validate scenario JSON text. Throws ScenarioError naming every bad event and field. */
@@ -144,6 +173,9 @@ export function parseScenario(data: unknown, source = 'scenario'): Scenario {
     name: s.name,
     description: s.description ?? '',
     prices: new Map(Object.entries(s.prices).map(([symbol, usd]) => [symbol, usdToMicros(usd)])),
+    ...(s.balances && {
+      balances: new Map(Object.entries(s.balances).map(([chain, assets]) => [chain, new Map(Object.entries(assets))])),
+    }),
     events: s.events.map((e, index) => {
       const label = e.label ?? 'legit';
       // Never credit a halt with stopping an attack unless the scenario says the attack used the signer.
@@ -163,6 +195,7 @@ export function parseScenario(data: unknown, source = 'scenario'): Scenario {
         approved: e.approved ?? via === 'signer',
         aggregate: e.aggregate ?? false,
         via,
+        direction: e.direction ?? 'out',
       };
     }),
   };

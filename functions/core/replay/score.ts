@@ -41,8 +41,8 @@ export interface DetectionScore {
   attackOutBeforeTripShare: number | null;
 }
 
-/** What happened to an event in the replay. */
-export type Fate = 'observed' | 'prevented' | 'unobserved';
+/** What happened to an event in the replay (an inflow is never observed as an outflow, nor scored). */
+export type Fate = 'observed' | 'prevented' | 'unobserved' | 'inflow';
 
 export interface ScoredTrip {
   atS: number;
@@ -79,6 +79,7 @@ export function scoreReplay(
   let outBeforeTrip = 0n;
   let firstAttackAt: number | undefined;
   for (const e of scenario.events) {
+    if (e.direction === 'in') continue;
     const usd = usdOf(e);
     const haltedAt = haltTime(trips, e.chain);
     // Observed events were decided when observed; unobserved ones by their block time.

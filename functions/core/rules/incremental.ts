@@ -1,6 +1,7 @@
 import { measureOf, ruleApplies } from '../evaluate.ts';
 import type { OutflowRecord } from '../model.ts';
 import type { AffectedSpan, Breach } from './breach.ts';
+import { type AssetWindow, balanceAssetKey, balanceMeasure } from './kinds/balance-drawdown.ts';
 import { byWindowTime, largestFirst, lowerBound, upperBound } from './order.ts';
 import {
   bucketOf,
@@ -176,6 +177,7 @@ const TRACKERS: Record<RuleKindId, (rule: Rule) => Tracker> = {
     new DistinctAssetsTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'distinct-assets' }> }),
   'wallet-profile': (rule) =>
     new ProfileTracker(rule as Rule & { measure: Extract<PatternMeasure, { kind: 'profile-usd' }> }),
+  'balance-drawdown': (rule) => new BalanceTracker(rule as Rule & { measure: BalanceMeasure }),
 };
 
 function trackerFor(rule: Rule): Tracker {
@@ -407,5 +409,48 @@ class ProfileTracker extends WindowTracker {
 
   protected outflowsAt(end: number): OutflowRecord[] {
     return this.series.between(end - this.rule.windowSeconds, end);
+  }
+}
+
+type BalanceMeasure = Extract<PatternMeasure, { kind: 'balance-drawdown' | 'balance-emptied' }>;
+
+/** Balance drawdown and emptied assets (rules/kinds/balance-drawdown.ts): one series of outflows per asset. */
+class BalanceTracker extends WindowTracker {
+  private readonly perAsset = new Map<string, Series>();
+
+  constructor(override readonly rule: Rule & { measure: BalanceMeasure }) {
+    super(rule);
+  }
+
+  add(r: OutflowRecord): void {
+    this.series.insert(r, 0n);
+    const key = balanceAssetKey(r);
+    let series = this.perAsset.get(key);
+    if (!series) {
+      series = new Series();
+      this.perAsset.set(key, series);
+    }
+    series.insert(r, r.amount);
+  }
+
+  private measure(end: number): { value: bigint; keys: string[] } {
+    const from = end - this.rule.windowSeconds;
+    const assets = new Map<string, AssetWindow>();
+    for (const [key, series] of this.perAsset) {
+      const out = series.sum(from, end);
+      if (out === 0n) continue;
+      const last = series.records[upperBound(series.times, end) - 1] as OutflowRecord;
+      assets.set(key, { out, left: last.balanceAfter });
+    }
+    return balanceMeasure(this.rule.measure, assets);
+  }
+
+  protected valueAt(end: number): bigint {
+    return this.measure(end).value;
+  }
+
+  protected outflowsAt(end: number): OutflowRecord[] {
+    const shown = new Set(this.measure(end).keys);
+    return this.series.between(end - this.rule.windowSeconds, end).filter((r) => shown.has(balanceAssetKey(r)));
   }
 }

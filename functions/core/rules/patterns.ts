@@ -1,5 +1,6 @@
 import type { OutflowRecord } from '../model.ts';
 import type { AffectedSpan, Breach } from './breach.ts';
+import { type AssetWindow, balanceAssetKey, balanceMeasure } from './kinds/balance-drawdown.ts';
 import { singleTransfer } from './kinds/single-transfer.ts';
 import { windowSum } from './kinds/window-sum.ts';
 import { largestFirst, lowerBound, upperBound } from './order.ts';
@@ -233,5 +234,26 @@ function windowMeasure(
         return { value, ...levels, outflows: () => applicable.slice(lo, hi) };
       };
     }
+    case 'balance-drawdown':
+    case 'balance-emptied':
+      return (end) => {
+        const [lo, hi] = inWindow(end);
+        const assets = new Map<string, AssetWindow>();
+        for (let i = lo; i < hi; i++) {
+          const r = applicable[i] as OutflowRecord;
+          const key = balanceAssetKey(r);
+          const w = assets.get(key) ?? { out: 0n, left: undefined };
+          // Ascending order: the last outflow of the asset in the window leaves the balance after it.
+          assets.set(key, { out: w.out + r.amount, left: r.balanceAfter });
+        }
+        const { value, keys } = balanceMeasure(measure, assets);
+        const shown = new Set(keys);
+        return {
+          value,
+          limit: rule.limit,
+          warnAt: rule.warnAt,
+          outflows: () => applicable.slice(lo, hi).filter((r) => shown.has(balanceAssetKey(r))),
+        };
+      };
   }
 }

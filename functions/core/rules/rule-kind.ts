@@ -3,22 +3,31 @@ import type { OutflowMarks } from './breach.ts';
 import type { Rule } from './rule.ts';
 
 /** The rule kinds; evaluate.ts and incremental.ts key their algorithms by these (exhaustively, so a new kind without one does not compile). */
-export type RuleKindId = 'window-sum' | 'single-transfer' | 'new-destinations' | 'distinct-assets' | 'wallet-profile';
+export type RuleKindId =
+  | 'window-sum'
+  | 'single-transfer'
+  | 'new-destinations'
+  | 'distinct-assets'
+  | 'wallet-profile'
+  | 'balance-drawdown';
 
 /**
  * What one kind of rule is, in one module (functions/core/rules/kinds/): which rules it covers, what it
  * counts, and the facts every consumer (evaluation, pages, console, replay, the trip evidence) asks it
  * instead of switching on `measure.kind`. The registry is rules/rule-kinds.ts.
  */
+export type RuleUnit = 'usd' | 'count' | 'units' | 'assets' | 'ppm';
+
 export interface RuleKind {
   readonly id: RuleKindId;
   /** Is `rule` of this kind? Exactly one registered kind answers yes for every rule (ruleKindOf checks). */
   handles(rule: Rule): boolean;
   /**
-   * What the measure is counted in: USD (micro-USD), transfers, base units of one asset, or assets
-   * (distinct assets). The console scales by it; trip evidence records it (assets as a count).
+   * What the measure is counted in: USD (micro-USD), transfers, base units of one asset, assets
+   * (distinct assets, emptied assets), or a share in parts per million (balance drawdown). The console
+   * scales by it; trip evidence records it (assets as a count).
    */
-  unit(rule: Rule): 'usd' | 'count' | 'units' | 'assets';
+  unit(rule: Rule): RuleUnit;
   /**
    * A stored level (limit or warnAt) as people read it. Distinct assets store "trips at N" as
    * limit = N − 1 so that every kind trips when the measure exceeds its limit; this is the one place

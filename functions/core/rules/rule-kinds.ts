@@ -1,3 +1,4 @@
+import { balanceDrawdown } from './kinds/balance-drawdown.ts';
 import { distinctAssets } from './kinds/distinct-assets.ts';
 import { newDestinations } from './kinds/new-destinations.ts';
 import { singleTransfer } from './kinds/single-transfer.ts';
@@ -13,6 +14,7 @@ export const RULE_KINDS: readonly RuleKind[] = [
   newDestinations,
   distinctAssets,
   walletProfile,
+  balanceDrawdown,
 ];
 
 const known = new WeakMap<Rule, RuleKind>();

@@ -15,7 +15,13 @@ export type RuleMeasure =
  *    the window (limit = trip − 1, so "N or more" trips);
  *  - `profile-usd`: a hot wallet's USD in the window against factor × the percentile of its own
  *    per-window totals over the trailing baseline; the levels move with the profile, so `limit`
- *    and `warnAt` hold only the USD floors and each breach carries the levels in force.
+ *    and `warnAt` hold only the USD floors and each breach carries the levels in force;
+ *  - `balance-drawdown`: per asset of the chain, the outflows to outsiders in the window as a share
+ *    (ppm) of the balance they were taken from (the balance left after the window's last outflow
+ *    plus those outflows); the value is the largest share among the chain's assets;
+ *  - `balance-emptied`: how many of the chain's assets the window's outflows took down to at most
+ *    `floorPpm` of that balance (limit 0: one emptied asset trips).
+ *  Both are silent for an asset whose balance is unknown (core/rules/kinds/balance-drawdown.ts).
  */
 export type PatternMeasure =
   | { kind: 'new-destination-usd'; lookbackSeconds: number }
@@ -28,7 +34,9 @@ export type PatternMeasure =
       percentilePpm: number;
       baselineSeconds: number;
       minHistorySeconds: number;
-    };
+    }
+  | { kind: 'balance-drawdown' }
+  | { kind: 'balance-emptied'; floorPpm: bigint };
 
 export interface DistinctAssetLimit {
   chain: string;

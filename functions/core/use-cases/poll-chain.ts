@@ -1,3 +1,4 @@
+import { checkedBalances, setBalancesAfter, touchedAssets, watchesBalances } from '../balances.ts';
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
@@ -5,7 +6,13 @@ import { countsAsOwn, strictestRules } from '../config-check.ts';
 import { ChainReadError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../ports.ts';
+import {
+  type ApprovedWithdrawalLog,
+  type BreakerStore,
+  type PagePublisher,
+  readsBalances,
+  type StateMirror,
+} from '../ports.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { checkRangeRead } from '../range-read.ts';
@@ -147,6 +154,11 @@ export async function pollOnce(
   );
   // Numbers may be sparse: the range ends at its last block that exists (none: where the cursor was).
   const lastBlock = read.blocks.at(-1);
+  if (lastBlock && outflows.length > 0 && watchesBalances(deps.config.rules, chain.id) && readsBalances(reader)) {
+    // A failed read fails the poll (and the dead-man pages): the balance rules never judge without them.
+    const assets = touchedAssets(outflows);
+    setBalancesAfter(chain, outflows, checkedBalances(chain, assets, await reader.balancesAt(lastBlock, assets)));
+  }
   const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
   const recent = [
     ...cursor.recent,

@@ -92,6 +92,12 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** The balance tracking's notes, the first few in full (one per shortfall can be many). */
+function balanceNoteLines(notes: readonly string[]): string[] {
+  const shown = notes.slice(0, 5).map((n) => `Balances  ${n}`);
+  return notes.length > 5 ? [...shown, `Balances  … and ${notes.length - 5} more notes`] : shown;
+}
+
 function readScenario(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -118,7 +124,8 @@ function report(
     `Config    ${configPath} (${config.name}, ${config.rules.length} rules)`,
     `Events    ${s.events}: ${r.counts.observed} observed, ${r.counts.prevented} prevented (the halted signer never signed them), ${r.counts.unobserved} not observed${
       unwatched.length ? ` (chains the config does not watch: ${unwatched.join(', ')})` : ''
-    }`,
+    }${r.counts.inflows ? `, ${r.counts.inflows} inflows (they move balances only)` : ''}`,
+    ...balanceNoteLines(r.balanceNotes),
     `Replayed  in ${seconds.toFixed(2)} s (${Math.round(s.events / Math.max(seconds, 1e-6)).toLocaleString('en-US')} events/s)`,
     '',
     s.tripped ? `TRIPPED   at ${at(s.trippedAtS as number)} by ${s.rule}` : 'NOT TRIPPED',

@@ -6,7 +6,7 @@ import type { BreakerConfig } from '../../../functions/core/config/types.ts';
 import { ConfigError, isBreakerError } from '../../../functions/core/errors.ts';
 import { ADDR, configInput, usd } from '../../support/fixtures.ts';
 
-const EXAMPLE_PATH = new URL('../../../config/example.yaml', import.meta.url);
+const EXAMPLE_PATH = new URL('../../fixtures/config/limits-only.yaml', import.meta.url);
 
 // biome-ignore lint/suspicious/noExplicitAny: the bad-config table edits arbitrary paths of a YAML document
 type Doc = any;
@@ -25,7 +25,7 @@ function compileError(doc: Doc): ConfigError {
   throw new Error('expected a ConfigError, but the config compiled');
 }
 
-describe('compileConfig on config/example.yaml', () => {
+describe('compileConfig on the limits-only example (test/fixtures/config/limits-only.yaml)', () => {
   const config: BreakerConfig = compileConfig(example(), 'example.yaml');
   const rule = (id: string) => {
     const r = config.rules.find((x) => x.id === id);
@@ -145,7 +145,7 @@ describe('compileConfig rejects a bad config with an error naming the path and t
     [
       'limits for a chain that is not configured',
       (d) => (d.limits.chains.solana = { usd: { '1h': 100 } }),
-      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc, bitcoin, tron)',
+      'limits.chains.solana: no chain "solana" under chains (known: ethereum, bsc, bitcoin)',
     ],
     [
       'limits for an asset the chain does not list',

@@ -98,6 +98,26 @@ const GENERATORS: Record<RuleKindId, fc.Arbitrary<Rule>> = {
         minHistorySeconds: w * 2,
       },
     })),
+  'balance-drawdown': fc
+    .record({
+      w: fc.integer({ min: 2, max: 30 }),
+      emptied: fc.boolean(),
+      tripPpm: fc.integer({ min: 100_000, max: 800_000 }),
+      floorPpm: fc.integer({ min: 0, max: 300_000 }),
+    })
+    .map(({ w, emptied, tripPpm, floorPpm }) =>
+      emptied
+        ? {
+            ...base('emptied', w, 0, 0),
+            subject: { kind: 'chain', chain: 'alpha' },
+            measure: { kind: 'balance-emptied', floorPpm: BigInt(floorPpm) },
+          }
+        : {
+            ...base('drawdown', w, tripPpm, Math.floor(tripPpm / 2)),
+            subject: { kind: 'chain', chain: 'alpha' },
+            measure: { kind: 'balance-drawdown' },
+          },
+    ),
 };
 
 const specArb = fc.record({
@@ -107,6 +127,8 @@ const specArb = fc.record({
   asset: fc.integer({ min: 0, max: ASSETS.length - 1 }),
   dest: fc.integer({ min: 0, max: DESTS.length - 1 }),
   wallet: fc.integer({ min: 0, max: HOT.length - 1 }),
+  // The hot wallets' balance of the asset after the outflow; sometimes unknown (no balance reader).
+  balance: fc.option(fc.integer({ min: 0, max: 120 }), { freq: 6 }),
 });
 
 type Spec = typeof specArb extends fc.Arbitrary<infer T> ? T : never;
@@ -119,7 +141,8 @@ function record(s: Spec, i: number): OutflowRecord {
     blockTime: s.t,
     txHash: `tx${i}`,
     index: i,
-    contract: null,
+    // Each asset its own token (the native coin for the first), as balance rules key assets by contract.
+    contract: s.asset === 0 ? null : `0xtoken-${ASSETS[s.asset]}`,
     from: HOT[s.wallet]!,
     to: DESTS[s.dest]!,
     amount: BigInt(s.amount),
@@ -131,6 +154,7 @@ function record(s: Spec, i: number): OutflowRecord {
     own: false,
     usdMicros: BigInt(s.usd),
     priceSource: 'static',
+    ...(s.balance === null ? {} : { balanceAfter: BigInt(s.balance) }),
   };
 }
 
