@@ -1,4 +1,3 @@
-import { describeReference, secretReferencesIn } from '../functions/adapters/secrets/secret-reference.ts';
 import type { BreakerConfig } from '../functions/core/config/types.ts';
 import { ConfigError } from '../functions/core/errors.ts';
 
@@ -26,21 +25,5 @@ export function checkDeployable(config: BreakerConfig, sourceName: string): void
       issues.push(`${path}: an sms subscription needs an E.164 phone number like +14155550100, got "${s.endpoint}"`);
     }
   });
-  for (const [path, value] of stringsOf(config.source)) {
-    for (const ref of secretReferencesIn(value)) {
-      issues.push(
-        `${path}: ${describeReference(ref)}: secret placeholders are not resolved by the deployed functions yet; put the URL in the config (docs/DEPLOY.md#secrets)`,
-      );
-    }
-  }
   if (issues.length > 0) throw new ConfigError(sourceName, issues);
-}
-
-/** Every string in a JSON value with its path, e.g. `chains.ethereum.rpc[0]`. */
-function* stringsOf(value: unknown, path = ''): Generator<[string, string]> {
-  if (typeof value === 'string') yield [path, value];
-  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* stringsOf(v, `${path}[${i}]`);
-  else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) yield* stringsOf(v, path ? `${path}.${k}` : k);
-  }
 }

@@ -47,8 +47,9 @@ export interface ChainKind {
    */
   readonly readsBalances?: boolean;
   /**
-   * Where one transfer is one output of a transaction (Bitcoin: `vout`): the name tools print
-   * `ChainTransfer.index` under. Undefined where the index is a log index.
+   * Where `ChainTransfer.index` is not a log index, the name tools print it under: Bitcoin `vout`
+   * (one transfer per output), XRPL `position` (its place among the transaction's outflows).
+   * Undefined where the index is a log index.
    */
   readonly outputIndexName?: string;
   /** The explorer page of a transaction (`${explorer}/tx/${hash}`; Tronscan: `${explorer}/#/transaction/${hash}`). */

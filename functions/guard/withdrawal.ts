@@ -46,7 +46,8 @@ export const withdrawalSchema = z
       chain: z
         .string({ error: 'expected a chain id string' })
         .regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'not a chain id like "ethereum"' }),
-      asset: z.string({ error: 'expected an asset symbol or token contract' }).min(1).max(64),
+      // Up to 128: an XRPL issued currency with a 40-hex code and its issuer is 76 characters.
+      asset: z.string({ error: 'expected an asset symbol or token contract' }).min(1).max(128),
       destination: z
         .string({ error: 'expected an address string' })
         .regex(/^[A-Za-z0-9]{20,100}$/, { error: 'not an address' }),

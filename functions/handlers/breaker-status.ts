@@ -4,7 +4,7 @@ import { systemClock } from '../core/time.ts';
 import { breakerStatus } from '../core/use-cases/breaker-status.ts';
 import { handlerDeps } from './runtime-deps.ts';
 
-const deps = handlerDeps();
+const deps = await handlerDeps();
 
 /** Read-only: the breaker state, each chain's progress and the recent audit trail. */
 async function statusHandler(): Promise<Record<string, unknown>> {

@@ -7,7 +7,7 @@ import { OpsConsole } from '../console/service.ts';
 import { consoleDeps } from '../runtime/compose.ts';
 import { handlerDeps } from './runtime-deps.ts';
 
-const deps = handlerDeps();
+const deps = await handlerDeps();
 const assets = loadConsoleAssets();
 const ops = new OpsConsole({ ...consoleDeps(deps), probeTimeoutMs: 2500 });
 

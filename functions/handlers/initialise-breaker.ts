@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { initialiseBreaker } from '../core/use-cases/initialise-breaker.ts';
 import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
-const deps = handlerDeps();
+const deps = await handlerDeps();
 const publisher = requirePublisher(deps);
 
 /** A CloudFormation custom resource request (the function is the resource's ServiceToken). */

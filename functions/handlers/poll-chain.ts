@@ -16,7 +16,7 @@ export const DEADLINE_MARGIN_MS = 10_000;
 
 const pollEvent = z.object({ chain: z.string().min(1) }).loose();
 
-const deps = handlerDeps();
+const deps = await handlerDeps();
 requirePublisher(deps); // a poller pages: no topic fails the cold start, not the first trip
 
 /**

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { runReset } from './reset-request.ts';
 import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
-const deps = handlerDeps();
+const deps = await handlerDeps();
 requirePublisher(deps);
 
 /**

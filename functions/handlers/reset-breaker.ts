@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { runReset } from './reset-request.ts';
 import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
-const deps = handlerDeps();
+const deps = await handlerDeps();
 requirePublisher(deps);
 
 /** A Lambda function URL request (AuthType AWS_IAM): the identity comes from SigV4, not from the body. */

@@ -18,19 +18,23 @@ export interface HandlerDeps extends Composed {
 
 export const METRICS_NAMESPACE = 'HotWalletBreaker';
 
-let cached: HandlerDeps | undefined;
+let cached: Promise<HandlerDeps> | undefined;
 
-export function handlerDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
-  if (cached) return cached;
+/** Awaited at module load (top-level await in the ESM bundle), so cold start reads the config's secrets once. */
+export function handlerDeps(env: NodeJS.ProcessEnv = process.env): Promise<HandlerDeps> {
+  cached ??= build(env);
+  return cached;
+}
+
+async function build(env: NodeJS.ProcessEnv): Promise<HandlerDeps> {
   const serviceName = env.POWERTOOLS_SERVICE_NAME ?? 'hot-wallet-breaker';
   const tracer = new Tracer({ serviceName });
-  cached = {
-    ...composeFromEnv(env, { captureClient: (client) => tracer.captureAWSv3Client(client) }),
+  return {
+    ...(await composeFromEnv(env, { captureClient: (client) => tracer.captureAWSv3Client(client) })),
     logger: new Logger({ serviceName }),
     metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName }),
     tracer,
   };
-  return cached;
 }
 
 /** Tests build handlers against local stand-ins; this forgets the cached container state. */

@@ -36,11 +36,14 @@ import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
 import { snsPagePublisher, ssmKillSwitchMirror } from './aws-pagers.ts';
 import { configDigest } from './config-digest.ts';
+import { loadDeployedConfig } from './deployed-config.ts';
 import { tableStores } from './table-stores.ts';
 
 /** Everything a runtime needs, built once (per Lambda container, per local run). */
 export interface Composed {
   config: BreakerConfig;
+  /** What the per-poll config check records: the digest of the config as written (runtime/deployed-config.ts). */
+  configDigest: string;
   /** The breaker table: state, cursors, outflows, audit, and the approved-withdrawal log the guard writes. */
   store: BreakerStore & ApprovedWithdrawalLog;
   /** Where the Lambda and KMS layers remember what to restore (the breaker table). */
@@ -93,16 +96,24 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv): z.infer<typeof lambdaEnv
 
 /**
  * The parts of a Lambda container, from the environment its construct set. `captureClient` wraps
- * each AWS SDK client (X-Ray tracing).
+ * each AWS SDK client (X-Ray tracing). The config's `${secret:…}` / `${ssm:…}` placeholders (RPC API
+ * keys) are read here, at cold start (runtime/deployed-config.ts); `secrets` replaces the AWS clients
+ * that read them (tests aim it at the local stand-ins).
  */
-export function composeFromEnv(
+export async function composeFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  opts: { captureClient?: <T>(client: T) => T } = {},
-): Composed {
+  opts: { captureClient?: <T>(client: T) => T; secrets?: CachedSecrets } = {},
+): Promise<Composed> {
   const vars = parseLambdaEnv(env);
   const capture = opts.captureClient ?? (<T>(client: T) => client);
-  const config = loadConfigFile(
+  const { config, digest } = await loadDeployedConfig(
     vars.BREAKER_CONFIG_FILE ?? join(vars.LAMBDA_TASK_ROOT ?? process.cwd(), 'breaker-config.json'),
+    () =>
+      opts.secrets ??
+      new CachedSecrets({
+        secretsManager: capture(new SecretsManagerClient({})),
+        ssm: capture(new SSMClient({})),
+      }),
   );
   const dynamo = capture(new DynamoDBClient({}));
   const { store, memory } = tableStores(dynamo, vars.BREAKER_TABLE);
@@ -112,6 +123,7 @@ export function composeFromEnv(
     : undefined;
   return {
     config,
+    configDigest: digest,
     store,
     memory,
     publisher,
@@ -161,6 +173,7 @@ export function composeLocal(opts: {
   const clock = opts.clock ?? systemClock;
   return {
     config,
+    configDigest: configDigest(config),
     store,
     memory,
     publisher,
@@ -189,7 +202,7 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     leaseMs: c.leaseMs,
     checks: [
       // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
-      configPollCheck(c.config, configDigest(c.config)),
+      configPollCheck(c.config, c.configDigest),
       ...(c.config.watermark.chains.has(chainId)
         ? [watermarkCheck({ config: c.config, chain, reader: c.readers.get(chainId), approvals: c.store })]
         : []),

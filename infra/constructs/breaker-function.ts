@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { type HandlerName, handlerEntry, REPO_ROOT } from '../paths.ts';
+import { grantConfigSecrets } from './config-secrets.ts';
 
 /** Where the validated config lands inside every function bundle (Lambda unpacks the bundle in /var/task). */
 export const BUNDLED_CONFIG_NAME = 'breaker-config.json';
@@ -63,6 +64,7 @@ export class BreakerFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.logGroup.grantWrite(this.role);
+    grantConfigSecrets(this, this.role, props.configFile);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: handlerEntry(props.handler),

@@ -7,6 +7,7 @@
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
  *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
  *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
+ *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ import {
 } from './report.ts';
 import { generateTraffic } from './traffic.ts';
 import { tronOnly } from './tron-catch-up.ts';
+import { xrplCatchUpPart } from './xrpl-catch-up.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROXY_DELAY_MS = 20;
@@ -351,6 +353,7 @@ async function main(): Promise<void> {
 const parts: Record<string, () => Promise<void>> = {
   'lease-recovery': leaseRecoveryOnly,
   watermark: watermarkOnly,
+  'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
   tron: () => tronOnly(values.out, blocks, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(

@@ -68,15 +68,6 @@ describe('a bad config fails synth with the field named', () => {
       (c: ConfigInput) => c.pages?.subscriptions?.push({ ...c.pages.subscriptions[0]! }),
       'pages.subscriptions[2].endpoint: same email endpoint as pages.subscriptions[0]',
     ],
-    [
-      // The deployed functions do not resolve placeholders yet: a literal one in an RPC URL would only ever fail.
-      'a secret placeholder the functions cannot resolve yet',
-      (c: ConfigInput) => {
-        c.chains.ethereum!.rpc = ['https://eth-mainnet.example/v2/$' + '{secret:alchemy-eth}'];
-      },
-      'chains.ethereum.rpc[0]: $' +
-        '{secret:alchemy-eth}: secret placeholders are not resolved by the deployed functions yet',
-    ],
   ])('%s', (name, edit, expected) => {
     const issues = issuesOf(variant(name.replaceAll(' ', '-'), edit));
     expect(issues).toEqual([expect.stringContaining(expected)]);

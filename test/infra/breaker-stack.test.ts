@@ -113,7 +113,7 @@ describe('breaker stack from config/example.yaml', () => {
 
   describe("each function's environment is enough for its handler's cold start", () => {
     /** The template's variables with CloudFormation references replaced by stand-in values, config from the stack. */
-    const coldStart = (id: string) => {
+    const coldStart = async (id: string) => {
       const vars = resources[logicalId(id)]!.Properties.Environment.Variables as Record<string, unknown>;
       const resolved: Record<string, string> = {
         BREAKER_TABLE: 'hot-wallet-breaker-example-exchange-StoreTable-ABC123',
@@ -125,22 +125,25 @@ describe('breaker stack from config/example.yaml', () => {
       );
       resetHandlerDepsForTests();
       try {
-        return handlerDeps({ ...env, BREAKER_CONFIG_FILE: stack.configFile });
+        return await handlerDeps({ ...env, BREAKER_CONFIG_FILE: stack.configFile });
       } finally {
         resetHandlerDepsForTests();
       }
     };
 
-    it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction', 'OperatorsResetDirectFunction'])('%s', (id) => {
-      const deps = coldStart(id);
-      expect(deps.config.name).toBe('example-exchange');
-      expect(deps.publisher).toBeDefined();
-      expect(deps.mirror).toBeDefined();
-    });
+    it.each(['ChainethereumPollerFunction', 'OperatorsResetFunction', 'OperatorsResetDirectFunction'])(
+      '%s',
+      async (id) => {
+        const deps = await coldStart(id);
+        expect(deps.config.name).toBe('example-exchange');
+        expect(deps.publisher).toBeDefined();
+        expect(deps.mirror).toBeDefined();
+      },
+    );
 
     // Read-only: no topic and no kill-switch writer, and it still starts.
-    it('OperatorsStatusFunction', () => {
-      const deps = coldStart('OperatorsStatusFunction');
+    it('OperatorsStatusFunction', async () => {
+      const deps = await coldStart('OperatorsStatusFunction');
       expect(deps.config.name).toBe('example-exchange');
       expect(deps.publisher).toBeUndefined();
       expect(deps.mirror).toBeUndefined();

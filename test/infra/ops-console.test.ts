@@ -98,7 +98,7 @@ describe('ops console construct', () => {
     }
   });
 
-  it('has an environment that is enough for the console handler to start (topic and mirror wired)', () => {
+  it('has an environment that is enough for the console handler to start (topic and mirror wired)', async () => {
     const vars = consoleFn().Properties.Environment.Variables as Record<string, unknown>;
     expect(Object.keys(vars)).toEqual(
       expect.arrayContaining(['BREAKER_TABLE', 'PAGE_TOPIC_ARN', 'KILL_SWITCH_PARAMETER']),
@@ -113,7 +113,7 @@ describe('ops console construct', () => {
     );
     resetHandlerDepsForTests();
     try {
-      const deps = handlerDeps({ ...env, BREAKER_CONFIG_FILE: stack.configFile });
+      const deps = await handlerDeps({ ...env, BREAKER_CONFIG_FILE: stack.configFile });
       expect(deps.publisher).toBeDefined();
       expect(deps.mirror).toBeDefined();
     } finally {

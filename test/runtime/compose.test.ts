@@ -28,7 +28,7 @@ describe('the Lambda environment', () => {
     expect(configErrorOf(() => parseLambdaEnv({ BREAKER_TABLE: '' })).message).toContain('BREAKER_TABLE');
   });
 
-  it('names a lease that is not a number of milliseconds, and defaults to the short lease', () => {
+  it('names a lease that is not a number of milliseconds, and defaults to the short lease', async () => {
     expect(configErrorOf(() => parseLambdaEnv({ BREAKER_TABLE: 't', POLL_LEASE_MS: 'soon' })).message).toContain(
       'POLL_LEASE_MS: not a number of milliseconds',
     );
@@ -36,9 +36,9 @@ describe('the Lambda environment', () => {
       'POLL_LEASE_MS: at least 1000',
     );
     expect(parseLambdaEnv({ BREAKER_TABLE: 't', POLL_LEASE_MS: '20000' }).POLL_LEASE_MS).toBe(20_000);
-    const c = composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
+    const c = await composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
     expect(c.leaseMs).toBe(DEFAULT_LEASE_MS);
-    const longer = composeFromEnv({
+    const longer = await composeFromEnv({
       BREAKER_TABLE: 't',
       BREAKER_CONFIG_FILE: 'config/example.yaml',
       POLL_LEASE_MS: '20000',
@@ -48,8 +48,8 @@ describe('the Lambda environment', () => {
     );
   });
 
-  it('a read-only function (no topic) gets neither a pager nor kill-switch layers', () => {
-    const c = composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
+  it('a read-only function (no topic) gets neither a pager nor kill-switch layers', async () => {
+    const c = await composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
     expect(c.config.name).toBe('example-exchange');
     expect(c.publisher).toBeUndefined();
     expect(c.mirror).toBeUndefined();

@@ -1,11 +1,11 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, RangeRead } from '../../core/model.ts';
+import { describe, EndpointError, newCounters, type RequestCounters } from '../http/http-request.ts';
 import { type BitcoinNetworkName, bitcoinNetwork, canonicalAddress } from './addresses.ts';
 import { type BitcoinSettings, bitcoinSettingsOf } from './bitcoin-settings.ts';
 import { CoreRpcSource } from './core-rpc-source.ts';
 import { EsploraSource } from './esplora-source.ts';
-import { describe, EndpointError, newCounters, type RequestCounters } from './http.ts';
 import { type BtcBlock, transfersOfBlocks, type WalletView } from './outflows.ts';
 import type { BlockSource } from './sources.ts';
 

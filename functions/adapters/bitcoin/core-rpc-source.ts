@@ -1,7 +1,8 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
 import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
-import { EndpointError, httpRequest, mapLimit, parseJsonWithAmounts, type RequestCounters } from './http.ts';
+import { EndpointError, httpRequest, mapLimit, type RequestCounters } from '../http/http-request.ts';
+import { parseJsonWithAmounts } from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
   type BlockSource,

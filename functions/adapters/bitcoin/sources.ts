@@ -1,7 +1,7 @@
 import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
+import { EndpointError } from '../http/http-request.ts';
 import { hexToBytes, normaliseAddress, scriptToAddress } from './addresses.ts';
-import { EndpointError } from './http.ts';
 import type { BtcBlock } from './outflows.ts';
 
 /** One endpoint, as the reader sees it: Bitcoin Core JSON-RPC or an Esplora REST API. */

@@ -12,21 +12,26 @@ export function compileConfig(input: unknown, sourceName = 'config'): BreakerCon
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. Throws ConfigError naming the bad paths. */
 export function parseConfigText(text: string, sourceName: string): BreakerConfig {
-  let data: unknown;
+  return compileConfig(parseConfigDocument(text, sourceName), sourceName);
+}
+
+/** The document of YAML or JSON text, not yet validated (runtime/deployed-config.ts resolves secrets in it first). */
+export function parseConfigDocument(text: string, sourceName: string): unknown {
   try {
-    data = parseYaml(text, { intAsBigInt: false, uniqueKeys: true });
+    return parseYaml(text, { intAsBigInt: false, uniqueKeys: true });
   } catch (e) {
     throw new ConfigError(sourceName, [`not valid YAML/JSON: ${(e as Error).message}`]);
   }
-  return compileConfig(data, sourceName);
 }
 
 export function loadConfigFile(path: string): BreakerConfig {
-  let text: string;
+  return parseConfigText(readConfigText(path), path);
+}
+
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw new ConfigError(path, [`cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
   }
-  return parseConfigText(text, path);
 }

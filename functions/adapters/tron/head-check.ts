@@ -1,5 +1,5 @@
 import { ChainReadError } from '../../core/errors.ts';
-import { describe } from '../bitcoin/http.ts';
+import { describe } from '../http/http-request.ts';
 import type { TronHttpApi } from './http-api.ts';
 
 export interface TronHeadCheckOptions {

@@ -1,6 +1,6 @@
 import type { BlockRef } from '../../core/model.ts';
-import { EndpointError, httpRequest, type RequestCounters } from '../bitcoin/http.ts';
 import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
+import { EndpointError, httpRequest, type RequestCounters } from '../http/http-request.ts';
 import { parseLosslessJson } from '../lossless-json.ts';
 import { arr, obj, parseBlock, parseBlockId, parseTxInfo, type TronBlock, type TronTxInfo } from './wire.ts';
 

@@ -1,6 +1,6 @@
 import type { ChainTransfer } from '../../core/model.ts';
-import { EndpointError } from '../bitcoin/http.ts';
 import { decodeErc20Transfer } from '../evm/rpc-shapes.ts';
+import { EndpointError } from '../http/http-request.ts';
 import { tronAddressFromEvm } from './addresses.ts';
 import type { TronBlock, TronTx, TronTxInfo } from './wire.ts';
 

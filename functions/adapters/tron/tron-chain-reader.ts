@@ -1,9 +1,9 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import { describe, EndpointError, mapLimit, newCounters, type RequestCounters } from '../bitcoin/http.ts';
 import { JsonRpcClient } from '../evm/json-rpc-client.ts';
 import { addressTopic, checkLogs, type RpcLog, TRANSFER_TOPIC, toQuantity } from '../evm/rpc-shapes.ts';
+import { describe, EndpointError, mapLimit, newCounters, type RequestCounters } from '../http/http-request.ts';
 import { evmHexOf, tronAddress } from './addresses.ts';
 import { TronHeadCheck } from './head-check.ts';
 import { TronHttpApi } from './http-api.ts';

@@ -1,5 +1,5 @@
 import type { BlockRef } from '../../core/model.ts';
-import { EndpointError } from '../bitcoin/http.ts';
+import { EndpointError } from '../http/http-request.ts';
 import { tronAddress, tronAddressFromEvm } from './addresses.ts';
 
 /**

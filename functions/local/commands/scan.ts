@@ -49,9 +49,10 @@ export async function run(argv: string[]): Promise<number> {
         chain: r.chain,
         block: r.block,
         txHash: r.txHash,
-        logIndex: r.contract === null ? null : r.index,
-        // Where outflows are per output (Bitcoin's vout), also name the output index the chain's way.
-        ...(chain.kind.outputIndexName && { [chain.kind.outputIndexName]: r.index }),
+        // The index under the chain's own name where it is not a log index (Bitcoin's vout, XRPL's position).
+        ...(chain.kind.outputIndexName
+          ? { [chain.kind.outputIndexName]: r.index }
+          : { logIndex: r.contract === null ? null : r.index }),
         asset: r.asset,
         contract: r.contract,
         amount: r.amount.toString(),

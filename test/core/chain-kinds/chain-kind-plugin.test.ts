@@ -190,6 +190,70 @@ describe('a chain kind registered outside core', () => {
   });
 });
 
+describe('the xrpl kind through the same checks', () => {
+  const XHOT = 'rEb8TK3gBgk5auZkwc6sHnwrGVJH8DuaLh';
+  const XCOLD = 'rvYAfWj5gh67oV6fW32ZzP3Aw4Eubs59B';
+  // XHOT as an X-address with destination tag 7 (xrpl.js classicAddressToXAddress): the same account.
+  const XHOT_X = 'XVH3aqvbYGhRhrD1FYSzGooNuxdzbGhUnMNhxLF1Nf9HfWW';
+  const RLUSD = '524C555344000000000000000000000000000000.rMxCKbEDwqr76QuheSUMdEGf4B9xJ8m5De';
+  const config = compileConfigWith(CHAIN_KINDS, {
+    name: 'plug-in-xrpl',
+    chains: {
+      xrpl: {
+        kind: 'xrpl',
+        rpc: ['https://xrpl.example.test'],
+        confirmations: 0,
+        blockTimeSeconds: 4,
+        explorer: 'https://livenet.xrpl.org',
+        hotWallets: [XHOT_X],
+        ownAddresses: [XCOLD],
+        native: { symbol: 'XRP', decimals: 6, usdPrice: 2 },
+        // The hex currency code in lower case: the same currency.
+        tokens: [
+          {
+            symbol: 'RLUSD',
+            contract: `${RLUSD.slice(0, 40).toLowerCase()}${RLUSD.slice(40)}`,
+            decimals: 6,
+            usdPrice: 1,
+          },
+        ],
+      },
+    },
+    limits: { global: { usd: { '1h': 1000 } } },
+    reconciliation: { allowedDestinations: { xrpl: [XCOLD] } },
+  });
+  const chain = config.chains.get('xrpl')!;
+
+  it('compiles X-addresses to classic ones and currency codes to their canonical form', () => {
+    expect(chain.hotWallets).toEqual([XHOT]);
+    expect([...chain.tokens.keys()]).toEqual([RLUSD]);
+  });
+
+  it('classifies, links, guards and sizes its dead-man alarm by its own rules', () => {
+    const [own, token] = classifyTransfers(
+      config,
+      chain,
+      [
+        transfer({ chain: 'xrpl', from: XHOT, to: XCOLD }),
+        transfer({ chain: 'xrpl', from: XHOT, to: HOT, contract: RLUSD, index: 1 }),
+      ],
+      () => 1,
+    );
+    expect(own!.own).toBe(true);
+    expect(token!.asset).toBe('RLUSD');
+    expect(txLink(config, { chain: 'xrpl', txHash: 'AB' })).toBe('https://livenet.xrpl.org/transactions/AB');
+    const w = { withdrawalId: 'w1', chain: 'xrpl', asset: RLUSD, destination: XCOLD, amount: '5' };
+    expect(parseWithdrawal(w, config)).toMatchObject({ ok: true });
+    expect(parseWithdrawal({ ...w, destination: XCOLD.toLowerCase() }, config)).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('not an XRP Ledger address'),
+    });
+    expect(deadManAgeSeconds(chain)).toBe(Math.max(120, 10 * 4));
+    expect(chain.kind.createReader(chain).chain).toBe('xrpl');
+    expect(structuredClone(config)).toEqual(config);
+  });
+});
+
 describe('the registered Tron kind through the same plug-in path', () => {
   const USDT_HEX = '41a614f803b6fd780986a42c78ec9c7f77e6ded13c';
   const USDT = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
