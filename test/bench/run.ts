@@ -9,6 +9,7 @@
  *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
+ *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,7 @@ import {
 } from './report.ts';
 import { writeSolanaPart } from './solana-catch-up.ts';
 import { generateTraffic } from './traffic.ts';
+import { tronOnly } from './tron-catch-up.ts';
 import { xrplCatchUpPart } from './xrpl-catch-up.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -356,6 +358,7 @@ const parts: Record<string, () => Promise<void>> = {
   watermark: watermarkOnly,
   'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
   solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
+  tron: () => tronOnly(values.out, blocks, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),

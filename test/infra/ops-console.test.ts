@@ -12,7 +12,7 @@ import type { BreakerStack } from '../../infra/stacks/breaker-stack.ts';
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation template JSON is untyped; the assertions check its shape.
 type Json = any;
 type Resource = { Type: string; Properties: Record<string, Json> };
-type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; Condition?: Json };
+type Statement = { Sid?: string; Effect?: string; Action: string | string[]; Resource: unknown; Condition?: Json };
 
 let stack: BreakerStack;
 let resources: Record<string, Resource>;

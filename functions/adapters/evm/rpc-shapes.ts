@@ -218,7 +218,9 @@ export function checkReceipt(result: unknown, blockHash: string): string | undef
  * An ERC-20 Transfer(from, to, value), decoded strictly: exactly three topics (an ERC-721 Transfer has
  * four), clean address topics and a 32-byte value. Anything else is not an ERC-20 transfer: undefined.
  */
-export function decodeErc20Transfer(log: RpcLog): { from: string; to: string; amount: bigint } | undefined {
+export function decodeErc20Transfer(
+  log: Pick<RpcLog, 'topics' | 'data'>,
+): { from: string; to: string; amount: bigint } | undefined {
   if (log.topics.length !== 3 || log.topics[0]?.toLowerCase() !== TRANSFER_TOPIC) return undefined;
   const from = ADDRESS_TOPIC.exec(log.topics[1] ?? '');
   const to = ADDRESS_TOPIC.exec(log.topics[2] ?? '');

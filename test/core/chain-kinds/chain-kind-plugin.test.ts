@@ -148,7 +148,7 @@ describe('a chain kind registered outside core', () => {
       'chains.tk.tokens[0].contract: not a TRC-10 token id',
     ]);
     const ids = kinds.map((k) => `"${k.id}"`);
-    expect(issues(input({ kind: 'cardano' }))).toEqual([
+    expect(issues(input({ kind: 'no-such-kind' }))).toEqual([
       `chains.tk.kind: kind must be ${ids.slice(0, -1).join(', ')} or ${ids.at(-1)}`,
     ]);
   });
@@ -250,6 +250,56 @@ describe('the xrpl kind through the same checks', () => {
     });
     expect(deadManAgeSeconds(chain)).toBe(Math.max(120, 10 * 4));
     expect(chain.kind.createReader(chain).chain).toBe('xrpl');
+    expect(structuredClone(config)).toEqual(config);
+  });
+});
+
+describe('the registered Tron kind through the same plug-in path', () => {
+  const USDT_HEX = '41a614f803b6fd780986a42c78ec9c7f77e6ded13c';
+  const USDT = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
+  const config = compileConfigWith(CHAIN_KINDS, {
+    name: 'tron-plug-in',
+    chains: {
+      trx: {
+        kind: 'tron',
+        http: ['https://node.example.test'],
+        confirmations: 0,
+        blockTimeSeconds: 3,
+        explorer: 'https://tronscan.org',
+        hotWallets: [HOT],
+        ownAddresses: [COLD],
+        native: { symbol: 'TRX', decimals: 6, usdPrice: 0.25 },
+        tokens: [
+          { symbol: 'USDT', contract: USDT_HEX, decimals: 6, usdPrice: 1 },
+          { symbol: 'BTT', contract: '1002000', decimals: 6, usdPrice: 0.000001 },
+        ],
+      },
+    },
+    limits: { global: { usd: { '1h': 1000 } } },
+  });
+  const chain = config.chains.get('trx')!;
+
+  it('classifies TRC-20 (contract written as 41-hex, stored T…) and TRC-10 transfers, cold wallet as own', () => {
+    const [usdt, btt, trx] = classifyTransfers(
+      config,
+      chain,
+      [
+        transfer({ chain: 'trx', contract: USDT, index: 0 }),
+        transfer({ chain: 'trx', contract: '1002000', index: -1 }),
+        transfer({ chain: 'trx', to: HOT_OTHER_CASE }),
+      ],
+      () => 1,
+    );
+    expect([usdt!.asset, btt!.asset, trx!.asset]).toEqual(['USDT', 'BTT', 'TRX']);
+    expect(usdt!.own).toBe(true);
+    expect(trx!.own).toBe(false);
+  });
+
+  it('links to Tronscan, and the guard takes a 41-hex destination as its T… address', () => {
+    expect(txLink(config, { chain: 'trx', txHash: 'abc' })).toBe('https://tronscan.org/#/transaction/abc');
+    const w = { withdrawalId: 'w1', chain: 'trx', asset: USDT_HEX, destination: USDT_HEX, amount: '5' };
+    expect(parseWithdrawal(w, config)).toMatchObject({ ok: true, withdrawal: { destination: USDT } });
+    expect(deadManAgeSeconds(chain)).toBe(0 * 3 + Math.max(120, chain.kind.deadManSlackBlocks * 3));
     expect(structuredClone(config)).toEqual(config);
   });
 });
