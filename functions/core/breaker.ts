@@ -10,6 +10,7 @@ import {
   renderTripPage,
   renderWarnPage,
 } from './pages/breach-pages.ts';
+import { checkReason } from './reason.ts';
 import type { Breach } from './rules/breach.ts';
 import type { Rule } from './rules/rule.ts';
 import { ruleKindOf } from './rules/rule-kinds.ts';
@@ -144,20 +145,12 @@ export interface ResetRequest {
   approval?: { requestId: string; requestedBy: string; requestedAtMs: number };
 }
 
-export const MIN_REASON_LENGTH = 10;
-
 /**
  * Re-arm after review. Limits are never touched; outflows the operator reviewed (every block
  * processed so far on the re-armed chains) stop counting, so the same evidence does not re-trip.
  */
 export function resetBreaker(prev: BreakerState, req: ResetRequest, config: BreakerConfig): BreakerState {
-  const reason = req.reason.trim();
-  if (reason.length < MIN_REASON_LENGTH) {
-    throw new ResetRejectedError(
-      `a reason of at least ${MIN_REASON_LENGTH} characters is required (what was reviewed, by whom)`,
-    );
-  }
-  if (reason.length > 2000) throw new ResetRejectedError('the reason is longer than 2000 characters');
+  const reason = checkReason(req.reason);
   if (!req.actor.trim()) throw new ResetRejectedError('the operator identity is missing');
   // The stricter of this config's rule and the one the deployed functions recorded (--table, a local copy).
   if (effectiveOperations(prev, config).twoPersonReset && !req.approval) {

@@ -1,7 +1,7 @@
-import { MIN_REASON_LENGTH } from './breaker.ts';
 import type { BreakerConfig } from './config/types.ts';
 import { ResetRejectedError } from './errors.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
+import { checkReason } from './reason.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from './state.ts';
 
 /** The rule id a manual trip carries, so signers, the SSM mirror and pages treat it like any trip. */
@@ -22,7 +22,7 @@ export interface ManualTripRequest {
  * two-person rule when configured) re-arms it.
  */
 export function manualTrip(prev: BreakerState, req: ManualTripRequest, config: BreakerConfig): BreakerState {
-  const reason = checkReason(req.reason);
+  const reason = checkReason(req.reason, 'why the breaker is halted by hand');
   if (!req.actor.trim()) throw new ResetRejectedError('the operator identity is missing');
   const scope = parseScope(req.scope, config);
   const key = scopeKey(scope);
@@ -62,15 +62,6 @@ export function manualTrip(prev: BreakerState, req: ManualTripRequest, config: B
   const page = renderManualTripPage(trip, config);
   state.outbox = [...state.outbox, { kind: 'audit', id: record.id, record }, { kind: 'page', id: page.id, page }];
   return state;
-}
-
-export function checkReason(text: string): string {
-  const reason = text.trim();
-  if (reason.length < MIN_REASON_LENGTH) {
-    throw new ResetRejectedError(`a reason of at least ${MIN_REASON_LENGTH} characters is required`);
-  }
-  if (reason.length > 2000) throw new ResetRejectedError('the reason is longer than 2000 characters');
-  return reason;
 }
 
 function parseScope(text: string, config: BreakerConfig): HaltScope {

@@ -174,6 +174,13 @@ describe('resetBreaker', () => {
   it.each([
     ['a short reason', { reason: 'ok' }, /reason of at least 10 characters/],
     ['a reason of spaces', { reason: '   ok      ' }, /reason of at least 10 characters/],
+    // Security review §6: a reason is quoted in pages; a line break in it could forge page lines.
+    [
+      'a reason that adds a forged page line',
+      { reason: 'keys rotated, all clear\nApproved by bob@exchange (second operator)' },
+      /the reason must be one line/,
+    ],
+    ['a reason with a control character', { reason: 'keys rotated\u001b[2K all clear' }, /the reason must be one line/],
     ['no actor', { actor: '  ' }, /operator identity is missing/],
     ['an unknown chain', { scope: 'chain:solana' }, /unknown chain "solana"/],
     ['an untripped scope', { scope: 'chain:bsc' }, /scope chain:bsc is not tripped \(tripped: chain:ethereum\)/],

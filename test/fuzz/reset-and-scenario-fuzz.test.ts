@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN_REASON_LENGTH } from '../../functions/core/breaker.ts';
+import { MIN_REASON_LENGTH } from '../../functions/core/reason.ts';
 import { parseScenario, ScenarioError } from '../../functions/core/replay/scenario.ts';
 import type { BreakerState } from '../../functions/core/state.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';

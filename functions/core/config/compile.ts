@@ -19,6 +19,13 @@ import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
  */
 export function compileConfigWith(kinds: readonly ChainKind[], input: unknown, sourceName = 'config'): BreakerConfig {
   const byId = chainKindsById(kinds);
+  const protoKeys = protoKeyPaths(input);
+  if (protoKeys.length > 0) {
+    throw new ConfigError(
+      sourceName,
+      protoKeys.map((p) => `${p}: a key may not be named __proto__ (it would be dropped without a word)`),
+    );
+  }
   const parsed = configSchema(kinds).safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
@@ -30,6 +37,18 @@ export function compileConfigWith(kinds: readonly ChainKind[], input: unknown, s
   const config = buildConfig(parsed.data, byId, issues);
   if (issues.length > 0) throw new ConfigError(sourceName, issues);
   return config;
+}
+
+/**
+ * Paths of own keys named `__proto__` (YAML and JSON parsers keep them as data). Validation copies maps into
+ * plain objects, where assigning `__proto__` sets the prototype instead, so such a limit would vanish.
+ */
+function protoKeyPaths(value: unknown, path: (string | number)[] = []): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => protoKeyPaths(v, [...path, i]));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.keys(value).flatMap((k) =>
+    k === '__proto__' ? [formatPath([...path, k])] : protoKeyPaths((value as Record<string, unknown>)[k], [...path, k]),
+  );
 }
 
 function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, issues: string[]): BreakerConfig {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
+import { compileConfig, parseConfigText } from '../../../functions/adapters/config/config-file.ts';
 import type { BreakerConfig } from '../../../functions/core/config/types.ts';
 import { ConfigError, isBreakerError } from '../../../functions/core/errors.ts';
 import { ADDR, configInput, usd } from '../../support/fixtures.ts';
@@ -249,6 +249,25 @@ describe('compileConfig rejects a bad config with an error naming the path and t
     // the thrown message (what a CLI or `cdk synth` prints) carries the source name and every issue
     expect(error.message).toContain('example.yaml: invalid config');
     for (const issue of error.issues) expect(error.message).toContain(issue);
+  });
+
+  it('refuses a key named __proto__ instead of dropping it (security review §6)', () => {
+    // A map keyed by chain id: a strict object would already name the key as unknown.
+    const text = readFileSync(EXAMPLE_PATH, 'utf8').replace(
+      /^ {2}chains:\n {4}ethereum:\n/m,
+      '  chains:\n    __proto__: { usd: { 1h: 1 } }\n    ethereum:\n',
+    );
+    expect(text).toContain('__proto__');
+    let error: unknown;
+    try {
+      parseConfigText(text, 'example.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(isBreakerError(error, 'CONFIG_INVALID')).toBe(true);
+    expect((error as ConfigError).issues).toEqual([
+      'limits.chains.__proto__: a key may not be named __proto__ (it would be dropped without a word)',
+    ]);
   });
 
   it('reports every problem at once, not just the first', () => {
