@@ -17,7 +17,6 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
-import { loadConfigFile } from '../adapters/config/config-file.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
 import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
 import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';

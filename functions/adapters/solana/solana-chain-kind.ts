@@ -1,5 +1,5 @@
 import type { AddressRules, ChainKind, ChainReader, ReadableChain, TokenRules } from '../../core/chain-kind.ts';
-import { base58Encode, base58Problem } from './base58.ts';
+import { base58Encode, base58Problem } from '../encoding/base58.ts';
 import { SolanaChainReader } from './solana-chain-reader.ts';
 import { SOLANA_KIND_ID, solanaSettings } from './solana-settings.ts';
 

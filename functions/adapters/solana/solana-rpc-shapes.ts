@@ -1,4 +1,4 @@
-import { base58Decode, base58Problem } from './base58.ts';
+import { base58Decode, base58Problem } from '../encoding/base58.ts';
 import type { SolInstruction, SolTokenBalance, SolTx } from './solana-outflows.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ReadableChain } from '../../core/chain-kind.ts';
 import { httpUrl, type ParsedChain, rpcMaxResponseBytes } from '../../core/config/schema.ts';
-import { base58Problem } from './base58.ts';
+import { base58Problem } from '../encoding/base58.ts';
 
 /** The config's `kind:` value for this kind. */
 export const SOLANA_KIND_ID = 'solana';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeBase58, encodeBase58 } from 'ethers';
+import { base58Decode, base58Encode } from '../encoding/base58.ts';
 
 /**
  * Tron addresses: one byte 0x41 then the 20 bytes of an EVM address. People and the HTTP API with
@@ -41,12 +41,13 @@ export function evmHexOf(address: string): string {
 }
 
 function fromPayload(payload: Buffer): string {
-  return encodeBase58(Buffer.concat([payload, checksum(payload)]));
+  return base58Encode(Buffer.concat([payload, checksum(payload)]));
 }
 
 function base58Bytes(text: string): Buffer {
-  const hex = decodeBase58(text).toString(16);
-  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  const bytes = base58Decode(text);
+  if (!bytes) throw new RangeError(`not base58: ${text}`);
+  return Buffer.from(bytes);
 }
 
 function checksum(payload: Uint8Array): Buffer {

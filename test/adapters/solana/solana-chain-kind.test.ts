@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { getBase58Codec } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
-import { base58Decode, base58Encode } from '../../../functions/adapters/solana/base58.ts';
+import { base58Decode, base58Encode } from '../../../functions/adapters/encoding/base58.ts';
 import { classifyTransfers } from '../../../functions/core/classify.ts';
 import { ConfigError } from '../../../functions/core/errors.ts';
 import type { ChainTransfer } from '../../../functions/core/model.ts';

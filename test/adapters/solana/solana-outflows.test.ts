@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base58Encode } from '../../../functions/adapters/solana/base58.ts';
+import { base58Encode } from '../../../functions/adapters/encoding/base58.ts';
 import {
   type SolInstruction,
   type SolTokenBalance,

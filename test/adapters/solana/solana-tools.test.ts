@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getTransferSolInstruction } from '@solana-program/system';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base58Decode } from '../../../functions/adapters/solana/base58.ts';
+import { base58Decode } from '../../../functions/adapters/encoding/base58.ts';
 import { solanaChainKind } from '../../../functions/adapters/solana/solana-chain-kind.ts';
 import { run as scan } from '../../../functions/local/commands/scan.ts';
 import { SolanaNode } from '../../support/solana/solana-node.ts';

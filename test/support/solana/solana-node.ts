@@ -17,7 +17,7 @@ import {
   signTransactionMessageWithSigners,
 } from '@solana/kit';
 import { FailedTransactionMetadata, type InnerInstruction, LiteSVM } from 'litesvm';
-import { base58Encode } from '../../../functions/adapters/solana/base58.ts';
+import { base58Encode } from '../../../functions/adapters/encoding/base58.ts';
 import {
   SYSTEM_PROGRAM,
   TOKEN_2022_PROGRAM,

@@ -1,5 +1,5 @@
 /**
- * Base58 (the Bitcoin alphabet) for Solana's 32-byte keys, hashes and 64-byte signatures. Small
+ * Base58 in the Bitcoin alphabet: Solana's keys, hashes and signatures, and Tron's base58check addresses. Small
  * enough to own rather than add a runtime dependency; the stand-in's tests cross-check it with
  * @solana/kit's codec.
  */
