@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { base58Decode, base58Encode } from '../encoding/base58.ts';
+import { base58CheckSum, base58Decode, base58Encode } from '../encoding/base58.ts';
 
 /**
  * Tron addresses: one byte 0x41 then the 20 bytes of an EVM address. People and the HTTP API with
@@ -18,7 +17,7 @@ export function tronAddressProblem(text: string): string | undefined {
   if (!BASE58.test(text)) return 'not a Tron address (base58check T… or 41-prefixed hex)';
   const bytes = base58Bytes(text);
   if (bytes.length !== 25 || bytes[0] !== PREFIX) return 'not a Tron address (base58check T… or 41-prefixed hex)';
-  return checksum(bytes.subarray(0, 21)).equals(bytes.subarray(21)) ? undefined : 'Tron address checksum mismatch';
+  return base58CheckSum(bytes.subarray(0, 21)).equals(bytes.subarray(21)) ? undefined : 'Tron address checksum mismatch';
 }
 
 /** The base58check form of a valid address (either form); throws for anything else. */
@@ -41,16 +40,11 @@ export function evmHexOf(address: string): string {
 }
 
 function fromPayload(payload: Buffer): string {
-  return base58Encode(Buffer.concat([payload, checksum(payload)]));
+  return base58Encode(Buffer.concat([payload, base58CheckSum(payload)]));
 }
 
 function base58Bytes(text: string): Buffer {
   const bytes = base58Decode(text);
   if (!bytes) throw new RangeError(`not base58: ${text}`);
   return Buffer.from(bytes);
-}
-
-function checksum(payload: Uint8Array): Buffer {
-  const once = createHash('sha256').update(payload).digest();
-  return createHash('sha256').update(once).digest().subarray(0, 4);
 }

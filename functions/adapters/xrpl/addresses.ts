@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { base58CheckSum, base58Codec } from '../encoding/base58.ts';
 
 /**
  * XRP Ledger account addresses without a library: classic `r…` addresses (base58 in Ripple's
@@ -8,66 +8,22 @@ import { createHash } from 'node:crypto';
  * dropped because a tag names a customer of the account, not another account.
  */
 
-const ALPHABET = 'rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz';
-const DIGIT = new Map([...ALPHABET].map((c, i) => [c, i]));
+const RIPPLE = base58Codec('rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz');
 const ACCOUNT_ID_TYPE = 0x00;
 const X_PREFIX_MAINNET = [0x05, 0x44];
 const X_PREFIX_TESTNET = [0x04, 0x93];
 
-function sha256(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
-}
-
-function checksum(payload: Uint8Array): Buffer {
-  return sha256(sha256(payload)).subarray(0, 4);
-}
-
-function base58Decode(text: string): Uint8Array | undefined {
-  let n = 0n;
-  for (const c of text) {
-    const d = DIGIT.get(c);
-    if (d === undefined) return undefined;
-    n = n * 58n + BigInt(d);
-  }
-  const bytes: number[] = [];
-  while (n > 0n) {
-    bytes.unshift(Number(n & 0xffn));
-    n >>= 8n;
-  }
-  // Each leading zero digit ('r') stands for one leading zero byte.
-  for (const c of text) {
-    if (c !== ALPHABET[0]) break;
-    bytes.unshift(0);
-  }
-  return Uint8Array.from(bytes);
-}
-
-function base58Encode(bytes: Uint8Array): string {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  let text = '';
-  while (n > 0n) {
-    text = ALPHABET[Number(n % 58n)] + text;
-    n /= 58n;
-  }
-  for (const b of bytes) {
-    if (b !== 0) break;
-    text = ALPHABET[0] + text;
-  }
-  return text;
-}
-
 /** The payload of a base58check string, or undefined when the characters or the checksum are wrong. */
 function decodeChecked(text: string): Uint8Array | undefined {
-  const bytes = base58Decode(text);
+  const bytes = RIPPLE.decode(text);
   if (!bytes || bytes.length < 5) return undefined;
   const payload = bytes.subarray(0, bytes.length - 4);
-  return checksum(payload).equals(bytes.subarray(bytes.length - 4)) ? payload : undefined;
+  return base58CheckSum(payload).equals(bytes.subarray(bytes.length - 4)) ? payload : undefined;
 }
 
 export function classicAddressOf(accountId: Uint8Array): string {
   const payload = Uint8Array.of(ACCOUNT_ID_TYPE, ...accountId);
-  return base58Encode(Uint8Array.of(...payload, ...checksum(payload)));
+  return RIPPLE.encode(Uint8Array.of(...payload, ...base58CheckSum(payload)));
 }
 
 function isClassic(text: string): boolean {
