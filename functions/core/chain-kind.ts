@@ -41,6 +41,12 @@ export interface ChainKind {
    */
   readonly hasAccountNonces: boolean;
   /**
+   * Do its wallets spend outputs (UTXOs), so the guard can watermark the outpoints a withdrawal spends
+   * (core/watermark/outpoints.ts)? Then the kind's reader must put `hotSpends` in every RangeRead and,
+   * for `watermark.pending`, implement PendingSpendReader (ports.ts). Bitcoin: yes. Absent means no.
+   */
+  readonly spendsOutpoints?: boolean;
+  /**
    * Does the kind's reader also implement BalanceReader (ports.ts), so balance-relative rules
    * (`limits.patterns.balanceDrawdown`) can watch its chains? Absent means no: the config refuses such
    * a rule on its chains rather than let it stay silent unnoticed.

@@ -73,6 +73,20 @@ export interface RangeRead {
    */
   blocks: BlockRef[];
   transfers: ChainTransfer[];
+  /**
+   * UTXO chains: every transaction in the range that spends a hot-wallet output, whether or not it
+   * pays anything out (the spent-outpoint watermark judges them, core/watermark/outpoints.ts).
+   */
+  hotSpends?: HotSpend[];
+}
+
+/** A transaction spending hot-wallet outputs (UTXO chains): what the spent-outpoint watermark judges. */
+export interface HotSpend {
+  txid: string;
+  /** The inputs that spend a hot wallet's output: the outpoint (`txid:vout`, canonical) and its wallet. */
+  inputs: { outpoint: string; wallet: string }[];
+  /** In a block (`latest`), or in the endpoint's mempool (`pending`). */
+  tag: 'latest' | 'pending';
 }
 
 /** A halt scope: everything, or one chain. */

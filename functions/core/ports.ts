@@ -2,7 +2,7 @@
  * Ports: what core needs from the outside world. Adapters (functions/adapters/*) implement them;
  * tests use the real adapters against local stand-ins.
  */
-import type { OutflowRecord } from './model.ts';
+import type { HotSpend, OutflowRecord } from './model.ts';
 import type { ApprovedWithdrawal } from './reconciliation/approved-withdrawal.ts';
 import type {
   AuditRecord,
@@ -115,6 +115,21 @@ export type NonceTag = 'latest' | 'pending';
 export interface NonceReader {
   /** The next nonce of every hot wallet of the chain, in blocks (`latest`) or including the mempool (`pending`). */
   nextNonces(tag: NonceTag): Promise<NonceObservation[]>;
+}
+
+/**
+ * The outpoints the guard approved for withdrawals on a UTXO chain (core/watermark/outpoints.ts):
+ * recording one with its withdrawal comes before the approval returns, so the signer cannot spend
+ * an outpoint that is not here.
+ */
+export interface OutpointApprovalLog {
+  /** Which of `outpoints` (canonical `txid:vout`) the guard approved on `chain`; strongly consistent. */
+  approvedOutpoints(chain: string, outpoints: readonly string[]): Promise<Set<string>>;
+}
+
+/** A UTXO chain's mempool: the pending transactions that spend hot-wallet outputs. Throws ChainReadError. */
+export interface PendingSpendReader {
+  pendingHotSpends(): Promise<HotSpend[]>;
 }
 
 /**

@@ -87,6 +87,12 @@ export interface BreakerState {
    */
   nonceReported?: Record<string, Record<string, string>>;
   /**
+   * Per UTXO chain, the latest transaction ids an outpoint-watermark trip already reported (at most
+   * REPORTED_TXIDS_KEPT, functions/core/watermark/outpoints.ts): the same transaction, pending and then
+   * mined, does not trip again after a reset.
+   */
+  outpointReported?: Record<string, string[]>;
+  /**
    * The config the deployed pollers last recorded (core/config-record.ts): its digest, the parts that
    * decide how strict the breaker is, and a loosening that is not in effect yet. Operators' paths
    * (--table included) apply the stricter of this and their own config.

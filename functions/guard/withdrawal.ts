@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { canonicalAsset } from '../core/chain-kind.ts';
+import { type ChainKind, canonicalAsset } from '../core/chain-kind.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
+import { canonicalOutpoint, outpointProblem } from '../core/watermark/outpoints.ts';
 
 /**
  * What a signing service asks the guard about: one withdrawal, before it is signed. Amounts are
@@ -23,6 +24,13 @@ export interface WithdrawalRequest {
    */
   nonce?: bigint | string | number;
   hotWallet?: string;
+  /**
+   * Bitcoin: every outpoint (`<txid>:<vout>`) the transaction will spend. The guard records each as
+   * approved before approving; a transaction spending a hot-wallet output the guard never approved
+   * trips the breaker (docs/STOLEN-KEYS.md). Required on chains with `watermark` on; a replacement
+   * (RBF) asks again with the same withdrawal id and every outpoint it spends, added ones included.
+   */
+  outpoints?: readonly string[];
 }
 
 export interface Withdrawal {
@@ -35,7 +43,12 @@ export interface Withdrawal {
   nonce?: bigint;
   /** Normalised by the chain's kind (EVM: lower-case) when parsed with the config. */
   hotWallet?: string;
+  /** Canonical `txid:vout` (lower-case txid), distinct. */
+  outpoints?: string[];
 }
+
+/** More inputs than a standard transaction (100,000 vbytes) can hold. */
+export const MAX_OUTPOINTS = 2500;
 
 export const withdrawalSchema = z
   .object(
@@ -75,6 +88,23 @@ export const withdrawalSchema = z
         .optional(),
       // Checked and normalised by the chain's kind in parseWithdrawal, like the destination.
       hotWallet: z.string({ error: 'expected an address string' }).min(1).optional(),
+      outpoints: z
+        .array(
+          z
+            .string({ error: 'expected "<txid>:<vout>"' })
+            .superRefine((text, ctx) => {
+              const problem = outpointProblem(text);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            })
+            .transform(canonicalOutpoint),
+          { error: 'expected a list of outpoints "<txid>:<vout>"' },
+        )
+        .min(1, { error: 'expected at least one outpoint: a transaction spends something' })
+        .max(MAX_OUTPOINTS, { error: `at most ${MAX_OUTPOINTS} outpoints` })
+        .refine((list) => new Set(list).size === list.length, {
+          error: 'an outpoint is listed twice (a transaction spends each once)',
+        })
+        .optional(),
     },
     { error: 'expected a withdrawal object' },
   )
@@ -127,14 +157,27 @@ export function parseWithdrawal(input: unknown, config?: BreakerConfig): ParseRe
       problem: `hotWallet: ${w.hotWallet} is not a hot wallet of ${w.chain}`,
     };
   }
-  if (w.nonce === undefined && config.watermark.chains.has(w.chain)) {
-    // Fail closed: a withdrawal signed without its nonce recorded would trip the watermark anyway.
-    return {
-      ok: false,
-      rejection: 'invalid-withdrawal',
-      problem: `nonce: required on ${w.chain}, where the nonce watermark is on (send nonce and hotWallet)`,
-    };
-  }
+  const watermarkProblem = watermarkFieldsProblem(w, chain.kind, config.watermark.chains.has(w.chain));
+  if (watermarkProblem) return { ok: false, rejection: 'invalid-withdrawal', problem: watermarkProblem };
   const destination = chain.kind.address.normalise(w.destination);
   return { ok: true, withdrawal: { ...w, asset, destination, ...(hotWallet !== undefined && { hotWallet }) } };
+}
+
+/** The watermark fields a chain's kind takes (nonce on EVM, outpoints on Bitcoin), and requires when watermarked. */
+function watermarkFieldsProblem(w: Withdrawal, kind: ChainKind, watermarked: boolean): string | undefined {
+  if (w.outpoints !== undefined && !kind.spendsOutpoints) {
+    return `outpoints: ${w.chain} (kind ${kind.id}) spends no outpoints${kind.hasAccountNonces ? '; send nonce and hotWallet' : ''}`;
+  }
+  if (w.nonce !== undefined && !kind.hasAccountNonces) {
+    return `nonce: ${w.chain} (kind ${kind.id}) has no account nonces${kind.spendsOutpoints ? '; send outpoints' : ''}`;
+  }
+  if (!watermarked) return undefined;
+  // Fail closed: a withdrawal signed without its nonce or outpoints recorded would trip the watermark anyway.
+  if (kind.hasAccountNonces && w.nonce === undefined) {
+    return `nonce: required on ${w.chain}, where the nonce watermark is on (send nonce and hotWallet)`;
+  }
+  if (kind.spendsOutpoints && w.outpoints === undefined) {
+    return `outpoints: required on ${w.chain}, where the spent-outpoint watermark is on (send every "<txid>:<vout>" the transaction spends)`;
+  }
+  return undefined;
 }

@@ -14,7 +14,8 @@
  *
  * What it can do: mine a block with given transactions, reorganise (replace the last k blocks),
  * accept replacements in its mempool (full RBF: a double spend paying a higher fee evicts the
- * original), import real blocks, and behave like an old Core (before v23 getblock verbosity 3 is
+ * original) and show the mempool (Core's getrawmempool and gettxout, Esplora's
+ * /address/:a/txs/mempool), import real blocks, and behave like an old Core (before v23 getblock verbosity 3 is
  * answered as 2, without prevouts; before v22 scriptPubKey lists `addresses`). `startBitcoinDevnet`
  * (below the class) runs one for the demo: funded wallets and a block every few seconds.
  */
@@ -686,6 +687,24 @@ export class BitcoinDevnet {
       }
       case 'getrawmempool':
         return this.mempoolTxids();
+      case 'gettxout': {
+        // The coin as the chainstate holds it; with include_mempool (the default), none a mempool transaction spends.
+        const [txid, n, includeMempool = true] = params as [unknown, unknown, unknown];
+        const key = `${String(txid)}:${String(n)}`;
+        const conf = this.confirmed.get(String(txid));
+        const output = conf && typeof n === 'number' ? this.txs.get(String(txid))?.outs[n] : undefined;
+        const spentInMempool =
+          includeMempool !== false &&
+          [...this.mempool.values()].some((tx) => tx.ins.some((i) => outpointKey(i.hash, i.index) === key));
+        if (!conf || !output || this.spentBy.has(key) || spentInMempool) return null;
+        return {
+          bestblock: this.tipHash,
+          confirmations: this.height - conf.height + 1,
+          value: btcJson(output.value),
+          scriptPubKey: this.coreScriptPubKey(output.script),
+          coinbase: (this.txs.get(String(txid)) as Transaction).isCoinbase(),
+        };
+      }
       case 'sendrawtransaction': {
         let tx: Transaction;
         try {
@@ -833,6 +852,23 @@ export class BitcoinDevnet {
         if (start % 25 !== 0) return { status: 400, body: 'start index must be a multipication of 25' };
         return { status: 200, body: stored.txs.slice(start, start + 25).map((t) => this.esploraTx(t)) };
       }
+    }
+    if (head === 'address' && id !== undefined && sub === 'txs' && extra === 'mempool') {
+      // Unconfirmed transactions paying or spending the address, newest first, at most 50 (as electrs).
+      let script: string;
+      try {
+        script = hex(baddress.toOutputScript(id, this.network));
+      } catch {
+        return { status: 400, body: 'Invalid Bitcoin address' };
+      }
+      const touches = (tx: Transaction) =>
+        tx.outs.some((o) => hex(o.script) === script) ||
+        tx.ins.some((i) => {
+          const prev = this.txs.get(txidOf(i.hash))?.outs[i.index];
+          return prev !== undefined && hex(prev.script) === script;
+        });
+      const txs = [...this.mempool.values()].filter(touches).reverse().slice(0, 50);
+      return { status: 200, body: txs.map((t) => this.esploraTx(t)) };
     }
     if (head === 'tx' && id !== undefined && sub === undefined) {
       const tx = this.txs.get(id);

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { initialState } from '../../functions/core/state.ts';
+import {
+  outpointBreaches,
+  outpointRuleId,
+  outpointWatermarkStep,
+  REPORTED_TXIDS_KEPT,
+} from '../../functions/core/watermark/outpoints.ts';
 import { nonceBreaches, watermarkRuleId, watermarkStep } from '../../functions/core/watermark/watermark.ts';
-import { parseWithdrawal } from '../../functions/guard/withdrawal.ts';
+import { MAX_OUTPOINTS, parseWithdrawal } from '../../functions/guard/withdrawal.ts';
 
 const HOT = '0x1111111111111111111111111111111111111111';
 const OTHER = '0x2222222222222222222222222222222222222222';
@@ -110,10 +116,11 @@ describe('the watermark step', () => {
 });
 
 describe('config and the guard request', () => {
-  it('watermarks every EVM chain by default and refuses a Bitcoin chain by name', () => {
+  it('watermarks every EVM chain by default; a Bitcoin chain only when listed', () => {
     expect([...config({ enabled: true }).watermark.chains]).toEqual(['eth']);
-    expect(() => config({ enabled: true, chains: ['btc'] })).toThrow(
-      'watermark.chains[0]: "btc" is a bitcoin chain; the nonce watermark needs account nonces (EVM chains only)',
+    expect([...config({ enabled: true, chains: ['btc', 'eth'] }).watermark.chains]).toEqual(['btc', 'eth']);
+    expect(() => config({ enabled: true, chains: ['bsc'] })).toThrow(
+      'watermark.chains[0]: no chain "bsc" under chains',
     );
   });
   const base = { withdrawalId: 'w1', chain: 'eth', asset: 'ETH', destination: OTHER, amount: '5' };
@@ -136,5 +143,95 @@ describe('config and the guard request', () => {
     );
     expect(!stranger.ok && stranger.problem).toContain('is not a hot wallet of eth');
     expect(parseWithdrawal({ ...base, nonce: -1, hotWallet: HOT }).ok).toBe(false);
+  });
+});
+
+describe('the guard request on a Bitcoin chain', () => {
+  const TXID = 'ab'.repeat(32);
+  const base = {
+    withdrawalId: 'b1',
+    chain: 'btc',
+    asset: 'BTC',
+    destination: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    amount: '5000',
+  };
+  const watermarked = config({ enabled: true, chains: ['btc'] });
+  it('carries the outpoints, canonical (lower-case txid, plain vout)', () => {
+    const parsed = parseWithdrawal({ ...base, outpoints: [`${TXID.toUpperCase()}:007`, `${TXID}:1`] }, watermarked);
+    expect(parsed.ok && parsed.withdrawal.outpoints).toEqual([`${TXID}:7`, `${TXID}:1`]);
+  });
+  it.each([
+    [[`${TXID}`], 'is not an outpoint "<64-hex txid>:<vout>"'],
+    [[`${TXID.slice(2)}:0`], 'is not an outpoint'],
+    [[`${TXID}:-1`], 'is not an outpoint'],
+    [[`${TXID}:1.5`], 'is not an outpoint'],
+    [[`${TXID}:4294967296`], 'vout 4294967296 is above 4294967295'],
+    [[`${TXID}:0`, `${TXID.toUpperCase()}:0`], 'an outpoint is listed twice'],
+    [[], 'expected at least one outpoint'],
+    ['x', 'expected a list of outpoints'],
+    [Array.from({ length: MAX_OUTPOINTS + 1 }, (_, i) => `${TXID}:${i}`), `at most ${MAX_OUTPOINTS} outpoints`],
+  ])('refuses outpoints %#: %s', (outpoints, message) => {
+    const parsed = parseWithdrawal({ ...base, outpoints });
+    expect(parsed).toMatchObject({ ok: false, rejection: 'invalid-withdrawal' });
+    expect(!parsed.ok && parsed.problem).toContain(message);
+  });
+  it('with the watermark on for the chain, a withdrawal without outpoints is refused (fail closed)', () => {
+    const parsed = parseWithdrawal(base, watermarked);
+    expect(!parsed.ok && parsed.problem).toBe(
+      'outpoints: required on btc, where the spent-outpoint watermark is on (send every "<txid>:<vout>" the transaction spends)',
+    );
+    expect(parseWithdrawal(base, config({ enabled: true })).ok).toBe(true);
+  });
+  it('refuses a nonce on Bitcoin and outpoints on EVM: each chain kind has its own watermark field', () => {
+    const nonce = parseWithdrawal({ ...base, nonce: 1, hotWallet: base.destination }, watermarked);
+    expect(!nonce.ok && nonce.problem).toBe('nonce: btc (kind bitcoin) has no account nonces; send outpoints');
+    const evm = parseWithdrawal(
+      { withdrawalId: 'e1', chain: 'eth', asset: 'ETH', destination: OTHER, amount: '5', outpoints: [`${TXID}:0`] },
+      watermarked,
+    );
+    expect(!evm.ok && evm.problem).toBe('outpoints: eth (kind evm) spends no outpoints; send nonce and hotWallet');
+  });
+});
+
+describe('the outpoint watermark', () => {
+  const cfg = config({ enabled: true, chains: ['btc'], halt: 'chain' });
+  const hot = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+  const op = (n: number) => `${'cd'.repeat(32)}:${n}`;
+  const spend = (txid: string, ...outpoints: string[]) => ({
+    txid,
+    inputs: outpoints.map((outpoint) => ({ outpoint, wallet: hot })),
+    tag: 'latest' as const,
+  });
+  it('a transaction is a breach when any hot outpoint it spends was not approved; it names only those', () => {
+    const approved = new Set([op(0), op(1)]);
+    expect(outpointBreaches('btc', [spend('t1', op(0), op(1))], approved, undefined)).toEqual([]);
+    expect(outpointBreaches('btc', [spend('t2', op(1), op(2))], approved, undefined)).toEqual([
+      { chain: 'btc', txid: 't2', unapproved: [op(2)], wallets: [hot], tag: 'latest' },
+    ]);
+    // Reported before (a reset reviewed it), or listed twice (pending and mined in one poll): once.
+    expect(outpointBreaches('btc', [spend('t2', op(2))], approved, ['t2'])).toEqual([]);
+    expect(outpointBreaches('btc', [spend('t3', op(3)), spend('t3', op(3))], approved, undefined)).toHaveLength(1);
+  });
+  it('trips with the stolen-key page naming the transaction, remembers it, and keeps the memory bounded', () => {
+    const breach = {
+      chain: 'btc',
+      txid: 'aa'.repeat(32),
+      unapproved: [op(5)],
+      wallets: [hot],
+      tag: 'pending' as const,
+    };
+    const next = outpointWatermarkStep(initialState(), [breach], cfg, 1_000)!;
+    expect(next.tripped['chain:btc']?.ruleId).toBe(outpointRuleId('btc'));
+    expect(next.outpointReported).toEqual({ btc: [breach.txid] });
+    const page = next.outbox.at(-1);
+    expect(page?.kind === 'page' && page.page.subject).toContain('UNAPPROVED UTXO SPEND');
+    expect(page?.kind === 'page' && page.page.text).toContain(`${breach.txid} pending in the mempool: spends ${op(5)}`);
+    expect(outpointWatermarkStep(next, [breach], cfg, 1_001)).toBeUndefined();
+    const many = Array.from({ length: REPORTED_TXIDS_KEPT + 5 }, (_, i) => ({ ...breach, txid: `t${i}` }));
+    const later = outpointWatermarkStep(next, many, cfg, 1_002)!;
+    expect(later.outpointReported?.btc).toHaveLength(REPORTED_TXIDS_KEPT);
+    expect(later.outpointReported?.btc?.at(-1)).toBe(`t${REPORTED_TXIDS_KEPT + 4}`);
+    // Its own trip holds the scope: remembered, no second page.
+    expect(later.outbox).toEqual(next.outbox);
   });
 });

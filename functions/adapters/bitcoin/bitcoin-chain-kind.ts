@@ -22,6 +22,7 @@ class BitcoinChainKind implements ChainKind {
   readonly deadManSlackBlocks = 10;
   readonly hostsPriceFeeds = false;
   readonly hasAccountNonces = false;
+  readonly spendsOutpoints = true;
   readonly outputIndexName = 'vout';
 
   settings() {

@@ -1,12 +1,13 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
-import type { BlockRef, RangeRead } from '../../core/model.ts';
+import type { BlockRef, HotSpend, RangeRead } from '../../core/model.ts';
+import type { PendingSpendReader } from '../../core/ports.ts';
 import { describe, EndpointError, newCounters, type RequestCounters } from '../http/http-request.ts';
 import { type BitcoinNetworkName, bitcoinNetwork, canonicalAddress } from './addresses.ts';
 import { type BitcoinSettings, bitcoinSettingsOf } from './bitcoin-settings.ts';
 import { CoreRpcSource } from './core-rpc-source.ts';
 import { EsploraSource } from './esplora-source.ts';
-import { type BtcBlock, transfersOfBlocks, type WalletView } from './outflows.ts';
+import { type BtcBlock, hotSpendOfTx, hotSpendsOfBlocks, transfersOfBlocks, type WalletView } from './outflows.ts';
 import type { BlockSource } from './sources.ts';
 
 export interface BitcoinChainReaderOptions {
@@ -54,7 +55,7 @@ const GENESIS: Record<BitcoinNetworkName, Record<string, string>> = {
  * on the address the endpoint reports for each prevout, or decoded from the script when it reports
  * none. What counts as an outflow is in outflows.ts.
  */
-export class BitcoinChainReader implements ChainReader {
+export class BitcoinChainReader implements ChainReader, PendingSpendReader {
   readonly chain: string;
   private readonly sources: BlockSource[];
   private readonly wallets: WalletView;
@@ -62,6 +63,8 @@ export class BitcoinChainReader implements ChainReader {
   private readonly verified = new Set<BlockSource>();
   private readonly requestCounters = newCounters();
   private preferred = 0;
+  /** Mempool transactions already judged (their hot spend, or null), while they stay in the mempool. */
+  private readonly judged = new Map<string, HotSpend | null>();
 
   constructor(config: ReadableChain, options: BitcoinChainReaderOptions = {}) {
     const raw = bitcoinSettingsOf(config);
@@ -116,7 +119,25 @@ export class BitcoinChainReader implements ChainReader {
     return this.withFailover(`readRange(${from}, ${to})`, async (source) => {
       const blocks = await source.readBlocks(from, to);
       checkLinks(blocks);
-      return { blocks: blocks.map((b) => b.ref), transfers: transfersOfBlocks(blocks, this.wallets) };
+      return {
+        blocks: blocks.map((b) => b.ref),
+        transfers: transfersOfBlocks(blocks, this.wallets),
+        hotSpends: hotSpendsOfBlocks(blocks, this.wallets),
+      };
+    });
+  }
+
+  /**
+   * The mempool transactions spending hot-wallet outputs (the outpoint watermark's `pending` mode).
+   * A transaction is judged once while it stays in the mempool: later calls fetch only new arrivals.
+   */
+  pendingHotSpends(): Promise<HotSpend[]> {
+    return this.withFailover('pendingHotSpends()', async (source) => {
+      const { txids, txs } = await source.mempool([...this.wallets.hot.keys()], new Set(this.judged.keys()));
+      for (const tx of txs) this.judged.set(tx.txid, hotSpendOfTx(tx, this.wallets, 'pending') ?? null);
+      const listed = new Set(txids);
+      for (const txid of this.judged.keys()) if (!listed.has(txid)) this.judged.delete(txid);
+      return txids.flatMap((txid) => this.judged.get(txid) ?? []);
     });
   }
 

@@ -12,6 +12,7 @@ import {
   expectInt,
   expectObject,
   expectSats,
+  type MempoolView,
   outputName,
   ZERO_HASH,
 } from './sources.ts';
@@ -78,6 +79,55 @@ export class CoreRpcSource implements BlockSource {
     });
   }
 
+  /**
+   * `getrawmempool`, then `getrawtransaction <txid> true` for every listed transaction not in `skip`
+   * (Core has no index by address: the caller remembers what it judged, so after the first call only
+   * new arrivals are fetched). Prevouts are not in a mempool transaction's JSON: they come from the
+   * other fetched transactions, then `gettxout <txid> <n> false` (the confirmed coin, no -txindex
+   * needed), then `getrawtransaction` of the parent (a mempool parent judged earlier).
+   */
+  async mempool(_addresses: readonly string[], skip: ReadonlySet<string>): Promise<MempoolView> {
+    const txids = expectArray(await this.call('getrawmempool', []), 'getrawmempool').map((id) =>
+      expectHash(id, 'getrawmempool txid'),
+    );
+    const fresh = txids.filter((id) => !skip.has(id));
+    const raw = await this.batch(
+      fresh.map((id) => ['getrawtransaction', [id, true]] as const),
+      undefined,
+      // A transaction mined or replaced since the listing is judged in its block, or gone.
+      isNoSuchTransaction,
+    );
+    const txs = raw.flatMap((json, i) => (json === null ? [] : [this.toTx(json, `getrawtransaction ${fresh[i]}`)]));
+    const outputs = new Map(txs.map((tx) => [tx.txid, tx.vout]));
+    const open = () => txs.flatMap((tx) => tx.vin.filter((i) => !i.coinbase && !i.prevout));
+    const fill = () => {
+      for (const input of open()) {
+        const output = outputs.get(input.txid)?.[input.vout];
+        if (output) input.prevout = { value: output.value, address: output.address };
+      }
+    };
+    fill();
+    const coins = open();
+    const found = await this.batch(coins.map((i) => ['gettxout', [i.txid, i.vout, false]] as const));
+    found.forEach((json, k) => {
+      if (json === null) return;
+      const input = coins[k] as (typeof coins)[number];
+      const output = this.toOutput(json, input.vout, `gettxout ${input.txid}:${input.vout}`);
+      input.prevout = { value: output.value, address: output.address };
+    });
+    const parents = [...new Set(open().map((i) => i.txid))];
+    const fetched = await this.batch(
+      parents.map((id) => ['getrawtransaction', [id, true]] as const),
+      undefined,
+      isNoSuchTransaction,
+    );
+    fetched.forEach((json, k) => {
+      if (json !== null) outputs.set(parents[k] as string, this.toTx(json, `getrawtransaction ${parents[k]}`).vout);
+    });
+    fill();
+    return { txids, txs: txs.filter((tx) => tx.vin.every((i) => i.coinbase || i.prevout)) };
+  }
+
   private async hashesAt(heights: number[]): Promise<string[]> {
     const results = await this.batch(heights.map((h) => ['getblockhash', [h]] as const));
     return results.map((r, i) => expectHash(r, `getblockhash ${heights[i]}`));
@@ -133,7 +183,7 @@ export class CoreRpcSource implements BlockSource {
     const raw = await this.batch(
       fetch.map((txid) => ['getrawtransaction', [txid, true]] as const),
       (message) =>
-        /No such mempool or blockchain transaction/i.test(message)
+        isNoSuchTransaction(message)
           ? `${message} (blocks without prevouts need -txindex=1, or Core ≥ 23 for getblock verbosity 3)`
           : message,
     );
@@ -153,10 +203,14 @@ export class CoreRpcSource implements BlockSource {
     return result;
   }
 
-  /** Calls in batches of `batchSize`; results in call order. Any call's error fails the whole read. */
+  /**
+   * Calls in batches of `batchSize`; results in call order. Any call's error fails the whole read,
+   * except one `absent` accepts, which answers null.
+   */
   private async batch(
     calls: ReadonlyArray<readonly [string, readonly unknown[]]>,
     explain: (message: string) => string = (m) => m,
+    absent: (message: string) => boolean = () => false,
   ): Promise<unknown[]> {
     const results: unknown[] = [];
     for (let start = 0; start < calls.length; start += this.options.batchSize) {
@@ -193,6 +247,10 @@ export class CoreRpcSource implements BlockSource {
         if (!response) throw new EndpointError(`JSON-RPC: no reply to ${request.method} (id ${request.id})`);
         if (response.error !== null && response.error !== undefined) {
           const err = expectObject(response.error, `${request.method} error`);
+          if (absent(String(err.message))) {
+            results.push(null);
+            continue;
+          }
           throw new EndpointError(
             `${request.method}(${request.params.map((p) => JSON.stringify(p)).join(', ')}): ${explain(String(err.message))} (code ${String(err.code)})`,
           );
@@ -224,6 +282,10 @@ function checkInBestChain(json: unknown, ref: BlockRef): void {
   if ((json as { confirmations?: unknown }).confirmations === -1) {
     throw new EndpointError(`block ${ref.hash} at height ${ref.number} left the best chain during the read`);
   }
+}
+
+function isNoSuchTransaction(message: string): boolean {
+  return /No such mempool or blockchain transaction/i.test(message);
 }
 
 function range(from: number, to: number): number[] {

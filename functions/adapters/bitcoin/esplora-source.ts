@@ -12,6 +12,7 @@ import {
   expectInt,
   expectObject,
   expectSats,
+  type MempoolView,
   outputName,
   ZERO_HASH,
 } from './sources.ts';
@@ -67,6 +68,20 @@ export class EsploraSource implements BlockSource {
       checkBlockIdentity(ref, height, hash);
       return ref;
     });
+  }
+
+  /**
+   * `/address/:a/txs/mempool` per hot address: the address's unconfirmed transactions with their
+   * prevouts. Esplora lists at most the newest 50 per address (no paging): a hot address busier than
+   * that in the mempool is not fully seen before inclusion (docs/STOLEN-KEYS.md).
+   */
+  async mempool(addresses: readonly string[], skip: ReadonlySet<string>): Promise<MempoolView> {
+    const lists = await mapLimit(addresses, this.options.concurrency, async (address) => {
+      const path = `/address/${address}/txs/mempool`;
+      return expectArray(await this.json(path), `GET ${path}`).map((tx) => this.toTx(tx, path));
+    });
+    const byId = new Map(lists.flat().map((tx) => [tx.txid, tx]));
+    return { txids: [...byId.keys()], txs: [...byId.values()].filter((tx) => !skip.has(tx.txid)) };
   }
 
   private async readBlock(height: number): Promise<BtcBlock> {

@@ -1,4 +1,4 @@
-import type { BlockRef, ChainTransfer } from '../../core/model.ts';
+import type { BlockRef, ChainTransfer, HotSpend } from '../../core/model.ts';
 
 /** The endpoint-independent shape of a block, as the Core and Esplora readers normalise it. */
 export interface BtcOutput {
@@ -114,4 +114,24 @@ export function transfersOfTx(tx: BtcTx, block: BlockRef, wallets: WalletView): 
 
 export function transfersOfBlocks(blocks: BtcBlock[], wallets: WalletView): ChainTransfer[] {
   return blocks.flatMap((b) => b.txs.flatMap((tx) => transfersOfTx(tx, b.ref, wallets)));
+}
+
+/**
+ * The hot-wallet outputs a transaction spends (the spent-outpoint watermark judges them), or undefined
+ * when it spends none. Unlike transfersOfTx this includes a transaction that pays nothing out: one
+ * that only pays the hot wallets back to themselves is still signed with a hot key.
+ */
+export function hotSpendOfTx(tx: BtcTx, wallets: WalletView, tag: HotSpend['tag']): HotSpend | undefined {
+  const inputs: HotSpend['inputs'] = [];
+  for (const input of tx.vin) {
+    if (input.coinbase) return undefined;
+    if (!input.prevout) throw new TypeError(`input ${input.txid}:${input.vout} of ${tx.txid} has no prevout`);
+    const owner = wallets.hot.get(input.prevout.address);
+    if (owner !== undefined) inputs.push({ outpoint: `${input.txid}:${input.vout}`, wallet: owner });
+  }
+  return inputs.length === 0 ? undefined : { txid: tx.txid, inputs, tag };
+}
+
+export function hotSpendsOfBlocks(blocks: BtcBlock[], wallets: WalletView): HotSpend[] {
+  return blocks.flatMap((b) => b.txs.flatMap((tx) => hotSpendOfTx(tx, wallets, 'latest') ?? []));
 }

@@ -2,7 +2,18 @@ import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
 import { EndpointError } from '../http/http-request.ts';
 import { hexToBytes, normaliseAddress, scriptToAddress } from './addresses.ts';
-import type { BtcBlock } from './outflows.ts';
+import type { BtcBlock, BtcTx } from './outflows.ts';
+
+/** What a source's mempool shows of the hot wallets (the spent-outpoint watermark's `pending` mode). */
+export interface MempoolView {
+  /** Every mempool transaction the source listed: what is not here has left the mempool. */
+  txids: string[];
+  /**
+   * The listed transactions not in `skip`, each with every input's prevout (a transaction whose
+   * prevouts could not all be found this time is left out, and asked again next time).
+   */
+  txs: BtcTx[];
+}
 
 /** One endpoint, as the reader sees it: Bitcoin Core JSON-RPC or an Esplora REST API. */
 export interface BlockSource {
@@ -13,6 +24,8 @@ export interface BlockSource {
   /** Blocks [from, to] ascending, every input's prevout filled in. */
   readBlocks(from: number, to: number): Promise<BtcBlock[]>;
   blockRefs(numbers: number[]): Promise<BlockRef[]>;
+  /** The mempool transactions that may spend from `addresses` (canonical), fetching none listed in `skip`. */
+  mempool(addresses: readonly string[], skip: ReadonlySet<string>): Promise<MempoolView>;
 }
 
 export const ZERO_HASH = '0'.repeat(64);

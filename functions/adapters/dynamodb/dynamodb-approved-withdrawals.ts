@@ -11,13 +11,27 @@
  * in the chain's approval partition (sort key `NONCE#<wallet>`, after every time key, so time-range
  * queries never meet it), written only if absent or lower — never lowered, never expiring. It lives
  * under the approval prefix the signer may already write, and pollers cannot write there.
+ *
+ * An approval that carries outpoints (Bitcoin) first records each of them: one item per outpoint in
+ * the chain's approval partition (sort key `OUTPOINT#<txid>:<vout>`, also after every time key),
+ * written only if absent, so it keeps the withdrawal that first approved it. These do expire, well
+ * after retention (APPROVED_OUTPOINT_RETENTION_SECONDS): a missing approval can only make the
+ * watermark trip (fail closed), never let a spend through, and an output is spent once — after
+ * months nothing will look it up again, while keeping every one forever would grow without bound.
  */
-import { type DynamoDBClient, PutItemCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
 import type { ActuatorMemo, ActuatorMemory } from '../../core/actuators/actuator.ts';
 import { StateConflictError } from '../../core/errors.ts';
-import type { ApprovedWithdrawalLog, NonceWatermarkLog } from '../../core/ports.ts';
+import type { ApprovedWithdrawalLog, NonceWatermarkLog, OutpointApprovalLog } from '../../core/ports.ts';
 import { type ApprovedWithdrawal, sameWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import { OUTFLOW_RETENTION_SECONDS } from '../../core/retention.ts';
+import { mapLimit } from '../http/http-request.ts';
 import { documentToItem, type Item, itemToDocument } from './item-codec.ts';
 import { isConditionalCheckFailed } from './store-errors.ts';
 import {
@@ -42,8 +56,25 @@ export interface DynamoDbApprovedWithdrawalsOptions {
 }
 
 const NONCE_SORT_PREFIX = 'NONCE#';
+const OUTPOINT_SORT_PREFIX = 'OUTPOINT#';
 
-export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, NonceWatermarkLog, ActuatorMemory {
+/**
+ * How long an approved outpoint is kept: past Core's default mempool expiry (14 days) for a
+ * transaction rebroadcast late, and past a poller catching up through the whole outflow retention
+ * (35 days), with room to spare. Its expiry can only cause a trip, never hide a spend.
+ */
+export const APPROVED_OUTPOINT_RETENTION_SECONDS = 90 * 86_400;
+
+/** BatchGetItem's limit of keys per request. */
+const BATCH_GET_KEYS = 100;
+/** Rounds of BatchGetItem for keys DynamoDB left unprocessed (throttling) before the read fails. */
+const UNPROCESSED_ROUNDS = 8;
+/** Conditional puts in flight for one approval's outpoints. */
+const OUTPOINT_PUTS_IN_FLIGHT = 25;
+
+export class DynamoDbApprovedWithdrawals
+  implements ApprovedWithdrawalLog, NonceWatermarkLog, OutpointApprovalLog, ActuatorMemory
+{
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -63,6 +94,12 @@ export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, Nonce
     // First: once the approval is recorded the signer may sign, and its nonce must not trip the watermark.
     if (withdrawal.nonce !== undefined && withdrawal.hotWallet !== undefined) {
       await this.raiseNonceWatermark(withdrawal.chain, withdrawal.hotWallet, withdrawal.nonce);
+    }
+    // Likewise the outpoints it will spend: every one is recorded before the approval is.
+    if (withdrawal.outpoints !== undefined) {
+      await mapLimit(withdrawal.outpoints, OUTPOINT_PUTS_IN_FLIGHT, (outpoint) =>
+        this.recordOutpoint(withdrawal, outpoint),
+      );
     }
     let stored = withdrawal;
     const written = await this.putIfAbsent(approvalItem(approvalKey(withdrawal.withdrawalId), withdrawal));
@@ -166,6 +203,65 @@ export class DynamoDbApprovedWithdrawals implements ApprovedWithdrawalLog, Nonce
             ConditionExpression: 'attribute_not_exists(#pk) OR #nonce < :nonce',
             ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#nonce': 'nonce' },
             ExpressionAttributeValues: { ':nonce': { N: nonce.toString() } },
+          }),
+        ),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+
+  // ---- OutpointApprovalLog ----
+
+  async approvedOutpoints(chain: string, outpoints: readonly string[]): Promise<Set<string>> {
+    const approved = new Set<string>();
+    const unique = [...new Set(outpoints)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_KEYS) {
+      let keys = unique.slice(start, start + BATCH_GET_KEYS).map((outpoint) => ({
+        [PARTITION_KEY]: { S: approvalPartition(chain) },
+        [SORT_KEY]: { S: `${OUTPOINT_SORT_PREFIX}${outpoint}` },
+      }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === UNPROCESSED_ROUNDS) {
+          throw new Error(
+            `DynamoDB BatchGetItem on table ${this.tableName}: ${keys.length} approved-outpoint keys still unprocessed after ${round} rounds`,
+          );
+        }
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+        const out = await this.call('BatchGetItem', () =>
+          this.client.send(
+            new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+          ),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const sk = item[SORT_KEY]?.S;
+          if (!sk?.startsWith(OUTPOINT_SORT_PREFIX)) throw new Error(`malformed approved-outpoint item ${sk}`);
+          approved.add(sk.slice(OUTPOINT_SORT_PREFIX.length));
+        }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof keys;
+      }
+    }
+    return approved;
+  }
+
+  /** Record `outpoint` as approved for this withdrawal unless it already is (a replacement, a retry). */
+  private async recordOutpoint(withdrawal: ApprovedWithdrawal, outpoint: string): Promise<void> {
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              [PARTITION_KEY]: { S: approvalPartition(withdrawal.chain) },
+              [SORT_KEY]: { S: `${OUTPOINT_SORT_PREFIX}${outpoint}` },
+              [TTL_ATTRIBUTE]: {
+                N: String(Math.floor(withdrawal.approvedAtMs / 1000) + APPROVED_OUTPOINT_RETENTION_SECONDS),
+              },
+              withdrawalId: { S: withdrawal.withdrawalId },
+              approvedAtMs: { N: String(withdrawal.approvedAtMs) },
+            },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY },
           }),
         ),
       );

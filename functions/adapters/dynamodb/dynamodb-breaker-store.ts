@@ -15,7 +15,7 @@ import {
 import { BreakerError, StateConflictError } from '../../core/errors.ts';
 import type { OutflowRecord } from '../../core/model.ts';
 import { parseScopeKey, scopeKey } from '../../core/model.ts';
-import type { ApprovedWithdrawalLog, BreakerStore, NonceWatermarkLog } from '../../core/ports.ts';
+import type { ApprovedWithdrawalLog, BreakerStore, NonceWatermarkLog, OutpointApprovalLog } from '../../core/ports.ts';
 import type { ApprovedWithdrawal } from '../../core/reconciliation/approved-withdrawal.ts';
 import {
   type AuditRecord,
@@ -73,7 +73,9 @@ export interface DynamoDbBreakerStoreOptions {
   readonly unprocessedRetry?: UnprocessedRetryOptions;
 }
 
-export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog, NonceWatermarkLog {
+export class DynamoDbBreakerStore
+  implements BreakerStore, ApprovedWithdrawalLog, NonceWatermarkLog, OutpointApprovalLog
+{
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
 
@@ -243,6 +245,10 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
 
   nonceWatermarks(chain: string): Promise<Map<string, bigint>> {
     return this.approvals().nonceWatermarks(chain);
+  }
+
+  approvedOutpoints(chain: string, outpoints: readonly string[]): Promise<Set<string>> {
+    return this.approvals().approvedOutpoints(chain, outpoints);
   }
 
   private approvalLog: DynamoDbApprovedWithdrawals | undefined;

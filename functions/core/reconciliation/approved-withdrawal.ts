@@ -21,6 +21,12 @@ export interface ApprovedWithdrawal {
    */
   hotWallet?: string;
   nonce?: bigint;
+  /**
+   * Bitcoin: the outpoints (`txid:vout`, canonical) the withdrawal spends, when the signer sends them;
+   * each is recorded as approved (functions/core/watermark/outpoints.ts). Not part of its identity: a
+   * replacement that adds an input is the same withdrawal.
+   */
+  outpoints?: string[];
 }
 
 /**

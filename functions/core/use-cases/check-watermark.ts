@@ -1,13 +1,19 @@
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { ConfigError } from '../errors.ts';
-import type { NonceReader, NonceWatermarkLog } from '../ports.ts';
+import { ChainReadError, ConfigError } from '../errors.ts';
+import type { HotSpend } from '../model.ts';
+import type { NonceReader, NonceWatermarkLog, OutpointApprovalLog, PendingSpendReader } from '../ports.ts';
+import { outpointBreaches, outpointWatermarkStep } from '../watermark/outpoints.ts';
 import { nonceBreaches, watermarkStep } from '../watermark/watermark.ts';
 import type { PollCheck } from './poll-decision.ts';
 
 export interface WatermarkCheckDeps {
   config: BreakerConfig;
   chain: ChainConfig;
-  /** The chain reader; on a watermarked chain it must also read nonces (EvmChainReader does). */
+  /**
+   * The chain reader; on a watermarked chain it must also read nonces (EvmChainReader does), or, on a
+   * UTXO chain, report hot-wallet spends in its range reads and, with `pending`, in the mempool
+   * (BitcoinChainReader does).
+   */
   reader: unknown;
   /** Where the guard's watermarks are: the store that keeps the approvals log. */
   approvals: unknown;
@@ -22,6 +28,7 @@ export interface WatermarkCheckDeps {
  * look stolen.
  */
 export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
+  if (deps.chain.kind.spendsOutpoints) return outpointCheck(deps);
   const { config, chain } = deps;
   const log = watermarkLogOf(deps.approvals, chain.id);
   const reader = nonceReaderOf(deps.reader, chain.id);
@@ -33,6 +40,51 @@ export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
     if (breaches.length === 0) return undefined;
     return (state, nowMs) => watermarkStep(state, breaches, config, nowMs);
   };
+}
+
+/**
+ * The spent-outpoint watermark as a per-poll check: every transaction of the blocks the poll read that
+ * spends a hot-wallet output, and with `pending` every such transaction in the endpoint's mempool,
+ * must spend only outpoints the guard approved. One strongly consistent batch read of the approvals
+ * per poll, only when something spent a hot output. Order does not matter here as it does for nonces:
+ * an outpoint's approval is written before the signer may sign, so before any transaction spending it
+ * exists, and it is never lowered like a watermark could look lowered between two reads.
+ */
+function outpointCheck(deps: WatermarkCheckDeps): PollCheck {
+  const { config, chain } = deps;
+  const log = outpointLogOf(deps.approvals, chain.id);
+  const mempool = config.watermark.pending ? pendingReaderOf(deps.reader, chain.id) : undefined;
+  return async ({ read }) => {
+    if (read && read.hotSpends === undefined) {
+      // Judging nothing would look like "no thief": fail the poll loudly instead.
+      throw new ChainReadError(`${chain.id}: the range read carries no hot-wallet spends for the outpoint watermark`);
+    }
+    const spends: HotSpend[] = [...(read?.hotSpends ?? []), ...((await mempool?.pendingHotSpends()) ?? [])];
+    if (spends.length === 0) return undefined;
+    const approved = await log.approvedOutpoints(
+      chain.id,
+      spends.flatMap((s) => s.inputs.map((i) => i.outpoint)),
+    );
+    const breaches = outpointBreaches(chain.id, spends, approved, undefined);
+    if (breaches.length === 0) return undefined;
+    return (state, nowMs) => outpointWatermarkStep(state, breaches, config, nowMs);
+  };
+}
+
+function outpointLogOf(store: unknown, chain: string): OutpointApprovalLog {
+  const log = store as Partial<OutpointApprovalLog> | null;
+  if (typeof log?.approvedOutpoints !== 'function') {
+    throw new ConfigError('watermark', [`${chain}: the store keeps no approved outpoints (the guard's approvals log)`]);
+  }
+  return log as OutpointApprovalLog;
+}
+
+function pendingReaderOf(reader: unknown, chain: string): PendingSpendReader {
+  const r = reader as Partial<PendingSpendReader> | null;
+  if (typeof r?.pendingHotSpends !== 'function') {
+    throw new ConfigError('watermark', [`${chain}: its chain reader cannot read the mempool (watermark.pending)`]);
+  }
+  return r as PendingSpendReader;
 }
 
 function watermarkLogOf(store: unknown, chain: string): NonceWatermarkLog {

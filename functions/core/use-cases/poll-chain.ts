@@ -5,7 +5,7 @@ import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { countsAsOwn, strictestRules } from '../config-check.ts';
 import { ChainReadError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
-import type { ChainTransfer, OutflowRecord } from '../model.ts';
+import type { ChainTransfer, OutflowRecord, RangeRead } from '../model.ts';
 import {
   type ApprovedWithdrawalLog,
   type BreakerStore,
@@ -125,7 +125,7 @@ export async function pollOnce(
   const target = head - chain.confirmations;
   const lastBlockTime = cursor.recent.at(-1)?.t ?? cursor.lastT;
   if (target <= cursor.lastBlock) {
-    await flushPoll(deps, await commitPollSteps(deps, await pollSteps(deps, [])));
+    await flushPoll(deps, await commitPollSteps(deps, await pollSteps(deps, [], undefined)));
     return { result: { kind: 'idle', head, lastBlock: cursor.lastBlock, lastBlockTime }, cursor };
   }
   const from = cursor.lastBlock + 1;
@@ -171,7 +171,7 @@ export async function pollOnce(
   const cacheValid = cache !== undefined && cache.version === cursor.version;
   if (cache) cache.version = -1; // until this poll commits, whatever happens
 
-  const steps = await pollSteps(deps, problems);
+  const steps = await pollSteps(deps, problems, read);
   if (outflows.length === 0) {
     const decided = await commitPollSteps(deps, steps);
     const next = await saveCursorOrBusy(deps, { ...advanced, version: cursor.version + 1 }, cursor.version);
@@ -319,14 +319,18 @@ async function ledgerEvaluation(
   };
 }
 
-/** The poll's own additions to its decision: the price alarm of this batch, then every check. */
-async function pollSteps(deps: PollDeps, priceProblems: readonly PriceProblem[]): Promise<DecideStep[]> {
+/** The poll's own additions to its decision: the price alarm of this batch, then every check (given the blocks read). */
+async function pollSteps(
+  deps: PollDeps,
+  priceProblems: readonly PriceProblem[],
+  read: RangeRead | undefined,
+): Promise<DecideStep[]> {
   const steps: DecideStep[] = [];
   if (priceProblems.length > 0) {
     steps.push((state, nowMs) => priceAlarmTransition(state, priceProblems, deps.config, nowMs));
   }
   for (const check of deps.checks ?? []) {
-    const step = await check({ chain: deps.chain.id, nowMs: deps.clock.now() });
+    const step = await check({ chain: deps.chain.id, nowMs: deps.clock.now(), ...(read && { read }) });
     if (step) steps.push(step);
   }
   return steps;

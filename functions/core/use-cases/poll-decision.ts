@@ -1,7 +1,7 @@
 import { applyBreaches } from '../breaker.ts';
 import type { BreakerConfig } from '../config/types.ts';
 import { escalateContinuedOutflows } from '../escalation.ts';
-import type { OutflowRecord } from '../model.ts';
+import type { OutflowRecord, RangeRead } from '../model.ts';
 import type { Breach } from '../rules/breach.ts';
 import type { BreakerState, TripInfo } from '../state.ts';
 
@@ -20,7 +20,12 @@ export type DecideStep = (state: BreakerState, nowMs: number) => BreakerState | 
  * its finding, or undefined when there is nothing to record. Wired for every runtime in
  * functions/runtime/compose.ts (`pollerDeps`).
  */
-export type PollCheck = (at: { chain: string; nowMs: number }) => Promise<DecideStep | undefined>;
+export type PollCheck = (at: {
+  chain: string;
+  nowMs: number;
+  /** The blocks this poll read, when it read any (a check may judge their transactions). */
+  read?: RangeRead;
+}) => Promise<DecideStep | undefined>;
 
 /**
  * The steps as the one decide function commitState / commitTransition take: each step sees what the previous

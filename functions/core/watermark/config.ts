@@ -8,14 +8,18 @@ import type { ChainKind } from '../chain-kind.ts';
 export const watermarkSchema = z
   .object({
     enabled: z.boolean({ error: 'expected true or false' }).default(false),
-    /** The chains whose signers send nonces (default: every chain whose kind has account nonces, i.e. EVM). */
+    /**
+     * The chains whose signers send nonces (EVM) or the outpoints they spend (Bitcoin). Default: every
+     * chain whose kind has account nonces (EVM) — a Bitcoin chain is watermarked only when listed.
+     */
     chains: z.array(z.string({ error: 'expected a chain id' }), { error: 'expected a list of chain ids' }).optional(),
     /** What a nonce above the watermark halts: everything (a stolen key is rarely the only one) or its chain. */
     halt: z.enum(['global', 'chain'], { error: 'expected "global" or "chain"' }).default('global'),
     /**
-     * Also judge the hot wallets' *pending* nonce (`eth_getTransactionCount(wallet, "pending")`), so
-     * a transaction the guard never signed trips while it waits in the endpoint's mempool. Private
-     * order flow and chains without a public mempool are seen at inclusion only (docs/STOLEN-KEYS.md).
+     * Also judge what waits in the endpoint's mempool: the hot wallets' *pending* nonce
+     * (`eth_getTransactionCount(wallet, "pending")`) on EVM, the mempool's spends of hot outputs on
+     * Bitcoin, so a transaction the guard never signed trips before inclusion. Private order flow and
+     * chains without a public mempool are seen at inclusion only (docs/STOLEN-KEYS.md).
      */
     pending: z.boolean({ error: 'expected true or false' }).default(false),
   })
@@ -34,7 +38,11 @@ export interface WatermarkConfig {
   pending: boolean;
 }
 
-/** Validate `watermark` against the chains: only chains whose kind has account nonces (EVM) can be watermarked. */
+/**
+ * Validate `watermark` against the chains: chains whose kind has account nonces (EVM) or spends
+ * outpoints (Bitcoin) can be watermarked; the default is the account-nonce chains only, so turning the
+ * watermark on never starts refusing a Bitcoin signer that does not send outpoints yet.
+ */
 export function compileWatermark(
   input: ParsedWatermark,
   chainKinds: ReadonlyMap<string, ChainKind>,
@@ -45,9 +53,9 @@ export function compileWatermark(
     const kind = chainKinds.get(c);
     if (kind === undefined)
       issues.push(`watermark.chains[${i}]: no chain "${c}" under chains (known: ${[...chainKinds.keys()].join(', ')})`);
-    else if (!kind.hasAccountNonces)
+    else if (!kind.hasAccountNonces && !kind.spendsOutpoints)
       issues.push(
-        `watermark.chains[${i}]: "${c}" is a ${kind.id} chain; the nonce watermark needs account nonces (EVM chains only)`,
+        `watermark.chains[${i}]: "${c}" is a ${kind.id} chain; the watermark needs account nonces (EVM) or spent outpoints (Bitcoin)`,
       );
   });
   return {

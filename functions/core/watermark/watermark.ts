@@ -1,7 +1,7 @@
 import type { BreakerConfig } from '../config/types.ts';
-import { type HaltScope, scopeKey } from '../model.ts';
 import type { NonceObservation, NonceTag } from '../ports.ts';
-import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
+import type { BreakerState } from '../state.ts';
+import { type StolenKeyFinding, stolenKeyStep } from './stolen-key-trip.ts';
 
 /**
  * The signed-nonce watermark: an exact stolen-key signal at any size.
@@ -73,66 +73,48 @@ export function watermarkStep(
     state.nonceReported?.[chain],
     first.tag,
   );
-  if (fresh.length === 0) return undefined;
-  const scope: HaltScope = config.watermark.halt === 'global' ? { kind: 'global' } : { kind: 'chain', chain };
-  const key = scopeKey(scope);
-  const next = structuredClone(state);
-  next.nonceReported = {
-    ...state.nonceReported,
-    [chain]: {
-      ...state.nonceReported?.[chain],
-      ...Object.fromEntries(fresh.map((b) => [b.wallet, b.highestUsed.toString()])),
+  const lead = fresh[0];
+  if (!lead) return undefined;
+  const explorer = (b: NonceBreach) => {
+    const base = config.chains.get(b.chain)?.explorer;
+    return base ? `${base}/address/${b.wallet}` : `${b.chain} address ${b.wallet}`;
+  };
+  const finding: StolenKeyFinding = {
+    chain,
+    ruleId: watermarkRuleId(chain),
+    headline: 'NONCE ABOVE WATERMARK',
+    summary: summaryOf(fresh),
+    explanation:
+      'the guard records the nonce of every withdrawal it lets the signer sign. A hot wallet has used a higher nonce, so a transaction was signed with the hot key outside the signer — by a stolen key, or by a signer that bypasses the guard or does not send nonces. It may move nothing yet (an approve, a contract call, a delegation).',
+    lines: fresh.map(
+      (b) =>
+        `  ${b.wallet}: nonce ${b.highestUsed} ${b.tag === 'pending' ? 'pending in the mempool' : 'in a block'}; the guard approved ${
+          b.approved === undefined ? 'no nonce for this wallet' : `nonces up to ${b.approved}`
+        } — ${explorer(b)}`,
+    ),
+    value: (lead.highestUsed + 1n).toString(),
+    limit: lead.approved === undefined ? '0' : (lead.approved + 1n).toString(),
+    details: {
+      wallets: fresh.map((b) => ({
+        chain: b.chain,
+        wallet: b.wallet,
+        highestNonceUsed: b.highestUsed.toString(),
+        highestNonceApproved: b.approved?.toString() ?? null,
+        seen: b.tag,
+      })),
+      transactions: [],
+      transactionCount: 0,
     },
   };
-  const ruleId = watermarkRuleId(chain);
-  const summary = summaryOf(fresh);
-  const already = state.tripped[key];
-  if (already) {
-    // One trip per scope. A watermark trip already said the keys are stolen, and an escalation page
-    // already said it of this halt: remember the nonces, page nothing (a thief sends on every poll).
-    if (already.ruleId.startsWith('watermark-') || already.escalatedAtMs !== undefined) return next;
-    // Otherwise the signal goes out once, as this halt's escalation: the keys are compromised.
-    (next.tripped[key] as TripInfo).escalatedAtMs = nowMs;
-    const page = signalPage(config, fresh, key, `page-${ruleId}-${state.version + 1}`, already);
-    const record: AuditRecord = {
-      id: `audit-${ruleId}-${state.version + 1}`,
-      atMs: nowMs,
-      action: 'stolen-key-signal',
-      actor: 'breaker',
-      scope: key,
-      details: { ruleId, tripId: already.tripId, summary },
+  return stolenKeyStep(state, finding, config, nowMs, (next) => {
+    next.nonceReported = {
+      ...state.nonceReported,
+      [chain]: {
+        ...state.nonceReported?.[chain],
+        ...Object.fromEntries(fresh.map((b) => [b.wallet, b.highestUsed.toString()])),
+      },
     };
-    next.outbox = [...next.outbox, { kind: 'audit', id: record.id, record }, { kind: 'page', id: page.id, page }];
-    return next;
-  }
-  const trip: TripInfo = {
-    tripId: `trip-${state.version + 1}-${key}`,
-    atMs: nowMs,
-    ruleId,
-    scope,
-    evidence: {
-      ruleId,
-      summary,
-      measure: 'count',
-      value: (first.highestUsed + 1n).toString(),
-      limit: first.approved === undefined ? '0' : (first.approved + 1n).toString(),
-      windowSeconds: 0,
-      windowEnd: Math.floor(nowMs / 1000),
-      outflowIds: [],
-    },
-  };
-  next.tripped[key] = trip;
-  const record: AuditRecord = {
-    id: `audit-${trip.tripId}`,
-    atMs: nowMs,
-    action: 'trip',
-    actor: 'breaker',
-    scope: key,
-    details: { tripId: trip.tripId, ruleId, summary, stolenKeySignal: true },
-  };
-  const page = signalPage(config, fresh, key, `page-${trip.tripId}`);
-  next.outbox = [...next.outbox, { kind: 'audit', id: record.id, record }, { kind: 'page', id: page.id, page }];
-  return next;
+  });
 }
 
 function summaryOf(breaches: readonly NonceBreach[]): string {
@@ -144,65 +126,4 @@ function summaryOf(breaches: readonly NonceBreach[]): string {
         }`,
     )
     .join('; ');
-}
-
-function signalPage(
-  config: BreakerConfig,
-  breaches: readonly NonceBreach[],
-  key: string,
-  id: string,
-  alreadyTripped?: TripInfo,
-): Page {
-  const halted = key === 'global' ? 'ALL withdrawals on every chain' : `withdrawals on ${key.slice('chain:'.length)}`;
-  const explorer = (b: NonceBreach) => {
-    const base = config.chains.get(b.chain)?.explorer;
-    return base ? `${base}/address/${b.wallet}` : `${b.chain} address ${b.wallet}`;
-  };
-  const lines = [
-    alreadyTripped
-      ? `STOLEN-KEY SIGNAL while ${key} is already halted (${alreadyTripped.ruleId}, ${alreadyTripped.tripId}) — ${config.name}.`
-      : `BREAKER TRIPPED — ${config.name}: a hot wallet sent a transaction the guard never approved. Signing halted for ${halted}.`,
-    '',
-    'STOLEN-KEY SIGNAL: the guard records the nonce of every withdrawal it lets the signer sign. A hot wallet has used a higher nonce, so a transaction was signed with the hot key outside the signer — by a stolen key, or by a signer that bypasses the guard or does not send nonces. It may move nothing yet (an approve, a contract call, a delegation). Treat the hot keys as compromised.',
-    ...breaches.map(
-      (b) =>
-        `  ${b.wallet}: nonce ${b.highestUsed} ${b.tag === 'pending' ? 'pending in the mempool' : 'in a block'}; the guard approved ${
-          b.approved === undefined ? 'no nonce for this wallet' : `nonces up to ${b.approved}`
-        } — ${explorer(b)}`,
-    ),
-    '',
-    'The halt stops the exchange signer, NOT a thief signing with the keys elsewhere: move what is left out of the hot wallets and revoke approvals (docs/STOLEN-KEYS.md).',
-    '',
-    'To re-arm after review (a reason is required and recorded with your identity):',
-    `  local:  npx breaker reset --scope ${key} --reason "<what you reviewed>"`,
-    `  AWS:    npx breaker reset --stack <stack> --scope ${key} --reason "…", or the reset-breaker function URL; break-glass: reset-breaker-direct (docs/DEPLOY.md#reset)`,
-  ];
-  if (config.pages.consoleUrl) lines.push(`  console: ${config.pages.consoleUrl}`);
-  const first = breaches[0] as NonceBreach;
-  return {
-    id,
-    kind: alreadyTripped ? 'escalation' : 'trip',
-    subject:
-      `[${alreadyTripped ? 'STOLEN-KEY' : 'HALT'}] ${config.name}: NONCE ABOVE WATERMARK, hot key may be stolen — ${key}${alreadyTripped ? ' already' : ''} halted`.slice(
-        0,
-        100,
-      ),
-    text: lines.join('\n'),
-    details: {
-      rule: watermarkRuleId(first.chain),
-      scope: key,
-      ...(alreadyTripped ? { tripId: alreadyTripped.tripId } : {}),
-      stolenKeySignal: true,
-      summary: summaryOf(breaches),
-      wallets: breaches.map((b) => ({
-        chain: b.chain,
-        wallet: b.wallet,
-        highestNonceUsed: b.highestUsed.toString(),
-        highestNonceApproved: b.approved?.toString() ?? null,
-        seen: b.tag,
-      })),
-      transactions: [],
-      transactionCount: 0,
-    },
-  };
 }
