@@ -60,7 +60,10 @@ export class ChainPoller extends Construct {
       memorySize: props.memorySize ?? POLLER_MEMORY_MB,
       reservedConcurrentExecutions: 1,
     });
-    props.table.grant(this.poller, TABLE_ACCESS.poller(chain.id));
+    props.table.grant(
+      this.poller,
+      TABLE_ACCESS.poller(chain.id, { readsApprovedOutpoints: chain.kind.spendsOutpoints === true }),
+    );
     props.pages.grantPublish(this.poller);
     // A poller trips but never resumes: it may engage the kill-switch layers, not release them.
     props.killSwitch.grantMirror(this.poller, 'engage');

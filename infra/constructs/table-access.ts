@@ -24,11 +24,11 @@ export function putsExpiringItems(access: TableAccess): boolean {
 }
 
 /**
- * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem — deletes of outflows go through
+ * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem, BatchGetItem — deletes of outflows go through
  * BatchWriteItem). UpdateItem, DeleteItem and Scan are never granted: a Scan would carry no partition key, and a
  * `ForAllValues` condition is true when its key is absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
  */
-export type TableAction = 'GetItem' | 'PutItem' | 'Query' | 'BatchWriteItem';
+export type TableAction = 'GetItem' | 'PutItem' | 'Query' | 'BatchWriteItem' | 'BatchGetItem';
 
 /**
  * Per operation, the partition keys a function may touch: IAM `StringLike` patterns matched against
@@ -46,13 +46,15 @@ const EVERY_CHAIN = '*';
 export const TABLE_ACCESS = {
   /**
    * One chain's poller: state, its own cursor, audit and actuator memos, trip records (never releases: a poller
-   * cannot un-halt a trip); rules read every chain's outflows.
+   * cannot un-halt a trip); rules read every chain's outflows. A UTXO chain's poller also batch-reads its chain's
+   * approved outpoints (the spent-outpoint watermark, functions/core/watermark/outpoints.ts).
    */
-  poller: (chain: string): TableAccess => ({
+  poller: (chain: string, options: { readsApprovedOutpoints?: boolean } = {}): TableAccess => ({
     GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(chain).pk, ACTUATOR_PARTITION],
     PutItem: [STATE_KEY.pk, TRIP_PARTITION, cursorKey(chain).pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
     Query: [outflowPartition(EVERY_CHAIN), approvalPartition(chain), TRIP_PARTITION, RELEASE_PARTITION],
     BatchWriteItem: [outflowPartition(chain)],
+    ...(options.readsApprovedOutpoints && { BatchGetItem: [approvalPartition(chain)] }),
   }),
   /**
    * reset-breaker and reset-breaker-direct: the state, trip releases, its audit and the actuators' memos; INIT and

@@ -57,6 +57,8 @@ describe('table access: each function only the operations and partitions it uses
         // Rules sum every chain's outflows; reconciliation reads this chain's approvals and nonce watermarks.
         Query: [`APPROVED#${chain}`, 'OUT#*', 'RELEASE', 'TRIP'],
         BatchWriteItem: [`OUT#${chain}`],
+        // The spent-outpoint watermark (UTXO chains only) batch-reads this chain's approved outpoints.
+        ...(chain === 'bitcoin' && { BatchGetItem: [`APPROVED#${chain}`] }),
       });
     }
   });
@@ -142,7 +144,13 @@ describe('table access: each function only the operations and partitions it uses
   });
 
   it('nobody holds UpdateItem, DeleteItem, Scan or any other table operation the code never sends', () => {
-    const used = new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem']);
+    const used = new Set([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:BatchGetItem',
+    ]);
     const dynamo = identityStatements(resources)
       .flatMap(({ holder, statement }) => actionsOf(statement).map((a) => `${holder} ${a}`))
       .filter((x) => x.includes(' dynamodb:'));
