@@ -227,7 +227,7 @@ export class DynamoDbApprovedWithdrawals
             `DynamoDB BatchGetItem on table ${this.tableName}: ${keys.length} approved-outpoint keys still unprocessed after ${round} rounds`,
           );
         }
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** round));
         const out = await this.call('BatchGetItem', () =>
           this.client.send(
             new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
