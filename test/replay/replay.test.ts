@@ -401,6 +401,31 @@ describe('replay semantics (FORMAT.md)', () => {
     expect(week.result.score.tripped).toBe(false);
   });
 
+  it('with the outpoint watermark on Bitcoin, the first stolen-key spend trips when its block is read; pending: at its block time', async () => {
+    const bitcoinOnly = (pending: boolean) =>
+      exampleWith((raw) => {
+        raw.watermark = { enabled: true, chains: ['bitcoin'], halt: 'chain', pending };
+      });
+    const drain = scenarioFile(DRAIN);
+    const first = drain.events.find((e) => e.chain === 'bitcoin' && e.via === 'stolen-key');
+    const chain = bitcoinOnly(false).chains.get('bitcoin')!;
+    for (const [pending, delay] of [
+      [false, chain.confirmations * chain.blockTimeSeconds + chain.pollIntervalSeconds],
+      [true, 0],
+    ] as const) {
+      const { result } = await replay(bitcoinOnly(pending), drain);
+      const trip = result.trips.find((t) => t.ruleId === 'watermark-bitcoin-outpoint');
+      expect(trip, `pending ${pending}`).toMatchObject({ scope: 'chain:bitcoin' });
+      expect(trip?.atS).toBeCloseTo(first!.t + delay, 6);
+      const page = result.pages.find((p) => p.details.rule === 'watermark-bitcoin-outpoint');
+      expect(page?.details).toMatchObject({ stolenKeySignal: true, transactionCount: 1 });
+    }
+    // Through the signer every spend's outpoints were approved: no outpoint trip.
+    const raw = JSON.parse(readFileSync(DRAIN, 'utf8'));
+    const viaSigner = await replay(bitcoinOnly(false), parseScenario({ ...raw, attackVia: 'signer' }, 'via signer'));
+    expect(viaSigner.result.trips.map((t) => t.ruleId)).not.toContain('watermark-bitcoin-outpoint');
+  });
+
   it('a shadow rule pages "would have tripped" and is audited, but halts nothing', async () => {
     const config = exampleWith((raw) => {
       raw.limits.shadow = [

@@ -108,18 +108,16 @@ export function outpointWatermarkStep(
     summary: fresh
       .map(
         (b) =>
-          `${chain} transaction ${b.txid}${b.tag === 'pending' ? ' (pending)' : ''} spends ${b.unapproved.length} hot-wallet output(s) the guard never approved (${b.wallets.join(', ')})`,
+          `${chain} transaction ${b.txid}${b.tag === 'pending' ? ' (pending)' : ''} spends ${b.unapproved.length || 'unnamed'} hot-wallet output(s) the guard never approved (${b.wallets.join(', ')})`,
       )
       .join('; '),
     explanation:
       'the guard records every hot-wallet output a withdrawal may spend before the signer signs it. A transaction spends one it never approved, so it was signed with the hot key outside the signer — by a stolen key, or by a signer that bypasses the guard or does not send outpoints. It may move nothing out yet (paying the hot wallet back to itself).',
     lines: fresh.map(
       (b) =>
-        `  ${b.txid} ${b.tag === 'pending' ? 'pending in the mempool' : 'in a block'}: spends ${b.unapproved.slice(0, 5).join(', ')}${
-          b.unapproved.length > 5 ? ` and ${b.unapproved.length - 5} more` : ''
-        } of ${b.wallets.join(', ')} — ${txUrl(b.txid)}`,
+        `  ${b.txid} ${b.tag === 'pending' ? 'pending in the mempool' : 'in a block'}: spends ${outpointList(b.unapproved)} of ${b.wallets.join(', ')} — ${txUrl(b.txid)}`,
     ),
-    value: String(spent),
+    value: String(Math.max(spent, fresh.length)),
     limit: '0',
     details: {
       wallets: [...new Set(fresh.flatMap((b) => b.wallets))].map((wallet) => ({ chain, wallet })),
@@ -131,4 +129,11 @@ export function outpointWatermarkStep(
     const kept = [...(state.outpointReported?.[chain] ?? []), ...fresh.map((b) => b.txid)];
     next.outpointReported = { ...state.outpointReported, [chain]: kept.slice(-REPORTED_TXIDS_KEPT) };
   });
+}
+
+/** The first few outpoints of a page line (a sweep may spend hundreds); a replay names none. */
+function outpointList(outpoints: readonly string[]): string {
+  if (outpoints.length === 0) return 'hot-wallet outputs';
+  const more = outpoints.length > 5 ? ` and ${outpoints.length - 5} more` : '';
+  return `${outpoints.slice(0, 5).join(', ')}${more}`;
 }
