@@ -6,7 +6,7 @@
  *
  *   npm run bench [-- --blocks 2000 --trials 20 --serial-detection]
  *   npm run bench -- --only lease-recovery   (that part alone, spliced into the existing BENCHMARKS.md/.json)
- *   npm run bench -- --only watermark [--trials 20]   (the nonce-watermark part alone, likewise)
+ *   npm run bench -- --only watermark [--trials 20]   (the watermark part alone — nonce and Bitcoin outpoint — likewise)
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
@@ -26,6 +26,7 @@ import { assertExact, compareOutflows } from './exactness.ts';
 import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { naiveRead } from './naive-reader.ts';
+import { measurePendingOutpoint } from './pending-outpoint.ts';
 import { measurePendingWatermark, type PendingWatermarkRun, renderPendingWatermark } from './pending-watermark.ts';
 import { benchReplay } from './replay.ts';
 import {
@@ -251,17 +252,31 @@ function pollsPerMinute(detection: DetectionRun[]): Record<string, number> {
   return out;
 }
 
-/** Broadcast → trip of the nonce watermark, judging the pending nonce and the latest one (pending-watermark.ts). */
-async function watermarkBenchmarks(): Promise<PendingWatermarkRun[]> {
-  const runs: PendingWatermarkRun[] = [];
-  for (const tag of ['pending', 'latest'] as const) {
-    log(`nonce watermark, ${tag} nonce: ${trials} thief broadcasts, anvil --block-time 1, poll 0.25 s`);
-    const run = await measurePendingWatermark({ tag, trials, pollIntervalSeconds: 0.25 });
-    log(
-      `  p50 ${run.p50Ms.toFixed(0)} ms, p95 ${run.p95Ms.toFixed(0)} ms, ` +
-        `${run.trippedBeforeInclusion}/${run.trials} tripped before inclusion`,
-    );
-    runs.push(run);
+interface WatermarkRuns {
+  nonce: PendingWatermarkRun[];
+  outpoint: PendingWatermarkRun[];
+}
+
+/**
+ * Broadcast → trip of the nonce watermark on anvil (pending-watermark.ts) and of the Bitcoin outpoint
+ * watermark on the devnet (pending-outpoint.ts), each judging pending and latest.
+ */
+async function watermarkBenchmarks(): Promise<WatermarkRuns> {
+  const runs: WatermarkRuns = { nonce: [], outpoint: [] };
+  const measures = [
+    ['nonce', 'anvil --block-time 1', measurePendingWatermark],
+    ['outpoint', 'Bitcoin devnet, a block a second', measurePendingOutpoint],
+  ] as const;
+  for (const [kind, where, measure] of measures) {
+    for (const tag of ['pending', 'latest'] as const) {
+      log(`${kind} watermark, ${tag}: ${trials} thief broadcasts, ${where}, poll 0.25 s`);
+      const run = await measure({ tag, trials, pollIntervalSeconds: 0.25 });
+      log(
+        `  p50 ${run.p50Ms.toFixed(0)} ms, p95 ${run.p95Ms.toFixed(0)} ms, ` +
+          `${run.trippedBeforeInclusion}/${run.trials} tripped before inclusion`,
+      );
+      runs[kind].push(run);
+    }
   }
   return runs;
 }
@@ -270,9 +285,9 @@ const WATERMARK_START = '<!-- bench part: watermark -->';
 const WATERMARK_END = '<!-- end of bench part: watermark -->';
 
 /** Write the watermark part into BENCHMARKS.md (its own marked section) and BENCHMARKS.json (its own key). */
-function writeWatermarkPart(runs: PendingWatermarkRun[], measuredAt: string): void {
+function writeWatermarkPart(runs: WatermarkRuns, measuredAt: string): void {
   const mdPath = join(values.out, 'BENCHMARKS.md');
-  const section = `${WATERMARK_START}\n${renderPendingWatermark(runs, measuredAt)}${WATERMARK_END}\n`;
+  const section = `${WATERMARK_START}\n${renderPendingWatermark(runs.nonce, runs.outpoint, measuredAt)}${WATERMARK_END}\n`;
   const md = readFileSync(mdPath, 'utf8');
   const start = md.indexOf(WATERMARK_START);
   const end = md.indexOf(WATERMARK_END);
@@ -283,16 +298,15 @@ function writeWatermarkPart(runs: PendingWatermarkRun[], measuredAt: string): vo
   writeFileSync(mdPath, next);
   const jsonPath = join(values.out, 'BENCHMARKS.json');
   const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
-  json.watermarkDetection = {
-    measuredAt,
-    runs: runs.map(({ latenciesMs, ...r }) => ({
+  const rounded = (list: PendingWatermarkRun[]) =>
+    list.map(({ latenciesMs, ...r }) => ({
       ...r,
       p50Ms: Math.round(r.p50Ms),
       p95Ms: Math.round(r.p95Ms),
       maxMs: Math.round(r.maxMs),
       latenciesMs: latenciesMs.map((ms) => Math.round(ms)),
-    })),
-  };
+    }));
+  json.watermarkDetection = { measuredAt, runs: rounded(runs.nonce), outpointRuns: rounded(runs.outpoint) };
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
 }
 
