@@ -44,7 +44,7 @@ export async function measurePendingOutpoint(o: PendingOutpointOptions): Promise
   const thief = devnetWallet('bench-outpoint-thief', 'p2wpkh');
   // One hot output per trial: coinbase outputs, ten per block.
   const utxos: Utxo[] = [];
-  for (let b = 0; utxos.length < o.trials; b++) {
+  while (utxos.length < o.trials) {
     const mined = node.mine({ coinbase: Array.from({ length: 10 }, () => ({ to: hot.address, value: 100_000_000n })) });
     for (let vout = 0; vout < 10; vout++) {
       utxos.push({ txid: mined.txids[0] as string, vout, value: 100_000_000n, script: hot.output });
