@@ -27,6 +27,12 @@ export function recordConfigCheck(
   return (state, nowMs) => {
     const recorded = state.config;
     if (recorded?.digest === digest) {
+      // Recorded by a build that kept only limits: the same config, summarised in full once, so the next
+      // change is compared on rule definitions and valuations too.
+      if (!recorded.pending && recorded.summary.valuations === undefined) {
+        const record = audit(`config-summary-${nowMs}`, nowMs, 'config-summary-upgraded', { digest });
+        return withEffects({ ...state, config: { ...recorded, summary } }, [{ kind: 'audit', id: record.id, record }]);
+      }
       if (!recorded.pending || nowMs < recorded.pending.effectiveAtMs) return undefined;
       const { pending: _done, ...rest } = recorded;
       const record = audit(`config-effective-${nowMs}`, nowMs, 'config-loosening-effective', {

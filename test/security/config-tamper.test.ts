@@ -232,6 +232,25 @@ describe('tamper-evident limits', () => {
       expect(loosenings(legacy, summariseConfig(after))).toEqual([]);
       expect(loosenings(summary, summariseConfig(after))).toHaveLength(2);
     });
+
+    it('a summary recorded before them is summarised in full by the first poll of the same config (audited, no page)', async () => {
+      const c = base();
+      await poll(c);
+      const recorded = await db.store.getState();
+      const config = recorded.config;
+      if (!config) throw new Error('expected a recorded config');
+      const { valuations: _v, unknownAssetUsdMicros: _u, ...legacy } = config.summary;
+      await commitTransition({ store: db.store, publisher: pages, clock }, (state) => ({
+        ...state,
+        config: { ...config, summary: legacy },
+        version: state.version + 1,
+      }));
+      const upgraded = await poll(c);
+      expect(upgraded.config?.summary).toEqual(config.summary);
+      expect(upgraded.config?.digest).toBe(config.digest);
+      expect((await db.store.listAudit(5)).map((r) => r.action)).toContain('config-summary-upgraded');
+      expect(pages.sent.filter((p) => p.kind === 'config')).toEqual([]);
+    });
   });
 
   describe('two different people may end the wait early', () => {
