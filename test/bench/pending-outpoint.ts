@@ -17,7 +17,7 @@ import { watermarkCheck } from '../../functions/core/use-cases/check-watermark.t
 import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
-import { outpointRuleId } from '../../functions/core/watermark/outpoints.ts';
+import { outpointRuleId } from '../../functions/core/watermark/rule-ids.ts';
 import { BitcoinDevnet, devnetWallet, type Utxo } from '../../functions/local/bitcoin-devnet.ts';
 import { CollectingPublisher } from './bench-config.ts';
 import { startBenchDynamo } from './bench-dynamo.ts';

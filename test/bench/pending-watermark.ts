@@ -19,7 +19,7 @@ import { watermarkCheck } from '../../functions/core/use-cases/check-watermark.t
 import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
-import { watermarkRuleId } from '../../functions/core/watermark/watermark.ts';
+import { watermarkRuleId } from '../../functions/core/watermark/rule-ids.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
 import { BENCH_CHAIN, benchConfig, CollectingPublisher } from './bench-config.ts';
 import { startBenchDynamo } from './bench-dynamo.ts';
@@ -67,7 +67,14 @@ export async function measurePendingWatermark(o: PendingWatermarkOptions): Promi
     });
     const config: BreakerConfig = {
       ...base,
-      watermark: { enabled: true, chains: new Set([BENCH_CHAIN]), halt: 'chain', pending: o.tag === 'pending' },
+      watermark: {
+        enabled: true,
+        chains: new Set([BENCH_CHAIN]),
+        halt: 'chain',
+        pending: o.tag === 'pending',
+        ruleIds: new Set([watermarkRuleId(BENCH_CHAIN)]),
+        shadow: new Set(),
+      },
     };
     const chain = config.chains.get(BENCH_CHAIN)!;
     const reader = new EvmChainReader(chain);

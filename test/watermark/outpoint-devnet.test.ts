@@ -12,7 +12,7 @@ import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { watermarkCheck } from '../../functions/core/use-cases/check-watermark.ts';
 import { pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
-import { outpointRuleId } from '../../functions/core/watermark/outpoints.ts';
+import { outpointRuleId } from '../../functions/core/watermark/rule-ids.ts';
 import { type BreakerGuard, createBreakerGuard } from '../../functions/guard/guard.ts';
 import { composeLocal, pollerDeps } from '../../functions/runtime/compose.ts';
 import { OffsetClock, RecordingPublisher } from '../integration/harness.ts';

@@ -3,11 +3,11 @@ import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { initialState } from '../../functions/core/state.ts';
 import {
   outpointBreaches,
-  outpointRuleId,
   outpointWatermarkStep,
   REPORTED_TXIDS_KEPT,
 } from '../../functions/core/watermark/outpoints.ts';
-import { nonceBreaches, watermarkRuleId, watermarkStep } from '../../functions/core/watermark/watermark.ts';
+import { outpointRuleId, watermarkRuleId } from '../../functions/core/watermark/rule-ids.ts';
+import { nonceBreaches, watermarkStep } from '../../functions/core/watermark/watermark.ts';
 import { MAX_OUTPOINTS, parseWithdrawal } from '../../functions/guard/withdrawal.ts';
 
 const HOT = '0x1111111111111111111111111111111111111111';
@@ -233,5 +233,46 @@ describe('the outpoint watermark', () => {
     expect(later.outpointReported?.btc?.at(-1)).toBe(`t${REPORTED_TXIDS_KEPT + 4}`);
     // Its own trip holds the scope: remembered, no second page.
     expect(later.outbox).toEqual(next.outbox);
+  });
+});
+
+describe('watermark rules in limits.shadow (the roll-out week)', () => {
+  const shadowed = (shadow: string[]) =>
+    compileConfig(
+      {
+        name: 'wm',
+        chains: {
+          eth: {
+            kind: 'evm',
+            chainId: 1,
+            rpc: ['http://127.0.0.1:1'],
+            confirmations: 0,
+            blockTimeSeconds: 12,
+            hotWallets: [HOT],
+            native: { symbol: 'ETH', decimals: 18, usdPrice: 3000 },
+          },
+        },
+        limits: { global: { usd: { '10m': 1000000 } }, shadow },
+        watermark: { enabled: true },
+      },
+      'wm.yaml',
+    );
+  const breach = { chain: 'eth', wallet: HOT, highestUsed: 10n, approved: 9n, tag: 'latest' as const };
+  it("accepts a watermarked chain's rule id, refuses one of a chain it does not watermark", () => {
+    expect([...shadowed(['watermark-eth-nonce']).watermark.shadow]).toEqual(['watermark-eth-nonce']);
+    expect(() => shadowed(['watermark-eth-outpoint'])).toThrow('limits.shadow[0]: no rule "watermark-eth-outpoint"');
+  });
+  it('a shadowed watermark pages "would have tripped" once until a reset, audits it, and halts nothing', () => {
+    const cfg = shadowed(['watermark-eth-nonce']);
+    const next = watermarkStep(initialState(), [breach], cfg, 1_000)!;
+    expect(next.tripped).toEqual({});
+    const page = next.outbox.find((e) => e.kind === 'page');
+    expect(page?.kind === 'page' && page.page.subject).toContain('[SHADOW]');
+    expect(page?.kind === 'page' && page.page.subject).toContain('watermark-eth-nonce would have tripped');
+    expect(next.outbox.find((e) => e.kind === 'audit')).toMatchObject({ record: { action: 'shadow-trip' } });
+    // A later stolen nonce is remembered without another page until a reset clears the shadow mark.
+    const later = watermarkStep(next, [{ ...breach, highestUsed: 11n }], cfg, 1_001)!;
+    expect(later.outbox).toEqual(next.outbox);
+    expect(later.nonceReported).toEqual({ eth: { [HOT]: '11' } });
   });
 });

@@ -106,7 +106,9 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
   }
 
   const reconciliation = compileReconciliation(cfg.reconciliation, chains, issues);
-  const rules = buildRules(cfg, chains, issues, reconciliation.rules);
+  const chainKinds = new Map([...chains].map(([id, c]) => [id, c.kind]));
+  const watermark = compileWatermark(cfg.watermark, chainKinds, issues, cfg.limits.shadow);
+  const rules = buildRules(cfg, chains, issues, reconciliation.rules, watermark.ruleIds);
   for (const rule of rules) {
     const problem = historyProblem(ruleKindOf(rule).historyNeeded(rule));
     if (problem) issues.push(`rule ${rule.id}: ${problem}`);
@@ -126,7 +128,7 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     pages: cfg.pages,
     operations: cfg.operations,
     reconciliation: reconciliation.config,
-    watermark: compileWatermark(cfg.watermark, new Map([...chains].map(([id, c]) => [id, c.kind])), issues),
+    watermark,
     actuators: compileActuators(cfg.actuators, new Set(chains.keys()), issues),
     source: cfg,
   };
@@ -175,7 +177,14 @@ function pricing(
   return out;
 }
 
-function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues: string[], extra: Rule[] = []): Rule[] {
+function buildRules(
+  cfg: ParsedConfig,
+  chains: Map<string, ChainConfig>,
+  issues: string[],
+  extra: Rule[] = [],
+  /** Rule ids decided outside the rule set (the watermarks') that `limits.shadow` may name too. */
+  otherRuleIds: ReadonlySet<string> = new Set(),
+): Rule[] {
   const ratio = cfg.limits.warnRatio;
   const rules: Rule[] = [];
   const add = (r: Omit<Rule, 'warnAt'>) => rules.push({ ...r, warnAt: warnLevel(r.limit, ratio) });
@@ -314,7 +323,7 @@ function buildRules(cfg: ParsedConfig, chains: Map<string, ChainConfig>, issues:
   buildBalanceRules(cfg, chains, rules, issues);
   rules.push(...extra);
   if (rules.length === 0) issues.push('limits: no limits configured — the breaker would never trip');
-  const ids = new Set(rules.map((r) => r.id));
+  const ids = new Set([...rules.map((r) => r.id), ...otherRuleIds]);
   cfg.limits.shadow.forEach((id, i) => {
     if (!ids.has(id)) issues.push(`limits.shadow[${i}]: no rule "${id}" (rules: ${[...ids].join(', ')})`);
   });

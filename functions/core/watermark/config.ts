@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChainKind } from '../chain-kind.ts';
+import { outpointRuleId, watermarkRuleId } from './rule-ids.ts';
 
 /**
  * `watermark:` in the config file. Off by default: turn it on only once every signer of the chain
@@ -36,6 +37,10 @@ export interface WatermarkConfig {
   chains: ReadonlySet<string>;
   halt: 'global' | 'chain';
   pending: boolean;
+  /** The rule id of every watermarked chain (`watermark-<chain>-nonce` / `-outpoint`): ids `limits.shadow` may name. */
+  ruleIds: ReadonlySet<string>;
+  /** Those listed in `limits.shadow`: they page "would have tripped" and halt nothing (the roll-out week). */
+  shadow: ReadonlySet<string>;
 }
 
 /**
@@ -47,6 +52,8 @@ export function compileWatermark(
   input: ParsedWatermark,
   chainKinds: ReadonlyMap<string, ChainKind>,
   issues: string[],
+  /** `limits.shadow`: the config checks every id there names a rule (compile.ts). */
+  shadowIds: readonly string[] = [],
 ): WatermarkConfig {
   const evm = [...chainKinds].filter(([, kind]) => kind.hasAccountNonces).map(([id]) => id);
   input.chains?.forEach((c, i) => {
@@ -58,10 +65,16 @@ export function compileWatermark(
         `watermark.chains[${i}]: "${c}" is a ${kind.id} chain; the watermark needs account nonces (EVM) or spent outpoints (Bitcoin)`,
       );
   });
+  const chains = new Set(input.enabled ? (input.chains ?? evm) : []);
+  const ruleIds = new Set(
+    [...chains].map((c) => (chainKinds.get(c)?.spendsOutpoints ? outpointRuleId(c) : watermarkRuleId(c))),
+  );
   return {
     enabled: input.enabled,
-    chains: new Set(input.enabled ? (input.chains ?? evm) : []),
+    chains,
     halt: input.halt,
     pending: input.pending,
+    ruleIds,
+    shadow: new Set(shadowIds.filter((id) => ruleIds.has(id))),
   };
 }

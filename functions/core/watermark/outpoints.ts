@@ -1,6 +1,7 @@
 import type { BreakerConfig } from '../config/types.ts';
 import type { HotSpend } from '../model.ts';
 import type { BreakerState } from '../state.ts';
+import { outpointRuleId } from './rule-ids.ts';
 import { type StolenKeyFinding, stolenKeyStep } from './stolen-key-trip.ts';
 
 /**
@@ -35,11 +36,6 @@ export function canonicalOutpoint(text: string): string {
   const match = OUTPOINT.exec(text.toLowerCase());
   if (!match) throw new TypeError(outpointProblem(text));
   return `${match[1]}:${Number(match[2])}`;
-}
-
-/** The rule id an outpoint-watermark trip carries. */
-export function outpointRuleId(chain: string): string {
-  return `watermark-${chain}-outpoint`;
 }
 
 /** How many reported transaction ids a chain remembers (the state item stays small; oldest go first). */

@@ -1,3 +1,4 @@
+import { isScopeHalted, shadowKey } from '../breaker.ts';
 import type { BreakerConfig } from '../config/types.ts';
 import { type HaltScope, scopeKey } from '../model.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
@@ -44,6 +45,7 @@ export function stolenKeyStep(
   const next = structuredClone(state);
   remember(next);
   const { ruleId, summary } = finding;
+  if (config.watermark.shadow.has(ruleId)) return shadowStep(next, state, finding, config, scope, nowMs);
   const already = state.tripped[key];
   if (already) {
     // One trip per scope. A watermark trip already said the keys are stolen, and an escalation page
@@ -90,6 +92,48 @@ export function stolenKeyStep(
   };
   const page = signalPage(config, finding, key, `page-${trip.tripId}`);
   next.outbox = [...next.outbox, { kind: 'audit', id: record.id, record }, { kind: 'page', id: page.id, page }];
+  return next;
+}
+
+/**
+ * A watermark in `limits.shadow` (the roll-out week): page "would have tripped" and audit it once until a
+ * reset clears the mark, as every shadow rule does (core/breaker.ts); halt nothing.
+ */
+function shadowStep(
+  next: BreakerState,
+  state: BreakerState,
+  finding: StolenKeyFinding,
+  config: BreakerConfig,
+  scope: HaltScope,
+  nowMs: number,
+): BreakerState {
+  const mark = shadowKey(finding.ruleId);
+  if (isScopeHalted(state, scope) || mark in state.warnedUntil) return next;
+  next.warnedUntil = { ...next.warnedUntil, [mark]: Number.MAX_SAFE_INTEGER };
+  const id = `shadow-${state.version + 1}-${finding.ruleId}`;
+  const wouldHalt = scopeKey(scope);
+  const signal = signalPage(config, finding, wouldHalt, id);
+  const page: Page = {
+    ...signal,
+    kind: 'warn',
+    subject: `[SHADOW] ${config.name}: ${finding.ruleId} would have tripped (${wouldHalt})`.slice(0, 100),
+    text: [
+      `SHADOW MODE — nothing was halted. ${finding.ruleId} is in limits.shadow; without that it would have halted ${wouldHalt}.`,
+      'A signer that does not send its nonces or outpoints to the guard yet looks exactly like a stolen key: fix that before taking the rule out of limits.shadow.',
+      '',
+      signal.text,
+    ].join('\n'),
+    details: { ...signal.details, shadow: true },
+  };
+  const record: AuditRecord = {
+    id: `audit-${id}`,
+    atMs: nowMs,
+    action: 'shadow-trip',
+    actor: 'breaker',
+    scope: wouldHalt,
+    details: { ruleId: finding.ruleId, summary: finding.summary, wouldHalt, stolenKeySignal: true },
+  };
+  next.outbox = [...next.outbox, { kind: 'page', id: page.id, page }, { kind: 'audit', id: record.id, record }];
   return next;
 }
 

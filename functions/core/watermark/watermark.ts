@@ -1,6 +1,7 @@
 import type { BreakerConfig } from '../config/types.ts';
 import type { NonceObservation, NonceTag } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
+import { watermarkRuleId } from './rule-ids.ts';
 import { type StolenKeyFinding, stolenKeyStep } from './stolen-key-trip.ts';
 
 /**
@@ -23,11 +24,6 @@ export interface NonceBreach {
   /** The highest nonce the guard approved for it; undefined when it never recorded one. */
   approved: bigint | undefined;
   tag: NonceTag;
-}
-
-/** The rule id a watermark trip carries (signers, mirrors and pages treat it like any trip). */
-export function watermarkRuleId(chain: string): string {
-  return `watermark-${chain}-nonce`;
 }
 
 /**
