@@ -183,6 +183,31 @@ describe('nonce watermark on anvil + dynalite', () => {
     expect(await anvil.provider.getTransactionCount(hot.address, 'latest')).toBe(nonce + 1);
   });
 
+  it('a withdrawal approved and broadcast between the check reading the watermarks and the nonces never trips', async () => {
+    const hot = anvil.accounts[1]!;
+    const chain = config.chains.get(CHAIN)!;
+    for (const pending of [true, false]) {
+      config = configFor(traffic, pending);
+      const nonce = await anvil.provider.getTransactionCount(hot.address, 'pending');
+      // Timing injected at the store: the signer's guard call and broadcast land right after the check
+      // reads the watermarks (a real signer does this at any moment; here at the worst one).
+      const racing = {
+        nonceWatermarks: async (c: string) => {
+          const marks = await db.store.nonceWatermarks(c);
+          await signerAsks({ hash: '', from: hot.address.toLowerCase(), nonce }, `racing-${pending}`);
+          await hot.sendTransaction({ to: CUSTOMER, value: 1n, nonce, gasLimit: 21_000n });
+          if (!pending) await anvil.mine();
+          return marks;
+        },
+      };
+      const step = await watermarkCheck({ config, chain, reader, approvals: racing })({ chain: CHAIN, nowMs: 0 });
+      expect(step, `pending ${pending}`).toBeUndefined();
+    }
+    await anvil.mine();
+    await poll();
+    expect((await db.store.getState()).tripped).toEqual({});
+  });
+
   it("a thief's approve (moves nothing) trips with the stolen-key page; a reset does not re-trip on it; his transfer trips again", async () => {
     config = configFor(traffic, false);
     const thief = Wallet.createRandom().address;

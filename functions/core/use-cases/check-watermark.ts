@@ -22,10 +22,10 @@ export interface WatermarkCheckDeps {
 /**
  * The watermark as a per-poll check (wired in functions/runtime/compose.ts): it gathers (I/O), then
  * returns a pure step that trips, or undefined when every hot wallet's nonce is within what the guard
- * approved. The watermarks are read BEFORE the nonces: the guard raises a watermark before the signer
- * may sign, so any transaction the nonce read counts had its watermark written before the watermark
- * read — read the other way round, a withdrawal approved and broadcast between the two reads would
- * look stolen.
+ * approved. The nonces are read BEFORE the watermarks: the guard raises a watermark before the signer
+ * may sign, so any transaction the nonce read counts had its watermark written before the nonce read,
+ * and the later watermark read sees it. Read the other way round, a withdrawal approved and broadcast
+ * between the two reads would look stolen (test/watermark/watermark-anvil.test.ts).
  */
 export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
   if (deps.chain.kind.spendsOutpoints) return outpointCheck(deps);
@@ -34,8 +34,8 @@ export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
   const reader = nonceReaderOf(deps.reader, chain.id);
   const tag = config.watermark.pending ? 'pending' : 'latest';
   return async () => {
-    const approved = await log.nonceWatermarks(chain.id);
     const observed = await reader.nextNonces(tag);
+    const approved = await log.nonceWatermarks(chain.id);
     const breaches = nonceBreaches(chain.id, observed, approved, undefined, tag);
     if (breaches.length === 0) return undefined;
     return (state, nowMs) => watermarkStep(state, breaches, config, nowMs);
@@ -46,9 +46,9 @@ export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
  * The spent-outpoint watermark as a per-poll check: every transaction of the blocks the poll read that
  * spends a hot-wallet output, and with `pending` every such transaction in the endpoint's mempool,
  * must spend only outpoints the guard approved. One strongly consistent batch read of the approvals
- * per poll, only when something spent a hot output. Order does not matter here as it does for nonces:
- * an outpoint's approval is written before the signer may sign, so before any transaction spending it
- * exists, and it is never lowered like a watermark could look lowered between two reads.
+ * per poll, only when something spent a hot output. As for nonces, the spends are read BEFORE the
+ * approvals: an outpoint's approval is written before the signer may sign, so before any transaction
+ * spending it exists, and the later approvals read sees it.
  */
 function outpointCheck(deps: WatermarkCheckDeps): PollCheck {
   const { config, chain } = deps;
