@@ -117,6 +117,23 @@ export interface NonceReader {
   nextNonces(tag: NonceTag): Promise<NonceObservation[]>;
 }
 
+/** A hot wallet's transaction seen in the endpoint's mempool (EVM pending-transaction filter). */
+export interface PendingHotTransaction {
+  /** Normalised (lower-case) hot-wallet address. */
+  wallet: string;
+  nonce: bigint;
+  hash: string;
+}
+
+/**
+ * An account chain's mempool, transaction by transaction (EVM: `eth_newPendingTransactionFilter`), so
+ * the nonce watermark's page can name the transaction. Throws ChainReadError.
+ */
+export interface PendingTransactionReader {
+  /** The hot wallets' transactions that entered the mempool since the last call; undefined when the endpoint refuses. */
+  pendingHotTransactions(): Promise<PendingHotTransaction[] | undefined>;
+}
+
 /**
  * The outpoints the guard approved for withdrawals on a UTXO chain (core/watermark/outpoints.ts):
  * recording one with its withdrawal comes before the approval returns, so the signer cannot spend

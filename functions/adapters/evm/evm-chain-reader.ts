@@ -1,7 +1,14 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
-import type { BalanceReader, NonceObservation, NonceReader, NonceTag } from '../../core/ports.ts';
+import type {
+  BalanceReader,
+  NonceObservation,
+  NonceReader,
+  NonceTag,
+  PendingHotTransaction,
+  PendingTransactionReader,
+} from '../../core/ports.ts';
 import { evmSettingsOf } from './evm-settings.ts';
 import { type CrossCheckReport, EvmHeadCheck } from './head-check.ts';
 import {
@@ -12,6 +19,7 @@ import {
   RpcCallError,
   type RpcCounters,
 } from './json-rpc-client.ts';
+import { PendingTransactionFilter } from './pending-filter.ts';
 import {
   addressTopic,
   balanceOfData,
@@ -69,7 +77,7 @@ const NATIVE_ORDER = -(2 ** 31);
  * internal frame does the reader fetch that transaction's whole trace (`trace_transaction`), since an
  * ancestor frame that reverted, and so undid the transfer, need not be in the filtered answer.
  */
-export class EvmChainReader implements ChainReader, NonceReader, BalanceReader {
+export class EvmChainReader implements ChainReader, NonceReader, BalanceReader, PendingTransactionReader {
   readonly chain: string;
   private readonly client: JsonRpcClient;
   private readonly hotWallets: ReadonlySet<string>;
@@ -180,6 +188,14 @@ export class EvmChainReader implements ChainReader, NonceReader, BalanceReader {
    * the wallet signed, approvals and contract calls that move nothing included; the transfers
    * readRange finds do not show those.
    */
+  private pendingFilter: PendingTransactionFilter | undefined;
+
+  /** The hot wallets' transactions new in the mempool since the last call (pending-filter.ts); undefined when filters are refused. */
+  pendingHotTransactions(): Promise<PendingHotTransaction[] | undefined> {
+    this.pendingFilter ??= new PendingTransactionFilter(this.client, this.hotWallets);
+    return this.pendingFilter.newHotTransactions();
+  }
+
   async nextNonces(tag: NonceTag): Promise<NonceObservation[]> {
     const wallets = [...this.hotWallets];
     const counts = await this.client.batch(

@@ -1,7 +1,13 @@
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
 import { ChainReadError, ConfigError } from '../errors.ts';
 import type { HotSpend } from '../model.ts';
-import type { NonceReader, NonceWatermarkLog, OutpointApprovalLog, PendingSpendReader } from '../ports.ts';
+import type {
+  NonceReader,
+  NonceWatermarkLog,
+  OutpointApprovalLog,
+  PendingSpendReader,
+  PendingTransactionReader,
+} from '../ports.ts';
 import { outpointBreaches, outpointWatermarkStep } from '../watermark/outpoints.ts';
 import { nonceBreaches, watermarkStep } from '../watermark/watermark.ts';
 import type { PollCheck } from './poll-decision.ts';
@@ -33,10 +39,13 @@ export function watermarkCheck(deps: WatermarkCheckDeps): PollCheck {
   const log = watermarkLogOf(deps.approvals, chain.id);
   const reader = nonceReaderOf(deps.reader, chain.id);
   const tag = config.watermark.pending ? 'pending' : 'latest';
+  // Optional: a reader with a pending-transaction filter names the transaction (EvmChainReader has one).
+  const filter = config.watermark.pending ? pendingTransactionsOf(deps.reader) : undefined;
   return async () => {
     const observed = await reader.nextNonces(tag);
+    const seen = (await filter?.pendingHotTransactions()) ?? [];
     const approved = await log.nonceWatermarks(chain.id);
-    const breaches = nonceBreaches(chain.id, observed, approved, undefined, tag);
+    const breaches = nonceBreaches(chain.id, observed, approved, undefined, tag, seen);
     if (breaches.length === 0) return undefined;
     return (state, nowMs) => watermarkStep(state, breaches, config, nowMs);
   };
@@ -69,6 +78,11 @@ function outpointCheck(deps: WatermarkCheckDeps): PollCheck {
     if (breaches.length === 0) return undefined;
     return (state, nowMs) => outpointWatermarkStep(state, breaches, config, nowMs);
   };
+}
+
+function pendingTransactionsOf(reader: unknown): PendingTransactionReader | undefined {
+  const r = reader as Partial<PendingTransactionReader> | null;
+  return typeof r?.pendingHotTransactions === 'function' ? (r as PendingTransactionReader) : undefined;
 }
 
 function outpointLogOf(store: unknown, chain: string): OutpointApprovalLog {

@@ -1,5 +1,5 @@
 import type { BreakerConfig } from '../config/types.ts';
-import type { NonceObservation, NonceTag } from '../ports.ts';
+import type { NonceObservation, NonceTag, PendingHotTransaction } from '../ports.ts';
 import type { BreakerState } from '../state.ts';
 import { watermarkRuleId } from './rule-ids.ts';
 import { type StolenKeyFinding, stolenKeyStep } from './stolen-key-trip.ts';
@@ -24,11 +24,15 @@ export interface NonceBreach {
   /** The highest nonce the guard approved for it; undefined when it never recorded one. */
   approved: bigint | undefined;
   tag: NonceTag;
+  /** Hashes of its transactions above the watermark, when the pending-transaction filter saw them. */
+  transactions?: string[];
 }
 
 /**
  * Wallets whose used nonces went past what the guard approved and past what an earlier trip already
- * reported (`reported`, so a reset does not re-trip on the same nonces).
+ * reported (`reported`, so a reset does not re-trip on the same nonces). `pending`: the hot wallets'
+ * transactions the pending-transaction filter saw; one above the watermark names the breach's
+ * transaction, and counts even when the nonce read came a moment before it.
  */
 export function nonceBreaches(
   chain: string,
@@ -36,16 +40,30 @@ export function nonceBreaches(
   approved: ReadonlyMap<string, bigint>,
   reported: Readonly<Record<string, string>> | undefined,
   tag: NonceTag,
+  pending: readonly PendingHotTransaction[] = [],
 ): NonceBreach[] {
   const breaches: NonceBreach[] = [];
-  for (const o of observed) {
-    const highestUsed = o.nextNonce - 1n;
-    const mark = approved.get(o.wallet);
-    const seen = reported?.[o.wallet];
+  const wallets = new Map(observed.map((o) => [o.wallet, o.nextNonce - 1n]));
+  for (const tx of pending) wallets.set(tx.wallet, max(wallets.get(tx.wallet) ?? -1n, tx.nonce));
+  for (const [wallet, highestUsed] of wallets) {
+    const mark = approved.get(wallet);
+    const seen = reported?.[wallet];
     if (highestUsed <= (mark ?? -1n) || (seen !== undefined && highestUsed <= BigInt(seen))) continue;
-    breaches.push({ chain, wallet: o.wallet, highestUsed, approved: mark, tag });
+    const above = pending.filter((tx) => tx.wallet === wallet && tx.nonce > (mark ?? -1n)).map((tx) => tx.hash);
+    breaches.push({
+      chain,
+      wallet,
+      highestUsed,
+      approved: mark,
+      tag,
+      ...(above.length > 0 && { transactions: [...new Set(above)] }),
+    });
   }
   return breaches;
+}
+
+function max(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }
 
 /**
@@ -62,19 +80,19 @@ export function watermarkStep(
   const first = breaches[0];
   if (!first) return undefined;
   const chain = first.chain;
-  const fresh = nonceBreaches(
-    chain,
-    breaches.map((b) => ({ wallet: b.wallet, nextNonce: b.highestUsed + 1n })),
-    new Map(breaches.flatMap((b) => (b.approved === undefined ? [] : [[b.wallet, b.approved] as const]))),
-    state.nonceReported?.[chain],
-    first.tag,
-  );
+  const reported = state.nonceReported?.[chain];
+  const fresh = breaches.filter((b) => {
+    const seen = reported?.[b.wallet];
+    return seen === undefined || b.highestUsed > BigInt(seen);
+  });
   const lead = fresh[0];
   if (!lead) return undefined;
-  const explorer = (b: NonceBreach) => {
-    const base = config.chains.get(b.chain)?.explorer;
-    return base ? `${base}/address/${b.wallet}` : `${b.chain} address ${b.wallet}`;
-  };
+  const chainConfig = config.chains.get(chain);
+  const explorer = (b: NonceBreach) =>
+    chainConfig?.explorer ? `${chainConfig.explorer}/address/${b.wallet}` : `${b.chain} address ${b.wallet}`;
+  const txUrl = (hash: string) =>
+    chainConfig?.explorer ? chainConfig.kind.txUrl(chainConfig.explorer, hash) : `${chain} transaction ${hash}`;
+  const transactions = fresh.flatMap((b) => b.transactions ?? []);
   const finding: StolenKeyFinding = {
     chain,
     ruleId: watermarkRuleId(chain),
@@ -86,7 +104,7 @@ export function watermarkStep(
       (b) =>
         `  ${b.wallet}: nonce ${b.highestUsed} ${b.tag === 'pending' ? 'pending in the mempool' : 'in a block'}; the guard approved ${
           b.approved === undefined ? 'no nonce for this wallet' : `nonces up to ${b.approved}`
-        } — ${explorer(b)}`,
+        } — ${explorer(b)}${(b.transactions ?? []).map((hash) => `\n    transaction ${hash} — ${txUrl(hash)}`).join('')}`,
     ),
     value: (lead.highestUsed + 1n).toString(),
     limit: lead.approved === undefined ? '0' : (lead.approved + 1n).toString(),
@@ -98,8 +116,8 @@ export function watermarkStep(
         highestNonceApproved: b.approved?.toString() ?? null,
         seen: b.tag,
       })),
-      transactions: [],
-      transactionCount: 0,
+      transactions: transactions.map((hash) => ({ txHash: hash, url: txUrl(hash) })),
+      transactionCount: transactions.length,
     },
   };
   return stolenKeyStep(state, finding, config, nowMs, (next) => {
