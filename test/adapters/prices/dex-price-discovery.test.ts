@@ -69,13 +69,17 @@ afterAll(async () => {
   await anvil?.stop();
 });
 
+function head(): Promise<number> {
+  return anvil.provider.getBlockNumber();
+}
+
 function discovery(): DexPriceDiscovery {
   return new DexPriceDiscovery({ config: discoveryConfig, providers: { ethereum: anvil.provider } });
 }
 
 describe('DexPriceDiscovery on anvil', () => {
   it('prices an unlisted token from its deepest pool above the floor, ignoring a thin pool that says 10× more', async () => {
-    const price = await discovery().price('ethereum', await pepe.getAddress(), 'latest', 1000);
+    const price = await discovery().price('ethereum', await pepe.getAddress(), await head(), 1000);
     expect(price).toMatchObject({
       kind: 'priced',
       priceMicros: 500_000n, // $0.50 per whole PEPE
@@ -86,17 +90,19 @@ describe('DexPriceDiscovery on anvil', () => {
 
   it('nothing liquid enough, or nothing readable, is the worst case with the reason — never a price of zero', async () => {
     const d = discovery();
-    expect(await d.price('ethereum', await thin.getAddress(), 'latest', 1000)).toMatchObject({
+    expect(await d.price('ethereum', await thin.getAddress(), await head(), 1000)).toMatchObject({
       kind: 'worst-case',
       reason: expect.stringContaining('no pool above the liquidity floor'),
     });
     // A token with no pool at all, and an address with no contract behind it.
-    expect(await d.price('ethereum', await usdt.getAddress(), 'latest', 1000)).toMatchObject({ kind: 'worst-case' });
-    expect(await d.price('ethereum', '0x00000000000000000000000000000000deadbeef', 'latest', 1000)).toMatchObject({
+    expect(await d.price('ethereum', await usdt.getAddress(), await head(), 1000)).toMatchObject({
+      kind: 'worst-case',
+    });
+    expect(await d.price('ethereum', '0x00000000000000000000000000000000deadbeef', await head(), 1000)).toMatchObject({
       kind: 'worst-case',
       reason: expect.stringContaining('pools unreadable'),
     });
-    expect(await d.price('bsc', await pepe.getAddress(), 'latest', 1000)).toMatchObject({
+    expect(await d.price('bsc', await pepe.getAddress(), await head(), 1000)).toMatchObject({
       kind: 'worst-case',
       reason: 'price discovery is not configured for bsc',
     });
@@ -110,7 +116,7 @@ describe('DexPriceDiscovery on anvil', () => {
     const token = await pepe.getAddress();
     expect(await d.price('ethereum', token, before, 2000)).toMatchObject({ priceMicros: 500_000n });
     // Within cacheSeconds the cached answer stands; after it, the pool is read again (now at the head).
-    expect(await d.price('ethereum', token, 'latest', 2000 + 599)).toMatchObject({ priceMicros: 500_000n });
-    expect(await d.price('ethereum', token, 'latest', 2000 + 600)).toMatchObject({ priceMicros: 1_000_000n });
+    expect(await d.price('ethereum', token, await head(), 2000 + 599)).toMatchObject({ priceMicros: 500_000n });
+    expect(await d.price('ethereum', token, await head(), 2000 + 600)).toMatchObject({ priceMicros: 1_000_000n });
   });
 });

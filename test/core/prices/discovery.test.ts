@@ -10,9 +10,9 @@ describe('priceFromPools', () => {
   it('prices per whole token from the deepest pool, rounded up to the micro-dollar', () => {
     const price = priceFromPools(
       [
-        { pool: '0xa', quote: USDC, tokenReserve: 3n * 10n ** 18n, quoteReserve: 1_000_000n * 10n ** 6n },
+        { kind: 'v2', pool: '0xa', quote: USDC, tokenReserve: 3n * 10n ** 18n, quoteReserve: 1_000_000n * 10n ** 6n },
         // Deeper ($3.3M on the quote side): wins, at 1000 ETH / 10,000 tokens = 0.1 ETH = $330 each.
-        { pool: '0xb', quote: ETH, tokenReserve: 10_000n * 10n ** 18n, quoteReserve: 1000n * 10n ** 18n },
+        { kind: 'v2', pool: '0xb', quote: ETH, tokenReserve: 10_000n * 10n ** 18n, quoteReserve: 1000n * 10n ** 18n },
       ],
       18,
       100_000_000_000n,
@@ -20,13 +20,14 @@ describe('priceFromPools', () => {
     expect(price).toEqual({
       kind: 'priced',
       priceMicros: 330_000_000n,
-      pool: '0xb',
+      decimals: 18,
+      source: '0xb',
       quoteSymbol: 'WETH',
       depthMicros: 3_300_000_000_000n,
     });
     // $1M / 3 tokens = $333,333.333333…: rounded up, never down.
     const single = priceFromPools(
-      [{ pool: '0xa', quote: USDC, tokenReserve: 3n * 10n ** 18n, quoteReserve: 10n ** 12n }],
+      [{ kind: 'v2', pool: '0xa', quote: USDC, tokenReserve: 3n * 10n ** 18n, quoteReserve: 10n ** 12n }],
       18,
       1n,
     );
@@ -36,7 +37,7 @@ describe('priceFromPools', () => {
   it('a pool below the floor or an empty one never prices: the worst case, with the reason', () => {
     expect(
       priceFromPools(
-        [{ pool: '0xa', quote: USDC, tokenReserve: 10n ** 18n, quoteReserve: 50_000n * 10n ** 6n }],
+        [{ kind: 'v2', pool: '0xa', quote: USDC, tokenReserve: 10n ** 18n, quoteReserve: 50_000n * 10n ** 6n }],
         18,
         100_000n * 10n ** 6n,
       ),
@@ -45,7 +46,7 @@ describe('priceFromPools', () => {
       reason: 'no pool above the liquidity floor (deepest quote side 50000000000 micro-USD)',
     });
     expect(
-      priceFromPools([{ pool: '0xa', quote: USDC, tokenReserve: 0n, quoteReserve: 10n ** 12n }], 18, 1n),
+      priceFromPools([{ kind: 'v2', pool: '0xa', quote: USDC, tokenReserve: 0n, quoteReserve: 10n ** 12n }], 18, 1n),
     ).toMatchObject({
       kind: 'worst-case',
     });
@@ -73,7 +74,7 @@ describe('unknownAssets.discovery in the config', () => {
       minLiquidityMicros: 250_000_000_000n,
       cacheSeconds: 600,
     });
-    expect(config.priceDiscovery.chains.get('ethereum')?.factories).toEqual([
+    expect(config.priceDiscovery.chains.get('ethereum')?.v2Factories).toEqual([
       '0x5c69bee701ef814a2b6a3edd4b1652cb9cc5aa6f',
     ]);
     expect(config.priceDiscovery.chains.get('ethereum')?.quotes.map((q) => q.symbol)).toEqual(['USDC']);
