@@ -193,6 +193,28 @@ export function compilePriceDiscovery(
   };
 }
 
+/**
+ * How unlisted tokens are priced, as stable text for the recorded config (core/config-record.ts): any
+ * change to it is a loosening, since it can value an unlisted token lower either way — turning
+ * discovery on (a thief's own pool or feed), or off (back to usdPerTransfer from a deep pool's price).
+ */
+export function describeDiscovery(discovery: PriceDiscoveryConfig): string {
+  if (!discovery.enabled) return 'off';
+  const chains = [...discovery.chains].sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify({
+    minLiquidityMicros: discovery.minLiquidityMicros.toString(),
+    cacheSeconds: discovery.cacheSeconds,
+    chains: chains.map(([id, c]) => ({
+      id,
+      v2: [...c.v2Factories].sort(),
+      v3: [...c.v3Factories].sort(),
+      fees: [...c.v3FeeTiers].sort((a, b) => a - b),
+      quotes: c.quotes.map((q) => q.symbol).sort(),
+      feeds: [...c.feeds].sort(([a], [b]) => a.localeCompare(b)).map(([t, f]) => [t, f.address, f.maxAgeSeconds]),
+    })),
+  });
+}
+
 /** Does discovery price unlisted tokens on this chain? */
 export function discoversOn(discovery: PriceDiscoveryConfig, chain: string): boolean {
   return discovery.enabled && discovery.chains.has(chain);

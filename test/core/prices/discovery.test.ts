@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
+import { loosenings, summariseConfig } from '../../../functions/core/config-record.ts';
 import { priceFromPools } from '../../../functions/core/prices/discovery.ts';
 import { configInput } from '../../support/fixtures.ts';
 
@@ -178,5 +179,31 @@ describe('unknownAssets.discovery in the config', () => {
       /chains\.ethereum: names no uniswapV2Factories, uniswapV3Factories or chainlinkFeeds/,
     );
     expect(withDiscovery({ enabled: true, minLiquidityUsd: 0, chains: {} })).toThrow(/minLiquidityUsd: must be > 0/);
+  });
+});
+
+describe('changing how unlisted tokens are priced is a recorded loosening', () => {
+  const V2 = '0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f';
+  function summaryWith(discovery: unknown) {
+    const input = configInput();
+    (input as { unknownAssets: unknown }).unknownAssets = { usdPerTransfer: 1000, ...(discovery ? { discovery } : {}) };
+    return summariseConfig(compileConfig(input, 'discovery'));
+  }
+  const on = { enabled: true, chains: { ethereum: { uniswapV2Factories: [V2], quoteAssets: ['USDC'] } } };
+
+  it('turning discovery on or off, or changing its sources or floor, waits out the loosening delay', () => {
+    // A discovered price can be far below usdPerTransfer (a thief's own pool), and far above it (turning it off).
+    const off = summaryWith(undefined);
+    const looser = (before: ReturnType<typeof summaryWith>, after: ReturnType<typeof summaryWith>) =>
+      loosenings(before, after).filter((l) => l.includes('unlisted tokens'));
+    expect(looser(off, summaryWith(on))).toHaveLength(1);
+    expect(looser(summaryWith(on), off)).toHaveLength(1);
+    expect(looser(summaryWith(on), summaryWith({ ...on, minLiquidityUsd: 1 }))).toHaveLength(1);
+    const otherFactory = {
+      ...on,
+      chains: { ethereum: { uniswapV2Factories: [`0x${'11'.repeat(20)}`], quoteAssets: ['USDC'] } },
+    };
+    expect(looser(summaryWith(on), summaryWith(otherFactory))).toHaveLength(1);
+    expect(looser(summaryWith(on), summaryWith(on))).toEqual([]);
   });
 });
