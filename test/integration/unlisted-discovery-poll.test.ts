@@ -1,14 +1,19 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Contract, type Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { usdToMicros } from '../../functions/core/amounts.ts';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { type PollResult, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
-import { composeLocal, pollerDeps } from '../../functions/runtime/compose.ts';
+import { composeFromEnv, composeLocal, pollerDeps } from '../../functions/runtime/compose.ts';
 import TestPairFactory from '../fixtures/contracts/TestPairFactory.json' with { type: 'json' };
 import { type Anvil, deploy, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { type FaultProxy, FORWARD, rpcMessages, startFaultProxy } from '../support/fault-proxy.ts';
+import { configInput } from '../support/fixtures.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { customer, RecordingPublisher } from './harness.ts';
 
@@ -172,5 +177,35 @@ describe('price discovery in the live poll (anvil + dynalite + compose)', () => 
     expect((await recorded(thief)).map((r) => [r.usdMicros, r.priceSource])).toEqual([
       [usdToMicros(500), 'discovered'],
     ]);
+  });
+});
+
+describe('the Lambda composition builds discovery from the deployed config', () => {
+  it('gives every poller the one discovery source when the config turns it on, and none when it is off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'discovery-compose-'));
+    try {
+      const file = join(dir, 'breaker-config.yaml');
+      const input = configInput();
+      input.unknownAssets = {
+        usdPerTransfer: 100,
+        discovery: {
+          enabled: true,
+          chains: {
+            ethereum: { uniswapV2Factories: ['0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f'], quoteAssets: ['USDC'] },
+          },
+        },
+      };
+      writeFileSync(file, stringifyYaml(input));
+      const env = { BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: file };
+      const c = await composeFromEnv(env);
+      expect(c.discovery).toBeDefined();
+      const withPager = { ...c, publisher: { publish: async () => undefined } };
+      expect(pollerDeps(withPager, 'ethereum', 'a').discovery).toBe(c.discovery);
+      expect(pollerDeps(withPager, 'bsc', 'b').discovery).toBe(c.discovery);
+      const off = await composeFromEnv({ BREAKER_TABLE: 't', BREAKER_CONFIG_FILE: 'config/example.yaml' });
+      expect(off.discovery).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
