@@ -2,6 +2,7 @@ import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
 import { EndpointError } from '../http/http-request.ts';
 import { hexToBytes, normaliseAddress, scriptToAddress } from './addresses.ts';
+import type { Unspent } from './bitcoin-balances.ts';
 import type { BtcBlock, BtcTx } from './outflows.ts';
 
 /** What a source's mempool shows of the hot wallets (the spent-outpoint watermark's `pending` mode). */
@@ -21,6 +22,8 @@ export interface BlockSource {
   readonly label: string;
   head(): Promise<number>;
   genesisHash(): Promise<string>;
+  /** The coins paying `addresses` (canonical) at the endpoint's tip (bitcoin-balances.ts parses them). */
+  unspent(addresses: readonly string[]): Promise<Unspent[]>;
   /** Blocks [from, to] ascending, every input's prevout filled in. */
   readBlocks(from: number, to: number): Promise<BtcBlock[]>;
   blockRefs(numbers: number[]): Promise<BlockRef[]>;
