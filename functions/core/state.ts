@@ -1,4 +1,5 @@
 import type { HaltScope } from './model.ts';
+import type { Checkpoint } from './reorg-checkpoints.ts';
 
 /** The evidence behind a warn or trip: what a page and the console show. */
 export interface RuleEvidence {
@@ -184,8 +185,11 @@ export interface ChainCursor {
   chain: string;
   /** Last fully processed block; -1 before the first poll processed anything. */
   lastBlock: number;
-  /** Recent processed blocks, ascending, newest last (bounded); used to find a reorg's common ancestor. */
-  recent: { n: number; h: string; t: number }[];
+  /**
+   * Reorg checkpoints: some recent processed blocks, ascending, newest last (core/reorg-checkpoints.ts);
+   * used to find a reorg's common ancestor. Older ones carry a hash tag instead of the full hash.
+   */
+  recent: Checkpoint[];
   /** Window time (monotone) of lastBlock; the next block's window time is max(its time, this). */
   lastT: number;
   /**

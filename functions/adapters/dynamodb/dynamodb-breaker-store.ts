@@ -28,7 +28,15 @@ import {
   type TripRelease,
 } from '../../core/state.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
-import { documentToItem, type Item, itemToDocument, itemToOutflow, outflowToItem } from './item-codec.ts';
+import {
+  cursorToItem,
+  documentToItem,
+  type Item,
+  itemToCursor,
+  itemToDocument,
+  itemToOutflow,
+  outflowToItem,
+} from './item-codec.ts';
 import {
   AUDIT_PARTITION,
   auditKey,
@@ -93,14 +101,14 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
 
   async getCursor(chain: string): Promise<ChainCursor | undefined> {
     const item = await this.getItem(cursorKey(chain));
-    return item && toCursor(item);
+    return item && itemToCursor(item);
   }
 
   async saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void> {
     if (next.version !== (expectedVersion ?? 0) + 1) {
       throw new RangeError(`cursor version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
     }
-    const written = await this.conditionalPut(cursorKey(next.chain), next, expectedVersion);
+    const written = await putIfVersion(this.table, cursorToItem(cursorKey(next.chain), next), expectedVersion);
     if (!written) {
       const current = await this.getCursor(next.chain);
       throw new StateConflictError<ChainCursor>(
@@ -330,14 +338,6 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
   private call<T>(operation: string, send: () => Promise<T>): Promise<T> {
     return callTable(this.table, operation, send);
   }
-}
-
-function toCursor(item: Item): ChainCursor {
-  const doc = itemToDocument(item);
-  if (typeof doc.chain !== 'string' || typeof doc.version !== 'number' || typeof doc.lastBlock !== 'number') {
-    throw new Error(`malformed cursor item ${item[PARTITION_KEY]?.S}`);
-  }
-  return doc as unknown as ChainCursor;
 }
 
 /** A state written by a newer schema must not be misread as this one: refuse it loudly. */

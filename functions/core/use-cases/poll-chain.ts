@@ -17,6 +17,7 @@ import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { checkRangeRead } from '../range-read.ts';
 import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
+import { keepCheckpoints, sameBlockHash } from '../reorg-checkpoints.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { commitState, readInitialisedState } from './commit-transition.ts';
@@ -134,7 +135,7 @@ export async function pollOnce(
   checkRangeRead(chain.id, from, to, read.blocks);
 
   const parent = cursor.recent.at(-1);
-  if (parent && read.blocks[0] && read.blocks[0].parentHash !== parent.h) {
+  if (parent && read.blocks[0] && !sameBlockHash(parent.h, read.blocks[0].parentHash)) {
     return rewindAfterReorg(deps, cursor);
   }
 
@@ -160,11 +161,11 @@ export async function pollOnce(
     setBalancesAfter(chain, outflows, checkedBalances(chain, assets, await reader.balancesAt(lastBlock, assets)));
   }
   const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
-  const recent = [
-    ...cursor.recent,
-    ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
-    // The chain kind's reorg memory; each hash kept costs write units. A deeper reorg pages (rewindAfterReorg).
-  ].slice(-chain.kind.finality.reorgMemoryBlocks);
+  // Checkpoints over the chain kind's reorg memory, small enough for one write unit. A deeper reorg pages (rewindAfterReorg).
+  const recent = keepCheckpoints(
+    [...cursor.recent, ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number }))],
+    chain.kind.finality.reorgMemoryBlocks,
+  );
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
   const cache = deps.history;
@@ -405,7 +406,10 @@ async function rewindAfterReorg(
   const { reader, store, clock, chain } = deps;
   const refs = await reader.blockRefs(cursor.recent.map((r) => r.n));
   const canonical = new Map(refs.map((r) => [r.number, r.hash]));
-  const ancestorIndex = cursor.recent.findLastIndex((r) => canonical.get(r.n) === r.h);
+  const ancestorIndex = cursor.recent.findLastIndex((r) => {
+    const hash = canonical.get(r.n);
+    return hash !== undefined && sameBlockHash(r.h, hash);
+  });
   const depthKnown = ancestorIndex >= 0;
   // Deeper than we track: rewind past everything we know (records are re-read, never lost).
   const ancestor = depthKnown ? cursor.recent[ancestorIndex] : undefined;

@@ -1,18 +1,24 @@
+import { createHash } from 'node:crypto';
 import {
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbBreakerStore } from '../../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
+import { cursorToItem, documentToItem } from '../../../functions/adapters/dynamodb/item-codec.ts';
 import { localDynamoClient } from '../../../functions/adapters/dynamodb/local-dynamo.ts';
 import { countDynamoRequests } from '../../../functions/adapters/dynamodb/request-counter.ts';
-import { outflowKey } from '../../../functions/adapters/dynamodb/table.ts';
+import { cursorKey, outflowKey } from '../../../functions/adapters/dynamodb/table.ts';
+import { evmChainKind } from '../../../functions/adapters/evm/evm-chain-kind.ts';
 import { type BreakerError, isBreakerError, StateConflictError } from '../../../functions/core/errors.ts';
+import { keepCheckpoints } from '../../../functions/core/reorg-checkpoints.ts';
 import type { BreakerState, ChainCursor } from '../../../functions/core/state.ts';
 import { initialState } from '../../../functions/core/state.ts';
+import { itemBytes } from '../../bench/dynamo-requests.ts';
 import { dynamoDbLocalJar, freePort, storeBackends, type TestStore } from '../../support/dynamo.ts';
 import { auditRecord, cursor, MAX_UINT256, outflow, T0, trippedState } from './fixtures.ts';
 
@@ -192,6 +198,59 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
     it('refuses a version that is not expectedVersion + 1', async () => {
       await expect(t.store.saveCursor(cursor({ version: 3 }), 1)).rejects.toThrow(RangeError);
       expect(await t.store.getCursor('ethereum')).toBeUndefined();
+    });
+
+    it('a cursor with its full reorg checkpoints and a lease fits one write unit, and reads back as written', async () => {
+      const blocks = Array.from({ length: 200 }, (_, i) => ({
+        n: 20_000_000 + i,
+        h: `0x${createHash('sha256').update(String(i)).digest('hex')}`,
+        t: 1_700_000_000 + i * 12,
+      }));
+      const recent = keepCheckpoints(blocks, evmChainKind.finality.reorgMemoryBlocks);
+      const leased = cursor({
+        chain: 'avalanche',
+        lastBlock: 20_000_199,
+        recent,
+        lease: { owner: 'c6a7ddc1-1b6f-4c1e-9f0e-1f0d2b7e6a55', untilMs: T0 + 15_000, from: 1, to: 2, fromT: 3 },
+      });
+      await t.store.saveCursor(leased, undefined);
+      expect(await t.store.getCursor('avalanche')).toEqual(leased);
+      const item = await t.client.send(
+        new GetItemCommand({
+          TableName: t.tableName,
+          Key: { pk: { S: cursorKey('avalanche').pk }, sk: { S: 'CURSOR' } },
+        }),
+      );
+      expect(item.Item?.recent?.S).toBeDefined();
+      expect(itemBytes(item.Item!)).toBeLessThanOrEqual(1024);
+    });
+
+    it('reads a cursor written with one {n, h, t} map per block (the old layout), and packs it on the next write', async () => {
+      const legacy = cursor({
+        recent: Array.from({ length: 64 }, (_, i) => ({
+          n: 37 + i,
+          h: `0x${String(i).padStart(64, 'f')}`,
+          t: 500 + i,
+        })),
+        lastBlock: 100,
+      });
+      const key = cursorKey('ethereum');
+      await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: documentToItem(key, legacy) }));
+      expect(await t.store.getCursor('ethereum')).toEqual(legacy);
+
+      await t.store.saveCursor({ ...legacy, version: 2 }, 1);
+      const item = await t.client.send(
+        new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }),
+      );
+      expect(item.Item?.recent?.S).toBeDefined();
+      expect(await t.store.getCursor('ethereum')).toEqual({ ...legacy, version: 2 });
+    });
+
+    it('refuses a cursor whose packed checkpoints are malformed, naming the item', async () => {
+      const item = cursorToItem(cursorKey('ethereum'), cursor());
+      item.recent = { S: '1.2.0xab,zz' };
+      await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: item }));
+      await expect(t.store.getCursor('ethereum')).rejects.toThrow(/CURSOR#ethereum\/CURSOR: checkpoint "zz"/);
     });
 
     it('keeps cursors of different chains apart', async () => {
