@@ -21,7 +21,7 @@ import { keepCheckpoints, sameBlockHash } from '../reorg-checkpoints.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
 import { commitState, readInitialisedState } from './commit-transition.ts';
-import { DEFAULT_LEASE_MS, HeldLease, saveCursorOrBusy } from './cursor-lease.ts';
+import { DEFAULT_LEASE_MS, HeldLease, idleSaveIntervalMs, saveCursorOrBusy } from './cursor-lease.ts';
 import { flushOutbox } from './outbox.ts';
 import {
   combineSteps,
@@ -87,6 +87,24 @@ export type PollResult =
   | { kind: 'reorg'; rewoundTo: number; removed: number; depthKnown: boolean }
   | { kind: 'busy'; reason: string };
 
+export interface PollOutcome {
+  result: PollResult;
+  /** The cursor to pass to the next poll (undefined: read it from the store). */
+  cursor?: ChainCursor;
+  /** The cursor moved past blocks without outflows in memory only (saveProgress writes it). */
+  unsaved?: boolean;
+}
+
+/**
+ * Write a cursor that moved in memory only (an idle poll between two saves), at the end of a run:
+ * the next run starts from it instead of re-reading those blocks. Undefined when another poller moved
+ * the stored cursor meanwhile (it re-reads from where it is: nothing lost).
+ */
+export async function saveProgress(deps: PollDeps, cursor: ChainCursor): Promise<ChainCursor | undefined> {
+  const next = { ...cursor, version: cursor.version + 1, updatedAtMs: deps.clock.now() };
+  return saveCursorOrBusy(deps, next, cursor.version);
+}
+
 /**
  * One poll of one chain: read the next confirmed blocks, record their hot-wallet outflows exactly
  * once, evaluate the rules, trip/warn, and advance the cursor.
@@ -108,7 +126,7 @@ export async function pollOnce(
   cached?: ChainCursor,
   /** A head seen by the previous poll; reused while a whole batch behind it is still unread (catch-up). */
   knownHead?: number,
-): Promise<{ result: PollResult; cursor?: ChainCursor }> {
+): Promise<PollOutcome> {
   const { chain, reader, store, clock } = deps;
   let cursor = cached ?? (await store.getCursor(chain.id)) ?? (await createCursor(deps));
   if (!cursor) return { result: { kind: 'busy', reason: 'another poller created the cursor' } };
@@ -175,6 +193,13 @@ export async function pollOnce(
   const steps = await pollSteps(deps, problems);
   if (outflows.length === 0) {
     const decided = await commitPollSteps(deps, steps);
+    if (cursor.lease === undefined && clock.now() - cursor.updatedAtMs < idleSaveIntervalMs(chain)) {
+      // Moved in memory only: still the stored version, so the next conditional write sees no conflict.
+      await flushPoll(deps, decided);
+      if (cache && cacheValid) cache.version = cursor.version;
+      const unsaved = { ...advanced, version: cursor.version, updatedAtMs: cursor.updatedAtMs };
+      return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: unsaved, unsaved: true };
+    }
     const next = await saveCursorOrBusy(deps, { ...advanced, version: cursor.version + 1 }, cursor.version);
     await flushPoll(deps, decided);
     if (!next) return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
