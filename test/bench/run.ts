@@ -10,6 +10,7 @@
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
+ *   npm run bench -- --only memory   (the poller's cost inputs: memory, CPU, billed seconds, log bytes, DynamoDB units)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,6 +26,7 @@ import { measureDynamoRequests } from './dynamo-requests.ts';
 import { assertExact, compareOutflows } from './exactness.ts';
 import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
+import { measureCostInputs, writeCostInputsPart } from './memory-report.ts';
 import { naiveRead } from './naive-reader.ts';
 import { measurePendingWatermark, type PendingWatermarkRun, renderPendingWatermark } from './pending-watermark.ts';
 import { benchReplay } from './replay.ts';
@@ -354,6 +356,7 @@ async function main(): Promise<void> {
   await writeSolanaPart(values.out, blocks, machine.date, log);
   await xrplCatchUpPart(values.out, blocks, log);
   await tronOnly(values.out, blocks, log);
+  writeCostInputsPart(values.out, await measureCostInputs(log));
   if (corpus) {
     const mdPath = join(values.out, 'BENCHMARKS.md');
     writeFileSync(mdPath, `${readFileSync(mdPath, 'utf8').trimEnd()}\n\n${corpus}\n`);
@@ -383,6 +386,7 @@ const parts: Record<string, () => Promise<void>> = {
   'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
   solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
   tron: () => tronOnly(values.out, blocks, log),
+  memory: async () => writeCostInputsPart(values.out, await measureCostInputs(log)),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),
