@@ -2,7 +2,7 @@ import { checkedBalances, setBalancesAfter, touchedAssets, watchesBalances } fro
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { countsAsOwn, strictestRules } from '../config-check.ts';
+import { countedValue, countsAsOwn, strictestRules } from '../config-check.ts';
 import { ChainReadError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
@@ -330,10 +330,12 @@ async function ledgerEvaluation(
     through,
     counted: (state) => {
       const own = countsAsOwn(state);
+      const value = countedValue(config, state);
       const history = all
         .filter((r) => !own(r) && r.block > (state.reviewedThrough[r.chain] ?? -1))
-        // An own address still waiting out its loosening delay is an outside destination for the rules.
-        .map((r) => (r.own ? { ...r, own: false } : r));
+        // An own address still waiting out its loosening delay is an outside destination for the rules,
+        // and a lowered valuation still waiting counts at the previous one.
+        .map((r) => value(r.own ? { ...r, own: false } : r));
       return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
     },
     breaches: (history, newOnes, state, nowMs) =>
