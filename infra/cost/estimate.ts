@@ -27,6 +27,8 @@ export const benchmarksSchema = z.looseObject({
    * measures over polls between two saves.
    */
   cursorWriteUnits: z.number().nonnegative().optional(),
+  /** Read units an idle poll's reads consume (the state item's size, 4 KB a unit). Default: one per read request. */
+  dynamoReadUnitsPerIdlePoll: z.number().nonnegative().optional(),
   /** Billed seconds per poller invocation. Default: the function timeout minus the handler's stop margin. */
   lambdaSecondsPerInvocation: z.number().positive().optional(),
   /** CloudWatch Logs bytes (log lines + EMF metrics) per poll. Default: 1 KiB, stated as an assumption. */
@@ -129,7 +131,7 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
       chainPolls * (bench.dynamoWriteUnitsPerIdlePoll ?? idleWrites) +
       chainOutflows * (bench.dynamoWriteUnitsPerOutflow ?? outflowWrites);
     readUnits +=
-      chainPolls * (bench.dynamoRequestsPerIdlePoll - idleWrites) +
+      chainPolls * (bench.dynamoReadUnitsPerIdlePoll ?? bench.dynamoRequestsPerIdlePoll - idleWrites) +
       chainOutflows * (bench.dynamoRequestsPerOutflow - outflowWrites);
     rpcCallsPerMonth[chain.id] = ((MINUTES_PER_MONTH * 60) / chain.blockTimeSeconds) * bench.rpcCallsPerBlock;
   }
@@ -149,7 +151,9 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
     );
   } else if (bench.dynamoWriteUnitsPerIdlePoll !== undefined && bench.dynamoWriteUnitsPerOutflow !== undefined) {
     assumptions.push(
-      'DynamoDB writes are priced at the write units measured by the bench (item sizes); reads at one unit each.',
+      bench.dynamoReadUnitsPerIdlePoll === undefined
+        ? 'DynamoDB writes are priced at the write units measured by the bench (item sizes); reads at one unit each.'
+        : "DynamoDB writes and idle polls' reads are priced at the units their item sizes measured by the bench take; a poll with outflows reads at one unit per request (its window query grows with the window's outflows).",
     );
     if (bench.cursorWriteUnits !== undefined) {
       assumptions.push(

@@ -20,6 +20,7 @@ import { measurePollerMemory, type PollerMemoryRun } from './memory.ts';
 const START = '<!-- bench part: cost inputs -->';
 const END = '<!-- end of bench part: cost inputs -->';
 const WRITE_UNIT_BYTES = 1024;
+const READ_UNIT_BYTES = 4096;
 
 export interface CostInputs {
   measuredAt: string;
@@ -53,6 +54,10 @@ export function costInputFields(c: CostInputs): Record<string, unknown> {
     dynamoRequestsPerIdlePoll: q.idlePollNewEmptyBlock.requests,
     dynamoWritesPerIdlePoll: q.idlePollNewEmptyBlock.writes,
     dynamoWriteUnitsPerIdlePoll: units(q.cursorItemBytes) * q.idlePollNewEmptyBlock.writes,
+    // An idle poll reads the state item (the config check), strongly consistent: one unit per 4 KB.
+    dynamoReadUnitsPerIdlePoll:
+      (q.idlePollNewEmptyBlock.requests - q.idlePollNewEmptyBlock.writes) *
+      Math.ceil(q.stateItemBytes / READ_UNIT_BYTES),
     // The writes one outflow adds (cursor lease and commit, the record, the state when it changes), each priced as the largest item.
     dynamoWriteUnitsPerOutflow:
       q.extraPerOutflow.writes * Math.max(units(q.cursorItemBytes), units(q.stateItemBytes), units(q.outflowItemBytes)),
@@ -89,7 +94,7 @@ export function renderCostInputs(c: CostInputs): string {
     `- **CPU ${m.cpuMsPerPoll} ms per poll** warm, ${m.initCpuMs} ms to start the process and load the bundle (cold start). Lambda gives ${POLLER_MEMORY_MB} MB ` +
       `${(POLLER_MEMORY_MB / 1769).toFixed(3)} of a vCPU, so a poll takes about ${(m.cpuMsPerPoll / (POLLER_MEMORY_MB / 1769)).toFixed(0)} ms of wall time there (a poll a second leaves the loop mostly waiting).`,
     `- **Billed ${m.billedSecondsPerInvocation} s per invocation** (the loop runs until ${m.timeoutSeconds} s − the stop margin): Lambda bills the whole loop, sleeping included.`,
-    `- **${m.logBytesPerPoll} bytes of logs per poll** (${m.logBytes} bytes over ${m.invocations.reduce((n, i) => n + i.polls, 0)} polls: the EMF metrics once per invocation; a healthy poll logs nothing). ` +
+    `- **${m.logBytesPerPoll} bytes of logs per poll** (${m.logBytes} bytes over ${m.invocations.reduce((n, i) => n + i.polls, 0)} polls: the EMF metric and the 'poll run' line once per invocation; a healthy poll logs nothing). ` +
       "Lambda's own START/END/REPORT lines come on top (not measurable here).",
     `- **DynamoDB, compact cursor:** cursor item ${q.cursorItemBytes} B = ${Math.ceil(q.cursorItemBytes / WRITE_UNIT_BYTES)} write unit; an idle poll over a new empty block makes ${q.idlePollNewEmptyBlock.requests} requests, ${q.idlePollNewEmptyBlock.writes} writes ` +
       `(${q.idlePollNewEmptyBlock.writes === 0 ? 'the cursor is saved every 30 s, not per poll' : 'averaged over the samples'}); a poll with ${q.outflowsPerBlock} outflow${q.outflowsPerBlock === 1 ? '' : 's'} ${q.pollWithOutflows.requests} requests. ` +

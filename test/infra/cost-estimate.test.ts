@@ -115,6 +115,16 @@ describe('cost estimate', () => {
     expect(e.assumptions.join(' ')).toContain('new block between two idle cursor saves');
   });
 
+  it("prices an idle poll's reads at the read units the bench measured (the state item's size)", () => {
+    const idle = { ...workload, chains: workload.chains.map((c) => ({ ...c, outflowsPerDay: 0 })) };
+    const measured = { ...bench, dynamoRequestsPerIdlePoll: 1, dynamoWritesPerIdlePoll: 0, dynamoWritesPerOutflow: 2 };
+    const reads = (b: Benchmarks) =>
+      estimateMonthlyCost(b, deployment, idle).lines.find((l) => /read request/.test(l.item))!.quantity;
+    const polls = (60 / 12 + 60 / 3) * MINUTES_PER_MONTH;
+    expect(reads(measured)).toBeCloseTo(polls, 3);
+    expect(reads({ ...measured, dynamoReadUnitsPerIdlePoll: 2 })).toBeCloseTo(2 * polls, 3);
+  });
+
   it('prices logs at the bytes per poll the bench measured plus the platform lines per invocation', () => {
     const quiet = estimateMonthlyCost({ ...bench, logBytesPerPoll: 0 }, deployment, workload);
     const gb = quiet.lines.find((l) => l.item === 'logs ingested')!.quantity;

@@ -18,7 +18,7 @@ describe('poller memory', () => {
   });
 
   it('keeps headroom above the peak, in steps Lambda accepts', () => {
-    expect(pollerMemoryMb(142.4)).toBe(224);
+    expect(pollerMemoryMb(141.5)).toBe(224);
     expect(pollerMemoryMb(40)).toBe(128);
     for (const peak of [50, 100, 137, 170, 300]) {
       const mb = pollerMemoryMb(peak);
