@@ -11,6 +11,7 @@
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
  *   npm run bench -- --only memory   (the poller's cost inputs: memory, CPU, billed seconds, log bytes, DynamoDB units)
+ *   npm run bench -- --only detection-check [--trials 20]   (detection latency alone, printed; writes nothing)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -304,6 +305,17 @@ async function watermarkOnly(): Promise<void> {
   log('wrote the watermark part into BENCHMARKS.md and BENCHMARKS.json');
 }
 
+/** `--only detection-check`: the detection part alone, printed to compare with BENCHMARKS.md (writes nothing). */
+async function detectionCheck(): Promise<void> {
+  log(`detection latency: ${trials} trips in each of 4 settings, load ${loadAverage()}`);
+  for (const d of await detectionBenchmarks()) {
+    log(
+      `  conf ${d.confirmations}, poll ${d.pollIntervalSeconds}s: p50 ${d.p50Ms.toFixed(0)} ms, ` +
+        `p95 ${d.p95Ms.toFixed(0)} ms, max ${d.maxMs.toFixed(0)} ms (load ${loadAverage()})`,
+    );
+  }
+}
+
 async function unknownPart(): Promise<void> {
   throw new Error(`--only ${values.only}: the parts that run alone are ${Object.keys(parts).join(', ')}`);
 }
@@ -387,6 +399,7 @@ const parts: Record<string, () => Promise<void>> = {
   solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
   tron: () => tronOnly(values.out, blocks, log),
   memory: async () => writeCostInputsPart(values.out, await measureCostInputs(log)),
+  'detection-check': detectionCheck,
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),

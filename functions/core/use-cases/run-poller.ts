@@ -77,8 +77,9 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     try {
       const { result, cursor: next, unsaved: moved } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
       outcome = { result };
+      // A poll that found no new block hands back the cursor it was given: still unsaved if it was.
+      unsaved = moved === true || (unsaved && next === cursor);
       cursor = next;
-      unsaved = moved === true;
       summary.polls++;
       behind = false;
       if (result.kind === 'advanced' || result.kind === 'idle') knownHead = result.head;

@@ -124,7 +124,8 @@ describe('idle polls save the cursor every few seconds, not every poll', () => {
     let reached = -1;
     const summary = await runPoller(deps, {
       deadlineMs: now() + 50_000,
-      intervalMs: BLOCK_MS,
+      // Twice a block: every other poll finds no new block and must not forget the unsaved progress.
+      intervalMs: BLOCK_MS / 2,
       sleep: async (ms) => void advance(ms),
       onResult: (r) => {
         if (r.kind === 'idle') reached = r.lastBlock;
