@@ -98,7 +98,8 @@ export function renderCostInputs(c: CostInputs): string {
       "Lambda's own START/END/REPORT lines come on top (not measurable here).",
     `- **DynamoDB, compact cursor:** cursor item ${q.cursorItemBytes} B = ${Math.ceil(q.cursorItemBytes / WRITE_UNIT_BYTES)} write unit; an idle poll over a new empty block makes ${q.idlePollNewEmptyBlock.requests} requests, ${q.idlePollNewEmptyBlock.writes} writes ` +
       `(${q.idlePollNewEmptyBlock.writes === 0 ? 'the cursor is saved every 30 s, not per poll' : 'averaged over the samples'}); a poll with ${q.outflowsPerBlock} outflow${q.outflowsPerBlock === 1 ? '' : 's'} ${q.pollWithOutflows.requests} requests. ` +
-      `Breaker state ${q.stateItemBytes} B, outflow record ${q.outflowItemBytes} B.`,
+      `Breaker state ${q.stateItemBytes} B, outflow record ${q.outflowItemBytes} B. ` +
+      'Measured after the last full run, these supersede section 4 and the findings where they differ (the next full run writes both from one measurement).',
     '',
   ].join('\n');
 }
