@@ -8,6 +8,7 @@ import type {
   AuditRecord,
   BreakerState,
   ChainCursor,
+  EvaluationProgress,
   InitMarker,
   Page,
   TripInfo,
@@ -22,6 +23,17 @@ export interface CursorStore {
    * Throws StateConflictError otherwise. `next.version` must be expectedVersion + 1 (or 1).
    */
   saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** One item per chain: how far its poller evaluated (core/evaluation-progress.ts). */
+export interface EvaluationProgressStore {
+  /** Strongly consistent; undefined before the chain's first evaluation. */
+  getProgress(chain: string): Promise<EvaluationProgress | undefined>;
+  /**
+   * Write `next` only if the stored progress still has `expectedVersion` (undefined = must not exist).
+   * Throws StateConflictError otherwise. `next.version` must be expectedVersion + 1 (or 1).
+   */
+  saveProgress(next: EvaluationProgress, expectedVersion: number | undefined): Promise<void>;
 }
 
 export interface OutflowLedger {
@@ -76,7 +88,7 @@ export interface PagePublisher {
 }
 
 /** The whole store, as one DynamoDB table implements it. */
-export type BreakerStore = CursorStore & OutflowLedger & BreakerStateStore & AuditLog;
+export type BreakerStore = CursorStore & EvaluationProgressStore & OutflowLedger & BreakerStateStore & AuditLog;
 
 /**
  * The withdrawals the guarded signing service approved (functions/guard records them before

@@ -6,6 +6,7 @@ import {
   cursorKey,
   INIT_KEY,
   outflowPartition,
+  progressKey,
   RELEASE_PARTITION,
   STATE_KEY,
   TRIP_PARTITION,
@@ -45,27 +46,35 @@ const EVERY_CHAIN = '*';
  */
 export const TABLE_ACCESS = {
   /**
-   * One chain's poller: state, its own cursor, audit and actuator memos, trip records (never releases: a poller
-   * cannot un-halt a trip); rules read every chain's outflows.
+   * One chain's poller: state, its own cursor and evaluation progress, audit and actuator memos, trip records (never
+   * releases: a poller cannot un-halt a trip); rules read every chain's outflows.
    */
   poller: (chain: string): TableAccess => ({
-    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(chain).pk, ACTUATOR_PARTITION],
-    PutItem: [STATE_KEY.pk, TRIP_PARTITION, cursorKey(chain).pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(chain).pk, progressKey(chain).pk, ACTUATOR_PARTITION],
+    PutItem: [
+      STATE_KEY.pk,
+      TRIP_PARTITION,
+      cursorKey(chain).pk,
+      progressKey(chain).pk,
+      AUDIT_PARTITION,
+      ACTUATOR_PARTITION,
+    ],
     Query: [outflowPartition(EVERY_CHAIN), approvalPartition(chain), TRIP_PARTITION, RELEASE_PARTITION],
     BatchWriteItem: [outflowPartition(chain)],
   }),
   /**
    * reset-breaker and reset-breaker-direct: the state, trip releases, its audit and the actuators' memos; INIT and
-   * TRIP for the tamper check every commit makes (a missing state is tripped, not re-created).
+   * TRIP for the tamper check every commit makes (a missing state is tripped, not re-created); every chain's
+   * evaluation progress, read only (what a reset reviews).
    */
   reset: {
-    GetItem: [STATE_KEY.pk, INIT_KEY.pk, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, progressKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
     PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
     Query: [TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
   /** The ops console: what reset does, plus the views (chain health, totals, history). */
   console: {
-    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(EVERY_CHAIN).pk, progressKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
     PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
     Query: [AUDIT_PARTITION, outflowPartition(EVERY_CHAIN), TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,

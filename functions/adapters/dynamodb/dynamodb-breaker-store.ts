@@ -21,6 +21,7 @@ import {
   type AuditRecord,
   type BreakerState,
   type ChainCursor,
+  type EvaluationProgress,
   type InitMarker,
   initialState,
   type TripInfo,
@@ -40,6 +41,7 @@ import {
   outflowSortFrom,
   PARTITION_KEY,
   parseTripSortKey,
+  progressKey,
   RELEASE_PARTITION,
   releaseKey,
   SORT_KEY,
@@ -105,6 +107,26 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
       const current = await this.getCursor(next.chain);
       throw new StateConflictError<ChainCursor>(
         `cursor of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
+        current,
+      );
+    }
+  }
+
+  // ---- EvaluationProgressStore ----
+
+  async getProgress(chain: string): Promise<EvaluationProgress | undefined> {
+    const item = await this.getItem(progressKey(chain));
+    return item && toProgress(item);
+  }
+
+  async saveProgress(next: EvaluationProgress, expectedVersion: number | undefined): Promise<void> {
+    if (next.version !== (expectedVersion ?? 0) + 1) {
+      throw new RangeError(`progress version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
+    }
+    if (!(await this.conditionalPut(progressKey(next.chain), next, expectedVersion))) {
+      const current = await this.getProgress(next.chain);
+      throw new StateConflictError<EvaluationProgress>(
+        `evaluation progress of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
         current,
       );
     }
@@ -338,6 +360,17 @@ function toCursor(item: Item): ChainCursor {
     throw new Error(`malformed cursor item ${item[PARTITION_KEY]?.S}`);
   }
   return doc as unknown as ChainCursor;
+}
+
+function toProgress(item: Item): EvaluationProgress {
+  const doc = itemToDocument(item);
+  for (const field of ['through', 'throughT', 'decidedOn', 'version'] as const) {
+    if (typeof doc[field] !== 'number')
+      throw new Error(`malformed evaluation progress item ${item[PARTITION_KEY]?.S}: ${field}`);
+  }
+  if (typeof doc.chain !== 'string')
+    throw new Error(`malformed evaluation progress item ${item[PARTITION_KEY]?.S}: chain`);
+  return doc as unknown as EvaluationProgress;
 }
 
 /** A state written by a newer schema must not be misread as this one: refuse it loudly. */

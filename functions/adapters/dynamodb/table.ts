@@ -6,6 +6,7 @@
  * | item          | pk               | sk                                                    |
  * |---------------|------------------|-------------------------------------------------------|
  * | chain cursor  | CURSOR#<chain>   | CURSOR                                                |
+ * | eval progress | EVAL#<chain>     | EVAL                                                  |
  * | outflow       | OUT#<chain>      | <t:10>#<block:12>#<txHash>#<index or 'native'>        |
  * | breaker state | BREAKER          | STATE                                                 |
  * | init marker   | INIT             | STATE                                                 |
@@ -54,6 +55,11 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
 
 export function cursorKey(chain: string): ItemKey {
   return { pk: `CURSOR#${chain}`, sk: 'CURSOR' };
+}
+
+/** How far a chain's poller evaluated (core/evaluation-progress.ts): written by that poller only. */
+export function progressKey(chain: string): ItemKey {
+  return { pk: `EVAL#${chain}`, sk: 'EVAL' };
 }
 
 export const STATE_KEY: ItemKey = { pk: 'BREAKER', sk: 'STATE' };

@@ -12,6 +12,7 @@ import {
   type AuditRecord,
   type BreakerState,
   type ChainCursor,
+  type EvaluationProgress,
   type InitMarker,
   initialState,
   type TripInfo,
@@ -21,6 +22,7 @@ import {
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly cursors = new Map<string, ChainCursor>();
+  private readonly progress = new Map<string, EvaluationProgress>();
   /** Per chain, ascending by (t, block, id); `keys` mirrors it for idempotent writes. */
   private readonly outflows = new Map<string, OutflowRecord[]>();
   private readonly keys = new Set<string>();
@@ -50,6 +52,27 @@ export class MemoryBreakerStore implements BreakerStore {
       );
     }
     this.cursors.set(next.chain, structuredClone(next));
+  }
+
+  // ---- EvaluationProgressStore ----
+
+  async getProgress(chain: string): Promise<EvaluationProgress | undefined> {
+    const p = this.progress.get(chain);
+    return p && { ...p };
+  }
+
+  async saveProgress(next: EvaluationProgress, expectedVersion: number | undefined): Promise<void> {
+    if (next.version !== (expectedVersion ?? 0) + 1) {
+      throw new RangeError(`progress version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
+    }
+    const current = this.progress.get(next.chain);
+    if (current?.version !== expectedVersion) {
+      throw new StateConflictError<EvaluationProgress>(
+        `evaluation progress of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
+        current && { ...current },
+      );
+    }
+    this.progress.set(next.chain, { ...next });
   }
 
   // ---- OutflowLedger ----

@@ -202,6 +202,39 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
     });
   });
 
+  describe('evaluation progress store', () => {
+    const progress = (through: number, version: number, chain = 'ethereum') => ({
+      chain,
+      through,
+      throughT: T0 + through,
+      decidedOn: 3,
+      version,
+      updatedAtMs: 1,
+    });
+
+    it('creates a chain’s progress item only when none exists, then updates it only from the expected version', async () => {
+      expect(await t.store.getProgress('ethereum')).toBeUndefined();
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(12, 2), 1);
+      expect(await t.store.getProgress('ethereum')).toEqual(progress(12, 2));
+      const stale = await conflictOf(t.store.saveProgress(progress(11, 2), 1));
+      expect(stale.current).toEqual(progress(12, 2));
+      await expect(t.store.saveProgress(progress(13, 4), 2)).rejects.toThrow(RangeError);
+    });
+
+    it('is one item per chain, apart from the breaker state', async () => {
+      await t.store.saveProgress(progress(5, 1, 'bitcoin'), undefined);
+      await t.store.saveProgress(progress(9, 1), undefined);
+      expect((await t.store.getProgress('bitcoin'))?.through).toBe(5);
+      expect((await t.store.getProgress('ethereum'))?.through).toBe(9);
+      expect(await t.store.getState()).toEqual(initialState());
+      const { Item } = await t.client.send(
+        new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: 'EVAL#bitcoin' }, sk: { S: 'EVAL' } } }),
+      );
+      expect(Item?.through).toEqual({ N: '5' });
+    });
+  });
+
   describe('breaker state store', () => {
     it('reads the initial armed state when nothing is stored', async () => {
       expect(await t.store.getState()).toEqual(initialState());
