@@ -19,10 +19,12 @@ import {
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
+import type { ChainSummary } from '../../core/windows/summary.ts';
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly cursors = new Map<string, ChainCursor>();
   private readonly progress = new Map<string, EvaluationProgress>();
+  private readonly summaries = new Map<string, ChainSummary>();
   /** Per chain, ascending by (t, block, id); `keys` mirrors it for idempotent writes. */
   private readonly outflows = new Map<string, OutflowRecord[]>();
   private readonly keys = new Set<string>();
@@ -73,6 +75,22 @@ export class MemoryBreakerStore implements BreakerStore {
       );
     }
     this.progress.set(next.chain, { ...next });
+  }
+
+  // ---- WindowSummaryStore ----
+
+  async saveSummary(summary: ChainSummary): Promise<boolean> {
+    const current = this.summaries.get(summary.chain);
+    if (current && current.leaseVersion > summary.leaseVersion) return false;
+    this.summaries.set(summary.chain, structuredClone(summary));
+    return true;
+  }
+
+  async summariesOf(chains: readonly string[]): Promise<ChainSummary[]> {
+    return chains.flatMap((c) => {
+      const s = this.summaries.get(c);
+      return s ? [structuredClone(s)] : [];
+    });
   }
 
   // ---- OutflowLedger ----

@@ -2,10 +2,7 @@ import { checkedBalances, setBalancesAfter, touchedAssets, watchesBalances } fro
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { countsAsOwn, strictestRules } from '../config-check.ts';
-import { ChainReadError, StateConflictError } from '../errors.ts';
-import { evaluateRules } from '../evaluate.ts';
-import { advancedProgress, noProgress, type RacedRange, racedRange } from '../evaluation-progress.ts';
+import { ChainReadError } from '../errors.ts';
 import type { ChainTransfer, OutflowRecord } from '../model.ts';
 import {
   type ApprovedWithdrawalLog,
@@ -17,20 +14,15 @@ import {
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { checkRangeRead } from '../range-read.ts';
-import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
-import { commitState, readInitialisedState } from './commit-transition.ts';
+import { summaryReachSeconds } from '../windows/summary.ts';
 import { DEFAULT_LEASE_MS, HeldLease, saveCursorOrBusy } from './cursor-lease.ts';
+import { evaluateAndTransition } from './evaluate-batch.ts';
 import { flushOutbox } from './outbox.ts';
-import {
-  combineSteps,
-  type DecideStep,
-  emptyOutcome,
-  evaluationSteps,
-  type PollCheck,
-  type PollEvaluation,
-} from './poll-decision.ts';
+import type { DecideStep, PollCheck } from './poll-decision.ts';
+
+export { type EvaluatedThrough, evaluateAndTransition, type PollTransition } from './evaluate-batch.ts';
 
 export interface PollDeps {
   config: BreakerConfig;
@@ -66,10 +58,12 @@ export interface OwnHistoryCache {
   /** Cursor version the records are complete for; anything else means "re-read". */
   version: number;
   records: OutflowRecord[];
+  /** Every record with window time ≥ this is held; an earlier one means "re-read". */
+  fromT: number;
 }
 
 export function emptyHistoryCache(): OwnHistoryCache {
-  return { version: -1, records: [] };
+  return { version: -1, records: [], fromT: Number.POSITIVE_INFINITY };
 }
 
 export type PollResult =
@@ -197,16 +191,17 @@ export async function pollOnce(
   const lost: { result: PollResult } = { result: { kind: 'busy', reason: 'lease lost during the batch' } };
   if (!(await lease.record(outflows, (chunk) => store.recordOutflows(chunk)))) return lost;
   if (!(await lease.keep())) return lost;
-  let ownHistory: OutflowRecord[] | undefined = cacheValid ? cache.records : undefined;
+  let ownHistory: { records: OutflowRecord[]; fromT: number } | undefined = cacheValid ? cache : undefined;
   const historyOf = async (c: string, since: number): Promise<OutflowRecord[]> => {
     if (c !== chain.id) return store.outflowsSince(c, since);
-    ownHistory ??= await store.outflowsSince(c, since);
-    return ownHistory.filter((r) => r.t >= since);
+    if (!ownHistory || since < ownHistory.fromT)
+      ownHistory = { records: await store.outflowsSince(c, since), fromT: since };
+    return ownHistory.records.filter((r) => r.t >= since);
   };
   const { trips, warnings, state } = await evaluateAndTransition(
     deps,
     outflows,
-    { chain: chain.id, block: to, t: lastT },
+    { chain: chain.id, block: to, t: lastT, leaseVersion: leased.version },
     historyOf,
     steps,
   );
@@ -222,166 +217,16 @@ export async function pollOnce(
     return { result: { kind: 'busy', reason: 'lease lost before commit' } };
   }
   if (cache && ownHistory) {
-    const horizon = lastT - deps.config.maxWindowSeconds;
+    // The window summary (core/windows/summary.ts) reaches a little further back than the longest rule.
+    const horizon = lastT - deps.config.maxWindowSeconds - summaryReachSeconds(deps.config);
     const fresh = new Set(outflows.map((r) => r.id));
-    cache.records = [...ownHistory.filter((r) => r.t >= horizon && !fresh.has(r.id)), ...outflows];
+    cache.records = [...ownHistory.records.filter((r) => r.t >= horizon && !fresh.has(r.id)), ...outflows];
+    cache.fromT = Math.max(horizon, ownHistory.fromT);
     cache.version = committed.version;
   }
   return {
     result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings },
     cursor: committed,
-  };
-}
-
-export interface PollTransition {
-  trips: TripInfo[];
-  warnings: string[];
-  escalated: TripInfo[];
-  /** The state written, or the current one when nothing changed. */
-  state: BreakerState;
-}
-
-/** Pollers of other chains trip, warn and escalate too: a poll decides again this many times before failing. */
-const POLL_COMMIT_ATTEMPTS = 20;
-/** A reset racing the poll makes it evaluate the raced blocks again; more rounds than this means resets in a loop. */
-const RACE_ROUNDS = 5;
-
-/** What chain and block a poll evaluated through (recorded in the chain's progress item) and that block's window time. */
-export interface EvaluatedThrough {
-  chain: string;
-  block: number;
-  t: number;
-}
-
-/**
- * Evaluate every rule against the history of all chains plus `fresh`, and commit the decision —
- * trips and warnings, escalation of outflows that continued after a trip, and `alsoDecide` (the
- * poll's price alarm and checks) — as one conditional write of the breaker state, decided again on
- * the new state after a conflict. A decision that changes nothing writes no state: how far this
- * chain was evaluated (`through`) goes to the chain's own progress item, and a reset that raced the
- * evaluation makes the raced blocks evaluated again (core/evaluation-progress.ts). The outbox is not
- * carried out here: the poll flushes once, after its cursor moved.
- */
-export async function evaluateAndTransition(
-  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals' | 'publisher'>,
-  fresh: readonly OutflowRecord[],
-  through?: EvaluatedThrough,
-  /** Recorded outflows of a chain with window time ≥ since (default: read from the store). */
-  historyOf: (chain: string, since: number) => Promise<OutflowRecord[]> = (c, since) =>
-    deps.store.outflowsSince(c, since),
-  alsoDecide: readonly DecideStep[] = [],
-): Promise<PollTransition> {
-  const total = emptyOutcome();
-  let progress = through && ((await deps.store.getProgress(through.chain)) ?? noProgress(through.chain));
-  let state = await readInitialisedState(deps);
-  // Until a decision over them is committed, the fresh outflows and the poll's own steps stay pending.
-  let pending = { fresh, steps: alsoDecide };
-  for (let round = 0; ; round++) {
-    if (round === RACE_ROUNDS) {
-      throw new StateConflictError(`resets kept racing the evaluation of ${through?.chain} for ${RACE_ROUNDS} rounds`);
-    }
-    const raced = progress && racedRange(state, progress);
-    const evaluation = await ledgerEvaluation(deps, pending.fresh, historyOf, raced);
-    const outcome = emptyOutcome();
-    // The poll's checks decide first: a config change they record (a loosening now waiting) must already
-    // bind the evaluation of this very poll, not only the next one.
-    const steps = [...pending.steps, ...(evaluation ? evaluationSteps(evaluation, outcome) : [])];
-    if (steps.length > 0) {
-      const decide = combineSteps(steps);
-      const committed = await commitState(
-        deps,
-        (current, nowMs) => {
-          // A reset that landed since this round read the ledger widens what must be evaluated again.
-          if (progress && !sameRace(racedRange(current, progress), raced)) throw new RaceMoved();
-          return decide(current, nowMs);
-        },
-        {
-          first: state,
-          attempts: POLL_COMMIT_ATTEMPTS,
-          conflictMessage: `breaker state kept changing under ${POLL_COMMIT_ATTEMPTS} consecutive evaluations`,
-        },
-      ).catch((e: unknown) => {
-        if (e instanceof RaceMoved) return undefined;
-        throw e;
-      });
-      if (!committed) {
-        state = await readInitialisedState(deps);
-        continue;
-      }
-      state = committed.state;
-      total.trips.push(...outcome.trips);
-      total.warned.push(...outcome.warned);
-      total.escalated.push(...outcome.escalated);
-    }
-    pending = { fresh: [], steps: [] };
-    if (!progress || !through || !evaluation) break;
-    const next = advancedProgress(progress, through, state.version, deps.clock.now());
-    await deps.store.saveProgress(next, progress.version === 0 ? undefined : progress.version);
-    progress = next;
-    // A reset that read the progress before this write and wrote the state after it did not review
-    // these blocks: read the state again (the reset, for its part, reads the progress again).
-    state = await readInitialisedState(deps);
-    if (!racedRange(state, progress)) break;
-  }
-  return {
-    trips: total.trips,
-    warnings: total.warned.map((b) => b.rule.id),
-    escalated: total.escalated,
-    state,
-  };
-}
-
-/** Thrown out of a decision whose ledger read no longer covers the blocks a reset left to evaluate again. */
-class RaceMoved extends Error {}
-
-function sameRace(a: RacedRange | undefined, b: RacedRange | undefined): boolean {
-  return a?.afterBlock === b?.afterBlock && a?.throughBlock === b?.throughBlock && a?.sinceT === b?.sinceT;
-}
-
-/**
- * The poll's evaluation over the recorded history of every chain: `fresh`, plus the blocks a racing
- * reset left to evaluate again (`raced`, already in the ledger); undefined when there is neither.
- */
-async function ledgerEvaluation(
-  deps: Pick<PollDeps, 'config' | 'store' | 'approvals'>,
-  fresh: readonly OutflowRecord[],
-  historyOf: (chain: string, since: number) => Promise<OutflowRecord[]>,
-  raced: RacedRange | undefined,
-): Promise<PollEvaluation | undefined> {
-  const { config } = deps;
-  // Own transfers are evaluated too: whether they count depends on the state (countsAsOwn).
-  if (fresh.length === 0 && !raced) return undefined;
-  const times = fresh.map((r) => r.t);
-  const earliest = Math.min(...times, ...(raced ? [raced.sinceT] : []));
-  const since = earliest - config.maxWindowSeconds;
-  const stored = (await Promise.all([...config.chains.keys()].map((c) => historyOf(c, since)))).flat();
-  const byId = new Map(stored.map((r) => [r.id, r]));
-  // Reconciliation marks the fresh outflows no approved withdrawal accounts for; its rules count them.
-  for (const r of await markUnapprovedOutflows(deps, fresh)) byId.set(r.id, r);
-  const all = [...byId.values()];
-  const isRaced = (r: OutflowRecord) =>
-    raced !== undefined && r.chain === raced.chain && r.block > raced.afterBlock && r.block <= raced.throughBlock;
-  const newIds = new Set([...fresh.map((r) => r.id), ...all.filter(isRaced).map((r) => r.id)]);
-  if (newIds.size === 0) return undefined;
-  const newTimes = all.filter((r) => newIds.has(r.id)).map((r) => r.t);
-  const fromT = Math.min(...times, ...newTimes);
-  const toT = Math.max(...times, ...newTimes);
-  return {
-    config,
-    counted: (state) => {
-      const own = countsAsOwn(state);
-      const history = all
-        .filter((r) => !own(r) && r.block > (state.reviewedThrough[r.chain] ?? -1))
-        // An own address still waiting out its loosening delay is an outside destination for the rules.
-        .map((r) => (r.own ? { ...r, own: false } : r));
-      return { history, newOnes: history.filter((r) => newIds.has(r.id)) };
-    },
-    breaches: (history, newOnes, state, nowMs) =>
-      evaluateRules(strictestRules(config, state, nowMs), history, {
-        fromT,
-        toT,
-        newIds: new Set(newOnes.map((r) => r.id)),
-      }),
   };
 }
 

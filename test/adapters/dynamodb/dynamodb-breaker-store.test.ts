@@ -4,6 +4,7 @@ import {
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbBreakerStore } from '../../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
@@ -232,6 +233,42 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
         new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: 'EVAL#bitcoin' }, sk: { S: 'EVAL' } } }),
       );
       expect(Item?.through).toEqual({ N: '5' });
+    });
+  });
+
+  describe('window summary store', () => {
+    const summary = (chain: string, leaseVersion: number, usd = '5') => ({
+      chain,
+      leaseVersion,
+      series: { '600': { width: 50, from: 34_000_000, usd: [usd, '0'], count: [1, 0] } },
+      updatedAtMs: 1,
+    });
+
+    it('keeps the summary of the newest lease: an older lease cannot overwrite it', async () => {
+      expect(await t.store.saveSummary(summary('ethereum', 3))).toBe(true);
+      expect(await t.store.saveSummary(summary('ethereum', 3, '7'))).toBe(true);
+      expect(await t.store.saveSummary(summary('ethereum', 2, '1'))).toBe(false);
+      expect(await t.store.summariesOf(['ethereum'])).toEqual([summary('ethereum', 3, '7')]);
+    });
+
+    it('reads 120 chains’ summaries in batches of at most 100 keys, absent ones left out', async () => {
+      const chains = Array.from({ length: 120 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+      for (const c of chains.slice(0, 110)) await t.store.saveSummary(summary(c, 1));
+      const counter = countDynamoRequests(t.client);
+      const read = await t.store.summariesOf(chains);
+      counter.stop();
+      expect(read.map((s) => s.chain).sort()).toEqual(chains.slice(0, 110));
+      expect(counter.byOperation.BatchGetItem).toBe(2);
+    });
+
+    it('a summary that does not parse bounds nothing (the ledgers decide), rather than counting as no outflows', async () => {
+      await t.client.send(
+        new PutItemCommand({
+          TableName: t.tableName,
+          Item: { pk: { S: 'SUM#bsc' }, sk: { S: 'SUM' }, chain: { S: 'bsc' }, series: { S: 'garbage' } },
+        }),
+      );
+      expect(await t.store.summariesOf(['bsc'])).toMatchObject([{ chain: 'bsc', series: {} }]);
     });
   });
 
