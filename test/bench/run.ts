@@ -10,6 +10,7 @@
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
+ *   npm run bench -- --only scale   (K = 1…50 chains on one table, its own section; ~9 minutes)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,6 +39,7 @@ import {
   renderLeaseRecovery,
   renderMarkdown,
 } from './report.ts';
+import { scalePart } from './scale.ts';
 import { writeSolanaPart } from './solana-catch-up.ts';
 import { generateTraffic } from './traffic.ts';
 import { tronOnly } from './tron-catch-up.ts';
@@ -354,6 +356,7 @@ async function main(): Promise<void> {
   await writeSolanaPart(values.out, blocks, machine.date, log);
   await xrplCatchUpPart(values.out, blocks, log);
   await tronOnly(values.out, blocks, log);
+  await scalePart(values.out, log);
   if (corpus) {
     const mdPath = join(values.out, 'BENCHMARKS.md');
     writeFileSync(mdPath, `${readFileSync(mdPath, 'utf8').trimEnd()}\n\n${corpus}\n`);
@@ -383,6 +386,7 @@ const parts: Record<string, () => Promise<void>> = {
   'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
   solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
   tron: () => tronOnly(values.out, blocks, log),
+  scale: () => scalePart(values.out, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),
