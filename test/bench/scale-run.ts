@@ -42,6 +42,7 @@ import { systemClock } from '../../functions/core/time.ts';
 import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
 import { startDynamoDbLocal } from '../support/dynamo.ts';
+import { seededRandom } from './chain-tools.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,17 +77,6 @@ setTimeout(() => {
 const ids = Array.from({ length: K }, (_, i) => `c${String(i).padStart(2, '0')}`);
 const hotWallet = (i: number) => `0x${(0x100000 + i).toString(16).padStart(40, '0')}`;
 const stranger = (j: number) => `0xbad0${j.toString(16).padStart(36, '0')}`;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function poisson(rand: () => number, lambda: number): number {
   const l = Math.exp(-lambda);
@@ -176,7 +166,7 @@ class ScriptedChain implements ChainReader {
   transfersOf(n: number): ChainTransfer[] {
     const known = this.memo.get(n);
     if (known) return known;
-    const rand = mulberry32(SEED * 1_000_003 + this.index * 7_919_113 + n);
+    const rand = seededRandom(SEED * 1_000_003 + this.index * 7_919_113 + n);
     const list: ChainTransfer[] = [];
     let logIndex = 0;
     for (let j = poisson(rand, this.lambdaPerBlock); j > 0; j--) {
@@ -324,7 +314,7 @@ async function main(): Promise<void> {
 async function measure(config: BreakerConfig, jvmPid: number | undefined, client: () => DynamoDBClient) {
   const chainSecondsPerBlock = (BLOCK_MS / 1000) * COMPRESS;
   const lambdaPerBlock = (PER_HOUR / K / 3600) * chainSecondsPerBlock;
-  const rand = mulberry32(SEED);
+  const rand = seededRandom(SEED);
   const baseT = Math.floor(Date.now() / 1000);
   const readers = ids.map((_, i) => new ScriptedChain(i, Math.floor(rand() * BLOCK_MS), baseT, lambdaPerBlock));
   const pollers = ids.map(() => {
