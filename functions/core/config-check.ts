@@ -5,8 +5,10 @@
 import type { BreakerConfig } from './config/types.ts';
 import { renderConfigPage } from './config-pages.ts';
 import { loosenings, summariseConfig } from './config-record.ts';
+import { previousValuation } from './config-valuations.ts';
 import type { OutflowRecord } from './model.ts';
 import type { Rule } from './rules/rule.ts';
+import { decodeRule, definitionLoosenings } from './rules/rule-definition.ts';
 import type { AuditRecord, BreakerState, ConfigSummary, PendingEffect } from './state.ts';
 import type { PollCheck } from './use-cases/poll-decision.ts';
 
@@ -25,6 +27,12 @@ export function recordConfigCheck(
   return (state, nowMs) => {
     const recorded = state.config;
     if (recorded?.digest === digest) {
+      // Recorded by a build that kept only limits: the same config, summarised in full once, so the next
+      // change is compared on rule definitions and valuations too.
+      if (!recorded.pending && recorded.summary.valuations === undefined) {
+        const record = audit(`config-summary-${nowMs}`, nowMs, 'config-summary-upgraded', { digest });
+        return withEffects({ ...state, config: { ...recorded, summary } }, [{ kind: 'audit', id: record.id, record }]);
+      }
       if (!recorded.pending || nowMs < recorded.pending.effectiveAtMs) return undefined;
       const { pending: _done, ...rest } = recorded;
       const record = audit(`config-effective-${nowMs}`, nowMs, 'config-loosening-effective', {
@@ -90,9 +98,30 @@ export function countsAsOwn(state: BreakerState): (record: OutflowRecord) => boo
   return (r) => r.own && (before[r.chain] ?? []).includes(r.to);
 }
 
-function stricterRule(rule: Rule, previous: ConfigSummary): Rule {
-  const before = previous.rules[rule.id];
-  if (!before) return rule;
+/**
+ * How the poll must value an outflow: while a loosening waits, at the higher of its recorded value and
+ * the previous config's valuation (core/config-valuations.ts), so a lowered price or a swapped feed
+ * does not count for less until the delay has passed.
+ */
+export function countedValue(config: BreakerConfig, state: BreakerState): (record: OutflowRecord) => OutflowRecord {
+  const pending = state.config?.pending;
+  if (!pending) return (r) => r;
+  return previousValuation(pending.previous, summariseConfig(config));
+}
+
+/**
+ * The rule at the stricter of its new and previous form: a definition that got looser (window, halt
+ * scope, a pattern's parameters) is replaced by the previous one; then the lower limit and shadow only
+ * where both had it.
+ */
+function stricterRule(current: Rule, previous: ConfigSummary): Rule {
+  const before = previous.rules[current.id];
+  if (!before) return current;
+  const earlier = before.definition ? decodeRule(before.definition) : undefined;
+  const rule =
+    earlier && definitionLoosenings(earlier, current).length > 0
+      ? { ...earlier, limit: current.limit, warnAt: current.warnAt, shadow: current.shadow }
+      : current;
   const old = BigInt(before.limit);
   if (old >= rule.limit && (before.shadow || !rule.shadow)) return rule;
   const limit = old < rule.limit ? old : rule.limit;

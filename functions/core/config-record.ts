@@ -8,6 +8,8 @@
  * `twoPersonReset: false` does not turn the rule off for a break-glass reset.
  */
 import type { BreakerConfig } from './config/types.ts';
+import { summariseValuations, valuationLoosenings } from './config-valuations.ts';
+import { decodeRule, definitionLoosenings, encodeRule } from './rules/rule-definition.ts';
 import type { BreakerState, ConfigSummary } from './state.ts';
 
 type Operations = ConfigSummary['operations'];
@@ -48,7 +50,9 @@ export function summariseConfig(config: BreakerConfig): ConfigSummary {
       loosenDelaySeconds: config.operations.loosenDelaySeconds,
     },
     rules: Object.fromEntries(
-      config.rules.map((r) => [r.id, { limit: r.limit.toString(), shadow: r.shadow === true }] as const),
+      config.rules.map(
+        (r) => [r.id, { limit: r.limit.toString(), shadow: r.shadow === true, definition: encodeRule(r) }] as const,
+      ),
     ),
     ownAddresses: Object.fromEntries(chains.map((c) => [c.id, [...c.ownAddresses].sort()])),
     hotWallets: Object.fromEntries(chains.map((c) => [c.id, [...c.hotWallets].sort()])),
@@ -57,6 +61,8 @@ export function summariseConfig(config: BreakerConfig): ConfigSummary {
       lambdaConcurrency: config.actuators.lambdaConcurrency !== undefined,
       kmsKeys: config.actuators.kmsKeys !== undefined,
     },
+    valuations: summariseValuations(config),
+    unknownAssetUsdMicros: config.unknownAssetUsdMicros.toString(),
   };
 }
 
@@ -93,8 +99,13 @@ export function loosenings(before: ConfigSummary, after: ConfigSummary): string[
       if (BigInt(now.limit) > BigInt(rule.limit))
         out.push(`rule ${id} limit raised from ${rule.limit} to ${now.limit}`);
       if (now.shadow && !rule.shadow) out.push(`rule ${id} moved to shadow (pages, never halts)`);
+      // Summaries recorded before definitions were kept compare limit and shadow only.
+      if (rule.definition && now.definition) {
+        out.push(...definitionLoosenings(decodeRule(rule.definition), decodeRule(now.definition)));
+      }
     }
   }
+  out.push(...valuationLoosenings(before, after));
   for (const [chain, own] of Object.entries(after.ownAddresses)) {
     const added = own.filter((a) => !(before.ownAddresses[chain] ?? []).includes(a));
     if (added.length > 0)

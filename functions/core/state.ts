@@ -109,12 +109,31 @@ export interface ConfigSummary {
     personalSessionRoles?: string[];
     loosenDelaySeconds?: number;
   };
-  /** Rule id → its limit and whether it only pages (shadow). */
-  rules: Record<string, { limit: string; shadow: boolean }>;
+  /**
+   * Rule id → its limit, whether it only pages (shadow), and its whole definition
+   * (core/rules/rule-definition.ts; absent in summaries recorded before it was kept).
+   */
+  rules: Record<string, { limit: string; shadow: boolean; definition?: string }>;
   ownAddresses: Record<string, string[]>;
   hotWallets: Record<string, string[]>;
   /** Actuator layer → on. */
   actuators: Record<string, boolean>;
+  /** How each listed asset is valued, by `<chain>:<contract or "native">` (absent in older summaries). */
+  valuations?: Record<string, RecordedValuation>;
+  /** Micro-USD an outflow of an unlisted token counts as (absent in older summaries). */
+  unknownAssetUsdMicros?: string;
+}
+
+/** A listed asset's valuation as the recorded config had it (core/config-valuations.ts). */
+export interface RecordedValuation {
+  symbol: string;
+  decimals: number;
+  /** Static price, micro-USD per whole unit. */
+  priceMicros: string;
+  /** The price used while its feed is unusable, when it has one. */
+  worstCasePriceMicros?: string;
+  /** `<chain>:<address>` of its on-chain price feed, when it has one. */
+  priceFeed?: string;
 }
 
 export interface RecordedConfig {

@@ -53,6 +53,9 @@ describe('chain faults', () => {
       pollers: 0,
       blocks: 300,
       noProxyFault: true,
+      // Issue 20: at load 15 the catch-up itself took longer than half the 30 s blind limit, so the
+      // newest block it reached was already too old to count as observed and no recovery was paged.
+      slowRecoverySeconds: 20,
     });
     expect(o.counts.outflows).toBeGreaterThan(1200);
     expect(o.blindPages).toBe(1);

@@ -6,14 +6,15 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
-import { recordConfigCheck, strictestRules } from '../../functions/core/config-check.ts';
+import { countedValue, recordConfigCheck, strictestRules } from '../../functions/core/config-check.ts';
+import { loosenings, summariseConfig } from '../../functions/core/config-record.ts';
 import { isBreakerError } from '../../functions/core/errors.ts';
 import type { BreakerState, Page } from '../../functions/core/state.ts';
 import { commitTransition } from '../../functions/core/use-cases/commit-transition.ts';
 import { approveLooseningUseCase } from '../../functions/core/use-cases/two-person-reset.ts';
 import { configDigest } from '../../functions/runtime/config-digest.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
-import { configInput } from '../support/fixtures.ts';
+import { configInput, outflow } from '../support/fixtures.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 
 const HOUR = 3_600_000;
@@ -118,6 +119,138 @@ describe('tamper-evident limits', () => {
     const state = await poll(config(500_000));
     expect(state.config?.pending).toBeUndefined();
     expect(pages.sent.find((p) => p.kind === 'config')?.text).toContain('Nothing got looser');
+  });
+
+  describe('more than limits: rule definitions and valuations', () => {
+    /** The fixture config with its limits and chains changed by `edit`. */
+    function edited(edit: (input: ReturnType<typeof configInput>) => void) {
+      const input = configInput({
+        global: { usd: { '1h': 1_000_000 } },
+        chains: { ethereum: { usd: { '1h': 500_000 }, halt: 'global' } },
+        patterns: { newDestinations: { window: '1h', usd: 100_000, lookback: '14d' } },
+      });
+      edit(input);
+      return compileConfig(
+        { ...input, operations: { twoPersonReset: true, approvalWindowSeconds: 900, loosenDelaySeconds: 86_400 } },
+        'config-tamper',
+      );
+    }
+    const base = () => edited(() => undefined);
+    const ethereum = (input: ReturnType<typeof configInput>) =>
+      input.chains.ethereum as { tokens: { symbol: string; usdPrice: number; decimals: number }[] };
+    const limits = (input: ReturnType<typeof configInput>) =>
+      input.limits as {
+        chains: Record<string, { halt: string }>;
+        patterns: { newDestinations: { lookback: string } };
+      };
+
+    it("a narrowed halt and a pattern's longer lookback are looser; the previous definition applies while the delay runs", async () => {
+      const before = base();
+      await poll(before);
+      const after = edited((input) => {
+        limits(input).chains.ethereum = { ...limits(input).chains.ethereum, halt: 'chain' };
+        limits(input).patterns.newDestinations.lookback = '20d';
+      });
+      const state = await poll(after);
+      const text = pages.sent.find((p) => p.kind === 'config')?.text ?? '';
+      expect(text).toMatch(/halt narrowed from global to chain/);
+      expect(text).toMatch(/lookbackSeconds raised from 1209600 to 1728000/);
+      expect(state.config?.pending).toBeDefined();
+      const enforced = strictestRules(after, state, now);
+      const pattern = enforced.find((r) => r.measure.kind === 'new-destination-usd');
+      expect(pattern?.measure).toMatchObject({ lookbackSeconds: 14 * 86_400 });
+      const chainRule = enforced.find((r) => r.id === after.rules.find((a) => a.halt.kind === 'chain')?.id);
+      expect(chainRule?.halt.kind).toBe('global');
+      now += 25 * HOUR;
+      const later = await poll(after);
+      expect(strictestRules(after, later, now)).toEqual(after.rules);
+    });
+
+    it('a shorter lookback (stricter) changes the config with nothing looser and no delay', async () => {
+      await poll(base());
+      const state = await poll(
+        edited((input) => {
+          limits(input).patterns.newDestinations.lookback = '7d';
+        }),
+      );
+      expect(state.config?.pending).toBeUndefined();
+      expect(pages.sent.find((p) => p.kind === 'config')?.text).toContain('Nothing got looser');
+    });
+
+    it('a lowered price, changed decimals and a cheaper unlisted token are looser; outflows count at the previous valuation', async () => {
+      const before = base();
+      await poll(before);
+      const after = edited((input) => {
+        ethereum(input).tokens = ethereum(input).tokens.map((t) =>
+          t.symbol === 'USDT' ? { ...t, usdPrice: 0.000001 } : t.symbol === 'USDC' ? { ...t, decimals: 18 } : t,
+        );
+        (input as { unknownAssets: { usdPerTransfer: number } }).unknownAssets = { usdPerTransfer: 1 };
+      });
+      const state = await poll(after);
+      const text = pages.sent.find((p) => p.kind === 'config')?.text ?? '';
+      expect(text).toContain('price of USDT');
+      expect(text).toContain('decimals of USDC');
+      expect(text).toContain('unlisted-token value lowered');
+      const value = countedValue(after, state);
+      const usdt = outflow(after, { t: 1_000, asset: 'USDT', units: '1000000' });
+      expect(usdt.usdMicros).toBe(1_000_000n); // $1 at the new price
+      expect(value(usdt).usdMicros).toBe(1_000_000_000_000n); // $1,000,000 at the old one
+      const unknown = outflow(after, { t: 1_000, asset: 'UNKNOWN', units: '5' });
+      expect(value(unknown).usdMicros).toBe(1_000_000_000n); // the previous $1,000 per transfer
+      now += 25 * HOUR;
+      const later = await poll(after);
+      expect(countedValue(after, later)(usdt).usdMicros).toBe(1_000_000n);
+    });
+
+    it('a raised price is stricter: no delay, and outflows keep their recorded value', async () => {
+      await poll(base());
+      const state = await poll(
+        edited((input) => {
+          ethereum(input).tokens = ethereum(input).tokens.map((t) => (t.symbol === 'USDT' ? { ...t, usdPrice: 2 } : t));
+        }),
+      );
+      expect(state.config?.pending).toBeUndefined();
+    });
+
+    it('a summary recorded before definitions and valuations were kept still compares limits, and nothing else', async () => {
+      await poll(base());
+      const recorded = await db.store.getState();
+      const summary = recorded.config?.summary;
+      if (!summary) throw new Error('expected a recorded summary');
+      const legacy = {
+        ...summary,
+        rules: Object.fromEntries(
+          Object.entries(summary.rules).map(([id, r]) => [id, { limit: r.limit, shadow: r.shadow }]),
+        ),
+      };
+      delete (legacy as { valuations?: unknown }).valuations;
+      delete (legacy as { unknownAssetUsdMicros?: unknown }).unknownAssetUsdMicros;
+      const after = edited((input) => {
+        limits(input).patterns.newDestinations.lookback = '20d';
+        ethereum(input).tokens = ethereum(input).tokens.map((t) => (t.symbol === 'USDT' ? { ...t, usdPrice: 0.5 } : t));
+      });
+      expect(loosenings(legacy, summariseConfig(after))).toEqual([]);
+      expect(loosenings(summary, summariseConfig(after))).toHaveLength(2);
+    });
+
+    it('a summary recorded before them is summarised in full by the first poll of the same config (audited, no page)', async () => {
+      const c = base();
+      await poll(c);
+      const recorded = await db.store.getState();
+      const config = recorded.config;
+      if (!config) throw new Error('expected a recorded config');
+      const { valuations: _v, unknownAssetUsdMicros: _u, ...legacy } = config.summary;
+      await commitTransition({ store: db.store, publisher: pages, clock }, (state) => ({
+        ...state,
+        config: { ...config, summary: legacy },
+        version: state.version + 1,
+      }));
+      const upgraded = await poll(c);
+      expect(upgraded.config?.summary).toEqual(config.summary);
+      expect(upgraded.config?.digest).toBe(config.digest);
+      expect((await db.store.listAudit(5)).map((r) => r.action)).toContain('config-summary-upgraded');
+      expect(pages.sent.filter((p) => p.kind === 'config')).toEqual([]);
+    });
   });
 
   describe('two different people may end the wait early', () => {

@@ -10,11 +10,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { documentToItem } from '../../functions/adapters/dynamodb/item-codec.ts';
 import { STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
+import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { configPollCheck } from '../../functions/core/config-check.ts';
 import { manualTripUseCase } from '../../functions/core/use-cases/manual-trip.ts';
 import { createBreakerGuard } from '../../functions/guard/guard.ts';
 import { configDigest } from '../../functions/runtime/config-digest.ts';
-import { startWorld, type World } from '../faults/world.ts';
+import { BREACH_USDT, startWorld, type World } from '../faults/world.ts';
 import { NOTHING_REARMED, recordTamperRow } from './row.ts';
 
 const quiet = { warn() {}, error() {} };
@@ -106,8 +107,23 @@ describe('tamper', () => {
     });
   });
 
-  it("the deployed config adds the thief's address as an own address, then the drain goes there", async () => {
+  /**
+   * The deployed build's poll records its config; then `loosened` is deployed and the drain arrives with
+   * it, so the loosened build's first poll is the one that must still apply the old strictness.
+   */
+  async function drainWithRedeploy(loosened: BreakerConfig, opts: { maxMs: number; breachTo?: string }) {
     await w.invoke({ maxMs: 800, checks: [configPollCheck(w.config, configDigest(w.config))] });
+    const started = Date.now();
+    await w.traffic(2, { breachAt: 0, ...(opts.breachTo && { breachTo: opts.breachTo }) });
+    await w.invoke({
+      maxMs: opts.maxMs,
+      config: loosened,
+      checks: [configPollCheck(loosened, configDigest(loosened))],
+    });
+    return { pages: w.pages('config'), state: await w.direct.getState(), recoveryMs: Date.now() - started };
+  }
+
+  it("the deployed config adds the thief's address as an own address, then the drain goes there", async () => {
     const thief = Wallet.createRandom().address;
     const source = w.config.source;
     const devnet = source.chains[w.chain.id] as { ownAddresses?: string[] };
@@ -121,12 +137,7 @@ describe('tamper', () => {
       } as never,
       'fault-suite-own-address-added',
     );
-    const started = Date.now();
-    await w.traffic(2, { breachAt: 0, breachTo: thief });
-    await w.invoke({ maxMs: 3000, config: loosened, checks: [configPollCheck(loosened, configDigest(loosened))] });
-    const pages = w.pages('config');
-    const state = await w.direct.getState();
-    const recoveryMs = Date.now() - started;
+    const { pages, state, recoveryMs } = await drainWithRedeploy(loosened, { maxMs: 3000, breachTo: thief });
     expect(pages).toHaveLength(1);
     expect(pages[0]?.text).toContain('own addresses added');
     // The transfer to the newly "own" address still counts while the loosening waits: it trips.
@@ -142,9 +153,44 @@ describe('tamper', () => {
     });
   });
 
+  it('the deployed config prices USDT a million times lower, then the drain goes out in USDT', async () => {
+    const source = w.config.source;
+    const devnet = source.chains[w.chain.id] as { tokens: { symbol: string; usdPrice: number }[] };
+    const loosened = compileConfig(
+      {
+        ...source,
+        chains: {
+          ...source.chains,
+          [w.chain.id]: {
+            ...devnet,
+            tokens: devnet.tokens.map((t) => (t.symbol === 'USDT' ? { ...t, usdPrice: 0.000001 } : t)),
+          },
+        },
+      } as never,
+      'fault-suite-price-lowered',
+    );
+    const { pages, state, recoveryMs } = await drainWithRedeploy(loosened, { maxMs: 3000 });
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.text).toContain('price of USDT');
+    // Recorded at the new price ($1.50 for 1.5M USDT), counted at the old one while the loosening waits.
+    const breach = (await w.ledger()).find((r) => r.asset === 'USDT' && r.amount === BREACH_USDT * 1_000_000n);
+    expect(breach?.usdMicros).toBe(1_500_000n);
+    expect(
+      state.tripped.global,
+      'a drain of a just-cheapened asset must count at its old price during the delay',
+    ).toBeDefined();
+    recordTamperRow({
+      attacker: 'whoever can redeploy or UpdateFunctionCode',
+      tamper: "USDT's static price lowered a million-fold, then the drain sent in USDT",
+      control:
+        'a lowered price, changed decimals, a swapped feed or a cheaper unlisted-token value is paged as looser; until operations.loosenDelaySeconds has passed outflows count at the previous valuation',
+      outcome: NOTHING_REARMED,
+      recoveryMs,
+      observed: `[CONFIG] pages ${pages.length}; the USDT drain, recorded at $1.50, tripped global`,
+    });
+  });
+
   it('the deployed config is loosened (limit raised, rule moved to shadow)', async () => {
-    const original = [configPollCheck(w.config, configDigest(w.config))];
-    await w.invoke({ maxMs: 800, checks: original });
     const source = w.config.source;
     const loosened = compileConfig(
       {
@@ -157,16 +203,10 @@ describe('tamper', () => {
       } as never,
       'fault-suite-loosened',
     );
-    const started = Date.now();
-    // The drain arrives with the redeploy: the first poll of the loosened build must already apply the old limit.
-    await w.traffic(2, { breachAt: 0 });
-    await w.invoke({ maxMs: 1500, config: loosened, checks: [configPollCheck(loosened, configDigest(loosened))] });
-    const pages = w.pages('config');
-    const recoveryMs = Date.now() - started;
+    const { pages, state, recoveryMs } = await drainWithRedeploy(loosened, { maxMs: 1500 });
     expect(pages).toHaveLength(1);
     expect(pages[0]?.text).toContain('limit raised');
     expect(pages[0]?.text).toContain('moved to shadow');
-    const state = await w.direct.getState();
     expect(state.config?.pending?.loosened.length).toBeGreaterThan(1);
     expect(state.tripped.global, 'a breach of the old limit must trip while the loosening waits').toBeDefined();
     recordTamperRow({

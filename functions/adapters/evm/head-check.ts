@@ -1,6 +1,6 @@
 import { ChainReadError } from '../../core/errors.ts';
-import { redactEndpoint } from '../http/endpoint-url.ts';
-import { JsonRpcClient, type RpcCounters } from './json-rpc-client.ts';
+import { type EndpointProbe, endpointProbes, majorityHash, probeCounters } from './endpoint-probes.ts';
+import type { RpcCounters } from './json-rpc-client.ts';
 import { quantityToNumber, toQuantity } from './rpc-shapes.ts';
 
 /**
@@ -56,12 +56,6 @@ export interface Suspender {
   resume(url: string): void;
 }
 
-interface Probe {
-  readonly url: string;
-  readonly name: string;
-  readonly client: JsonRpcClient;
-}
-
 interface RawBlock {
   number: string;
   hash: string;
@@ -72,7 +66,7 @@ type Answer = { unreachable: string } | { head: number; ref: RawBlock | null; se
 export class EvmHeadCheck {
   readonly checks = { runs: 0, suspensions: 0, disagreements: 0 };
   private readonly options: HeadCheckOptions;
-  private readonly probes: Probe[];
+  private readonly probes: EndpointProbe[];
   private readonly now: () => number;
   private heads = 0;
   private last: { head: number; atMs: number } | undefined;
@@ -85,20 +79,11 @@ export class EvmHeadCheck {
     if (options.urls.length < 2) throw new RangeError(`${options.label}: a head cross-check needs two endpoints`);
     this.options = options;
     this.now = options.now ?? Date.now;
-    // One client per endpoint, no failover: each answer must come from the endpoint it is about.
-    this.probes = options.urls.map((url) => ({
-      url,
-      name: redactEndpoint(url),
-      client: new JsonRpcClient({
-        label: `${options.label} (cross-check of ${redactEndpoint(url)})`,
-        urls: [url],
-        timeoutMs: options.timeoutMs,
-        batchSize: 10,
-        chainId: options.chainId,
-        maxAttempts: 1,
-        fetch: options.fetch,
-      }),
-    }));
+    this.probes = endpointProbes(options.label, options.urls, {
+      timeoutMs: options.timeoutMs,
+      chainId: options.chainId,
+      fetch: options.fetch,
+    });
   }
 
   /** Should the head just read be cross-checked? Call once per head read. */
@@ -127,14 +112,7 @@ export class EvmHeadCheck {
   }
 
   counters(): RpcCounters {
-    const sum: RpcCounters = { rpcCalls: 0, httpRequests: 0, failedRequests: 0 };
-    for (const p of this.probes) {
-      const c = p.client.counters();
-      sum.rpcCalls += c.rpcCalls;
-      sum.httpRequests += c.httpRequests;
-      sum.failedRequests += c.failedRequests;
-    }
-    return sum;
+    return probeCounters(this.probes);
   }
 
   resetCounters(): void {
@@ -192,15 +170,9 @@ export class EvmHeadCheck {
     const servable = answers.flatMap((a, i) => (verdicts[i] === undefined && 'head' in a ? [a.head] : []));
     const best = servable.length > 0 ? Math.max(...servable) : lowest;
 
-    const hashes = new Map<string, number>();
-    answers.forEach((a, i) => {
-      if (verdicts[i] !== undefined || !('ref' in a) || !a.ref) return;
-      const h = a.ref.hash.toLowerCase();
-      hashes.set(h, (hashes.get(h) ?? 0) + 1);
-    });
-    const ranked = [...hashes.entries()].sort((x, y) => y[1] - x[1]);
-    const top = ranked[0];
-    const tie = ranked.length > 1 && ranked[1]![1] === top![1];
+    const { majority, tie } = majorityHash(
+      answers.map((a, i) => (verdicts[i] === undefined && 'ref' in a && a.ref ? a.ref.hash.toLowerCase() : undefined)),
+    );
     if (tie) {
       this.checks.disagreements++;
       this.recheck = true;
@@ -213,7 +185,6 @@ export class EvmHeadCheck {
           'no endpoint can be trusted until they agree',
       );
     }
-    const majority = top?.[0];
 
     const endpoints = answers.map((a, i) => {
       const probe = this.probes[i]!;

@@ -1,7 +1,7 @@
 import { ChainReadError } from '../../core/errors.ts';
+import { type EndpointProbe, endpointProbes, majorityHash, probeCounters } from '../evm/endpoint-probes.ts';
 import type { Suspender } from '../evm/head-check.ts';
-import { JsonRpcClient, type NetworkProbe, type RpcCounters } from '../evm/json-rpc-client.ts';
-import { redactEndpoint } from '../http/endpoint-url.ts';
+import type { NetworkProbe, RpcCounters } from '../evm/json-rpc-client.ts';
 import { checkWith, parseBlockHeader, parseSlot, parseSlots } from './solana-rpc-shapes.ts';
 
 /**
@@ -36,26 +36,17 @@ const REFERENCE_WINDOW = 100;
 export class SolanaHeadCheck {
   readonly checks = { runs: 0, suspensions: 0, disagreements: 0 };
   private readonly options: SolanaHeadCheckOptions;
-  private readonly probes: { url: string; name: string; client: JsonRpcClient }[];
+  private readonly probes: EndpointProbe[];
   private polls = 0;
   private recheck = true;
 
   constructor(options: SolanaHeadCheckOptions) {
     this.options = options;
-    // One client per endpoint and no retries: each answer must come from the endpoint it is about.
-    this.probes = options.urls.map((url) => ({
-      url,
-      name: redactEndpoint(url),
-      client: new JsonRpcClient({
-        label: `${options.label} (cross-check of ${redactEndpoint(url)})`,
-        urls: [url],
-        timeoutMs: options.timeoutMs,
-        batchSize: 10,
-        networkProbe: options.networkProbe,
-        maxAttempts: 1,
-        fetch: options.fetch,
-      }),
-    }));
+    this.probes = endpointProbes(options.label, options.urls, {
+      timeoutMs: options.timeoutMs,
+      networkProbe: options.networkProbe,
+      fetch: options.fetch,
+    });
   }
 
   /** Is a check due at this poll? Call once per head read. */
@@ -69,14 +60,7 @@ export class SolanaHeadCheck {
   }
 
   counters(): RpcCounters {
-    const sum: RpcCounters = { rpcCalls: 0, httpRequests: 0, failedRequests: 0 };
-    for (const p of this.probes) {
-      const c = p.client.counters();
-      sum.rpcCalls += c.rpcCalls;
-      sum.httpRequests += c.httpRequests;
-      sum.failedRequests += c.failedRequests;
-    }
-    return sum;
+    return probeCounters(this.probes);
   }
 
   async run(client: Suspender): Promise<void> {
@@ -98,10 +82,8 @@ export class SolanaHeadCheck {
     const reference = descending[1] ?? descending[0]!;
     const hashes = await this.referenceHashes(heads, lowest);
 
-    const count = new Map<string, number>();
-    for (const h of hashes) if (h !== undefined) count.set(h, (count.get(h) ?? 0) + 1);
-    const ranked = [...count.entries()].sort((a, b) => b[1] - a[1]);
-    if (ranked.length > 1 && ranked[0]?.[1] === ranked[1]?.[1]) {
+    const { majority, tie } = majorityHash(hashes);
+    if (tie) {
       this.checks.disagreements++;
       throw new ChainReadError(
         `${this.options.label}: endpoints disagree on the hash of a finalized block with no majority (${this.probes
@@ -109,7 +91,6 @@ export class SolanaHeadCheck {
           .join(', ')}); no endpoint can be trusted until they agree`,
       );
     }
-    const majority = ranked[0]?.[0];
     this.probes.forEach((p, i) => {
       const head = heads[i];
       const hash = hashes[i];

@@ -17,7 +17,9 @@ export function tronAddressProblem(text: string): string | undefined {
   if (!BASE58.test(text)) return 'not a Tron address (base58check T… or 41-prefixed hex)';
   const bytes = base58Bytes(text);
   if (bytes.length !== 25 || bytes[0] !== PREFIX) return 'not a Tron address (base58check T… or 41-prefixed hex)';
-  return base58CheckSum(bytes.subarray(0, 21)).equals(bytes.subarray(21)) ? undefined : 'Tron address checksum mismatch';
+  return base58CheckSum(bytes.subarray(0, 21)).equals(bytes.subarray(21))
+    ? undefined
+    : 'Tron address checksum mismatch';
 }
 
 /** The base58check form of a valid address (either form); throws for anything else. */

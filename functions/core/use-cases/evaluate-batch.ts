@@ -1,5 +1,5 @@
 import type { BreakerConfig } from '../config/types.ts';
-import { countsAsOwn, strictestRules } from '../config-check.ts';
+import { countedValue, countsAsOwn, strictestRules } from '../config-check.ts';
 import { StateConflictError } from '../errors.ts';
 import { evaluateRules } from '../evaluate.ts';
 import { advancedProgress, noProgress, type RacedRange, racedRange } from '../evaluation-progress.ts';
@@ -202,10 +202,12 @@ async function ledgerEvaluation(
     },
     counted: (state) => {
       const own = countsAsOwn(state);
+      const value = countedValue(config, state);
       const history = all
         .filter((r) => !own(r) && r.block > (state.reviewedThrough[r.chain] ?? -1))
-        // An own address still waiting out its loosening delay is an outside destination for the rules.
-        .map((r) => (r.own ? { ...r, own: false } : r));
+        // An own address still waiting out its loosening delay is an outside destination for the rules,
+        // and a lowered valuation still waiting counts at the previous one.
+        .map((r) => value(r.own ? { ...r, own: false } : r));
       return { history, newOnes: history.filter((r) => newIds.has(r.id)) };
     },
     breaches: (history, newOnes, state, nowMs) => {

@@ -6,11 +6,15 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../../functions/adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
+import { documentToItem } from '../../../functions/adapters/dynamodb/item-codec.ts';
 import { localDynamoClient } from '../../../functions/adapters/dynamodb/local-dynamo.ts';
 import { countDynamoRequests } from '../../../functions/adapters/dynamodb/request-counter.ts';
-import { outflowKey } from '../../../functions/adapters/dynamodb/table.ts';
+import { outflowKey, STATE_KEY } from '../../../functions/adapters/dynamodb/table.ts';
+import { summariseConfig } from '../../../functions/core/config-record.ts';
 import { type BreakerError, isBreakerError, StateConflictError } from '../../../functions/core/errors.ts';
 import type { BreakerState, ChainCursor } from '../../../functions/core/state.ts';
 import { initialState } from '../../../functions/core/state.ts';
@@ -326,6 +330,41 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
 
     it('refuses to save without advancing the version', async () => {
       await expect(t.store.saveState({ ...initialState(), version: 0 }, 0)).rejects.toThrow(RangeError);
+    });
+
+    describe('the recorded config (the largest part) is stored gzipped', () => {
+      const example = loadConfigFile('config/example.yaml');
+      const withConfig = (version: number): BreakerState => ({
+        ...trippedState(version),
+        config: { digest: 'd'.repeat(64), recordedAtMs: T0, summary: summariseConfig(example) },
+      });
+      const stateItem = async () =>
+        (await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: marshall(STATE_KEY) }))).Item ?? {};
+
+      it('reads back unchanged, and the eleven-chain example state fits a few read units', async () => {
+        const s = withConfig(1);
+        await t.store.saveState(s, 0);
+        expect(await t.store.getState()).toEqual(s);
+        const item = await stateItem();
+        expect(item.config).toBeUndefined();
+        const bytes = JSON.stringify(item, (_k, v) => (v instanceof Uint8Array ? 'x'.repeat(v.length) : v)).length;
+        const plain = JSON.stringify(s).length;
+        expect(plain).toBeGreaterThan(40_000);
+        expect(bytes).toBeLessThan(plain / 4);
+      });
+
+      it('a config map written by an older build is still read', async () => {
+        const s = withConfig(1);
+        await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: documentToItem(STATE_KEY, s) }));
+        expect(await t.store.getState()).toEqual(s);
+      });
+
+      it('a configZ that is not a gzipped config is an error naming the attribute, never a state without its config', async () => {
+        await t.store.saveState(withConfig(1), 0);
+        const item = { ...(await stateItem()), configZ: { B: new Uint8Array([1, 2, 3]) } };
+        await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: item }));
+        await expect(t.store.getState()).rejects.toThrow(/configZ is not a gzipped recorded config/);
+      });
     });
   });
 
