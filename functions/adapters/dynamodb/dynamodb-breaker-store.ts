@@ -5,6 +5,7 @@
  * same code runs against DynamoDB, DynamoDB Local and dynalite. Where a conflict must report what
  * the store holds now, the item is re-read rather than relying on ReturnValuesOnConditionCheckFailure.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
@@ -134,6 +135,8 @@ export class DynamoDbBreakerStore implements BreakerStore, ApprovedWithdrawalLog
     }
     if (!(await this.conditionalPut(progressKey(next.chain), next, expectedVersion))) {
       const current = await this.getProgress(next.chain);
+      // The SDK retried a write whose answer was lost and met the write itself: it is stored.
+      if (current && isDeepStrictEqual(current, next)) return;
       throw new StateConflictError<EvaluationProgress>(
         `evaluation progress of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
         current,

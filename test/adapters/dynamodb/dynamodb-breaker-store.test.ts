@@ -227,6 +227,15 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
       await expect(t.store.saveProgress(progress(13, 4), 2)).rejects.toThrow(RangeError);
     });
 
+    it('a retried write that meets itself (the answer was lost) is not a conflict', async () => {
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(12, 2), 1);
+      await t.store.saveProgress(progress(12, 2), 1);
+      expect(await t.store.getProgress('ethereum')).toEqual(progress(12, 2));
+      await expect(t.store.saveProgress(progress(13, 2), 1)).rejects.toBeInstanceOf(StateConflictError);
+    });
+
     it('is one item per chain, apart from the breaker state', async () => {
       await t.store.saveProgress(progress(5, 1, 'bitcoin'), undefined);
       await t.store.saveProgress(progress(9, 1), undefined);
