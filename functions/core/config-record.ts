@@ -9,6 +9,7 @@
  */
 import type { BreakerConfig } from './config/types.ts';
 import { summariseValuations, valuationLoosenings } from './config-valuations.ts';
+import { describeDiscovery } from './prices/discovery.ts';
 import { decodeRule, definitionLoosenings, encodeRule } from './rules/rule-definition.ts';
 import type { BreakerState, ConfigSummary } from './state.ts';
 
@@ -63,6 +64,7 @@ export function summariseConfig(config: BreakerConfig): ConfigSummary {
     },
     valuations: summariseValuations(config),
     unknownAssetUsdMicros: config.unknownAssetUsdMicros.toString(),
+    unlistedPricing: describeDiscovery(config.priceDiscovery),
   };
 }
 

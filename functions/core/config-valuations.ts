@@ -68,6 +68,11 @@ export function valuationLoosenings(before: ConfigSummary, after: ConfigSummary)
       `unlisted-token value lowered from ${before.unknownAssetUsdMicros} to ${after.unknownAssetUsdMicros ?? 0} micro-USD`,
     );
   }
+  if (before.unlistedPricing !== undefined && after.unlistedPricing !== before.unlistedPricing) {
+    out.push(
+      `on-chain pricing of unlisted tokens changed from ${before.unlistedPricing} to ${after.unlistedPricing ?? 'off'}`,
+    );
+  }
   return out;
 }
 

@@ -41,8 +41,8 @@ export interface OutflowRecord extends ChainTransfer {
   /** Destination is an own address (cold wallet, another hot wallet): recorded, never a loss. */
   own: boolean;
   usdMicros: bigint;
-  /** How usdMicros was obtained. */
-  priceSource: 'static' | 'feed' | 'worst-case' | 'unknown-asset' | 'scenario';
+  /** How usdMicros was obtained (`discovered`: an unlisted token's on-chain price, core/prices/discovery.ts). */
+  priceSource: 'static' | 'feed' | 'worst-case' | 'unknown-asset' | 'discovered' | 'scenario';
   /**
    * The hot wallets' combined balance of this asset (same chain and `contract`) right after this
    * outflow, in base units, when known: what balance-relative rules (rules/kinds/balance-drawdown.ts)

@@ -122,6 +122,8 @@ export interface ConfigSummary {
   valuations?: Record<string, RecordedValuation>;
   /** Micro-USD an outflow of an unlisted token counts as (absent in older summaries). */
   unknownAssetUsdMicros?: string;
+  /** How unlisted tokens are priced on-chain (core/prices/discovery.ts describeDiscovery; absent in older summaries). */
+  unlistedPricing?: string;
 }
 
 /** A listed asset's valuation as the recorded config had it (core/config-valuations.ts). */

@@ -686,6 +686,26 @@ export class BitcoinDevnet {
       }
       case 'getrawmempool':
         return this.mempoolTxids();
+      case 'scantxoutset': {
+        // Only `start` with `addr(<address>)` descriptors: the confirmed coins paying them, at the tip.
+        const [action, descriptors] = params as [unknown, unknown];
+        if (action !== 'start' || !Array.isArray(descriptors)) throw new RpcError(-8, 'Invalid action or scanobjects');
+        const unspents = descriptors.flatMap((d) => {
+          const desc = typeof d === 'string' ? d : String((d as { desc?: unknown })?.desc);
+          const address = /^addr\((.+)\)$/.exec(desc)?.[1];
+          if (!address) throw new RpcError(-5, `Invalid descriptor ${desc}`);
+          return this.utxosOf(baddress.toOutputScript(address, this.network)).map((u) => ({
+            txid: u.txid,
+            vout: u.vout,
+            scriptPubKey: hex(u.script),
+            desc,
+            amount: btcJson(u.value),
+            coinbase: (this.txs.get(u.txid) as Transaction).isCoinbase(),
+            height: (this.confirmed.get(u.txid) as Confirmation).height,
+          }));
+        });
+        return { success: true, txouts: unspents.length, height: this.height, bestblock: this.tipHash, unspents };
+      }
       case 'sendrawtransaction': {
         let tx: Transaction;
         try {
@@ -833,6 +853,25 @@ export class BitcoinDevnet {
         if (start % 25 !== 0) return { status: 400, body: 'start index must be a multipication of 25' };
         return { status: 200, body: stored.txs.slice(start, start + 25).map((t) => this.esploraTx(t)) };
       }
+    }
+    if (head === 'address' && id !== undefined && sub === 'utxo') {
+      // The confirmed coins paying the address (electrs also lists unconfirmed ones; the devnet's are all mined).
+      let script: Uint8Array;
+      try {
+        script = baddress.toOutputScript(id, this.network);
+      } catch {
+        return { status: 400, body: 'Invalid Bitcoin address' };
+      }
+      const utxos = this.utxosOf(script).map((u) => {
+        const conf = this.confirmed.get(u.txid) as Confirmation;
+        return {
+          txid: u.txid,
+          vout: u.vout,
+          status: { confirmed: true, block_height: conf.height, block_hash: conf.hash },
+          value: rawJSON(String(u.value)),
+        };
+      });
+      return { status: 200, body: utxos };
     }
     if (head === 'tx' && id !== undefined && sub === undefined) {
       const tx = this.txs.get(id);

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { createKillSwitchActuators } from '../adapters/actuators/build.ts';
 import { createChainReader } from '../adapters/chain-readers.ts';
 import { createChainlinkPriceSource } from '../adapters/prices/chainlink-price-source.ts';
+import { createDexPriceDiscovery } from '../adapters/prices/dex-price-discovery.ts';
 import { CachedSecrets } from '../adapters/secrets/cached-secrets.ts';
 import { WEBHOOK_SECRET_ID_ENV } from '../adapters/secrets/secret-reference.ts';
 import type { ConsoleDeps } from '../console/service.ts';
@@ -27,6 +28,7 @@ import type { BreakerConfig } from '../core/config/types.ts';
 import { configPollCheck } from '../core/config-check.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ApprovedWithdrawalLog, BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
+import type { UnlistedPriceSource } from '../core/prices/discovery.ts';
 import { hasPriceFeeds } from '../core/prices/price-alarm.ts';
 import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
@@ -53,6 +55,8 @@ export interface Composed {
   mirror: StateMirror | undefined;
   /** On-chain price feeds, when the config prices an asset by feed. */
   prices: PriceSource | undefined;
+  /** Prices for unlisted tokens, when `unknownAssets.discovery` is on (one cache per container/run). */
+  discovery: UnlistedPriceSource | undefined;
   /** One reader per chain, shared by the pollers and the console's health probe. */
   readers: ChainReaders;
   clock: Clock;
@@ -144,6 +148,7 @@ export async function composeFromEnv(
         })
       : ssm,
     prices: priceSource(config),
+    discovery: createDexPriceDiscovery(config),
     readers: chainReaders(config),
     clock: systemClock,
     leaseMs: vars.POLL_LEASE_MS ?? DEFAULT_LEASE_MS,
@@ -178,6 +183,7 @@ export function composeLocal(opts: {
     publisher,
     mirror: createKillSwitchActuators({ config, audit: store, publisher, memory, env: opts.env, clock }),
     prices: priceSource(config),
+    discovery: createDexPriceDiscovery(config),
     readers: chainReaders(config, opts.readers),
     clock,
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
@@ -196,6 +202,7 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     publisher: requirePublisher(c),
     mirror: c.mirror,
     prices: c.prices,
+    discovery: c.discovery,
     clock: c.clock,
     owner,
     leaseMs: c.leaseMs,

@@ -281,9 +281,9 @@ describe('balance-drawdown config', () => {
         },
         'with bitcoin',
       );
-    expect(() => withBitcoin({ tripPercent: 50 })).toThrow(
-      'limits.patterns.balanceDrawdown: chain "bitcoin" (kind bitcoin) cannot read hot-wallet balances, so the rule would never see it — list the chains to watch in limits.patterns.balanceDrawdown.chains without it',
-    );
+    // Bitcoin reads balances from the hot addresses' coins (adapters/bitcoin/bitcoin-balances.ts); a kind
+    // that reads none is refused (test/core/chain-kinds/chain-kind-plugin.test.ts).
+    expect(withBitcoin({ tripPercent: 50 }).rules.map((r) => r.id)).toContain('pattern-drawdown-bitcoin-1h');
     expect(withBitcoin({ tripPercent: 50, chains: ['ethereum'] }).rules.map((r) => r.id)).toEqual([
       'pattern-drawdown-ethereum-1h',
       'pattern-emptied-ethereum-24h-1pct',

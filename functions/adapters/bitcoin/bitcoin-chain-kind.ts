@@ -21,6 +21,8 @@ class BitcoinChainKind implements ChainKind {
   /** Block intervals are exponential: an hour without a block is routine. */
   readonly deadManSlackBlocks = 10;
   readonly hostsPriceFeeds = false;
+  /** From the hot addresses' coins (bitcoin-balances.ts). */
+  readonly readsBalances = true;
   readonly hasAccountNonces = false;
   readonly outputIndexName = 'vout';
 

@@ -1,8 +1,10 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, RangeRead } from '../../core/model.ts';
+import type { BalanceReader } from '../../core/ports.ts';
 import { describe, EndpointError, newCounters, type RequestCounters } from '../http/http-request.ts';
 import { type BitcoinNetworkName, bitcoinNetwork, canonicalAddress } from './addresses.ts';
+import { bitcoinBalanceAt } from './bitcoin-balances.ts';
 import { type BitcoinSettings, bitcoinSettingsOf } from './bitcoin-settings.ts';
 import { CoreRpcSource } from './core-rpc-source.ts';
 import { EsploraSource } from './esplora-source.ts';
@@ -54,7 +56,7 @@ const GENESIS: Record<BitcoinNetworkName, Record<string, string>> = {
  * on the address the endpoint reports for each prevout, or decoded from the script when it reports
  * none. What counts as an outflow is in outflows.ts.
  */
-export class BitcoinChainReader implements ChainReader {
+export class BitcoinChainReader implements ChainReader, BalanceReader {
   readonly chain: string;
   private readonly sources: BlockSource[];
   private readonly wallets: WalletView;
@@ -123,6 +125,19 @@ export class BitcoinChainReader implements ChainReader {
   blockRefs(numbers: number[]): Promise<BlockRef[]> {
     if (numbers.length === 0) return Promise.resolve([]);
     return this.withFailover(`blockRefs(${numbers.join(', ')})`, (source) => source.blockRefs(numbers));
+  }
+
+  /** The hot wallets' BTC at a block (bitcoin-balances.ts: a lower bound, never above the balance). Bitcoin has no tokens. */
+  async balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>> {
+    if (!contracts.includes(null)) return new Map();
+    const hot = [...this.wallets.hot.keys()];
+    const sats = await this.withFailover(`balancesAt(${block.number})`, (source) =>
+      bitcoinBalanceAt(source, hot, block),
+    );
+    return new Map([[null, sats]]);
   }
 
   private async withFailover<T>(what: string, op: (source: BlockSource) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@ import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
 import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
 import { EndpointError, httpRequest, mapLimit, type RequestCounters } from '../http/http-request.ts';
+import { coreUnspents, type Unspent } from './bitcoin-balances.ts';
 import { parseJsonWithAmounts } from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
@@ -28,7 +29,7 @@ export interface CoreRpcSourceOptions {
   maxResponseBytes?: number;
 }
 
-const AMOUNT_KEYS = new Set(['value', 'fee']);
+const AMOUNT_KEYS = new Set(['value', 'fee', 'amount', 'total_amount']);
 
 /**
  * Bitcoin Core JSON-RPC. Blocks come from `getblock <hash> 3`, which carries every input's prevout
@@ -56,6 +57,11 @@ export class CoreRpcSource implements BlockSource {
 
   async genesisHash(): Promise<string> {
     return expectHash(await this.call('getblockhash', [0]), 'getblockhash 0');
+  }
+
+  /** One `scantxoutset` over the UTXO set (confirmed coins only; slow on mainnet, see docs/BALANCES.md). */
+  async unspent(addresses: readonly string[]): Promise<Unspent[]> {
+    return coreUnspents(await this.call('scantxoutset', ['start', addresses.map((a) => `addr(${a})`)]));
   }
 
   async readBlocks(from: number, to: number): Promise<BtcBlock[]> {

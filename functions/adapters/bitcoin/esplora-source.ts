@@ -2,6 +2,7 @@ import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
 import { type HttpTarget, httpTarget } from '../http/endpoint-url.ts';
 import { EndpointError, httpRequest, mapLimit, type RequestCounters } from '../http/http-request.ts';
+import { esploraUnspents, type Unspent } from './bitcoin-balances.ts';
 import { parseJsonWithAmounts } from './http.ts';
 import type { BtcBlock, BtcInput, BtcOutput, BtcTx } from './outflows.ts';
 import {
@@ -50,6 +51,14 @@ export class EsploraSource implements BlockSource {
 
   async genesisHash(): Promise<string> {
     return this.hashAt(0);
+  }
+
+  /** `GET /address/:a/utxo` per address (confirmed and mempool coins). */
+  async unspent(addresses: readonly string[]): Promise<Unspent[]> {
+    const lists = await mapLimit([...addresses], this.options.concurrency, async (a) =>
+      esploraUnspents(await this.json(`/address/${a}/utxo`), a),
+    );
+    return lists.flat();
   }
 
   async readBlocks(from: number, to: number): Promise<BtcBlock[]> {

@@ -2,6 +2,7 @@ import type { Network } from 'bitcoinjs-lib';
 import type { BlockRef } from '../../core/model.ts';
 import { EndpointError } from '../http/http-request.ts';
 import { hexToBytes, normaliseAddress, scriptToAddress } from './addresses.ts';
+import type { Unspent } from './bitcoin-balances.ts';
 import type { BtcBlock } from './outflows.ts';
 
 /** One endpoint, as the reader sees it: Bitcoin Core JSON-RPC or an Esplora REST API. */
@@ -10,6 +11,8 @@ export interface BlockSource {
   readonly label: string;
   head(): Promise<number>;
   genesisHash(): Promise<string>;
+  /** The coins paying `addresses` (canonical) at the endpoint's tip (bitcoin-balances.ts parses them). */
+  unspent(addresses: readonly string[]): Promise<Unspent[]>;
   /** Blocks [from, to] ascending, every input's prevout filled in. */
   readBlocks(from: number, to: number): Promise<BtcBlock[]>;
   blockRefs(numbers: number[]): Promise<BlockRef[]>;

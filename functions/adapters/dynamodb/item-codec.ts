@@ -20,6 +20,7 @@ const PRICE_SOURCES: ReadonlySet<string> = new Set<OutflowRecord['priceSource']>
   'feed',
   'worst-case',
   'unknown-asset',
+  'discovered',
   'scenario',
 ]);
 

@@ -5,7 +5,7 @@
  * valued at the configured worst case and the problem is reported in the book (core decides, in
  * quoteFromFeed; this adapter only reads).
  */
-import { Contract, FallbackProvider, isError, JsonRpcProvider, type Provider } from 'ethers';
+import { Contract, isError, type Provider } from 'ethers';
 import type { AssetConfig, BreakerConfig } from '../../core/config/types.ts';
 import {
   assetKey,
@@ -18,7 +18,8 @@ import {
   quoteFromFeed,
   staticQuote,
 } from '../../core/prices/price-source.ts';
-import { EVM_KIND_ID, evmSettingsOf } from '../evm/evm-settings.ts';
+import { EVM_KIND_ID } from '../evm/evm-settings.ts';
+import { evmPriceProvider } from './evm-provider.ts';
 
 const AGGREGATOR_ABI = [
   'function decimals() view returns (uint8)',
@@ -69,30 +70,50 @@ export class ChainlinkPriceSource implements PriceSource {
   private async read(feed: NonNullable<AssetConfig['priceFeed']>): Promise<FeedReading | { error: string }> {
     const provider = this.providers[feed.chain];
     if (!provider) return { error: `no RPC provider for chain "${feed.chain}"` };
-    const aggregator = new Contract(feed.address, AGGREGATOR_ABI, provider);
     const key = `${feed.chain}:${feed.address}`;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    try {
-      const read = async (): Promise<FeedReading> => {
-        const known = this.decimals.get(key);
-        const [decimals, round] = await Promise.all([
-          known === undefined
-            ? (aggregator.getFunction('decimals')() as Promise<bigint>)
-            : Promise.resolve(BigInt(known)),
-          aggregator.getFunction('latestRoundData')() as Promise<[bigint, bigint, bigint, bigint, bigint]>,
-        ]);
-        this.decimals.set(key, Number(decimals));
-        return { answer: round[1], decimals: Number(decimals), updatedAt: Number(round[3]) };
-      };
-      return await Promise.race([read(), timeout]);
-    } catch (e) {
-      return { error: describe(e) };
-    } finally {
-      clearTimeout(timer);
-    }
+    const reading = await withTimeout(
+      readAggregator(provider, feed.address, { decimals: this.decimals.get(key) }),
+      this.timeoutMs,
+    );
+    if (!('error' in reading)) this.decimals.set(key, reading.decimals);
+    return reading;
+  }
+}
+
+/**
+ * One aggregator's `latestRoundData()` (and `decimals()` unless known), at `blockTag` (default latest).
+ * Never throws: a failure is its reason.
+ */
+export async function readAggregator(
+  provider: Provider,
+  address: string,
+  options: { decimals?: number; blockTag?: number },
+): Promise<FeedReading | { error: string }> {
+  const aggregator = new Contract(address, AGGREGATOR_ABI, provider);
+  const at = { blockTag: options.blockTag ?? 'latest' };
+  try {
+    const [decimals, round] = await Promise.all([
+      options.decimals === undefined
+        ? (aggregator.getFunction('decimals')(at) as Promise<bigint>)
+        : Promise.resolve(BigInt(options.decimals)),
+      aggregator.getFunction('latestRoundData')(at) as Promise<[bigint, bigint, bigint, bigint, bigint]>,
+    ]);
+    return { answer: round[1], decimals: Number(decimals), updatedAt: Number(round[3]) };
+  } catch (e) {
+    return { error: describe(e) };
+  }
+}
+
+/** `work`, or an error reading once `timeoutMs` passed without an answer. */
+export async function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T | { error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ error: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -110,16 +131,7 @@ export function createChainlinkPriceSource(
       const feedChain = asset.priceFeed && config.chains.get(asset.priceFeed.chain);
       // Chainlink aggregators are EVM contracts: the compiler only lets a feed name a chain whose kind hosts them.
       if (!feedChain || feedChain.kind.id !== EVM_KIND_ID || providers[feedChain.id]) continue;
-      const { chainId, rpc } = evmSettingsOf(feedChain);
-      const each = rpc.map((url) => new JsonRpcProvider(url, chainId, { staticNetwork: true }));
-      providers[feedChain.id] =
-        each.length === 1
-          ? (each[0] as JsonRpcProvider)
-          : new FallbackProvider(
-              each.map((provider, priority) => ({ provider, priority, weight: 1, stallTimeout: 1500 })),
-              chainId,
-              { quorum: 1 },
-            );
+      providers[feedChain.id] = evmPriceProvider(feedChain);
     }
   }
   return new ChainlinkPriceSource({ providers, timeoutMs: options.timeoutMs });

@@ -37,6 +37,8 @@ class SolanaChainKind implements ChainKind {
   /** Slots are 400 ms and finality trails the tip by ~32 of them: 150 slots is a minute of slack. */
   readonly deadManSlackBlocks = 150;
   readonly hostsPriceFeeds = false;
+  /** getBalance / getTokenAccountsByOwner at finalized (solana-balances.ts). */
+  readonly readsBalances = true;
   readonly hasAccountNonces = false;
   /** A transfer's index is the position of the instruction that moved it (solana-outflows.ts). */
   readonly outputIndexName = 'instruction';

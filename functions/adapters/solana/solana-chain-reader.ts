@@ -1,9 +1,11 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
+import type { BalanceReader } from '../../core/ports.ts';
 import { JsonRpcClient, type JsonRpcClientOptions, type RpcCall, type RpcCounters } from '../evm/json-rpc-client.ts';
 import { redactEndpoint } from '../http/endpoint-url.ts';
 import { SignatureCache } from './signature-cache.ts';
+import { readSolanaBalances } from './solana-balances.ts';
 import { SolanaHeadCheck } from './solana-head-check.ts';
 import { transfersOfTx } from './solana-outflows.ts';
 import {
@@ -48,7 +50,7 @@ const MAX_SIGNATURE_PAGES = 1000;
  * quietly). With two or more endpoints their heads are cross-checked (solana-head-check.ts).
  * What counts is in solana-outflows.ts.
  */
-export class SolanaChainReader implements ChainReader {
+export class SolanaChainReader implements ChainReader, BalanceReader {
   readonly chain: string;
   private readonly client: JsonRpcClient;
   private readonly hot: ReadonlySet<string>;
@@ -226,6 +228,14 @@ export class SolanaChainReader implements ChainReader {
       this.headCheck?.recheckNextPoll();
       throw e;
     }
+  }
+
+  /** The hot wallets' SOL and token balances at finalized, no earlier than the block (solana-balances.ts). */
+  balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>> {
+    return readSolanaBalances(this.client, [...this.hot], block, contracts);
   }
 
   /** Headers of the given slots that have a block (a skipped slot has none and is left out). */

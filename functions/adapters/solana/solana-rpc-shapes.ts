@@ -159,6 +159,42 @@ function tokenBalance(value: unknown, what: string, keyCount: number): SolTokenB
   };
 }
 
+/** `getBalance`'s `{ context: { slot }, value: lamports }`, answered at `slot` or later. */
+export function parseBalance(value: unknown, address: string, slot: number): bigint {
+  const what = `getBalance ${address}`;
+  const answer = object(value, what);
+  contextAtLeast(answer, slot, what);
+  return lamports(answer.value, `${what} value`);
+}
+
+/**
+ * `getTokenAccountsByOwner(owner, { mint }, jsonParsed)`: the base units the owner's accounts of the
+ * mint hold, summed; every account must say that owner and that mint.
+ */
+export function parseTokenAccounts(value: unknown, owner: string, mint: string, slot: number): bigint {
+  const what = `getTokenAccountsByOwner ${owner} ${mint}`;
+  const answer = object(value, what);
+  contextAtLeast(answer, slot, what);
+  let sum = 0n;
+  array(answer.value, `${what} value`).forEach((entry, i) => {
+    const at = `${what} value[${i}]`;
+    const data = object(object(object(entry, at).account, `${at}.account`).data, `${at}.account.data`);
+    const info = object(object(data.parsed, `${at}.account.data.parsed`).info, `${at}.account.data.parsed.info`);
+    if (info.owner !== owner || info.mint !== mint)
+      throw new ShapeError(`${at} is an account of ${show(info.owner)} for mint ${show(info.mint)}`);
+    const amount = object(info.tokenAmount, `${at} tokenAmount`).amount;
+    if (typeof amount !== 'string' || !/^\d{1,20}$/.test(amount))
+      throw new ShapeError(`${at} tokenAmount.amount is not base units as digits (${show(amount)})`);
+    sum += BigInt(amount);
+  });
+  return sum;
+}
+
+function contextAtLeast(answer: Record<string, unknown>, slot: number, what: string): void {
+  const context = parseSlot(object(answer.context, `${what} context`).slot, `${what} context.slot`);
+  if (context < slot) throw new ShapeError(`${what} answered at slot ${context}, before slot ${slot}`);
+}
+
 function instruction(value: unknown, what: string, keyCount: number): SolInstruction {
   const ix = object(value, what);
   if (typeof ix.data !== 'string') throw new ShapeError(`${what}.data is not base58 text`);

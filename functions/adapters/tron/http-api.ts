@@ -84,6 +84,23 @@ export class TronHttpApi {
     return list.map((info, i) => parseTxInfo(info, `${what}[${i}]`));
   }
 
+  /** `getaccount` at the solidified head (`{}` for an account that does not exist). */
+  async account(address: string): Promise<Record<string, unknown>> {
+    return obj(await this.post('getaccount', { address, visible: true }), `getaccount(${address})`);
+  }
+
+  /** A read-only call at the solidified head: `triggerconstantcontract` (tron-balances.ts reads its answer). */
+  async constantCall(contract: string, selector: string, parameter: string): Promise<Record<string, unknown>> {
+    const body = {
+      owner_address: contract,
+      contract_address: contract,
+      function_selector: selector,
+      parameter,
+      visible: true,
+    };
+    return obj(await this.post('triggerconstantcontract', body), `triggerconstantcontract(${contract}, ${selector})`);
+  }
+
   private async post(method: string, body: Record<string, unknown>): Promise<unknown> {
     this.options.counters.rpcCalls++;
     const reply = await httpRequest(this.target, `/walletsolidity/${method}`, {

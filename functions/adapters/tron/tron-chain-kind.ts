@@ -44,6 +44,8 @@ class TronChainKind implements ChainKind {
   /** The solidified head trails the tip by about 19 blocks (~1 min); allow that and some. */
   readonly deadManSlackBlocks = 30;
   readonly hostsPriceFeeds = false;
+  /** getaccount and TRC-20 balanceOf at the solidified head (tron-balances.ts). */
+  readonly readsBalances = true;
   /** Tron transactions name a recent block (ref_block) and expire; accounts have no sequential nonce. */
   readonly hasAccountNonces = false;
 

@@ -1,6 +1,7 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../core/model.ts';
+import type { BalanceReader } from '../../core/ports.ts';
 import { JsonRpcClient } from '../evm/json-rpc-client.ts';
 import { addressTopic, checkLogs, type RpcLog, TRANSFER_TOPIC, toQuantity } from '../evm/rpc-shapes.ts';
 import { describe, EndpointError, mapLimit, newCounters, type RequestCounters } from '../http/http-request.ts';
@@ -8,6 +9,7 @@ import { evmHexOf, tronAddress } from './addresses.ts';
 import { TronHeadCheck } from './head-check.ts';
 import { TronHttpApi } from './http-api.ts';
 import { needsInfo, type TronWalletView, transfersOfBlock } from './outflows.ts';
+import { readTronBalances } from './tron-balances.ts';
 import { type TronSettings, tronSettingsOf } from './tron-settings.ts';
 import type { TronBlock, TronTxInfo } from './wire.ts';
 
@@ -37,7 +39,7 @@ export interface TronChainReaderOptions {
  * serve the configured genesis block; with two or more, their solidified heads are cross-checked
  * (head-check.ts). When nothing can be read the call throws ChainReadError naming each endpoint and why.
  */
-export class TronChainReader implements ChainReader {
+export class TronChainReader implements ChainReader, BalanceReader {
   readonly chain: string;
   private readonly settings: TronSettings;
   private readonly apis: TronHttpApi[];
@@ -130,6 +132,15 @@ export class TronChainReader implements ChainReader {
     return this.withFailover(`blockRefs(${numbers.join(', ')})`, (api) =>
       mapLimit(numbers, this.infoConcurrency, async (n) => (await api.block(n)).ref),
     );
+  }
+
+  /** The hot wallets' TRX, TRC-10 and TRC-20 balances at the solidified head, at or past the block (tron-balances.ts). */
+  balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>> {
+    const hot = [...this.wallets.hot];
+    return this.withFailover(`balancesAt(${block.number})`, (api) => readTronBalances(api, hot, block, contracts));
   }
 
   private async readBlocks(api: TronHttpApi, from: number, to: number): Promise<TronBlock[]> {

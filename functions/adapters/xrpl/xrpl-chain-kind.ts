@@ -38,6 +38,8 @@ class XrplChainKind implements ChainKind {
   /** Ledgers close every 3–5 s, steadily. */
   readonly deadManSlackBlocks = 10;
   readonly hostsPriceFeeds = false;
+  /** account_info / account_lines at a validated ledger's hash (xrpl-balances.ts). */
+  readonly readsBalances = true;
   /** Accounts have sequence numbers, but tickets let a stolen key sign out of order: no watermark. */
   readonly hasAccountNonces = false;
   /** A transfer's place among its transaction's outflows (outflows.ts), not a log index. */

@@ -1,10 +1,12 @@
 import type { ChainReader, ReadableChain } from '../../core/chain-kind.ts';
 import { ChainReadError, ConfigError } from '../../core/errors.ts';
 import type { BlockRef, RangeRead } from '../../core/model.ts';
+import type { BalanceReader } from '../../core/ports.ts';
 import { describe, EndpointError, newCounters, type RequestCounters } from '../http/http-request.ts';
 import { classicAddress } from './addresses.ts';
 import { expectObject, ledgerRef, ledgerTransactions, parseTransaction, touchesAny } from './ledger-shapes.ts';
 import { transfersOfLedgers, UnseenMovementError, type XrplLedger, type XrplWalletView } from './outflows.ts';
+import { readXrplBalances } from './xrpl-balances.ts';
 import { XrplRpcEndpoint } from './xrpl-rpc.ts';
 import { type XrplSettings, xrplSettingsOf } from './xrpl-settings.ts';
 
@@ -23,7 +25,7 @@ const MAX_ACCOUNT_TX_PAGES = 500;
  * `head()` cross-checks the endpoints when there are several (see `crossCheckHeads`).
  * What counts as an outflow is in outflows.ts; the two read modes are in docs/XRPL.md.
  */
-export class XrplChainReader implements ChainReader {
+export class XrplChainReader implements ChainReader, BalanceReader {
   readonly chain: string;
   private readonly settings: XrplSettings;
   private readonly endpoints: XrplRpcEndpoint[];
@@ -81,6 +83,16 @@ export class XrplChainReader implements ChainReader {
       checkLinks(ledgers.map((l) => l.ref));
       return { blocks: ledgers.map((l) => l.ref), transfers: transfersOfLedgers(ledgers, this.wallets) };
     });
+  }
+
+  /** The hot wallets' balances at a validated ledger, by its hash (xrpl-balances.ts). */
+  balancesAt(
+    block: { number: number; hash: string },
+    contracts: readonly (string | null)[],
+  ): Promise<Map<string | null, bigint>> {
+    return this.withFailover(`balancesAt(${block.number})`, (endpoint) =>
+      readXrplBalances(endpoint, this.wallets, block, contracts),
+    );
   }
 
   blockRefs(numbers: number[]): Promise<BlockRef[]> {

@@ -98,6 +98,16 @@ export class XrplRpcEndpoint {
   }
 }
 
+/** The server answered with an error (`code`: rippled's `error`, e.g. `actNotFound`, `lgrNotFound`). */
+export class XrplErrorReply extends EndpointError {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
 function resultOf(body: unknown, method: string, params: RpcParams): Record<string, unknown> {
   const result = (body as { result?: unknown } | null)?.result;
   if (typeof result !== 'object' || result === null || Array.isArray(result)) {
@@ -106,7 +116,7 @@ function resultOf(body: unknown, method: string, params: RpcParams): Record<stri
   const r = result as Record<string, unknown>;
   if (r.status === 'error' || r.error !== undefined) {
     const message = typeof r.error_message === 'string' ? `: ${r.error_message}` : '';
-    throw new EndpointError(`${method} ${describeParams(params)}: ${String(r.error)}${message}`);
+    throw new XrplErrorReply(`${method} ${describeParams(params)}: ${String(r.error)}${message}`, String(r.error));
   }
   if (r.status !== 'success') {
     throw new EndpointError(`${method} ${describeParams(params)}: status ${JSON.stringify(r.status)}, not "success"`);

@@ -118,6 +118,7 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     priceDiscovery: compilePriceDiscovery(
       cfg.unknownAssets.discovery ?? priceDiscoverySchema.parse({}),
       chains,
+      usdToMicros(cfg.unknownAssets.usdPerTransfer),
       issues,
     ),
     rules,

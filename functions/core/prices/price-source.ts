@@ -73,19 +73,33 @@ export function quoteFromFeed(
     quote: worstCaseQuote(asset),
     problem: { chain: asset.chain, asset: asset.symbol, feed: `${feed.chain}:${feed.address}`, reason },
   });
-  if ('error' in reading) return problem(`unreadable: ${reading.error}`);
-  if (reading.answer <= 0n) return problem(`answer ${reading.answer} ≤ 0`);
+  const decided = feedPrice(reading, feed.maxAgeSeconds, nowS);
+  if ('reason' in decided) return problem(decided.reason);
+  return { quote: { priceMicros: decided.priceMicros, source: 'feed', updatedAt: decided.updatedAt } };
+}
+
+/**
+ * A feed's answer as micro-USD per whole unit, rounded up (never undervalue), or why it cannot be used:
+ * unreadable, ≤ 0, nonsense decimals, or older than `maxAgeSeconds` at `nowS`. The one staleness rule,
+ * for listed assets' feeds and the feeds discovery reads for unlisted tokens alike.
+ */
+export function feedPrice(
+  reading: FeedReading | { error: string },
+  maxAgeSeconds: number,
+  nowS: number,
+): { priceMicros: bigint; updatedAt: number } | { reason: string } {
+  if ('error' in reading) return { reason: `unreadable: ${reading.error}` };
+  if (reading.answer <= 0n) return { reason: `answer ${reading.answer} ≤ 0` };
   if (!Number.isInteger(reading.decimals) || reading.decimals < 0 || reading.decimals > 36) {
-    return problem(`decimals ${reading.decimals} out of range`);
+    return { reason: `decimals ${reading.decimals} out of range` };
   }
   const age = nowS - reading.updatedAt;
-  if (reading.updatedAt <= 0 || age > feed.maxAgeSeconds) {
-    return problem(`stale: updated ${Math.round(age)} s ago (max ${feed.maxAgeSeconds} s)`);
+  if (reading.updatedAt <= 0 || age > maxAgeSeconds) {
+    return { reason: `stale: updated ${Math.round(age)} s ago (max ${maxAgeSeconds} s)` };
   }
   // answer has `decimals` decimals; micro-USD has 6. Round up: never undervalue.
   const scale = 10n ** BigInt(reading.decimals);
-  const priceMicros = (reading.answer * 1_000_000n + scale - 1n) / scale;
-  return { quote: { priceMicros, source: 'feed', updatedAt: reading.updatedAt } };
+  return { priceMicros: (reading.answer * 1_000_000n + scale - 1n) / scale, updatedAt: reading.updatedAt };
 }
 
 /** A book of already-decided quotes; assets not in it use their static price. */

@@ -5,6 +5,7 @@ import type { AssetConfig, BreakerConfig, ChainConfig } from '../config/types.ts
 import { evaluateRules, measureOf, ruleApplies } from '../evaluate.ts';
 import { type ChainTransfer, type OutflowRecord, outflowId, scopeKey } from '../model.ts';
 import type { BreakerStore, PagePublisher } from '../ports.ts';
+import { discoversOn } from '../prices/discovery.ts';
 import { staticValuation, type Valuation } from '../prices/price-source.ts';
 import { needsApproval } from '../reconciliation/reconcile.ts';
 import type { AffectedSpan, Breach, OutflowMarks } from '../rules/breach.ts';
@@ -373,7 +374,7 @@ function recordsOf(
     const record = records[k] as OutflowRecord & OutflowMarks;
     if (o.event.aggregate) record.aggregate = true;
     // With on-chain discovery on for the chain, an unlisted token's `usd` is what discovery would have said.
-    if (!record.known && o.event.usdMicros !== undefined && discovers(config, chain.id)) {
+    if (!record.known && o.event.usdMicros !== undefined && discoversOn(config.priceDiscovery, chain.id)) {
       record.usdMicros = o.event.usdMicros;
       record.priceSource = 'scenario';
     }
@@ -383,10 +384,6 @@ function recordsOf(
     }
   });
   return records;
-}
-
-function discovers(config: BreakerConfig, chain: string): boolean {
-  return config.priceDiscovery.enabled && config.priceDiscovery.chains.has(chain);
 }
 
 /**

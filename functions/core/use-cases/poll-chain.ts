@@ -11,8 +11,10 @@ import {
   readsBalances,
   type StateMirror,
 } from '../ports.ts';
+import { discoversOn, type UnlistedPriceSource } from '../prices/discovery.ts';
 import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts';
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
+import { valueUnlistedOutflows } from '../prices/unlisted-valuation.ts';
 import { checkRangeRead } from '../range-read.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
@@ -42,6 +44,8 @@ export interface PollDeps {
   mirror?: StateMirror;
   /** On-chain price feeds, for assets configured with a priceFeed (static prices otherwise). */
   prices?: PriceSource;
+  /** Prices for unlisted tokens, on chains `unknownAssets.discovery` covers (usdPerTransfer otherwise). */
+  discovery?: UnlistedPriceSource;
   /**
    * This chain's recorded outflows kept in memory by one poller across its polls, so a poll does
    * not re-read the whole rule history of its own chain (quadratic while catching up). Valid only
@@ -149,6 +153,10 @@ export async function pollOnce(
   );
   // Numbers may be sparse: the range ends at its last block that exists (none: where the cursor was).
   const lastBlock = read.blocks.at(-1);
+  if (lastBlock && deps.discovery && discoversOn(deps.config.priceDiscovery, chain.id)) {
+    const at = { chain: chain.id, block: lastBlock.number, nowS: Math.floor(clock.now() / 1000) };
+    await valueUnlistedOutflows(outflows, deps.discovery, at);
+  }
   if (lastBlock && outflows.length > 0 && watchesBalances(deps.config.rules, chain.id) && readsBalances(reader)) {
     // A failed read fails the poll (and the dead-man pages): the balance rules never judge without them.
     const assets = touchedAssets(outflows);

@@ -136,7 +136,8 @@ async function storeHistory(configPath: string, days: number): Promise<OutflowRe
   if (!(days > 0)) throw new ConfigError('breaker tune', [`--days: expected a number > 0, got "${days}"`]);
   const connection = await connectLocal({ config: configPath });
   try {
-    const since = Date.now() / 1000 - days * 86_400;
+    // Window times are whole seconds, and the store refuses anything else.
+    const since = Math.floor(Date.now() / 1000 - days * 86_400);
     const records: OutflowRecord[] = [];
     for (const chain of connection.config.chains.keys())
       records.push(...(await connection.store.outflowsSince(chain, since)));

@@ -122,6 +122,13 @@ describe('a chain kind registered outside core', () => {
   const config = compileConfigWith(kinds, input());
   const chain = config.chains.get('tk')!;
 
+  it('is refused by the balance-drawdown rule, by name, when it does not say it reads balances', () => {
+    const doc = { ...input(), limits: { patterns: { balanceDrawdown: { tripPercent: 50 } } } };
+    expect(() => compileConfigWith(kinds, doc)).toThrow(
+      'limits.patterns.balanceDrawdown: chain "tk" (kind testkind) cannot read hot-wallet balances, so the rule would never see it — list the chains to watch in limits.patterns.balanceDrawdown.chains without it',
+    );
+  });
+
   it('compiles with its own settings, its address rules (case kept) and token ids', () => {
     expect(chain.kind.id).toBe('testkind');
     expect(chain.raw.fullNode).toBe('https://node.example.test');

@@ -102,6 +102,11 @@ export interface NodeView {
   close(): Promise<void>;
 }
 
+interface AccountState {
+  lamports: bigint;
+  token?: { mint: string; owner: string; program: string; amount: bigint; decimals: number };
+}
+
 class RpcError extends Error {
   constructor(
     readonly code: number,
@@ -119,6 +124,8 @@ export class SolanaNode {
   private readonly txs = new Map<string, RecordedTx>();
   private readonly byAddress = new Map<string, RecordedTx[]>();
   private pending: RecordedTx[] = [];
+  /** Per closed slot: the accounts transactions have touched, as that slot left them (getBalance, getTokenAccountsByOwner). */
+  private readonly states = new Map<number, Map<string, AccountState>>();
   /** The slot transactions now go into. */
   private slot = 1;
   private last: Block;
@@ -279,8 +286,39 @@ export class SolanaNode {
     }
     this.pending = [];
     this.last = block;
+    this.states.set(slot, this.snapshot());
     this.advance();
     return slot;
+  }
+
+  /** The state of every account a recorded transaction touched, now (nothing is pending when a slot closes). */
+  private snapshot(): Map<string, AccountState> {
+    const state = new Map<string, AccountState>();
+    for (const address of this.byAddress.keys()) {
+      const [token] = this.tokenBalances([address]);
+      state.set(address, {
+        lamports: this.lamportsOf(address),
+        ...(token && {
+          token: {
+            mint: token.mint,
+            owner: token.owner as string,
+            program: token.programId as string,
+            amount: BigInt(token.uiTokenAmount.amount),
+            decimals: token.uiTokenAmount.decimals,
+          },
+        }),
+      });
+    }
+    return state;
+  }
+
+  /** The latest closed slot's state at or below `slot`. */
+  private stateAt(slot: number): { slot: number; accounts: Map<string, AccountState> } {
+    for (let s = slot; s >= 0; s--) {
+      const accounts = this.states.get(s);
+      if (accounts) return { slot, accounts };
+    }
+    return { slot, accounts: new Map() };
   }
 
   /** Leave `count` slots without a block (the leader missed them); nothing may be pending. */
@@ -455,6 +493,49 @@ export class SolanaNode {
           });
         }
         return out;
+      }
+      case 'getBalance': {
+        minContext(1);
+        const { slot, accounts } = this.stateAt(finalized);
+        return { context: { slot, apiVersion: '2.2.0' }, value: accounts.get(params[0] as string)?.lamports ?? 0n };
+      }
+      case 'getTokenAccountsByOwner': {
+        // By { mint } only (what the reader sends), jsonParsed.
+        const [owner, filter] = params as [string, { mint?: string }];
+        minContext(2);
+        if (typeof filter?.mint !== 'string')
+          throw new RpcError(-32602, 'Invalid params: the stand-in filters by mint');
+        const { slot, accounts } = this.stateAt(finalized);
+        const value = [...accounts]
+          .filter(([, a]) => a.token?.owner === owner && a.token.mint === filter.mint)
+          .map(([pubkey, a]) => {
+            const t = a.token as NonNullable<AccountState['token']>;
+            const tokenAmount = {
+              amount: String(t.amount),
+              decimals: t.decimals,
+              uiAmount: null,
+              uiAmountString: String(t.amount),
+            };
+            return {
+              pubkey,
+              account: {
+                data: {
+                  program: 'spl-token',
+                  parsed: {
+                    type: 'account',
+                    info: { mint: t.mint, owner: t.owner, state: 'initialized', isNative: false, tokenAmount },
+                  },
+                  space: 165,
+                },
+                executable: false,
+                lamports: a.lamports,
+                owner: t.program,
+                rentEpoch: 0,
+                space: 165,
+              },
+            };
+          });
+        return { context: { slot, apiVersion: '2.2.0' }, value };
       }
       case 'getTransaction': {
         const tx = this.txs.get(params[0] as string);

@@ -41,7 +41,20 @@ type Json = Record<string, unknown>;
 interface Produced {
   block: Json;
   infos: Json[];
+  /** Account balances as this block left them (what /walletsolidity/getaccount serves at it). */
+  accounts: Map<string, TronAccount>;
+  /** The anvil block contract calls had reached when this block was produced (triggerconstantcontract reads there). */
+  anvilBlock?: number;
 }
+
+/** A Tron account's TRX (sun) and TRC-10 holdings (token id → amount). */
+export interface TronAccount {
+  sun: bigint;
+  tokens: Map<string, bigint>;
+}
+
+/** What every transaction of the stand-in costs its sender (plainInfo's `fee`), in sun. */
+const TX_FEE = 1_100_000n;
 
 export class TronNode {
   readonly blocks: Produced[] = [];
@@ -50,13 +63,19 @@ export class TronNode {
   private readonly saveInternalTx: boolean;
   private readonly tronWeb = new TronWeb({ fullHost: 'http://127.0.0.1:9' });
   private pending: { tx: Json; info: () => Promise<Json> }[] = [];
+  /** TRX and TRC-10 balances now (a transaction moves them when queued; blocks keep a copy). */
+  private readonly accounts = new Map<string, TronAccount>();
 
   constructor(options: TronNodeOptions = {}) {
     this.anvil = options.anvil;
     this.solidLag = options.solidLag ?? 0;
     this.saveInternalTx = options.saveInternalTx ?? true;
     const seed = options.genesisSeed ?? 'hot-wallet-breaker';
-    this.blocks.push({ block: blockJson(0, '0'.repeat(64), 1_700_000_000_000, [], seed), infos: [] });
+    this.blocks.push({
+      block: blockJson(0, '0'.repeat(64), 1_700_000_000_000, [], seed),
+      infos: [],
+      accounts: new Map(),
+    });
   }
 
   get genesisBlockId(): string {
@@ -76,9 +95,54 @@ export class TronNode {
     return { privateKey, address: TronWeb.address.fromPrivateKey(privateKey.replace(/^0x/, '')) as string, evm };
   }
 
+  /** Credit `address` with TRX (sun) and TRC-10 tokens outright, as a genesis allocation would (in the next block). */
+  credit(address: string, sun: bigint, tokens: Record<string, bigint> = {}): void {
+    const account = this.account(address);
+    account.sun += sun;
+    for (const [id, amount] of Object.entries(tokens)) account.tokens.set(id, (account.tokens.get(id) ?? 0n) + amount);
+  }
+
+  /** An account as the solidified block `number` left it; undefined when it did not exist. */
+  accountAt(number: number, address: string): TronAccount | undefined {
+    return this.blocks[number]?.accounts.get(address);
+  }
+
+  anvilOf(): Anvil | undefined {
+    return this.anvil;
+  }
+
+  /** The anvil block the state of Tron block `number` is on (contract calls run on anvil). */
+  anvilBlockAt(number: number): number | undefined {
+    return this.blocks[number]?.anvilBlock;
+  }
+
+  private account(address: string): TronAccount {
+    let account = this.accounts.get(address);
+    if (!account) {
+      account = { sun: 0n, tokens: new Map() };
+      this.accounts.set(address, account);
+    }
+    return account;
+  }
+
+  /** A transaction's effect on the TRX/TRC-10 balances: the sender pays `sun`, `tokens` and the fee; `to` gets them. */
+  private move(from: string, to: string | undefined, sun: bigint, token?: { id: string; amount: bigint }): void {
+    const sender = this.account(from);
+    sender.sun -= sun + TX_FEE;
+    if (to) this.account(to).sun += sun;
+    if (token) {
+      sender.tokens.set(token.id, (sender.tokens.get(token.id) ?? 0n) - token.amount);
+      if (to) {
+        const receiver = this.account(to);
+        receiver.tokens.set(token.id, (receiver.tokens.get(token.id) ?? 0n) + token.amount);
+      }
+    }
+  }
+
   /** TRX from `from` (sun). Amounts beyond 2^53 are re-encoded exactly (tronweb rounds them through a double). */
   async sendTrx(from: TronKey, to: string, sun: bigint): Promise<string> {
     const tx = await this.tronWeb.transactionBuilder.sendTrx(to, Number(sun), from.address, this.header());
+    this.move(from.address, to, sun);
     return this.queue(exactAmount(tx as unknown as Json, sun), from, (id, n) => plainInfo(id, n));
   }
 
@@ -91,6 +155,7 @@ export class TronNode {
       from.address,
       this.header(),
     );
+    this.move(from.address, to, 0n, { id: tokenId, amount });
     return this.queue(exactAmount(tx as unknown as Json, amount), from, (id, n) => plainInfo(id, n));
   }
 
@@ -134,6 +199,8 @@ export class TronNode {
       ? await anvil.rpc<CallFrame>('debug_traceTransaction', [sent.hash, { tracer: 'callTracer' }])
       : undefined;
     const ok = receipt.status === 1;
+    // The fee always; the call value only when the call succeeded (TRC-10 call values are not tracked).
+    this.move(from.address, ok ? contract : undefined, ok ? (value.callValue ?? 0n) : 0n);
     return this.queue(
       tx,
       from,
@@ -165,7 +232,9 @@ export class TronNode {
     this.pending = [];
     const block = blockJson(number, parent.blockID as string, Math.max(parentTime + 1000, Date.now()), txs, '');
     for (const info of infos) info.blockNumber = number;
-    this.blocks.push({ block, infos });
+    const accounts = new Map([...this.accounts].map(([a, v]) => [a, { sun: v.sun, tokens: new Map(v.tokens) }]));
+    const anvilBlock = this.anvil ? await this.anvil.provider.getBlockNumber() : undefined;
+    this.blocks.push({ block, infos, accounts, anvilBlock });
     return number;
   }
 

@@ -1,7 +1,8 @@
 /**
  * Serves a TronNode (tron-node.ts) the way java-tron does, on 127.0.0.1 and a free port:
  *  - HTTP API, solidity paths: POST /walletsolidity/{getnowblock, getblockbynum, getblockbylimitnext,
- *    gettransactioninfobyid, gettransactioninfobyblocknum}, with java-tron's quirks: 200 with `{}` for
+ *    gettransactioninfobyid, gettransactioninfobyblocknum, getaccount, triggerconstantcontract} (the last
+ *    two at the solidified head; contract calls run on the node's anvil), with java-tron's quirks: 200 with `{}` for
  *    what it cannot serve, getblockbylimitnext end-exclusive and at most 100 blocks, addresses as
  *    41-hex, int64 amounts as plain JSON numbers (exact beyond 2^53);
  *  - Ethereum-compatible JSON-RPC at POST /jsonrpc (full-node view: produced blocks, solidified or
@@ -11,6 +12,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { id } from 'ethers';
+import { evmHexOf } from '../../../functions/adapters/tron/addresses.ts';
 import type { TronNode } from './tron-node.ts';
 
 type Json = Record<string, unknown>;
@@ -74,13 +77,13 @@ async function handle(
     return;
   }
   const body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
-  let answer = path === '/jsonrpc' ? jsonRpc(node, faults, body) : httpApi(node, faults, path, body);
+  let answer = path === '/jsonrpc' ? jsonRpc(node, faults, body) : await httpApi(node, faults, path, body);
   if (faults.rewrite) answer = faults.rewrite(path, answer);
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(stringify(answer));
 }
 
-function httpApi(node: TronNode, faults: TronServerFaults, path: string, body: Json): unknown {
+function httpApi(node: TronNode, faults: TronServerFaults, path: string, body: Json): unknown | Promise<unknown> {
   const solid = node.solidHead - (faults.lagBlocks ?? 0);
   const block = (n: number) => (n >= 0 && n <= solid ? node.blocks[n]?.block : undefined);
   const infos = (n: number) => (n <= solid ? (node.blocks[n]?.infos ?? []).map((i) => withoutInternal(i, faults)) : []);
@@ -107,8 +110,39 @@ function httpApi(node: TronNode, faults: TronServerFaults, path: string, body: J
     }
     case '/walletsolidity/gettransactioninfobyblocknum':
       return infos(Number(body.num));
+    case '/walletsolidity/getaccount': {
+      // java-tron: {} for an account that does not exist; `balance` left out at zero.
+      const account = node.accountAt(solid, String(body.address));
+      if (!account) return {};
+      const assetV2 = [...account.tokens].map(([key, value]) => ({ key, value }));
+      return {
+        address: body.address,
+        ...(account.sun !== 0n && { balance: account.sun }),
+        ...(assetV2.length > 0 && { assetV2 }),
+      };
+    }
+    case '/walletsolidity/triggerconstantcontract':
+      return constantCall(node, solid, body);
     default:
       return { Error: `no such path ${path}` };
+  }
+}
+
+/** A read-only contract call at the solidified state (on anvil, where the stand-in's contracts run). */
+async function constantCall(node: TronNode, solid: number, body: Json): Promise<unknown> {
+  const anvil = node.anvilOf();
+  const blockTag = node.anvilBlockAt(solid);
+  if (!anvil || blockTag === undefined) return { Error: 'the stand-in runs contracts only with an anvil' };
+  const selector = id(String(body.function_selector)).slice(0, 10);
+  try {
+    const result = await anvil.provider.call({
+      to: `0x${evmHexOf(String(body.contract_address))}`,
+      data: `${selector}${String(body.parameter ?? '')}`,
+      blockTag,
+    });
+    return { result: { result: true }, energy_used: 0, constant_result: [result.slice(2)] };
+  } catch {
+    return { result: { code: 'CONTRACT_EXE_ERROR', message: '' }, energy_used: 0, constant_result: [''] };
   }
 }
 

@@ -63,6 +63,11 @@ export interface ClosedLedger {
 
 type Node = Record<string, Record<string, unknown>>;
 
+interface LedgerState {
+  drops: Map<string, bigint>;
+  lines: TrustLine[];
+}
+
 /** Exact decimal strings for IOU values: the engine keeps them as scaled bigints (12 decimals). */
 const SCALE = 12;
 function toScaled(value: string): bigint {
@@ -99,6 +104,8 @@ export class XrplLedgerEngine {
   private readonly lines = new Map<string, TrustLine>();
   private readonly pending: { build: (index: number) => AppliedTx | undefined }[] = [];
   readonly ledgers: ClosedLedger[] = [];
+  /** Each closed ledger's account state, for account_info / account_lines at a past ledger. */
+  private readonly states = new Map<number, LedgerState>();
   private closeTime: number;
 
   constructor(startCloseTime = 800_000_000) {
@@ -539,7 +546,33 @@ export class XrplLedgerEngine {
     };
     const ledger: ClosedLedger = { ...header, ledger_hash: hashes.hashLedgerHeader(header as never), transactions };
     this.ledgers.push(ledger);
+    this.states.set(ledger.ledger_index, {
+      drops: new Map([...this.accounts].map(([address, a]) => [address, a.balance])),
+      lines: [...this.lines.values()].map((l) => ({ ...l })),
+    });
     return ledger;
+  }
+
+  /**
+   * An account's XRP (drops) and trust lines as of a closed ledger, from its own side (a positive
+   * `balance` is what it holds), as account_info / account_lines report them; undefined when the
+   * account did not exist then. Ledger 1 (genesis) has no recorded state.
+   */
+  accountAt(
+    index: number,
+    address: string,
+  ): { drops: bigint; lines: { peer: string; currency: string; balance: string }[] } | undefined {
+    const state = this.states.get(index);
+    const drops = state?.drops.get(address);
+    if (!state || drops === undefined) return undefined;
+    const lines = state.lines
+      .filter((l) => l.low === address || l.high === address)
+      .map((l) => ({
+        peer: l.low === address ? l.high : l.low,
+        currency: l.currency,
+        balance: scaledText(l.low === address ? l.scaled : -l.scaled),
+      }));
+    return { drops, lines };
   }
 }
 

@@ -5,7 +5,8 @@ import { type AppliedTx, type ClosedLedger, RIPPLE_EPOCH_OFFSET, type XrplLedger
 /**
  * Serves an XrplLedgerEngine over rippled's JSON-RPC wire format (API v2), on 127.0.0.1 and a free
  * port: `server_info`, `ledger` (by index or "validated", with or without expanded transactions),
- * `account_tx` (ledger range, forward, limit and marker) and rippled's `batch` method. Errors are
+ * `account_tx` (ledger range, forward, limit and marker), `account_info` and `account_lines` (at a
+ * ledger index or hash; lines page by `limit` and `marker`) and rippled's `batch` method. Errors are
  * answered as rippled does, HTTP 200 with `result.status: "error"` (`lgrNotFound`, `invalidParams`).
  *
  * Faults a test can set (each documented where it is declared): pruned history, a network id,
@@ -28,6 +29,8 @@ export interface LedgerServerFaults {
   tamper?: (result: Record<string, unknown>, index: number) => void;
   /** Fail this many HTTP requests with 503 before answering again. */
   fail503?: number;
+  /** Rewrite an account_info / account_lines result before it is sent (a lying or broken endpoint). */
+  tamperState?: (result: Record<string, unknown>) => void;
 }
 
 export interface RequestLog {
@@ -98,6 +101,10 @@ export class XrplLedgerServer {
           return this.ledger(params);
         case 'account_tx':
           return this.accountTx(params);
+        case 'account_info':
+          return this.accountInfo(params);
+        case 'account_lines':
+          return this.accountLines(params);
         default:
           return error('unknownCmd', 'Unknown method.');
       }
@@ -133,6 +140,61 @@ export class XrplLedgerServer {
     const ledger = this.engine.ledger(n);
     if (!ledger) throw new RpcError('lgrNotFound', 'ledgerNotFound');
     return ledger;
+  }
+
+  /** The ledger a state query names: `ledger_hash` wins over `ledger_index`, as in rippled. */
+  private stateLedger(params: Record<string, unknown>): ClosedLedger {
+    if (params.ledger_hash === undefined) return this.find(params.ledger_index ?? 'validated');
+    const ledger = this.engine.ledgers.find((l) => l.ledger_hash === params.ledger_hash);
+    if (!ledger || ledger.ledger_index > this.head()) throw new RpcError('lgrNotFound', 'ledgerNotFound');
+    return this.find(ledger.ledger_index);
+  }
+
+  private stateOf(params: Record<string, unknown>) {
+    const ledger = this.stateLedger(params);
+    if (typeof params.account !== 'string') throw new RpcError('invalidParams', 'Missing field account.');
+    const account = this.engine.accountAt(ledger.ledger_index, params.account);
+    if (!account) throw new RpcError('actNotFound', 'Account not found.');
+    const at = {
+      ledger_hash: ledger.ledger_hash,
+      ledger_index: ledger.ledger_index,
+      validated: !this.faults.unvalidated?.has(ledger.ledger_index),
+    };
+    return { account, at };
+  }
+
+  private accountInfo(params: Record<string, unknown>): Record<string, unknown> {
+    const { account, at } = this.stateOf(params);
+    const result = {
+      account_data: { Account: params.account, Balance: String(account.drops) },
+      ...at,
+      status: 'success',
+    };
+    this.faults.tamperState?.(result);
+    return result;
+  }
+
+  private accountLines(params: Record<string, unknown>): Record<string, unknown> {
+    const { account, at } = this.stateOf(params);
+    const limit = Math.min(Number(params.limit ?? 200), 400);
+    const start = typeof params.marker === 'string' ? Number(params.marker) : 0;
+    const page = account.lines.slice(start, start + limit);
+    const more = start + limit < account.lines.length;
+    const result = {
+      account: params.account,
+      lines: page.map((l) => ({
+        account: l.peer,
+        balance: l.balance,
+        currency: l.currency,
+        limit: '0',
+        limit_peer: '0',
+      })),
+      ...at,
+      ...(more ? { marker: String(start + limit) } : {}),
+      status: 'success',
+    };
+    this.faults.tamperState?.(result);
+    return result;
   }
 
   private ledger(params: Record<string, unknown>): Record<string, unknown> {
