@@ -7,7 +7,11 @@ import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import type { HaltScope } from '../../functions/core/model.ts';
 import type { PagePublisher } from '../../functions/core/ports.ts';
 import { type BreakerState, initialState, type Page, type TripInfo } from '../../functions/core/state.ts';
-import { type KillSwitchWebhook, parseKillSwitchWebhook } from '../../functions/kill-switch-protocol/index.ts';
+import {
+  DELIVERY_HEADER,
+  type KillSwitchWebhook,
+  parseKillSwitchWebhook,
+} from '../../functions/kill-switch-protocol/index.ts';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const KEY_1 = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -123,6 +127,11 @@ export async function startWebhookReceiver(secret = WEBHOOK_SECRET, deployment =
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/breaker-webhook`,
     received,
+    /**
+     * One entry per delivery (the `x-breaker-delivery` id): delivery is at least once, so an attempt
+     * that timed out on a loaded machine and was retried is the same delivery received twice.
+     */
+    deliveries: () => [...new Map(received.map((r) => [String(r.headers[DELIVERY_HEADER]), r])).values()],
     statuses,
     async close() {
       server.closeAllConnections();

@@ -443,9 +443,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         };
       },
       async settle(opts = {}) {
-        // Bounded by invocations first; the time bound only stops a hung run. At 15 s a 300-block
-        // catch-up failed on a 2-core machine at load 18 while still advancing every invocation.
-        const deadline = Date.now() + 45_000;
+        // Bounded by invocations; the time bound stops only a run that has stopped advancing. A fixed
+        // total failed slow but advancing catch-ups: at 15 s at load 18, and at 45 s at load 20 (issue 20).
+        const noProgressMs = 45_000;
+        let deadline = Date.now() + noProgressMs;
         let stuck = 0;
         let last = -1;
         for (let i = 0; i < 40 && Date.now() < deadline; i++) {
@@ -454,6 +455,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           const cursor = await direct.getCursor(CHAIN);
           if (cursor && cursor.lastBlock >= target && !cursor.lease) return;
           stuck = cursor?.lastBlock === last ? stuck + 1 : 0;
+          if ((cursor?.lastBlock ?? -1) > last) deadline = Date.now() + noProgressMs;
           last = cursor?.lastBlock ?? -1;
           // A lease left by an invocation that is gone blocks everyone until it expires: let that time pass.
           if (stuck >= 3 && cursor?.lease && cursor.lease.untilMs > clock.now()) {
@@ -461,7 +463,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
             await world.advance(Math.ceil((cursor.lease.untilMs - clock.now()) / 1000) + 1);
           }
         }
-        throw new Error('the poller did not catch up within 40 invocations / 45 s');
+        throw new Error('the poller did not catch up within 40 invocations, or stopped advancing for 45 s');
       },
       async head() {
         return Number(await call<string>('eth_blockNumber'));
