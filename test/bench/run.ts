@@ -12,6 +12,7 @@
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
  *   npm run bench -- --only memory   (the poller's cost inputs: memory, CPU, billed seconds, log bytes, DynamoDB units)
  *   npm run bench -- --only detection-check [--trials 20]   (detection latency alone, printed; writes nothing)
+ *   npm run bench -- --only scale   (K = 1…50 chains on one table, its own section; ~9 minutes)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,6 +42,7 @@ import {
   renderLeaseRecovery,
   renderMarkdown,
 } from './report.ts';
+import { scalePart } from './scale.ts';
 import { writeSolanaPart } from './solana-catch-up.ts';
 import { generateTraffic } from './traffic.ts';
 import { tronOnly } from './tron-catch-up.ts';
@@ -369,6 +371,7 @@ async function main(): Promise<void> {
   await xrplCatchUpPart(values.out, blocks, log);
   await tronOnly(values.out, blocks, log);
   writeCostInputsPart(values.out, await measureCostInputs(log));
+  await scalePart(values.out, log);
   if (corpus) {
     const mdPath = join(values.out, 'BENCHMARKS.md');
     writeFileSync(mdPath, `${readFileSync(mdPath, 'utf8').trimEnd()}\n\n${corpus}\n`);
@@ -400,6 +403,7 @@ const parts: Record<string, () => Promise<void>> = {
   tron: () => tronOnly(values.out, blocks, log),
   memory: async () => writeCostInputsPart(values.out, await measureCostInputs(log)),
   'detection-check': detectionCheck,
+  scale: () => scalePart(values.out, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),

@@ -48,23 +48,25 @@ function tableAccess(res: Record<string, Resource>, fnPrefix: string): Record<st
 }
 
 describe('table access: each function only the operations and partitions it uses', () => {
-  it('pollers: read and write the state, their own cursor, audit and actuator memos; batch-write only their own outflows', () => {
+  it('pollers: read and write the state, their own cursor, progress and summary, audit and actuator memos; batch-write only their own outflows', () => {
     for (const chain of ['ethereum', 'bsc', 'bitcoin']) {
       expect(tableAccess(resources, `Chain${chain}PollerFunction`)).toEqual({
-        GetItem: ['ACTUATOR', 'BREAKER', `CURSOR#${chain}`, 'INIT'],
-        // TRIP but never RELEASE: a poller can record a trip, not release one.
-        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', `CURSOR#${chain}`, 'TRIP'],
+        GetItem: ['ACTUATOR', 'BREAKER', `CURSOR#${chain}`, `EVAL#${chain}`, 'INIT'],
+        // TRIP but never RELEASE: a poller can record a trip, not release one; only its own chain's progress and summary.
+        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', `CURSOR#${chain}`, `EVAL#${chain}`, `SUM#${chain}`, 'TRIP'],
         // Rules sum every chain's outflows; reconciliation reads this chain's approvals and nonce watermarks.
         Query: [`APPROVED#${chain}`, 'OUT#*', 'RELEASE', 'TRIP'],
         BatchWriteItem: [`OUT#${chain}`],
+        // Global limits are bounded from every chain's window summary (docs/SCALE.md).
+        BatchGetItem: ['SUM#*'],
       });
     }
   });
 
-  it('reset (URL and break-glass): the state, trip records and their releases, audit and actuator memos', () => {
+  it('reset (URL and break-glass): the state, trip records and their releases, audit and actuator memos; reads evaluation progress', () => {
     for (const fn of ['OperatorsResetFunction', 'OperatorsResetDirectFunction']) {
       expect(tableAccess(resources, fn)).toEqual({
-        GetItem: ['ACTUATOR', 'BREAKER', 'INIT'],
+        GetItem: ['ACTUATOR', 'BREAKER', 'EVAL#*', 'INIT'],
         PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', 'RELEASE', 'TRIP'],
         Query: ['RELEASE', 'TRIP'],
       });
@@ -73,7 +75,7 @@ describe('table access: each function only the operations and partitions it uses
 
   it('console: also reads cursors, outflows and the audit log for its views', () => {
     expect(tableAccess(resources, 'ConsoleApiFunction')).toEqual({
-      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#*', 'INIT'],
+      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#*', 'EVAL#*', 'INIT'],
       PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', 'RELEASE', 'TRIP'],
       Query: ['AUDIT', 'OUT#*', 'RELEASE', 'TRIP'],
     });
@@ -142,7 +144,13 @@ describe('table access: each function only the operations and partitions it uses
   });
 
   it('nobody holds UpdateItem, DeleteItem, Scan or any other table operation the code never sends', () => {
-    const used = new Set(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem']);
+    const used = new Set([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:BatchGetItem',
+    ]);
     const dynamo = identityStatements(resources)
       .flatMap(({ holder, statement }) => actionsOf(statement).map((a) => `${holder} ${a}`))
       .filter((x) => x.includes(' dynamodb:'));

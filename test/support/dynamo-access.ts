@@ -14,7 +14,7 @@ export interface TableCall {
 
 type AttrMap = Record<string, { S?: string }>;
 
-/** The partition keys of one DynamoDB request (Key, Item, a Query's `#pk = :pk`, every BatchWriteItem request). */
+/** The partition keys of one DynamoDB request (Key, Item, a Query's `#pk = :pk`, every BatchWriteItem request and BatchGetItem key). */
 export function tableCalls(req: ProxyRequest): TableCall[] {
   const operation = dynamoOperation(req);
   const body = JSON.parse(req.body || '{}') as Record<string, unknown>;
@@ -30,6 +30,10 @@ export function tableCalls(req: ProxyRequest): TableCall[] {
         const item = w.PutRequest?.Item ?? w.DeleteRequest?.Key;
         pks.push(item?.pk?.S);
       }
+    }
+  } else if (operation === 'BatchGetItem') {
+    for (const read of Object.values((body.RequestItems ?? {}) as Record<string, { Keys?: AttrMap[] }>)) {
+      for (const key of read.Keys ?? []) pks.push(key.pk?.S);
     }
   } else {
     pks.push(((body.Key ?? body.Item) as AttrMap | undefined)?.pk?.S);

@@ -264,6 +264,84 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
     });
   });
 
+  describe('evaluation progress store', () => {
+    const progress = (through: number, version: number, chain = 'ethereum') => ({
+      chain,
+      through,
+      throughT: T0 + through,
+      decidedOn: 3,
+      version,
+      updatedAtMs: 1,
+    });
+
+    it('creates a chain’s progress item only when none exists, then updates it only from the expected version', async () => {
+      expect(await t.store.getProgress('ethereum')).toBeUndefined();
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(12, 2), 1);
+      expect(await t.store.getProgress('ethereum')).toEqual(progress(12, 2));
+      const stale = await conflictOf(t.store.saveProgress(progress(11, 2), 1));
+      expect(stale.current).toEqual(progress(12, 2));
+      await expect(t.store.saveProgress(progress(13, 4), 2)).rejects.toThrow(RangeError);
+    });
+
+    it('a retried write that meets itself (the answer was lost) is not a conflict', async () => {
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(12, 2), 1);
+      await t.store.saveProgress(progress(12, 2), 1);
+      expect(await t.store.getProgress('ethereum')).toEqual(progress(12, 2));
+      await expect(t.store.saveProgress(progress(13, 2), 1)).rejects.toBeInstanceOf(StateConflictError);
+    });
+
+    it('is one item per chain, apart from the breaker state', async () => {
+      await t.store.saveProgress(progress(5, 1, 'bitcoin'), undefined);
+      await t.store.saveProgress(progress(9, 1), undefined);
+      expect((await t.store.getProgress('bitcoin'))?.through).toBe(5);
+      expect((await t.store.getProgress('ethereum'))?.through).toBe(9);
+      expect(await t.store.getState()).toEqual(initialState());
+      const { Item } = await t.client.send(
+        new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: 'EVAL#bitcoin' }, sk: { S: 'EVAL' } } }),
+      );
+      expect(Item?.through).toEqual({ N: '5' });
+    });
+  });
+
+  describe('window summary store', () => {
+    const summary = (chain: string, leaseVersion: number, usd = '5') => ({
+      chain,
+      leaseVersion,
+      series: { '600': { width: 50, from: 34_000_000, usd: [usd, '0'], count: [1, 0] } },
+      updatedAtMs: 1,
+    });
+
+    it('keeps the summary of the newest lease: an older lease cannot overwrite it', async () => {
+      expect(await t.store.saveSummary(summary('ethereum', 3))).toBe(true);
+      expect(await t.store.saveSummary(summary('ethereum', 3, '7'))).toBe(true);
+      expect(await t.store.saveSummary(summary('ethereum', 2, '1'))).toBe(false);
+      expect(await t.store.summariesOf(['ethereum'])).toEqual([summary('ethereum', 3, '7')]);
+    });
+
+    it('reads 120 chains’ summaries in batches of at most 100 keys, absent ones left out', async () => {
+      const chains = Array.from({ length: 120 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+      for (const c of chains.slice(0, 110)) await t.store.saveSummary(summary(c, 1));
+      const counter = countDynamoRequests(t.client);
+      const read = await t.store.summariesOf(chains);
+      counter.stop();
+      expect(read.map((s) => s.chain).sort()).toEqual(chains.slice(0, 110));
+      expect(counter.byOperation.BatchGetItem).toBe(2);
+    });
+
+    it('a summary that does not parse bounds nothing (the ledgers decide), rather than counting as no outflows', async () => {
+      await t.client.send(
+        new PutItemCommand({
+          TableName: t.tableName,
+          Item: { pk: { S: 'SUM#bsc' }, sk: { S: 'SUM' }, chain: { S: 'bsc' }, series: { S: 'garbage' } },
+        }),
+      );
+      expect(await t.store.summariesOf(['bsc'])).toMatchObject([{ chain: 'bsc', series: {} }]);
+    });
+  });
+
   describe('breaker state store', () => {
     it('reads the initial armed state when nothing is stored', async () => {
       expect(await t.store.getState()).toEqual(initialState());
