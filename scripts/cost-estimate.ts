@@ -12,6 +12,7 @@
  *     pollsPerMinute              polls per minute: a number, or { "<chain>": n }           (optional)
  *     dynamoWritesPerIdlePoll, dynamoWritesPerOutflow   read/write split of the above         (optional)
  *     lambdaSecondsPerInvocation, logBytesPerPoll, bytesPerOutflowRecord                      (optional)
+ *     dynamoWriteUnitsPerIdlePoll, dynamoWriteUnitsPerOutflow, cursorWriteUnits   write units by item size (optional)
  * - the config (chains, block times, subscriptions) and the stack synthesised from it (memory, timeouts, alarms,
  *   keys): the estimate follows the infrastructure as built, not a copy of its numbers.
  * - the workload: outflows per day per chain, from a scenario file (hot-wallet-breaker/scenario@1) or a flag.
@@ -25,6 +26,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { isBreakerError } from '../functions/core/errors.ts';
 import { OUTFLOW_RETENTION_SECONDS } from '../functions/core/retention.ts';
+import { idleSaveIntervalMs } from '../functions/core/use-cases/cursor-lease.ts';
+import { POLLER_METRICS } from '../functions/handlers/poller-metrics.ts';
 import { buildBreakerApp, DEFAULT_CONFIG } from '../infra/breaker-app.ts';
 import { POLLER_STOP_MARGIN } from '../infra/constructs/chain-poller.ts';
 import {
@@ -37,9 +40,6 @@ import {
 } from '../infra/cost/estimate.ts';
 import { PRICES } from '../infra/cost/prices.ts';
 import { REPO_ROOT } from '../infra/paths.ts';
-
-/** The poll-chain handler's contract: LastProcessedBlockAgeSeconds, OutflowsRecorded, PollFailures. */
-const METRICS_PER_CHAIN = 3;
 
 export function readBenchmarks(path: string): Benchmarks {
   if (!existsSync(path)) {
@@ -87,10 +87,15 @@ export function describeDeployment(configPath: string): { deployment: Deployment
     const pollers = ofType('AWS::Scheduler::Schedule').map(([, r]) => {
       const target = r.Properties?.Target as { Arn: { 'Fn::GetAtt': [string, string] }; Input: string };
       const fn = template.Resources[target.Arn['Fn::GetAtt'][0]]?.Properties as { MemorySize: number; Timeout: number };
+      const chain = (JSON.parse(target.Input) as { chain: string }).chain;
+      const config = stack.config.chains.get(chain);
+      if (!config) throw new Error(`the stack schedules a poller for "${chain}", which the config does not have`);
       return {
-        chain: (JSON.parse(target.Input) as { chain: string }).chain,
+        chain,
         memoryMb: fn.MemorySize,
         timeoutSeconds: fn.Timeout,
+        // The idle cadence, and the save at the end of each (one-minute) run.
+        idleCursorSavesPerMinute: 60_000 / idleSaveIntervalMs(config) + 1,
       };
     });
     const subscriptions = { email: 0, https: 0, sms: 0 };
@@ -109,7 +114,7 @@ export function describeDeployment(configPath: string): { deployment: Deployment
         alarms: ofType('AWS::CloudWatch::Alarm').length,
         kmsKeys: ofType('AWS::KMS::Key').length,
         subscriptions,
-        metricsPerChain: METRICS_PER_CHAIN,
+        metricsPerChain: Object.keys(POLLER_METRICS).length,
         stopMarginSeconds: POLLER_STOP_MARGIN.toSeconds(),
         outflowRetentionDays: OUTFLOW_RETENTION_SECONDS / 86_400,
       },

@@ -3,6 +3,7 @@ import { haltedFor } from '../core/breaker.ts';
 import type { BreakerConfig } from '../core/config/types.ts';
 import { isBreakerError } from '../core/errors.ts';
 import { windowTotalsAt } from '../core/evaluate.ts';
+import { evaluatedThrough } from '../core/evaluation-progress.ts';
 import type { OutflowRecord } from '../core/model.ts';
 import { describeRule, formatMeasure, txLink } from '../core/pages/breach-pages.ts';
 import type { BreakerStore, PagePublisher, StateMirror } from '../core/ports.ts';
@@ -312,7 +313,10 @@ export class OpsConsole {
 
   async #chainHealth(chain: string, state: BreakerState, nowMs: number): Promise<ChainHealth> {
     const cfg = this.config.chains.get(chain);
-    const cursor = await this.#deps.store.getCursor(chain);
+    const [cursor, progress] = await Promise.all([
+      this.#deps.store.getCursor(chain),
+      this.#deps.store.getProgress(chain),
+    ]);
     const lastBlock = cursor && cursor.lastBlock >= 0 ? cursor.lastBlock : null;
     const health: ChainHealth = {
       chain,
@@ -322,7 +326,7 @@ export class OpsConsole {
       lastBlockTime: cursor?.recent.at(-1)?.t ?? null,
       cursorAgeSeconds: cursor ? Math.round((nowMs - cursor.updatedAtMs) / 1000) : null,
       reviewedThrough: state.reviewedThrough[chain] ?? null,
-      evaluatedThrough: state.evaluatedThrough?.[chain] ?? null,
+      evaluatedThrough: evaluatedThrough(state, new Map(progress ? [[chain, progress]] : []))[chain]?.block ?? null,
       confirmations: cfg?.confirmations ?? 0,
       head: null,
       lagBlocks: null,

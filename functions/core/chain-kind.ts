@@ -115,8 +115,8 @@ export interface Finality {
   /** What `confirmations: N` counts, for docs and messages (`blocks on top of the block`). */
   readonly confirmations: string;
   /**
-   * How many recent block hashes a chain cursor keeps to detect a reorg; a reorg below them is paged
-   * as blind with the range to audit. Sized in block numbers, so on a chain that skips numbers (Solana
+   * How far back (in block numbers) a chain cursor's reorg checkpoints reach (core/reorg-checkpoints.ts);
+   * a reorg below them is paged as blind with the range to audit. Sized in block numbers, so on a chain that skips numbers (Solana
    * slots) it covers fewer blocks than it says.
    */
   readonly reorgMemoryBlocks: number;

@@ -8,12 +8,14 @@ import type {
   AuditRecord,
   BreakerState,
   ChainCursor,
+  EvaluationProgress,
   InitMarker,
   Page,
   TripInfo,
   TripRecord,
   TripRelease,
 } from './state.ts';
+import type { ChainSummary } from './windows/summary.ts';
 
 export interface CursorStore {
   getCursor(chain: string): Promise<ChainCursor | undefined>;
@@ -22,6 +24,25 @@ export interface CursorStore {
    * Throws StateConflictError otherwise. `next.version` must be expectedVersion + 1 (or 1).
    */
   saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** One item per chain: how far its poller evaluated (core/evaluation-progress.ts). */
+export interface EvaluationProgressStore {
+  /** Strongly consistent; undefined before the chain's first evaluation. */
+  getProgress(chain: string): Promise<EvaluationProgress | undefined>;
+  /**
+   * Write `next` only if the stored progress still has `expectedVersion` (undefined = must not exist).
+   * Throws StateConflictError otherwise. `next.version` must be expectedVersion + 1 (or 1).
+   */
+  saveProgress(next: EvaluationProgress, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** One item per chain: bucketed totals of its outflows for the global limits (core/windows/summary.ts). */
+export interface WindowSummaryStore {
+  /** Write the chain's summary unless one written under a newer lease is stored (then false). */
+  saveSummary(summary: ChainSummary): Promise<boolean>;
+  /** The stored summaries of these chains, strongly consistent, in batched reads; absent ones left out. */
+  summariesOf(chains: readonly string[]): Promise<ChainSummary[]>;
 }
 
 export interface OutflowLedger {
@@ -76,7 +97,12 @@ export interface PagePublisher {
 }
 
 /** The whole store, as one DynamoDB table implements it. */
-export type BreakerStore = CursorStore & OutflowLedger & BreakerStateStore & AuditLog;
+export type BreakerStore = CursorStore &
+  EvaluationProgressStore &
+  WindowSummaryStore &
+  OutflowLedger &
+  BreakerStateStore &
+  AuditLog;
 
 /**
  * The withdrawals the guarded signing service approved (functions/guard records them before

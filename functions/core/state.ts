@@ -1,4 +1,5 @@
 import type { HaltScope } from './model.ts';
+import type { Checkpoint } from './reorg-checkpoints.ts';
 
 /** The evidence behind a warn or trip: what a page and the console show. */
 export interface RuleEvidence {
@@ -67,11 +68,17 @@ export interface BreakerState {
    */
   reviewedThrough: Record<string, number>;
   /**
-   * Per chain, the last block whose outflows have been evaluated against this state. Written in the
-   * same conditional write as the evaluation's outcome, so a reset (which marks reviewed exactly
-   * this) can never fall between an evaluation and the state it was made against.
+   * Per chain, the reset that last set `reviewedThrough` for it: the state version it wrote and the
+   * window time of the reviewed block. An evaluation decided on an older version than this, of
+   * blocks above `reviewedThrough`, raced the reset and is done again (core/evaluation-progress.ts).
    */
-  evaluatedThrough: Record<string, number>;
+  reviewedAt?: Record<string, { version: number; t: number }>;
+  /**
+   * LEGACY, read only: before evaluation progress moved to its own item per chain
+   * (`EvaluationProgress`), every poll wrote how far it had evaluated here. A state item written by
+   * such a build still carries it; it is read as a floor of the progress items and never written.
+   */
+  evaluatedThrough?: Record<string, number>;
   /** Warn dedupe: rule id → chain time until which that rule's warning is not repeated. */
   warnedUntil: Record<string, number>;
   /** Effects committed with the last transitions that have not been carried out yet. */
@@ -176,7 +183,6 @@ export function initialState(): BreakerState {
     version: 0,
     tripped: {},
     reviewedThrough: {},
-    evaluatedThrough: {},
     warnedUntil: {},
     outbox: [],
     updatedAtMs: 0,
@@ -211,8 +217,11 @@ export interface ChainCursor {
   chain: string;
   /** Last fully processed block; -1 before the first poll processed anything. */
   lastBlock: number;
-  /** Recent processed blocks, ascending, newest last (bounded); used to find a reorg's common ancestor. */
-  recent: { n: number; h: string; t: number }[];
+  /**
+   * Reorg checkpoints: some recent processed blocks, ascending, newest last (core/reorg-checkpoints.ts);
+   * used to find a reorg's common ancestor. Older ones carry a hash tag instead of the full hash.
+   */
+  recent: Checkpoint[];
   /** Window time (monotone) of lastBlock; the next block's window time is max(its time, this). */
   lastT: number;
   /**
@@ -259,4 +268,24 @@ export interface TripRelease {
   releasedAtMs: number;
   actor: string;
   reason: string;
+}
+
+/**
+ * How far one chain's poller has evaluated its outflows, in an item of its own (not the shared state
+ * item, which every chain would otherwise write on every poll: docs/SCALE.md). Only that chain's
+ * poller writes it, conditional on `version`; a reset reads it to know what it reviews.
+ */
+export interface EvaluationProgress {
+  chain: string;
+  /** The last block whose outflows have been evaluated; -1 before any. */
+  through: number;
+  /** Window time of `through` (a later reset records it, so a raced evaluation knows where to re-read). */
+  throughT: number;
+  /**
+   * The breaker-state version the last evaluation was decided on (or wrote). A reset that re-armed
+   * this chain at a later version may not have seen this progress: see core/evaluation-progress.ts.
+   */
+  decidedOn: number;
+  version: number;
+  updatedAtMs: number;
 }

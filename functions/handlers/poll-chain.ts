@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { runPoller } from '../core/use-cases/run-poller.ts';
 import { pollerDeps } from '../runtime/compose.ts';
+import { POLLER_METRICS } from './poller-metrics.ts';
 import { handlerDeps, requirePublisher } from './runtime-deps.ts';
 
 /** Stop starting polls this long before the Lambda deadline: one poll must finish in it. */
@@ -50,19 +51,17 @@ async function pollChain(
         }
         if (r.kind === 'reorg') logger.warn('reorg', { ...r });
       },
-      onError: (e) => {
-        metrics.addMetric('PollFailures', MetricUnit.Count, 1);
-        logger.error('poll failed', e as Error);
-      },
+      onError: (e) => logger.error('poll failed', e as Error),
     });
-    metrics.addMetric('OutflowsRecorded', MetricUnit.Count, summary.outflows);
+    // One line per run instead of per-chain count metrics (each custom metric is billed; no alarm reads these).
+    logger.info('poll run', { polls: summary.polls, failures: summary.failures, outflows: summary.outflows });
     return { chain: chain.id, polls: summary.polls, outflows: summary.outflows };
   } finally {
     // The dead-man alarm watches this; when nothing was processed the metric is simply missing,
     // and missing data is treated as breaching.
     if (lastBlockTime !== undefined && lastBlockTime > 0) {
       metrics.addMetric(
-        'LastProcessedBlockAgeSeconds',
+        POLLER_METRICS.lastProcessedBlockAge,
         MetricUnit.Seconds,
         Math.max(0, deps.clock.now() / 1000 - lastBlockTime),
       );

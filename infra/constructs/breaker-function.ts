@@ -21,6 +21,22 @@ export const METRICS_NAMESPACE = 'HotWalletBreaker';
 const REQUIRE_BANNER =
   "import { createRequire as __breakerCreateRequire } from 'node:module'; const require = __breakerCreateRequire(import.meta.url);";
 
+/**
+ * The esbuild settings of every function bundle. test/bench/memory.ts bundles the poller with these same
+ * settings to measure what Lambda runs (peak memory, CPU per poll), so the measurement follows the build.
+ */
+export const BUNDLING = {
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: REQUIRE_BANNER,
+  minify: true,
+  // Error classes name themselves from `new.target.name`; minification must not rename them.
+  keepNames: true,
+  sourceMap: true,
+  sourcesContent: false,
+} as const;
+
 export interface BreakerFunctionProps {
   readonly handler: HandlerName;
   readonly description: string;
@@ -90,14 +106,13 @@ export class BreakerFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_BANNER,
-        minify: true,
-        // Error classes name themselves from `new.target.name`; minification must not rename them.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        banner: BUNDLING.banner,
+        minify: BUNDLING.minify,
+        keepNames: BUNDLING.keepNames,
+        sourceMap: BUNDLING.sourceMap,
+        sourcesContent: BUNDLING.sourcesContent,
         // Ship the SDK version the tests ran against rather than whatever the runtime carries.
         bundleAwsSDK: true,
         tsconfig: join(REPO_ROOT, 'tsconfig.json'),

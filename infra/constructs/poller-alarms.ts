@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { ChainKind } from '../../functions/core/chain-kind.ts';
+import { POLLER_METRICS } from '../../functions/handlers/poller-metrics.ts';
 import { METRICS_NAMESPACE } from './breaker-function.ts';
 
 /** Consecutive silent minutes before the dead-man pages: with CloudWatch's evaluation lag, within 5 minutes. */
@@ -79,7 +80,7 @@ export class PollerAlarms extends Construct {
         `the poller is not running (schedule disabled, function deleted or broken) or is falling behind the chain. The breaker is blind on ${props.chain}.`,
       metric: new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
-        metricName: 'LastProcessedBlockAgeSeconds',
+        metricName: POLLER_METRICS.lastProcessedBlockAge,
         dimensionsMap: { service: props.serviceName, Chain: props.chain },
         period: Duration.minutes(1),
         statistic: 'Maximum',

@@ -6,8 +6,10 @@ import {
   cursorKey,
   INIT_KEY,
   outflowPartition,
+  progressKey,
   RELEASE_PARTITION,
   STATE_KEY,
+  summaryKey,
   TRIP_PARTITION,
 } from '../../functions/adapters/dynamodb/table.ts';
 
@@ -24,8 +26,9 @@ export function putsExpiringItems(access: TableAccess): boolean {
 }
 
 /**
- * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem, BatchGetItem — deletes of outflows go through
- * BatchWriteItem). UpdateItem, DeleteItem and Scan are never granted: a Scan would carry no partition key, and a
+ * The table operations the code sends (GetItem, PutItem, Query, BatchWriteItem — deletes of outflows go through
+ * BatchWriteItem — and BatchGetItem for the chains' window summaries; for a batch, LeadingKeys holds every key's
+ * partition). UpdateItem, DeleteItem and Scan are never granted: a Scan would carry no partition key, and a
  * `ForAllValues` condition is true when its key is absent (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
  */
 export type TableAction = 'GetItem' | 'PutItem' | 'Query' | 'BatchWriteItem' | 'BatchGetItem';
@@ -45,29 +48,39 @@ const EVERY_CHAIN = '*';
  */
 export const TABLE_ACCESS = {
   /**
-   * One chain's poller: state, its own cursor, audit and actuator memos, trip records (never releases: a poller
-   * cannot un-halt a trip); rules read every chain's outflows. A UTXO chain's poller also batch-reads its chain's
-   * approved outpoints (the spent-outpoint watermark, functions/core/watermark/outpoints.ts).
+   * One chain's poller: state, its own cursor, evaluation progress and window summary, audit and actuator memos,
+   * trip records (never releases: a poller cannot un-halt a trip); rules read every chain's summary and outflows.
+   * A UTXO chain's poller also batch-reads its chain's approved outpoints (the spent-outpoint watermark,
+   * functions/core/watermark/outpoints.ts).
    */
   poller: (chain: string, options: { readsApprovedOutpoints?: boolean } = {}): TableAccess => ({
-    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(chain).pk, ACTUATOR_PARTITION],
-    PutItem: [STATE_KEY.pk, TRIP_PARTITION, cursorKey(chain).pk, AUDIT_PARTITION, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(chain).pk, progressKey(chain).pk, ACTUATOR_PARTITION],
+    PutItem: [
+      STATE_KEY.pk,
+      TRIP_PARTITION,
+      cursorKey(chain).pk,
+      progressKey(chain).pk,
+      summaryKey(chain).pk,
+      AUDIT_PARTITION,
+      ACTUATOR_PARTITION,
+    ],
     Query: [outflowPartition(EVERY_CHAIN), approvalPartition(chain), TRIP_PARTITION, RELEASE_PARTITION],
     BatchWriteItem: [outflowPartition(chain)],
-    ...(options.readsApprovedOutpoints && { BatchGetItem: [approvalPartition(chain)] }),
+    BatchGetItem: [summaryKey(EVERY_CHAIN).pk, ...(options.readsApprovedOutpoints ? [approvalPartition(chain)] : [])],
   }),
   /**
    * reset-breaker and reset-breaker-direct: the state, trip releases, its audit and the actuators' memos; INIT and
-   * TRIP for the tamper check every commit makes (a missing state is tripped, not re-created).
+   * TRIP for the tamper check every commit makes (a missing state is tripped, not re-created); every chain's
+   * evaluation progress, read only (what a reset reviews).
    */
   reset: {
-    GetItem: [STATE_KEY.pk, INIT_KEY.pk, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, progressKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
     PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
     Query: [TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
   /** The ops console: what reset does, plus the views (chain health, totals, history). */
   console: {
-    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
+    GetItem: [STATE_KEY.pk, INIT_KEY.pk, cursorKey(EVERY_CHAIN).pk, progressKey(EVERY_CHAIN).pk, ACTUATOR_PARTITION],
     PutItem: [STATE_KEY.pk, TRIP_PARTITION, RELEASE_PARTITION, AUDIT_PARTITION, ACTUATOR_PARTITION],
     Query: [AUDIT_PARTITION, outflowPartition(EVERY_CHAIN), TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,

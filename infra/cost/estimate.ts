@@ -21,6 +21,14 @@ export const benchmarksSchema = z.looseObject({
   /** Write request units those writes consume (an item over 1 KB costs one unit per KB). Default: one per write. */
   dynamoWriteUnitsPerIdlePoll: z.number().nonnegative().optional(),
   dynamoWriteUnitsPerOutflow: z.number().nonnegative().optional(),
+  /**
+   * Write units of one cursor write (its item size). With it, idle polls are priced at the cursor saves the stack's
+   * cadence allows (Deployment idleCursorSavesPerMinute) on top of dynamoWriteUnitsPerIdlePoll, which the bench
+   * measures over polls between two saves.
+   */
+  cursorWriteUnits: z.number().nonnegative().optional(),
+  /** Read units an idle poll's reads consume (the state item's size, 4 KB a unit). Default: one per read request. */
+  dynamoReadUnitsPerIdlePoll: z.number().nonnegative().optional(),
   /** Billed seconds per poller invocation. Default: the function timeout minus the handler's stop margin. */
   lambdaSecondsPerInvocation: z.number().positive().optional(),
   /** CloudWatch Logs bytes (log lines + EMF metrics) per poll. Default: 1 KiB, stated as an assumption. */
@@ -32,11 +40,17 @@ export type Benchmarks = z.infer<typeof benchmarksSchema>;
 
 /** What the synthesised stack contains (read from its template, so the estimate follows the infrastructure). */
 export interface Deployment {
-  pollers: { chain: string; memoryMb: number; timeoutSeconds: number }[];
+  pollers: {
+    chain: string;
+    memoryMb: number;
+    timeoutSeconds: number;
+    /** Cursor writes a minute of idle polls makes at most (the idle save cadence plus the end-of-run save). */
+    idleCursorSavesPerMinute: number;
+  }[];
   alarms: number;
   kmsKeys: number;
   subscriptions: { email: number; https: number; sms: number };
-  /** Custom metrics the pollers emit per chain (LastProcessedBlockAgeSeconds, OutflowsRecorded, PollFailures). */
+  /** Custom metrics the pollers emit per chain (functions/handlers/poller-metrics.ts). */
   metricsPerChain: number;
   /** Seconds the poll loop stops before its deadline. */
   stopMarginSeconds: number;
@@ -70,6 +84,8 @@ export interface CostEstimate {
 
 const DAYS_PER_MONTH = MINUTES_PER_MONTH / 1440;
 const DEFAULT_LOG_BYTES_PER_POLL = 1024;
+/** Lambda's own START, END and REPORT lines per invocation (with the X-Ray trace id): written by the platform, not the bench's process. */
+const PLATFORM_LOG_BYTES_PER_INVOCATION = 400;
 const DEFAULT_BYTES_PER_OUTFLOW = 1024;
 /** DynamoDB and SNS reuse a KMS data key for up to 5 minutes per client; one warm poller ≈ 12 key requests an hour. */
 const KMS_REQUESTS_PER_POLLER_HOUR = 12;
@@ -106,11 +122,16 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
 
     const idleWrites = bench.dynamoWritesPerIdlePoll ?? bench.dynamoRequestsPerIdlePoll;
     const outflowWrites = bench.dynamoWritesPerOutflow ?? bench.dynamoRequestsPerOutflow;
+    const cursorSaves =
+      bench.cursorWriteUnits === undefined
+        ? 0
+        : Math.min(perMinute, poller.idleCursorSavesPerMinute) * MINUTES_PER_MONTH * bench.cursorWriteUnits;
     writeUnits +=
+      cursorSaves +
       chainPolls * (bench.dynamoWriteUnitsPerIdlePoll ?? idleWrites) +
       chainOutflows * (bench.dynamoWriteUnitsPerOutflow ?? outflowWrites);
     readUnits +=
-      chainPolls * (bench.dynamoRequestsPerIdlePoll - idleWrites) +
+      chainPolls * (bench.dynamoReadUnitsPerIdlePoll ?? bench.dynamoRequestsPerIdlePoll - idleWrites) +
       chainOutflows * (bench.dynamoRequestsPerOutflow - outflowWrites);
     rpcCallsPerMonth[chain.id] = ((MINUTES_PER_MONTH * 60) / chain.blockTimeSeconds) * bench.rpcCallsPerBlock;
   }
@@ -130,8 +151,15 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
     );
   } else if (bench.dynamoWriteUnitsPerIdlePoll !== undefined && bench.dynamoWriteUnitsPerOutflow !== undefined) {
     assumptions.push(
-      'DynamoDB writes are priced at the write units measured by the bench (item sizes); reads at one unit each.',
+      bench.dynamoReadUnitsPerIdlePoll === undefined
+        ? 'DynamoDB writes are priced at the write units measured by the bench (item sizes); reads at one unit each.'
+        : "DynamoDB writes and idle polls' reads are priced at the units their item sizes measured by the bench take; a poll with outflows reads at one unit per request (its window query grows with the window's outflows).",
     );
+    if (bench.cursorWriteUnits !== undefined) {
+      assumptions.push(
+        'Every chain sees a new block between two idle cursor saves (an upper bound: a save is skipped when nothing moved).',
+      );
+    }
   } else {
     assumptions.push('Every DynamoDB request is one request unit (items ≤ 1 KB written, ≤ 4 KB read).');
   }
@@ -175,7 +203,10 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
   if (bench.logBytesPerPoll === undefined) {
     assumptions.push('Each poll writes 1 KiB of logs and EMF metrics (BENCHMARKS.json has no logBytesPerPoll).');
   }
-  const logGb = (polls * logBytes) / 1024 ** 3;
+  assumptions.push(
+    `Lambda adds about ${PLATFORM_LOG_BYTES_PER_INVOCATION} bytes of START/END/REPORT lines per invocation to the logs.`,
+  );
+  const logGb = (polls * logBytes + invocations * PLATFORM_LOG_BYTES_PER_INVOCATION) / 1024 ** 3;
   line('CloudWatch', 'logs ingested', logGb, 'GB', PRICES.cloudwatchLogsPerIngestedGb);
   line('CloudWatch', 'logs stored (3-month retention)', logGb * 3, 'GB-month', PRICES.cloudwatchLogsPerStoredGbMonth);
 

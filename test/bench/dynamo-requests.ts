@@ -13,11 +13,13 @@ import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb
 import { countDynamoRequests } from '../../functions/adapters/dynamodb/request-counter.ts';
 import { cursorKey, outflowPartition, STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
+import { configPollCheck } from '../../functions/core/config-check.ts';
 import type { ChainCursor } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';
 import { emptyHistoryCache, type PollDeps, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
+import { configDigest } from '../../functions/runtime/config-digest.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { BENCH_CHAIN, benchConfig, CollectingPublisher } from './bench-config.ts';
 import { startBenchDynamo } from './bench-dynamo.ts';
@@ -83,6 +85,8 @@ export async function measureDynamoRequests(samples = 20): Promise<DynamoRequest
       owner: 'bench-requests',
       // As runPoller polls: its own chain's history kept in memory across the polls of one run.
       history: emptyHistoryCache(),
+      // As the Lambda composes a poller (runtime/compose.ts): the config check reads the state on every poll.
+      checks: [configPollCheck(config, configDigest(config))],
     };
     let cursor: ChainCursor | undefined;
     for (let i = 0; i < 10; i++) {

@@ -494,8 +494,8 @@ function findings(r: BenchResults, d: Derived): string[] {
     `Speed-up over the naive baseline: ${fix(d.speedupLoopback, 1)}× on loopback, ${fix(d.speedupProxy, 1)}× at ${c.proxyDelayMs} ms per request (the breaker's requests per block are ${fix(b.httpRequestsPerBlock, 3)} against the baseline's ${fix(c.naiveLoopback.httpRequestsPerBlock, 2)}).`,
   );
   lines.push(
-    `**DynamoDB cost per idle poll is ${q.idlePollNewEmptyBlock.requests} request but ${Math.ceil(q.cursorItemBytes / 1024)} write units:** the cursor item is ${q.cursorItemBytes} B (it carries the hashes of the last 128 blocks for reorg detection) and is rewritten on every poll that sees a new block; a poll with outflows writes it twice (lease, commit), so one outflow costs ${fix(q.extraPerOutflow.requests, 0)} extra requests but ${Math.ceil(q.cursorItemBytes / 1024) + Math.ceil(q.stateItemBytes / 1024) + Math.ceil(q.outflowItemBytes / 1024)} extra write units. ` +
-      'The cost script prices one unit per request, so it under-counts DynamoDB writes by about that factor; storing only the last few hashes in the cursor (and the rest in a separate, rarely written item) or pricing by item size would fix one or the other.',
+    `**DynamoDB cost per idle poll is ${q.idlePollNewEmptyBlock.requests} requests:** an idle poll moves the cursor in memory and saves it every 30 s (and at the end of a run); the cursor item is ${q.cursorItemBytes} B (reorg checkpoints packed into one attribute), ${Math.ceil(q.cursorItemBytes / 1024)} write unit per save. ` +
+      `A poll with outflows writes it twice (lease, commit), so one outflow costs ${fix(q.extraPerOutflow.requests, 0)} extra requests, ${fix(q.extraPerOutflow.writes, 0)} of them writes of ≤ 1 KB items. The cost script prices the saves at the stack's cadence (see Cost inputs).`,
   );
   const windowReadUnits = Math.ceil((1000 * q.outflowItemBytes) / 4096);
   lines.push(

@@ -10,6 +10,9 @@
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
+ *   npm run bench -- --only memory   (the poller's cost inputs: memory, CPU, billed seconds, log bytes, DynamoDB units)
+ *   npm run bench -- --only detection-check [--trials 20]   (detection latency alone, printed; writes nothing)
+ *   npm run bench -- --only scale   (K = 1…50 chains on one table, its own section; ~9 minutes)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,6 +28,7 @@ import { measureDynamoRequests } from './dynamo-requests.ts';
 import { assertExact, compareOutflows } from './exactness.ts';
 import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
+import { measureCostInputs, writeCostInputsPart } from './memory-report.ts';
 import { naiveRead } from './naive-reader.ts';
 import { measurePendingOutpoint } from './pending-outpoint.ts';
 import { measurePendingWatermark, type PendingWatermarkRun, renderPendingWatermark } from './pending-watermark.ts';
@@ -39,6 +43,7 @@ import {
   renderLeaseRecovery,
   renderMarkdown,
 } from './report.ts';
+import { scalePart } from './scale.ts';
 import { writeSolanaPart } from './solana-catch-up.ts';
 import { generateTraffic } from './traffic.ts';
 import { tronOnly } from './tron-catch-up.ts';
@@ -316,6 +321,17 @@ async function watermarkOnly(): Promise<void> {
   log('wrote the watermark part into BENCHMARKS.md and BENCHMARKS.json');
 }
 
+/** `--only detection-check`: the detection part alone, printed to compare with BENCHMARKS.md (writes nothing). */
+async function detectionCheck(): Promise<void> {
+  log(`detection latency: ${trials} trips in each of 4 settings, load ${loadAverage()}`);
+  for (const d of await detectionBenchmarks()) {
+    log(
+      `  conf ${d.confirmations}, poll ${d.pollIntervalSeconds}s: p50 ${d.p50Ms.toFixed(0)} ms, ` +
+        `p95 ${d.p95Ms.toFixed(0)} ms, max ${d.maxMs.toFixed(0)} ms (load ${loadAverage()})`,
+    );
+  }
+}
+
 async function unknownPart(): Promise<void> {
   throw new Error(`--only ${values.only}: the parts that run alone are ${Object.keys(parts).join(', ')}`);
 }
@@ -368,6 +384,8 @@ async function main(): Promise<void> {
   await writeSolanaPart(values.out, blocks, machine.date, log);
   await xrplCatchUpPart(values.out, blocks, log);
   await tronOnly(values.out, blocks, log);
+  writeCostInputsPart(values.out, await measureCostInputs(log));
+  await scalePart(values.out, log);
   if (corpus) {
     const mdPath = join(values.out, 'BENCHMARKS.md');
     writeFileSync(mdPath, `${readFileSync(mdPath, 'utf8').trimEnd()}\n\n${corpus}\n`);
@@ -397,6 +415,9 @@ const parts: Record<string, () => Promise<void>> = {
   'xrpl-catch-up': () => xrplCatchUpPart(values.out, blocks, log),
   solana: () => writeSolanaPart(values.out, blocks, describeMachine().date, log),
   tron: () => tronOnly(values.out, blocks, log),
+  memory: async () => writeCostInputsPart(values.out, await measureCostInputs(log)),
+  'detection-check': detectionCheck,
+  scale: () => scalePart(values.out, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(
   () => process.exit(0),

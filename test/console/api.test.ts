@@ -99,7 +99,11 @@ async function setUp(operations?: { twoPersonReset: boolean; approvalWindowSecon
         outflow(config, { t: t0 + i * 10, block: ++block, asset: 'USDT', units: u, to: ADDR.stranger }),
       );
       await db.store.recordOutflows(fresh);
-      await evaluateAndTransition({ config, store: db.store, clock, publisher }, fresh, { chain: 'ethereum', block });
+      await evaluateAndTransition({ config, store: db.store, clock, publisher }, fresh, {
+        chain: 'ethereum',
+        block,
+        t: t0 + (units.length - 1) * 10,
+      });
     },
   };
   return f;

@@ -291,7 +291,7 @@ describe('breaker stack from config/example.yaml', () => {
   });
 
   it('grants each function exactly the table actions it uses (the keys: test/infra/iam-access.test.ts)', () => {
-    const poller = ['BatchWriteItem', 'GetItem', 'PutItem', 'Query'].map((a) => `dynamodb:${a}`);
+    const poller = ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query'].map((a) => `dynamodb:${a}`);
     expect(tableActions(logicalId('ChainethereumPollerFunction'))).toEqual(poller);
     expect(tableActions(logicalId('ChainbscPollerFunction'))).toEqual(poller);
     expect(tableActions(logicalId('OperatorsResetFunction'))).toEqual(

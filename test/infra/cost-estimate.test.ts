@@ -34,9 +34,24 @@ const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: R
 describe('cost estimate', () => {
   it('reads the deployment from the synthesised stack', () => {
     expect(deployment.pollers).toEqual([
-      { chain: 'ethereum', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
-      { chain: 'bsc', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
-      { chain: 'bitcoin', memoryMb: POLLER_MEMORY_MB, timeoutSeconds: POLLER_TIMEOUT.toSeconds() },
+      {
+        chain: 'ethereum',
+        memoryMb: POLLER_MEMORY_MB,
+        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
+        idleCursorSavesPerMinute: 3,
+      },
+      {
+        chain: 'bsc',
+        memoryMb: POLLER_MEMORY_MB,
+        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
+        idleCursorSavesPerMinute: 3,
+      },
+      {
+        chain: 'bitcoin',
+        memoryMb: POLLER_MEMORY_MB,
+        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
+        idleCursorSavesPerMinute: 3,
+      },
     ]);
     expect(deployment).toMatchObject({ alarms: 13, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
   });
@@ -82,6 +97,45 @@ describe('cost estimate', () => {
     );
     expect(usd(sized, 'DynamoDB', /write/)).toBeCloseTo(11 * usd(one, 'DynamoDB', /write/), 6);
     expect(sized.assumptions.join(' ')).toContain('write units measured by the bench');
+  });
+
+  it('prices idle polls at the cursor saves the cadence allows, not one write per poll', () => {
+    const idle = { ...workload, chains: workload.chains.map((c) => ({ ...c, outflowsPerDay: 0 })) };
+    const measured = { ...bench, dynamoWritesPerIdlePoll: 0, dynamoWritesPerOutflow: 2 };
+    const units = { dynamoWriteUnitsPerIdlePoll: 0, dynamoWriteUnitsPerOutflow: 2 };
+    const e = estimateMonthlyCost({ ...measured, ...units, cursorWriteUnits: 1 }, deployment, idle);
+    // ethereum polls 5 times a minute and bsc 20: both are capped at the 3 saves a minute the stack's cadence allows.
+    expect(e.lines.find((l) => /write request/.test(l.item))!.quantity).toBeCloseTo(2 * 3 * MINUTES_PER_MONTH, 3);
+    const slow = estimateMonthlyCost(
+      { ...measured, ...units, cursorWriteUnits: 1, pollsPerMinute: 1 },
+      deployment,
+      idle,
+    );
+    expect(slow.lines.find((l) => /write request/.test(l.item))!.quantity).toBeCloseTo(2 * MINUTES_PER_MONTH, 3);
+    expect(e.assumptions.join(' ')).toContain('new block between two idle cursor saves');
+  });
+
+  it("prices an idle poll's reads at the read units the bench measured (the state item's size)", () => {
+    const idle = { ...workload, chains: workload.chains.map((c) => ({ ...c, outflowsPerDay: 0 })) };
+    const measured = { ...bench, dynamoRequestsPerIdlePoll: 1, dynamoWritesPerIdlePoll: 0, dynamoWritesPerOutflow: 2 };
+    const reads = (b: Benchmarks) =>
+      estimateMonthlyCost(b, deployment, idle).lines.find((l) => /read request/.test(l.item))!.quantity;
+    const polls = (60 / 12 + 60 / 3) * MINUTES_PER_MONTH;
+    expect(reads(measured)).toBeCloseTo(polls, 3);
+    expect(reads({ ...measured, dynamoReadUnitsPerIdlePoll: 2 })).toBeCloseTo(2 * polls, 3);
+  });
+
+  it('prices logs at the bytes per poll the bench measured plus the platform lines per invocation', () => {
+    const quiet = estimateMonthlyCost({ ...bench, logBytesPerPoll: 0 }, deployment, workload);
+    const gb = quiet.lines.find((l) => l.item === 'logs ingested')!.quantity;
+    expect(gb * 1024 ** 3).toBeCloseTo(2 * MINUTES_PER_MONTH * 400, 0);
+    const chatty = estimateMonthlyCost({ ...bench, logBytesPerPoll: 100 }, deployment, workload);
+    const polls = (60 / 12 + 60 / 3) * MINUTES_PER_MONTH;
+    expect((chatty.lines.find((l) => l.item === 'logs ingested')!.quantity - gb) * 1024 ** 3).toBeCloseTo(
+      polls * 100,
+      0,
+    );
+    expect(quiet.assumptions.join(' ')).toContain('START/END/REPORT');
   });
 
   it('uses measured polls per minute when the bench gives them', () => {

@@ -48,25 +48,26 @@ function tableAccess(res: Record<string, Resource>, fnPrefix: string): Record<st
 }
 
 describe('table access: each function only the operations and partitions it uses', () => {
-  it('pollers: read and write the state, their own cursor, audit and actuator memos; batch-write only their own outflows', () => {
+  it('pollers: read and write the state, their own cursor, progress and summary, audit and actuator memos; batch-write only their own outflows', () => {
     for (const chain of ['ethereum', 'bsc', 'bitcoin']) {
       expect(tableAccess(resources, `Chain${chain}PollerFunction`)).toEqual({
-        GetItem: ['ACTUATOR', 'BREAKER', `CURSOR#${chain}`, 'INIT'],
-        // TRIP but never RELEASE: a poller can record a trip, not release one.
-        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', `CURSOR#${chain}`, 'TRIP'],
+        GetItem: ['ACTUATOR', 'BREAKER', `CURSOR#${chain}`, `EVAL#${chain}`, 'INIT'],
+        // TRIP but never RELEASE: a poller can record a trip, not release one; only its own chain's progress and summary.
+        PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', `CURSOR#${chain}`, `EVAL#${chain}`, `SUM#${chain}`, 'TRIP'],
         // Rules sum every chain's outflows; reconciliation reads this chain's approvals and nonce watermarks.
         Query: [`APPROVED#${chain}`, 'OUT#*', 'RELEASE', 'TRIP'],
         BatchWriteItem: [`OUT#${chain}`],
-        // The spent-outpoint watermark (UTXO chains only) batch-reads this chain's approved outpoints.
-        ...(chain === 'bitcoin' && { BatchGetItem: [`APPROVED#${chain}`] }),
+        // Global limits are bounded from every chain's window summary (docs/SCALE.md); the spent-outpoint
+        // watermark (UTXO chains only) batch-reads this chain's approved outpoints.
+        BatchGetItem: chain === 'bitcoin' ? [`APPROVED#${chain}`, 'SUM#*'] : ['SUM#*'],
       });
     }
   });
 
-  it('reset (URL and break-glass): the state, trip records and their releases, audit and actuator memos', () => {
+  it('reset (URL and break-glass): the state, trip records and their releases, audit and actuator memos; reads evaluation progress', () => {
     for (const fn of ['OperatorsResetFunction', 'OperatorsResetDirectFunction']) {
       expect(tableAccess(resources, fn)).toEqual({
-        GetItem: ['ACTUATOR', 'BREAKER', 'INIT'],
+        GetItem: ['ACTUATOR', 'BREAKER', 'EVAL#*', 'INIT'],
         PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', 'RELEASE', 'TRIP'],
         Query: ['RELEASE', 'TRIP'],
       });
@@ -75,7 +76,7 @@ describe('table access: each function only the operations and partitions it uses
 
   it('console: also reads cursors, outflows and the audit log for its views', () => {
     expect(tableAccess(resources, 'ConsoleApiFunction')).toEqual({
-      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#*', 'INIT'],
+      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#*', 'EVAL#*', 'INIT'],
       PutItem: ['ACTUATOR', 'AUDIT', 'BREAKER', 'RELEASE', 'TRIP'],
       Query: ['AUDIT', 'OUT#*', 'RELEASE', 'TRIP'],
     });

@@ -3,7 +3,7 @@
  * free port, plus helpers to mine and to deploy the test contracts. Every started node is killed when
  * `stop()` is called, and in any case when the test process exits.
  */
-import { type Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Wallet } from 'ethers';
+import { type Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, type TransactionReceipt, Wallet } from 'ethers';
 import { startAnvil as startAnvilProcess } from '../../functions/local/anvil-process.ts';
 import {
   type ContractArtifact,
@@ -55,6 +55,26 @@ export function anvilPrivateKeys(): readonly string[] {
     defaultAccounts = Array.from({ length: 10 }, (_, i) => root.deriveChild(i).privateKey);
   }
   return defaultAccounts;
+}
+
+/**
+ * The receipt of a transaction anvil has accepted, polled until it is mined (bounded). Not ethers'
+ * `waitForTransaction`: it reads the block number, then the receipt, then waits for the NEXT block —
+ * so a transaction automined between those two reads, with no block after it, is waited for forever
+ * (a hang seen at load 18, issue 20).
+ */
+export async function minedReceipt(
+  provider: JsonRpcProvider,
+  hash: string,
+  timeoutMs = 60_000,
+): Promise<TransactionReceipt> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new Error(`anvil did not mine ${hash} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export async function startAnvil(options: AnvilOptions = {}): Promise<Anvil> {

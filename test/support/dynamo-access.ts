@@ -14,10 +14,7 @@ export interface TableCall {
 
 type AttrMap = Record<string, { S?: string }>;
 
-/**
- * The partition keys of one DynamoDB request (Key, Item, a Query's `#pk = :pk`, every BatchWriteItem request,
- * every BatchGetItem key).
- */
+/** The partition keys of one DynamoDB request (Key, Item, a Query's `#pk = :pk`, every BatchWriteItem request and BatchGetItem key). */
 export function tableCalls(req: ProxyRequest): TableCall[] {
   const operation = dynamoOperation(req);
   const body = JSON.parse(req.body || '{}') as Record<string, unknown>;

@@ -101,7 +101,10 @@ export function storeBackends(): StoreBackend[] {
   return dynamoDbLocalJar ? [dynaliteBackend, dynamoDbLocalBackend(dynamoDbLocalJar)] : [dynaliteBackend];
 }
 
-async function startDynamoDbLocal(jar: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+/** A DynamoDB Local JVM on a free loopback port (stopped by its own pid); `pid` lets a benchmark read its CPU. */
+export async function startDynamoDbLocal(
+  jar: string,
+): Promise<{ endpoint: string; pid?: number; close(): Promise<void> }> {
   const jarPath = resolve(jar);
   const port = await freePort();
   const child = spawn(
@@ -130,7 +133,7 @@ async function startDynamoDbLocal(jar: string): Promise<{ endpoint: string; clos
     await close();
     throw e;
   }
-  return { endpoint, close };
+  return { endpoint, pid: child.pid, close };
 }
 
 async function waitUntilServing(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {

@@ -5,11 +5,14 @@
  * same code runs against DynamoDB, DynamoDB Local and dynalite. Where a conflict must report what
  * the store holds now, the item is re-read rather than relying on ReturnValuesOnConditionCheckFailure.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   type WriteRequest,
@@ -23,14 +26,25 @@ import {
   type AuditRecord,
   type BreakerState,
   type ChainCursor,
+  type EvaluationProgress,
   type InitMarker,
   initialState,
   type TripInfo,
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
+import type { ChainSummary } from '../../core/windows/summary.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
-import { documentToItem, type Item, itemToDocument, itemToOutflow, outflowToItem } from './item-codec.ts';
+import {
+  cursorToItem,
+  documentToItem,
+  type Item,
+  itemToCursor,
+  itemToDocument,
+  itemToOutflow,
+  outflowToItem,
+} from './item-codec.ts';
+import { isConditionalCheckFailed } from './store-errors.ts';
 import {
   AUDIT_PARTITION,
   auditKey,
@@ -42,10 +56,12 @@ import {
   outflowSortFrom,
   PARTITION_KEY,
   parseTripSortKey,
+  progressKey,
   RELEASE_PARTITION,
   releaseKey,
   SORT_KEY,
   STATE_KEY,
+  summaryKey,
   TRIP_PARTITION,
   tripKey,
 } from './table.ts';
@@ -53,6 +69,8 @@ import { callTable, getItem, putIfVersion, type TableRef } from './table-io.ts';
 
 /** BatchWriteItem's limit. */
 const BATCH_SIZE = 25;
+/** BatchGetItem's limit. */
+const BATCH_GET_SIZE = 100;
 /** BatchWriteItem requests one recordOutflows keeps in flight. */
 const BATCH_WRITES_IN_FLIGHT = 4;
 
@@ -97,14 +115,14 @@ export class DynamoDbBreakerStore
 
   async getCursor(chain: string): Promise<ChainCursor | undefined> {
     const item = await this.getItem(cursorKey(chain));
-    return item && toCursor(item);
+    return item && itemToCursor(item);
   }
 
   async saveCursor(next: ChainCursor, expectedVersion: number | undefined): Promise<void> {
     if (next.version !== (expectedVersion ?? 0) + 1) {
       throw new RangeError(`cursor version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
     }
-    const written = await this.conditionalPut(cursorKey(next.chain), next, expectedVersion);
+    const written = await putIfVersion(this.table, cursorToItem(cursorKey(next.chain), next), expectedVersion);
     if (!written) {
       const current = await this.getCursor(next.chain);
       throw new StateConflictError<ChainCursor>(
@@ -112,6 +130,61 @@ export class DynamoDbBreakerStore
         current,
       );
     }
+  }
+
+  // ---- EvaluationProgressStore ----
+
+  async getProgress(chain: string): Promise<EvaluationProgress | undefined> {
+    const item = await this.getItem(progressKey(chain));
+    return item && toProgress(item);
+  }
+
+  async saveProgress(next: EvaluationProgress, expectedVersion: number | undefined): Promise<void> {
+    if (next.version !== (expectedVersion ?? 0) + 1) {
+      throw new RangeError(`progress version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
+    }
+    if (!(await this.conditionalPut(progressKey(next.chain), next, expectedVersion))) {
+      const current = await this.getProgress(next.chain);
+      // The SDK retried a write whose answer was lost and met the write itself: it is stored.
+      if (current && isDeepStrictEqual(current, next)) return;
+      throw new StateConflictError<EvaluationProgress>(
+        `evaluation progress of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
+        current,
+      );
+    }
+  }
+
+  // ---- WindowSummaryStore ----
+
+  async saveSummary(summary: ChainSummary): Promise<boolean> {
+    try {
+      await this.call('PutItem', () =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: documentToItem(summaryKey(summary.chain), summary),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #lease <= :lease',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#lease': 'leaseVersion' },
+            ExpressionAttributeValues: { ':lease': { N: String(summary.leaseVersion) } },
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  async summariesOf(chains: readonly string[]): Promise<ChainSummary[]> {
+    const keys = chains.map((c) => {
+      const key = summaryKey(c);
+      return { [PARTITION_KEY]: { S: key.pk }, [SORT_KEY]: { S: key.sk } };
+    });
+    const chunks: Item[][] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
+    const items = (await Promise.all(chunks.map((chunk) => this.batchGet(chunk)))).flat();
+    return items.map(toSummary);
   }
 
   // ---- OutflowLedger ----
@@ -300,6 +373,29 @@ export class DynamoDbBreakerStore
     return items;
   }
 
+  /** One BatchGetItem of ≤ 100 keys, strongly consistent, retrying the keys it leaves unprocessed (throttling). */
+  private async batchGet(keys: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending = keys;
+    for (let retry = 0; pending.length > 0; retry++) {
+      if (retry > this.retry.attempts) {
+        throw new BreakerError(
+          'STORE_UNAVAILABLE',
+          `DynamoDB BatchGetItem on table ${this.tableName}: ${pending.length} keys still unprocessed after ${this.retry.attempts} retries`,
+        );
+      }
+      if (retry > 0) await sleep(this.backoffMs(retry));
+      const out = await this.call('BatchGetItem', () =>
+        this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        ),
+      );
+      items.push(...(out.Responses?.[this.tableName] ?? []));
+      pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return items;
+  }
+
   private async batchWrite(requests: WriteRequest[]): Promise<void> {
     const chunks: WriteRequest[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
@@ -344,12 +440,44 @@ export class DynamoDbBreakerStore
   }
 }
 
-function toCursor(item: Item): ChainCursor {
+function toSummary(item: Item): ChainSummary {
   const doc = itemToDocument(item);
-  if (typeof doc.chain !== 'string' || typeof doc.version !== 'number' || typeof doc.lastBlock !== 'number') {
-    throw new Error(`malformed cursor item ${item[PARTITION_KEY]?.S}`);
+  const series = doc.series as Record<string, unknown> | undefined;
+  const valid =
+    typeof doc.chain === 'string' &&
+    typeof doc.leaseVersion === 'number' &&
+    typeof series === 'object' &&
+    series !== null &&
+    Object.values(series).every((s) => {
+      const x = s as Record<string, unknown>;
+      return (
+        typeof x.width === 'number' &&
+        typeof x.from === 'number' &&
+        Array.isArray(x.usd) &&
+        Array.isArray(x.count) &&
+        x.usd.length === x.count.length &&
+        x.usd.every((u) => typeof u === 'string' && /^\d+$/.test(u)) &&
+        x.count.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
+      );
+    });
+  // A summary that cannot be read must not count as "no outflows": without series it bounds nothing,
+  // so every global limit is evaluated from the ledgers (core/windows/summary.ts windowBound).
+  if (!valid) {
+    const chain = (item[PARTITION_KEY]?.S ?? '').slice('SUM#'.length);
+    return { chain, leaseVersion: Number.MAX_SAFE_INTEGER, series: {}, updatedAtMs: 0 };
   }
-  return doc as unknown as ChainCursor;
+  return doc as unknown as ChainSummary;
+}
+
+function toProgress(item: Item): EvaluationProgress {
+  const doc = itemToDocument(item);
+  for (const field of ['through', 'throughT', 'decidedOn', 'version'] as const) {
+    if (typeof doc[field] !== 'number')
+      throw new Error(`malformed evaluation progress item ${item[PARTITION_KEY]?.S}: ${field}`);
+  }
+  if (typeof doc.chain !== 'string')
+    throw new Error(`malformed evaluation progress item ${item[PARTITION_KEY]?.S}: chain`);
+  return doc as unknown as EvaluationProgress;
 }
 
 /**

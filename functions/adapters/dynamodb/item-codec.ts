@@ -7,10 +7,14 @@
  *
  * Cursor, state and audit items are documents with free-form `details`; they are stored as native
  * maps (readable in the console, and a reader can project a single attribute such as `tripped`).
+ * The cursor's reorg checkpoints are packed into one string (cursorToItem): the cursor is written on
+ * every advancing poll, and packed it stays under one write unit (1 KB).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { OutflowRecord } from '../../core/model.ts';
+import type { Checkpoint } from '../../core/reorg-checkpoints.ts';
+import type { ChainCursor } from '../../core/state.ts';
 import { type ItemKey, outflowExpiresAt, outflowKey, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './table.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -81,6 +85,67 @@ export function itemToOutflow(item: Item): OutflowRecord {
   if (item.fee !== undefined) record.fee = f.big('fee');
   if (item.balanceAfter !== undefined) record.balanceAfter = f.big('balanceAfter');
   return record;
+}
+
+/** The cursor item: a document whose `recent` checkpoints are one packed string (packCheckpoints). */
+export function cursorToItem(key: ItemKey, cursor: ChainCursor): Item {
+  const item = documentToItem(key, { ...cursor, recent: undefined });
+  item.recent = { S: packCheckpoints(cursor.recent) };
+  return item;
+}
+
+/**
+ * Reads both layouts: `recent` packed (S), or the list of {n, h, t} maps cursors were written with
+ * before (L; migrated on read, packed by the next write).
+ */
+export function itemToCursor(item: Item): ChainCursor {
+  const doc = itemToDocument(item);
+  const where = `${item[PARTITION_KEY]?.S}/${item[SORT_KEY]?.S}`;
+  if (typeof doc.chain !== 'string' || typeof doc.version !== 'number' || typeof doc.lastBlock !== 'number') {
+    throw new Error(`malformed cursor item ${where}`);
+  }
+  const packed = item.recent?.S;
+  const recent = packed !== undefined ? unpackCheckpoints(packed, where) : doc.recent;
+  if (!Array.isArray(recent)) throw new Error(`malformed cursor item ${where}: field "recent" is missing`);
+  return { ...doc, recent } as unknown as ChainCursor;
+}
+
+/**
+ * `n.t.hash` per checkpoint, comma-separated, numbers in base 36; after the first, `n` and `t` are
+ * differences from the previous checkpoint (usually one or two characters).
+ */
+export function packCheckpoints(recent: readonly Checkpoint[]): string {
+  let prev: Checkpoint | undefined;
+  return recent
+    .map((c) => {
+      if (!/^[~0-9A-Za-z]+$/.test(c.h)) throw new Error(`block hash "${c.h}" of block ${c.n} cannot be packed`);
+      const n = c.n - (prev?.n ?? 0);
+      const t = c.t - (prev?.t ?? 0);
+      prev = c;
+      return `${n.toString(36)}.${t.toString(36)}.${c.h}`;
+    })
+    .join(',');
+}
+
+function unpackCheckpoints(packed: string, where: string): Checkpoint[] {
+  if (packed === '') return [];
+  let prev: Checkpoint | undefined;
+  return packed.split(',').map((entry) => {
+    const [n, t, h, extra] = entry.split('.');
+    const dn = parseBase36(n);
+    const dt = parseBase36(t);
+    if (dn === undefined || dt === undefined || !h || extra !== undefined) {
+      throw new Error(`malformed cursor item ${where}: checkpoint "${entry}" is not n.t.hash`);
+    }
+    prev = { n: (prev?.n ?? 0) + dn, t: (prev?.t ?? 0) + dt, h };
+    return prev;
+  });
+}
+
+function parseBase36(text: string | undefined): number | undefined {
+  if (text === undefined || !/^-?[0-9a-z]+$/.test(text)) return undefined;
+  const v = Number.parseInt(text, 36);
+  return Number.isSafeInteger(v) ? v : undefined;
 }
 
 /** A document item: the key plus the object's fields as native attributes. */

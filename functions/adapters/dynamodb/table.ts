@@ -6,6 +6,8 @@
  * | item          | pk               | sk                                                    |
  * |---------------|------------------|-------------------------------------------------------|
  * | chain cursor  | CURSOR#<chain>   | CURSOR                                                |
+ * | eval progress | EVAL#<chain>     | EVAL                                                  |
+ * | summary       | SUM#<chain>      | SUM                                                   |
  * | outflow       | OUT#<chain>      | <t:10>#<block:12>#<txHash>#<index or 'native'>        |
  * | breaker state | BREAKER          | STATE                                                 |
  * | init marker   | INIT             | STATE                                                 |
@@ -54,6 +56,16 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
 
 export function cursorKey(chain: string): ItemKey {
   return { pk: `CURSOR#${chain}`, sk: 'CURSOR' };
+}
+
+/** How far a chain's poller evaluated (core/evaluation-progress.ts): written by that poller only. */
+export function progressKey(chain: string): ItemKey {
+  return { pk: `EVAL#${chain}`, sk: 'EVAL' };
+}
+
+/** A chain's window summary (core/windows/summary.ts): written by that chain's poller, read by every poller. */
+export function summaryKey(chain: string): ItemKey {
+  return { pk: `SUM#${chain}`, sk: 'SUM' };
 }
 
 export const STATE_KEY: ItemKey = { pk: 'BREAKER', sk: 'STATE' };

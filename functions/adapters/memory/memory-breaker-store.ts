@@ -12,15 +12,19 @@ import {
   type AuditRecord,
   type BreakerState,
   type ChainCursor,
+  type EvaluationProgress,
   type InitMarker,
   initialState,
   type TripInfo,
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
+import type { ChainSummary } from '../../core/windows/summary.ts';
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly cursors = new Map<string, ChainCursor>();
+  private readonly progress = new Map<string, EvaluationProgress>();
+  private readonly summaries = new Map<string, ChainSummary>();
   /** Per chain, ascending by (t, block, id); `keys` mirrors it for idempotent writes. */
   private readonly outflows = new Map<string, OutflowRecord[]>();
   private readonly keys = new Set<string>();
@@ -50,6 +54,43 @@ export class MemoryBreakerStore implements BreakerStore {
       );
     }
     this.cursors.set(next.chain, structuredClone(next));
+  }
+
+  // ---- EvaluationProgressStore ----
+
+  async getProgress(chain: string): Promise<EvaluationProgress | undefined> {
+    const p = this.progress.get(chain);
+    return p && { ...p };
+  }
+
+  async saveProgress(next: EvaluationProgress, expectedVersion: number | undefined): Promise<void> {
+    if (next.version !== (expectedVersion ?? 0) + 1) {
+      throw new RangeError(`progress version must be ${(expectedVersion ?? 0) + 1}, got ${next.version}`);
+    }
+    const current = this.progress.get(next.chain);
+    if (current?.version !== expectedVersion) {
+      throw new StateConflictError<EvaluationProgress>(
+        `evaluation progress of ${next.chain} is at version ${current?.version ?? '(none)'}, expected ${expectedVersion ?? '(none)'}`,
+        current && { ...current },
+      );
+    }
+    this.progress.set(next.chain, { ...next });
+  }
+
+  // ---- WindowSummaryStore ----
+
+  async saveSummary(summary: ChainSummary): Promise<boolean> {
+    const current = this.summaries.get(summary.chain);
+    if (current && current.leaseVersion > summary.leaseVersion) return false;
+    this.summaries.set(summary.chain, structuredClone(summary));
+    return true;
+  }
+
+  async summariesOf(chains: readonly string[]): Promise<ChainSummary[]> {
+    return chains.flatMap((c) => {
+      const s = this.summaries.get(c);
+      return s ? [structuredClone(s)] : [];
+    });
   }
 
   // ---- OutflowLedger ----

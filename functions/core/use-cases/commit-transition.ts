@@ -58,10 +58,15 @@ export async function commitTransition(
 export async function commitState(
   deps: TamperDeps,
   decide: (state: BreakerState, nowMs: number) => BreakerState | undefined,
-  options: { conflictMessage?: string; attempts?: number } = {},
+  options: {
+    conflictMessage?: string;
+    attempts?: number;
+    /** The state the caller just read (initialised): the first attempt decides on it instead of reading again. */
+    first?: BreakerState;
+  } = {},
 ): Promise<{ state: BreakerState; changed: boolean }> {
   for (let attempt = 0; attempt < (options.attempts ?? 10); attempt++) {
-    const state = await readInitialisedState(deps);
+    const state = attempt === 0 && options.first ? options.first : await readInitialisedState(deps);
     const next = decide(state, deps.clock.now());
     if (!next) return { state, changed: false };
     try {

@@ -1,3 +1,5 @@
+import { blindPolicy } from '../blindness.ts';
+import type { ChainConfig } from '../config/types.ts';
 import { StateConflictError } from '../errors.ts';
 import type { CursorStore } from '../ports.ts';
 import type { ChainCursor } from '../state.ts';
@@ -9,6 +11,23 @@ import type { Clock } from '../time.ts';
  * it before each of its writes (HeldLease), so it has to outlast one write, not a whole poll.
  */
 export const DEFAULT_LEASE_MS = 15_000;
+
+/**
+ * A poll that records nothing moves the cursor in memory on every poll but saves it at most this
+ * often (and at the end of a run, saveProgress): re-reading blocks whose save was skipped is harmless
+ * (they held no outflow; a block that does is saved with a lease before anything is written), and
+ * a cursor write per poll was most of the table's bill.
+ */
+export const IDLE_SAVE_INTERVAL_MS = 30_000;
+
+/**
+ * The idle save interval for a chain: at most a quarter of its blindness limit, so another poller
+ * reading the stored cursor (watch-blindness.ts refreshFromCursor) never takes the save lag for
+ * blindness, nor keeps an episode open because of it (it closes below half the limit).
+ */
+export function idleSaveIntervalMs(chain: ChainConfig): number {
+  return Math.min(IDLE_SAVE_INTERVAL_MS, (blindPolicy(chain).afterSeconds * 1000) / 4);
+}
 
 /** How many outflow records a poll writes between two lease checks. */
 const RECORDS_PER_CHECK = 200;

@@ -2,9 +2,7 @@ import { checkedBalances, setBalancesAfter, touchedAssets, watchesBalances } fro
 import type { ChainReader } from '../chain-kind.ts';
 import { classifyTransfers, windowTimes } from '../classify.ts';
 import type { BreakerConfig, ChainConfig } from '../config/types.ts';
-import { countedValue, countsAsOwn, strictestRules } from '../config-check.ts';
 import { ChainReadError } from '../errors.ts';
-import { evaluateRules } from '../evaluate.ts';
 import type { ChainTransfer, OutflowRecord, RangeRead } from '../model.ts';
 import {
   type ApprovedWithdrawalLog,
@@ -18,20 +16,16 @@ import { feedPricedAssets, priceAlarmTransition } from '../prices/price-alarm.ts
 import { bookValuation, type PriceProblem, type PriceSource, type Valuation } from '../prices/price-source.ts';
 import { valueUnlistedOutflows } from '../prices/unlisted-valuation.ts';
 import { checkRangeRead } from '../range-read.ts';
-import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
+import { keepCheckpoints, sameBlockHash } from '../reorg-checkpoints.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
-import { commitState, readInitialisedState } from './commit-transition.ts';
-import { DEFAULT_LEASE_MS, HeldLease, saveCursorOrBusy } from './cursor-lease.ts';
+import { summaryReachSeconds } from '../windows/summary.ts';
+import { DEFAULT_LEASE_MS, HeldLease, idleSaveIntervalMs, saveCursorOrBusy } from './cursor-lease.ts';
+import { evaluateAndTransition } from './evaluate-batch.ts';
 import { flushOutbox } from './outbox.ts';
-import {
-  combineSteps,
-  type DecideStep,
-  emptyOutcome,
-  evaluationSteps,
-  type PollCheck,
-  type PollEvaluation,
-} from './poll-decision.ts';
+import type { DecideStep, PollCheck } from './poll-decision.ts';
+
+export { type EvaluatedThrough, evaluateAndTransition, type PollTransition } from './evaluate-batch.ts';
 
 export interface PollDeps {
   config: BreakerConfig;
@@ -69,10 +63,12 @@ export interface OwnHistoryCache {
   /** Cursor version the records are complete for; anything else means "re-read". */
   version: number;
   records: OutflowRecord[];
+  /** Every record with window time ≥ this is held; an earlier one means "re-read". */
+  fromT: number;
 }
 
 export function emptyHistoryCache(): OwnHistoryCache {
-  return { version: -1, records: [] };
+  return { version: -1, records: [], fromT: Number.POSITIVE_INFINITY };
 }
 
 export type PollResult =
@@ -89,6 +85,24 @@ export type PollResult =
     }
   | { kind: 'reorg'; rewoundTo: number; removed: number; depthKnown: boolean }
   | { kind: 'busy'; reason: string };
+
+export interface PollOutcome {
+  result: PollResult;
+  /** The cursor to pass to the next poll (undefined: read it from the store). */
+  cursor?: ChainCursor;
+  /** The cursor moved past blocks without outflows in memory only (saveProgress writes it). */
+  unsaved?: boolean;
+}
+
+/**
+ * Write a cursor that moved in memory only (an idle poll between two saves), at the end of a run:
+ * the next run starts from it instead of re-reading those blocks. Undefined when another poller moved
+ * the stored cursor meanwhile (it re-reads from where it is: nothing lost).
+ */
+export async function saveProgress(deps: PollDeps, cursor: ChainCursor): Promise<ChainCursor | undefined> {
+  const next = { ...cursor, version: cursor.version + 1, updatedAtMs: deps.clock.now() };
+  return saveCursorOrBusy(deps, next, cursor.version);
+}
 
 /**
  * One poll of one chain: read the next confirmed blocks, record their hot-wallet outflows exactly
@@ -111,7 +125,7 @@ export async function pollOnce(
   cached?: ChainCursor,
   /** A head seen by the previous poll; reused while a whole batch behind it is still unread (catch-up). */
   knownHead?: number,
-): Promise<{ result: PollResult; cursor?: ChainCursor }> {
+): Promise<PollOutcome> {
   const { chain, reader, store, clock } = deps;
   let cursor = cached ?? (await store.getCursor(chain.id)) ?? (await createCursor(deps));
   if (!cursor) return { result: { kind: 'busy', reason: 'another poller created the cursor' } };
@@ -138,7 +152,7 @@ export async function pollOnce(
   checkRangeRead(chain.id, from, to, read.blocks);
 
   const parent = cursor.recent.at(-1);
-  if (parent && read.blocks[0] && read.blocks[0].parentHash !== parent.h) {
+  if (parent && read.blocks[0] && !sameBlockHash(parent.h, read.blocks[0].parentHash)) {
     return rewindAfterReorg(deps, cursor);
   }
 
@@ -168,11 +182,11 @@ export async function pollOnce(
     setBalancesAfter(chain, outflows, checkedBalances(chain, assets, await reader.balancesAt(lastBlock, assets)));
   }
   const lastT = lastBlock ? (times.get(lastBlock.number) as number) : cursor.lastT;
-  const recent = [
-    ...cursor.recent,
-    ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number })),
-    // The chain kind's reorg memory; each hash kept costs write units. A deeper reorg pages (rewindAfterReorg).
-  ].slice(-chain.kind.finality.reorgMemoryBlocks);
+  // Checkpoints over the chain kind's reorg memory, small enough for one write unit. A deeper reorg pages (rewindAfterReorg).
+  const recent = keepCheckpoints(
+    [...cursor.recent, ...read.blocks.map((b) => ({ n: b.number, h: b.hash, t: times.get(b.number) as number }))],
+    chain.kind.finality.reorgMemoryBlocks,
+  );
   const advanced: ChainCursor = { ...cursor, lastBlock: to, lastT, recent, lease: undefined, updatedAtMs: clock.now() };
 
   const cache = deps.history;
@@ -182,6 +196,13 @@ export async function pollOnce(
   const steps = await pollSteps(deps, problems, read);
   if (outflows.length === 0) {
     const decided = await commitPollSteps(deps, steps);
+    if (cursor.lease === undefined && clock.now() - cursor.updatedAtMs < idleSaveIntervalMs(chain)) {
+      // Moved in memory only: still the stored version, so the next conditional write sees no conflict.
+      await flushPoll(deps, decided);
+      if (cache && cacheValid) cache.version = cursor.version;
+      const unsaved = { ...advanced, version: cursor.version, updatedAtMs: cursor.updatedAtMs };
+      return { result: { kind: 'idle', head, lastBlock: to, lastBlockTime: lastT }, cursor: unsaved, unsaved: true };
+    }
     const next = await saveCursorOrBusy(deps, { ...advanced, version: cursor.version + 1 }, cursor.version);
     await flushPoll(deps, decided);
     if (!next) return { result: { kind: 'busy', reason: 'cursor moved by another poller' } };
@@ -204,16 +225,17 @@ export async function pollOnce(
   const lost: { result: PollResult } = { result: { kind: 'busy', reason: 'lease lost during the batch' } };
   if (!(await lease.record(outflows, (chunk) => store.recordOutflows(chunk)))) return lost;
   if (!(await lease.keep())) return lost;
-  let ownHistory: OutflowRecord[] | undefined = cacheValid ? cache.records : undefined;
+  let ownHistory: { records: OutflowRecord[]; fromT: number } | undefined = cacheValid ? cache : undefined;
   const historyOf = async (c: string, since: number): Promise<OutflowRecord[]> => {
     if (c !== chain.id) return store.outflowsSince(c, since);
-    ownHistory ??= await store.outflowsSince(c, since);
-    return ownHistory.filter((r) => r.t >= since);
+    if (!ownHistory || since < ownHistory.fromT)
+      ownHistory = { records: await store.outflowsSince(c, since), fromT: since };
+    return ownHistory.records.filter((r) => r.t >= since);
   };
   const { trips, warnings, state } = await evaluateAndTransition(
     deps,
     outflows,
-    { chain: chain.id, block: to },
+    { chain: chain.id, block: to, t: lastT, leaseVersion: leased.version },
     historyOf,
     steps,
   );
@@ -229,103 +251,16 @@ export async function pollOnce(
     return { result: { kind: 'busy', reason: 'lease lost before commit' } };
   }
   if (cache && ownHistory) {
-    const horizon = lastT - deps.config.maxWindowSeconds;
+    // The window summary (core/windows/summary.ts) reaches a little further back than the longest rule.
+    const horizon = lastT - deps.config.maxWindowSeconds - summaryReachSeconds(deps.config);
     const fresh = new Set(outflows.map((r) => r.id));
-    cache.records = [...ownHistory.filter((r) => r.t >= horizon && !fresh.has(r.id)), ...outflows];
+    cache.records = [...ownHistory.records.filter((r) => r.t >= horizon && !fresh.has(r.id)), ...outflows];
+    cache.fromT = Math.max(horizon, ownHistory.fromT);
     cache.version = committed.version;
   }
   return {
     result: { kind: 'advanced', head, from, to, lastBlockTime: lastT, outflows, trips, warnings },
     cursor: committed,
-  };
-}
-
-export interface PollTransition {
-  trips: TripInfo[];
-  warnings: string[];
-  escalated: TripInfo[];
-  /** The state written, or the current one when nothing changed. */
-  state: BreakerState;
-}
-
-/** Many pollers write the one state item; a poll decides again this many times before failing. */
-const POLL_COMMIT_ATTEMPTS = 20;
-
-/**
- * Evaluate every rule against the history of all chains plus `fresh`, and commit the whole decision
- * — trips and warnings, escalation of outflows that continued after a trip, how far this chain has
- * been evaluated (`through`), and `alsoDecide` (the poll's price alarm and checks) — as one
- * conditional write, decided again on the new state after a conflict. The outbox is not carried
- * out here: the poll flushes once, after its cursor moved.
- */
-export async function evaluateAndTransition(
-  deps: Pick<PollDeps, 'config' | 'store' | 'clock' | 'approvals' | 'publisher'>,
-  fresh: readonly OutflowRecord[],
-  through?: { chain: string; block: number },
-  /** Recorded outflows of a chain with window time ≥ since (default: read from the store). */
-  historyOf: (chain: string, since: number) => Promise<OutflowRecord[]> = (c, since) =>
-    deps.store.outflowsSince(c, since),
-  alsoDecide: readonly DecideStep[] = [],
-): Promise<PollTransition> {
-  const outcome = emptyOutcome();
-  const evaluation = await ledgerEvaluation(deps, fresh, through, historyOf);
-  // The poll's checks decide first: a config change they record (a loosening now waiting) must already
-  // bind the evaluation of this very poll, not only the next one.
-  const steps = [...alsoDecide, ...(evaluation ? evaluationSteps(evaluation, outcome) : [])];
-  const { state } =
-    steps.length === 0
-      ? { state: await readInitialisedState(deps) }
-      : await commitState(deps, combineSteps(steps), {
-          attempts: POLL_COMMIT_ATTEMPTS,
-          conflictMessage: `breaker state kept changing under ${POLL_COMMIT_ATTEMPTS} consecutive evaluations`,
-        });
-  return {
-    trips: outcome.trips,
-    warnings: outcome.warned.map((b) => b.rule.id),
-    escalated: outcome.escalated,
-    state,
-  };
-}
-
-/** The poll's evaluation over the recorded history of every chain; undefined when no fresh outflow counts. */
-async function ledgerEvaluation(
-  deps: Pick<PollDeps, 'config' | 'store' | 'approvals'>,
-  fresh: readonly OutflowRecord[],
-  through: { chain: string; block: number } | undefined,
-  historyOf: (chain: string, since: number) => Promise<OutflowRecord[]>,
-): Promise<PollEvaluation | undefined> {
-  const { config } = deps;
-  // Own transfers are evaluated too: whether they count depends on the state (countsAsOwn).
-  const countable = fresh;
-  if (countable.length === 0) return undefined;
-  const fromT = Math.min(...countable.map((r) => r.t));
-  const toT = Math.max(...countable.map((r) => r.t));
-  const since = fromT - config.maxWindowSeconds;
-  const stored = (await Promise.all([...config.chains.keys()].map((c) => historyOf(c, since)))).flat();
-  const byId = new Map(stored.map((r) => [r.id, r]));
-  // Reconciliation marks the fresh outflows no approved withdrawal accounts for; its rules count them.
-  for (const r of await markUnapprovedOutflows(deps, fresh)) byId.set(r.id, r);
-  const all = [...byId.values()];
-  const freshIds = new Set(fresh.map((r) => r.id));
-  return {
-    config,
-    through,
-    counted: (state) => {
-      const own = countsAsOwn(state);
-      const value = countedValue(config, state);
-      const history = all
-        .filter((r) => !own(r) && r.block > (state.reviewedThrough[r.chain] ?? -1))
-        // An own address still waiting out its loosening delay is an outside destination for the rules,
-        // and a lowered valuation still waiting counts at the previous one.
-        .map((r) => value(r.own ? { ...r, own: false } : r));
-      return { history, newOnes: history.filter((r) => freshIds.has(r.id)) };
-    },
-    breaches: (history, newOnes, state, nowMs) =>
-      evaluateRules(strictestRules(config, state, nowMs), history, {
-        fromT,
-        toT,
-        newIds: new Set(newOnes.map((r) => r.id)),
-      }),
   };
 }
 
@@ -419,7 +354,10 @@ async function rewindAfterReorg(
   const { reader, store, clock, chain } = deps;
   const refs = await reader.blockRefs(cursor.recent.map((r) => r.n));
   const canonical = new Map(refs.map((r) => [r.number, r.hash]));
-  const ancestorIndex = cursor.recent.findLastIndex((r) => canonical.get(r.n) === r.h);
+  const ancestorIndex = cursor.recent.findLastIndex((r) => {
+    const hash = canonical.get(r.n);
+    return hash !== undefined && sameBlockHash(r.h, hash);
+  });
   const depthKnown = ancestorIndex >= 0;
   // Deeper than we track: rewind past everything we know (records are re-read, never lost).
   const ancestor = depthKnown ? cursor.recent[ancestorIndex] : undefined;

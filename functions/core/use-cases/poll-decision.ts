@@ -69,17 +69,16 @@ export interface PollEvaluation {
     state: BreakerState,
     nowMs: number,
   ): Breach[];
-  /** How far this poll evaluated its chain, recorded with the decision (what a reset reviews). */
-  through?: { chain: string; block: number };
 }
 
 /**
- * The evaluation part of a poll's decision: trips and warnings (applyBreaches), escalation of
- * outflows that continued in a tripped scope, and `evaluatedThrough`. Nothing when no fresh outflow
- * counts on the state. Each attempt records what it decided in `outcome`.
+ * The evaluation part of a poll's decision: trips and warnings (applyBreaches) and escalation of
+ * outflows that continued in a tripped scope. Nothing when no fresh outflow counts on the state: how
+ * far the chain was evaluated is recorded apart, in its own item (core/evaluation-progress.ts). Each
+ * attempt records what it decided in `outcome`.
  */
 export function evaluationSteps(e: PollEvaluation, outcome: PollOutcome): DecideStep[] {
-  const { config, through } = e;
+  const { config } = e;
   const evaluate: DecideStep = (state, nowMs) => {
     outcome.trips = [];
     outcome.warned = [];
@@ -104,11 +103,5 @@ export function evaluationSteps(e: PollEvaluation, outcome: PollOutcome): Decide
     outcome.escalated = escalations.map((x) => x.trip);
     return { ...next, outbox: [...next.outbox, ...effects] };
   };
-  const markEvaluated: DecideStep = (state) => {
-    const evaluated = state.evaluatedThrough ?? {};
-    if (through === undefined || (evaluated[through.chain] ?? -1) >= through.block) return undefined;
-    if (e.counted(state).newOnes.length === 0) return undefined;
-    return { ...state, evaluatedThrough: { ...evaluated, [through.chain]: through.block } };
-  };
-  return [evaluate, escalate, markEvaluated];
+  return [evaluate, escalate];
 }

@@ -1,7 +1,14 @@
 import { isBreakerError } from '../errors.ts';
 import type { ChainCursor } from '../state.ts';
 import { flushOutbox, mirroredView } from './outbox.ts';
-import { emptyHistoryCache, type PollDeps, type PollResult, pollOnce, releaseOwnLease } from './poll-chain.ts';
+import {
+  emptyHistoryCache,
+  type PollDeps,
+  type PollResult,
+  pollOnce,
+  releaseOwnLease,
+  saveProgress,
+} from './poll-chain.ts';
 import { BlindnessWatch } from './watch-blindness.ts';
 
 export interface RunOptions {
@@ -40,6 +47,8 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   // This run's own-chain history, kept across its polls (re-read whenever the cursor moved under us).
   const pollDeps = { ...deps, history: deps.history ?? emptyHistoryCache() };
   let cursor: ChainCursor | undefined;
+  /** The cursor moved past empty blocks in memory only (pollOnce saves an idle cursor every few seconds). */
+  let unsaved = false;
   let lastFailed = false;
 
   // Effects a crashed run left queued go out first; this also re-syncs the kill-switch mirror.
@@ -66,8 +75,10 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       }
     }
     try {
-      const { result, cursor: next } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
+      const { result, cursor: next, unsaved: moved } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
       outcome = { result };
+      // A poll that found no new block hands back the cursor it was given: still unsaved if it was.
+      unsaved = moved === true || (unsaved && next === cursor);
       cursor = next;
       summary.polls++;
       behind = false;
@@ -84,6 +95,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     } catch (e) {
       outcome = { error: e };
       cursor = undefined;
+      unsaved = false;
       behind = false;
       summary.failures++;
       summary.lastError = e;
@@ -113,6 +125,10 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
     const wait = Math.min(interval, opts.deadlineMs - deps.clock.now());
     if (wait <= 0) break;
     await opts.sleep(wait);
+  }
+  if (unsaved && cursor) {
+    // The next run starts where this one got to. Best effort: if it fails, that run re-reads a few empty blocks.
+    await saveProgress(deps, cursor).catch((e: unknown) => opts.onError?.(e));
   }
   if (lastFailed) {
     // The last poll may have failed holding this invocation's lease: give it back (best effort).

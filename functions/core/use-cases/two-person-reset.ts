@@ -1,7 +1,10 @@
 import type { BreakerConfig } from '../config/types.ts';
 import { approveLoosening, type LooseningApprovalInput } from '../config-approval.ts';
+import { rearmedChains } from '../evaluation-progress.ts';
+import type { BreakerState } from '../state.ts';
 import { approveReset, type ResetRequestInput, requestReset } from '../two-person-reset.ts';
 import { commitOperatorTransition, type OperatorDeps, type OperatorOutcome } from './operator-transition.ts';
+import { readProgress, reviewedReset, reviewRacedEvaluations } from './reset-breaker.ts';
 
 type Deps = OperatorDeps & { config: BreakerConfig };
 
@@ -12,16 +15,27 @@ export function requestResetUseCase(deps: Deps, input: Omit<ResetRequestInput, '
 
 /**
  * Second operator: approve the waiting request. As with a single-step reset, what was reviewed is
- * what had been evaluated against the very state version the conditional write replaces. The
- * approver releases the cleared trips' records, with the requester's reason.
+ * what the chains' progress items say was evaluated (reset-breaker.ts). The approver releases the
+ * cleared trips' records, with the requester's reason.
  */
-export function approveResetUseCase(deps: Deps, input: { requestId: string; actor: string }): Promise<OperatorOutcome> {
-  return commitOperatorTransition(
+export async function approveResetUseCase(
+  deps: Deps,
+  input: { requestId: string; actor: string },
+): Promise<OperatorOutcome> {
+  const progress = await readProgress(deps);
+  let decidedOn: BreakerState | undefined;
+  const outcome = await commitOperatorTransition(
     deps,
-    (state, nowMs) =>
-      approveReset(state, { ...input, nowMs, processedThrough: { ...(state.evaluatedThrough ?? {}) } }, deps.config),
+    (state, nowMs) => {
+      decidedOn = state;
+      return reviewedReset(state, deps.config, progress, (processedThrough) =>
+        approveReset(state, { ...input, nowMs, processedThrough }, deps.config),
+      );
+    },
     (decidedOn) => ({ actor: input.actor, reason: decidedOn.pendingReset?.reason ?? '(two-person reset)' }),
   );
+  if (decidedOn) await reviewRacedEvaluations(deps, rearmedChains(decidedOn, outcome.state, deps.config), input.actor);
+  return outcome;
 }
 
 /** An operator approves the loosened config now waiting its delay; the second person's approval ends the wait. */

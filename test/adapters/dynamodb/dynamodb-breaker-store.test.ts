@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
@@ -10,14 +11,17 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../../functions/adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
-import { documentToItem } from '../../../functions/adapters/dynamodb/item-codec.ts';
+import { cursorToItem, documentToItem } from '../../../functions/adapters/dynamodb/item-codec.ts';
 import { localDynamoClient } from '../../../functions/adapters/dynamodb/local-dynamo.ts';
 import { countDynamoRequests } from '../../../functions/adapters/dynamodb/request-counter.ts';
-import { outflowKey, STATE_KEY } from '../../../functions/adapters/dynamodb/table.ts';
+import { cursorKey, outflowKey, STATE_KEY } from '../../../functions/adapters/dynamodb/table.ts';
+import { evmChainKind } from '../../../functions/adapters/evm/evm-chain-kind.ts';
 import { summariseConfig } from '../../../functions/core/config-record.ts';
 import { type BreakerError, isBreakerError, StateConflictError } from '../../../functions/core/errors.ts';
+import { keepCheckpoints } from '../../../functions/core/reorg-checkpoints.ts';
 import type { BreakerState, ChainCursor } from '../../../functions/core/state.ts';
 import { initialState } from '../../../functions/core/state.ts';
+import { itemBytes } from '../../bench/dynamo-requests.ts';
 import { dynamoDbLocalJar, freePort, storeBackends, type TestStore } from '../../support/dynamo.ts';
 import { auditRecord, cursor, MAX_UINT256, outflow, T0, trippedState } from './fixtures.ts';
 
@@ -199,11 +203,142 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
       expect(await t.store.getCursor('ethereum')).toBeUndefined();
     });
 
+    it('a cursor with its full reorg checkpoints and a lease fits one write unit, and reads back as written', async () => {
+      const blocks = Array.from({ length: 200 }, (_, i) => ({
+        n: 20_000_000 + i,
+        h: `0x${createHash('sha256').update(String(i)).digest('hex')}`,
+        t: 1_700_000_000 + i * 12,
+      }));
+      const recent = keepCheckpoints(blocks, evmChainKind.finality.reorgMemoryBlocks);
+      const leased = cursor({
+        chain: 'avalanche',
+        lastBlock: 20_000_199,
+        recent,
+        lease: { owner: 'c6a7ddc1-1b6f-4c1e-9f0e-1f0d2b7e6a55', untilMs: T0 + 15_000, from: 1, to: 2, fromT: 3 },
+      });
+      await t.store.saveCursor(leased, undefined);
+      expect(await t.store.getCursor('avalanche')).toEqual(leased);
+      const item = await t.client.send(
+        new GetItemCommand({
+          TableName: t.tableName,
+          Key: { pk: { S: cursorKey('avalanche').pk }, sk: { S: 'CURSOR' } },
+        }),
+      );
+      expect(item.Item?.recent?.S).toBeDefined();
+      expect(itemBytes(item.Item!)).toBeLessThanOrEqual(1024);
+    });
+
+    it('reads a cursor written with one {n, h, t} map per block (the old layout), and packs it on the next write', async () => {
+      const legacy = cursor({
+        recent: Array.from({ length: 64 }, (_, i) => ({
+          n: 37 + i,
+          h: `0x${String(i).padStart(64, 'f')}`,
+          t: 500 + i,
+        })),
+        lastBlock: 100,
+      });
+      const key = cursorKey('ethereum');
+      await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: documentToItem(key, legacy) }));
+      expect(await t.store.getCursor('ethereum')).toEqual(legacy);
+
+      await t.store.saveCursor({ ...legacy, version: 2 }, 1);
+      const item = await t.client.send(
+        new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }),
+      );
+      expect(item.Item?.recent?.S).toBeDefined();
+      expect(await t.store.getCursor('ethereum')).toEqual({ ...legacy, version: 2 });
+    });
+
+    it('refuses a cursor whose packed checkpoints are malformed, naming the item', async () => {
+      const item = cursorToItem(cursorKey('ethereum'), cursor());
+      item.recent = { S: '1.2.0xab,zz' };
+      await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: item }));
+      await expect(t.store.getCursor('ethereum')).rejects.toThrow(/CURSOR#ethereum\/CURSOR: checkpoint "zz"/);
+    });
+
     it('keeps cursors of different chains apart', async () => {
       await t.store.saveCursor(cursor({ chain: 'ethereum', lastBlock: 5 }), undefined);
       await t.store.saveCursor(cursor({ chain: 'bitcoin', lastBlock: 800_000 }), undefined);
       expect((await t.store.getCursor('bitcoin'))?.lastBlock).toBe(800_000);
       expect((await t.store.getCursor('ethereum'))?.lastBlock).toBe(5);
+    });
+  });
+
+  describe('evaluation progress store', () => {
+    const progress = (through: number, version: number, chain = 'ethereum') => ({
+      chain,
+      through,
+      throughT: T0 + through,
+      decidedOn: 3,
+      version,
+      updatedAtMs: 1,
+    });
+
+    it('creates a chain’s progress item only when none exists, then updates it only from the expected version', async () => {
+      expect(await t.store.getProgress('ethereum')).toBeUndefined();
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(12, 2), 1);
+      expect(await t.store.getProgress('ethereum')).toEqual(progress(12, 2));
+      const stale = await conflictOf(t.store.saveProgress(progress(11, 2), 1));
+      expect(stale.current).toEqual(progress(12, 2));
+      await expect(t.store.saveProgress(progress(13, 4), 2)).rejects.toThrow(RangeError);
+    });
+
+    it('a retried write that meets itself (the answer was lost) is not a conflict', async () => {
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(10, 1), undefined);
+      await t.store.saveProgress(progress(12, 2), 1);
+      await t.store.saveProgress(progress(12, 2), 1);
+      expect(await t.store.getProgress('ethereum')).toEqual(progress(12, 2));
+      await expect(t.store.saveProgress(progress(13, 2), 1)).rejects.toBeInstanceOf(StateConflictError);
+    });
+
+    it('is one item per chain, apart from the breaker state', async () => {
+      await t.store.saveProgress(progress(5, 1, 'bitcoin'), undefined);
+      await t.store.saveProgress(progress(9, 1), undefined);
+      expect((await t.store.getProgress('bitcoin'))?.through).toBe(5);
+      expect((await t.store.getProgress('ethereum'))?.through).toBe(9);
+      expect(await t.store.getState()).toEqual(initialState());
+      const { Item } = await t.client.send(
+        new GetItemCommand({ TableName: t.tableName, Key: { pk: { S: 'EVAL#bitcoin' }, sk: { S: 'EVAL' } } }),
+      );
+      expect(Item?.through).toEqual({ N: '5' });
+    });
+  });
+
+  describe('window summary store', () => {
+    const summary = (chain: string, leaseVersion: number, usd = '5') => ({
+      chain,
+      leaseVersion,
+      series: { '600': { width: 50, from: 34_000_000, usd: [usd, '0'], count: [1, 0] } },
+      updatedAtMs: 1,
+    });
+
+    it('keeps the summary of the newest lease: an older lease cannot overwrite it', async () => {
+      expect(await t.store.saveSummary(summary('ethereum', 3))).toBe(true);
+      expect(await t.store.saveSummary(summary('ethereum', 3, '7'))).toBe(true);
+      expect(await t.store.saveSummary(summary('ethereum', 2, '1'))).toBe(false);
+      expect(await t.store.summariesOf(['ethereum'])).toEqual([summary('ethereum', 3, '7')]);
+    });
+
+    it('reads 120 chains’ summaries in batches of at most 100 keys, absent ones left out', async () => {
+      const chains = Array.from({ length: 120 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+      for (const c of chains.slice(0, 110)) await t.store.saveSummary(summary(c, 1));
+      const counter = countDynamoRequests(t.client);
+      const read = await t.store.summariesOf(chains);
+      counter.stop();
+      expect(read.map((s) => s.chain).sort()).toEqual(chains.slice(0, 110));
+      expect(counter.byOperation.BatchGetItem).toBe(2);
+    });
+
+    it('a summary that does not parse bounds nothing (the ledgers decide), rather than counting as no outflows', async () => {
+      await t.client.send(
+        new PutItemCommand({
+          TableName: t.tableName,
+          Item: { pk: { S: 'SUM#bsc' }, sk: { S: 'SUM' }, chain: { S: 'bsc' }, series: { S: 'garbage' } },
+        }),
+      );
+      expect(await t.store.summariesOf(['bsc'])).toMatchObject([{ chain: 'bsc', series: {} }]);
     });
   });
 

@@ -163,7 +163,7 @@ describe('a trip is never lost to a concurrent reset', () => {
               .sort(),
           );
           const reviewed = state.reviewedThrough.ethereum ?? -1;
-          expect(reviewed).toBeLessThanOrEqual(state.evaluatedThrough.ethereum ?? -1);
+          expect(reviewed).toBeLessThanOrEqual((await memory.getProgress('ethereum'))?.through ?? -1);
           const unreviewed = ledger.filter((r) => r.block > reviewed);
           const breaks = evaluateRules(config.rules, unreviewed, spanOf(unreviewed)).some((b) => b.level === 'trip');
           const order = s

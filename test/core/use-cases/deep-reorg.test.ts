@@ -60,13 +60,15 @@ describe('reorgs', () => {
       clock: { now: () => 1 },
       owner: 'p',
     };
-    expect((await pollOnce(deps)).result).toMatchObject({ kind: 'idle', lastBlock: 150 });
+    const first = await pollOnce(deps);
+    expect(first.result).toMatchObject({ kind: 'idle', lastBlock: 150 });
 
     // Everything from block 10 on is replaced: 140 blocks deep, beyond the kept hashes.
     reader.fork = 'b';
     reader.forkFrom = 10;
     reader.headNumber = 151;
-    const { result } = await pollOnce(deps);
+    // As runPoller polls: with the cursor the last poll returned (an idle poll may have moved it in memory only).
+    const { result } = await pollOnce(deps, first.cursor);
     expect(result).toMatchObject({ kind: 'reorg', depthKnown: false });
     const blind = pages.filter((p) => p.kind === 'blind');
     expect(blind).toHaveLength(1);
@@ -91,11 +93,15 @@ describe('reorgs', () => {
       clock: { now: () => 1 },
       owner: 'p',
     };
-    await pollOnce(deps);
+    const first = await pollOnce(deps);
     reader.fork = 'b';
     reader.forkFrom = 145;
     reader.headNumber = 151;
-    expect((await pollOnce(deps)).result).toMatchObject({ kind: 'reorg', depthKnown: true, rewoundTo: 144 });
+    expect((await pollOnce(deps, first.cursor)).result).toMatchObject({
+      kind: 'reorg',
+      depthKnown: true,
+      rewoundTo: 144,
+    });
     expect(pages).toEqual([]);
   });
 });

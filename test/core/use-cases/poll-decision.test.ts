@@ -104,12 +104,12 @@ describe('a poll commits one decision and flushes once', () => {
     const before = await store.getState();
     const { result } = await pollOnce(deps(scripted(10, 4), store, [check], pages));
     expect(result).toMatchObject({ kind: 'advanced', to: 10 });
-    // One write for the decision (trip + check page + evaluatedThrough), one for the outbox trim.
+    // One write for the decision (trip + check page), one for the outbox trim; progress has its own item.
     expect(stateWrites()).toBe(2);
     const after = await store.getState();
     expect(after.version).toBe(before.version + 2);
     expect(after.tripped.global).toBeDefined();
-    expect(after.evaluatedThrough?.ethereum).toBe(10);
+    expect((await store.getProgress('ethereum'))?.through).toBe(10);
     expect(after.outbox).toEqual([]);
     expect(pages.map((p) => p.kind).sort()).toEqual(['blind', 'trip']);
     expect(check.runs).toBe(1);
@@ -140,5 +140,30 @@ describe('a poll commits one decision and flushes once', () => {
     const writes = stateWrites();
     expect((await pollOnce(d)).result.kind).toBe('idle');
     expect(stateWrites()).toBe(writes);
+  });
+});
+
+describe('a poll that trips nothing writes no shared item', () => {
+  const config = compile({ global: { singleTxUsd: 1_000_000 } });
+  const chain = { ...config.chains.get('ethereum')!, startBlock: 0, confirmations: 0, maxBlocksPerPoll: 100 };
+
+  it('records its outflows and its chain’s evaluation progress, and leaves the breaker state alone', async () => {
+    const { store, stateWrites } = await countingStore();
+    const before = await store.getState();
+    const deps = {
+      config,
+      chain,
+      reader: scripted(10, 4),
+      store,
+      publisher: { publish: async () => {} },
+      clock: { now: () => BASE_T * 1000 },
+      owner: 'poller',
+    };
+    const { result } = await pollOnce(deps);
+    expect(result).toMatchObject({ kind: 'advanced', to: 10 });
+    expect(result.kind === 'advanced' && result.outflows).toHaveLength(1);
+    expect(stateWrites()).toBe(0);
+    expect(await store.getState()).toEqual(before);
+    expect(await store.getProgress('ethereum')).toMatchObject({ through: 10, decidedOn: before.version, version: 1 });
   });
 });

@@ -6,13 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
-import { haltedFor } from '../../../functions/core/breaker.ts';
+import { haltedFor, resetBreaker } from '../../../functions/core/breaker.ts';
 import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import { evaluateRules } from '../../../functions/core/evaluate.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
 import type { ChainCursor, Page } from '../../../functions/core/state.ts';
+import { commitOnTripRecords } from '../../../functions/core/use-cases/operator-transition.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
-import { resetBreakerUseCase } from '../../../functions/core/use-cases/reset-breaker.ts';
+import { readProgress, resetBreakerUseCase, reviewedReset } from '../../../functions/core/use-cases/reset-breaker.ts';
 import { ADDR, compile, spanOf } from '../../support/fixtures.ts';
 import { initialiseForTest } from '../../support/initialise.ts';
 
@@ -171,5 +172,114 @@ describe('a reset racing a poll', () => {
     expect(state.reviewedThrough.ethereum).toBe(10);
     expect(haltedFor(state, 'ethereum')?.ruleId).toBe('chain-ethereum-usd-10m');
     expect(pages.filter((p) => p.kind === 'trip')).toHaveLength(2);
+  });
+});
+
+describe('evaluation progress in its own item', () => {
+  it('a reset that crashed before its second look: the chain’s next evaluation evaluates the raced blocks again', async () => {
+    const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
+    const pages: Page[] = [];
+    const publisher = { publish: async (p: Page) => void pages.push(p) };
+    let nowMs = 1_700_000_000_000;
+    const clock = { now: () => nowMs };
+    const chain = new ScriptedChain();
+    const deps = { config, chain: ethereum, reader: chain, store, publisher, clock, owner: 'poller-1' };
+    chain.headNumber = 11;
+    await pollOnce(deps);
+    chain.send(10, 600n);
+    chain.headNumber = 12;
+    await pollOnce(deps);
+    const reviewable = await readProgress({ config, store }); // on-call reads progress: block 10
+    // While halted, $600k more leave in block 12: evaluated on the halted state, no new trip.
+    chain.send(12, 600n);
+    chain.headNumber = 14;
+    await pollOnce(deps);
+    expect((await store.getProgress('ethereum'))?.through).toBe(12);
+    // The reset, decided with the progress it read before block 12 was recorded, lands — and its
+    // process dies before the second look (reviewRacedEvaluations) that would have covered block 12.
+    await commitOnTripRecords(
+      { store, publisher, clock },
+      (state, at) =>
+        reviewedReset(state, config, reviewable, (processedThrough) =>
+          resetBreaker(state, { reason: 'reviewed trip 1', actor: 'oncall', nowMs: at, processedThrough }, config),
+        ),
+      undefined,
+      () => ({ actor: 'oncall', reason: 'reviewed trip 1' }),
+    );
+    expect(haltedFor(await store.getState(), 'ethereum')).toBeUndefined();
+    // Much later (block 12's $600k is far outside the 10m window of this one) a small outflow: its
+    // evaluation also takes the raced block 12, on the re-armed state, and that trips.
+    chain.send(80, 1n);
+    chain.headNumber = 82;
+    nowMs += 3_600_000;
+    await pollOnce(deps);
+    const state = await store.getState();
+    expect(state.reviewedThrough.ethereum).toBe(10);
+    const trip = haltedFor(state, 'ethereum');
+    expect(trip?.ruleId).toBe('chain-ethereum-usd-10m');
+    expect(trip?.evidence.windowEnd).toBe(BASE_T + 12 * 12);
+    expect(await store.getProgress('ethereum')).toMatchObject({ through: 80, decidedOn: state.version - 1 });
+  });
+
+  it('a state item written by an older build (evaluatedThrough on it) still bounds what a reset reviews', async () => {
+    const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
+    const publisher = { publish: async () => {} };
+    const clock = { now: () => 1_700_000_000_000 };
+    const legacy = await store.getState();
+    const trip = {
+      tripId: 'trip-legacy',
+      atMs: 1,
+      ruleId: 'chain-ethereum-usd-10m',
+      scope: { kind: 'chain' as const, chain: 'ethereum' },
+      evidence: {
+        ruleId: 'chain-ethereum-usd-10m',
+        summary: 'legacy',
+        measure: 'usd' as const,
+        value: '1',
+        limit: '0',
+        windowSeconds: 600,
+        windowEnd: BASE_T,
+        outflowIds: [],
+      },
+    };
+    await store.saveState(
+      {
+        ...legacy,
+        version: legacy.version + 1,
+        tripped: { 'chain:ethereum': trip },
+        evaluatedThrough: { ethereum: 40 },
+      },
+      legacy.version,
+    );
+    // No progress item yet (the poller has not run on this build): the legacy field is what was evaluated.
+    const first = await resetBreakerUseCase(
+      { config, store, publisher, clock },
+      { reason: 'reviewed the legacy trip', actor: 'oncall' },
+    );
+    expect(first.reviewedThrough.ethereum).toBe(40);
+    expect(first.reviewedAt?.ethereum).toEqual({ version: first.version, t: 0 });
+    // Once the poller records progress past it, the progress item wins; the legacy field stays a floor.
+    await store.saveProgress(
+      {
+        chain: 'ethereum',
+        through: 55,
+        throughT: BASE_T + 55 * 12,
+        decidedOn: first.version,
+        version: 1,
+        updatedAtMs: 0,
+      },
+      undefined,
+    );
+    const now = await store.getState();
+    await store.saveState({ ...now, version: now.version + 1, tripped: { 'chain:ethereum': trip } }, now.version);
+    const second = await resetBreakerUseCase(
+      { config, store, publisher, clock },
+      { reason: 'reviewed it again', actor: 'oncall' },
+    );
+    expect(second.reviewedThrough.ethereum).toBe(55);
+    expect(second.reviewedAt?.ethereum).toEqual({ version: second.version, t: BASE_T + 55 * 12 });
+    expect(second.evaluatedThrough).toEqual({ ethereum: 40 });
   });
 });

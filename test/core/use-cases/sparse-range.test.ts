@@ -3,7 +3,7 @@ import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-br
 import type { ChainReader } from '../../../functions/core/chain-kind.ts';
 import { isBreakerError } from '../../../functions/core/errors.ts';
 import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
-import type { Page } from '../../../functions/core/state.ts';
+import type { ChainCursor, Page } from '../../../functions/core/state.ts';
 import { pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { ADDR, compile } from '../../support/fixtures.ts';
 import { initialiseForTest } from '../../support/initialise.ts';
@@ -89,18 +89,24 @@ async function setup(reader: SparseChain) {
     clock: { now: () => 1 },
     owner: 'p',
   };
-  return { deps, store, pages };
-}
-
-/** Poll until idle (bounded), returning each result's kind. */
-async function pollToIdle(deps: Parameters<typeof pollOnce>[0]): Promise<string[]> {
-  const kinds: string[] = [];
-  for (let i = 0; i < 50; i++) {
-    const { result } = await pollOnce(deps);
-    kinds.push(result.kind);
-    if (result.kind === 'idle') return kinds;
-  }
-  throw new Error('did not reach idle in 50 polls');
+  // As runPoller polls: each poll gets the cursor the last one returned (an idle poll may move it in memory only).
+  let cursor: ChainCursor | undefined;
+  const poll = async () => {
+    const outcome = await pollOnce(deps, cursor);
+    cursor = outcome.cursor;
+    return outcome;
+  };
+  /** Poll until idle (bounded), returning each result's kind. */
+  const pollToIdle = async (): Promise<string[]> => {
+    const kinds: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const { result } = await poll();
+      kinds.push(result.kind);
+      if (result.kind === 'idle') return kinds;
+    }
+    throw new Error('did not reach idle in 50 polls');
+  };
+  return { deps, store, pages, poll, pollToIdle, cursor: () => cursor };
 }
 
 const blocksOf = async (store: MemoryBreakerStore) =>
@@ -111,25 +117,24 @@ describe('sparse block numbers (skipped slots)', () => {
     // Ranges are [0–9], [10–19], [20–29], [30–35]: 9 and 19 end a range, 10 and 20 begin one, 30–35 are all skipped.
     const skipped = new Set([5, 9, 10, 19, 20, 30, 31, 32, 33, 34, 35]);
     const reader = new SparseChain(35, skipped, new Set([4, 8, 11, 18, 21, 29]));
-    const { deps, store } = await setup(reader);
-    const kinds = await pollToIdle(deps);
+    const { store, pollToIdle, cursor } = await setup(reader);
+    const kinds = await pollToIdle();
     expect(kinds).not.toContain('reorg');
     expect(await blocksOf(store)).toEqual([4, 8, 11, 18, 21, 29]);
-    const cursor = await store.getCursor('ethereum');
-    expect(cursor).toMatchObject({ lastBlock: 35, lastT: BASE_T + 29 });
-    expect(cursor!.recent.at(-1)).toMatchObject({ n: 29 });
+    expect(cursor()).toMatchObject({ lastBlock: 35, lastT: BASE_T + 29 });
+    expect(cursor()!.recent.at(-1)).toMatchObject({ n: 29 });
 
     // The chain goes on after an all-skipped range: the next block links to 29 across the gap.
     reader.headNumber = 40;
     reader.payments.add(37);
-    expect(await pollToIdle(deps)).toEqual(['advanced', 'idle']);
+    expect(await pollToIdle()).toEqual(['advanced', 'idle']);
     expect(await blocksOf(store)).toEqual([4, 8, 11, 18, 21, 29, 37]);
   });
 
   it('a reorg across a gap rewinds to the common ancestor before the gap and re-reads', async () => {
     const reader = new SparseChain(29, new Set([9, 10, 11, 19]), new Set([8, 12, 25]));
-    const { deps, store, pages } = await setup(reader);
-    await pollToIdle(deps);
+    const { store, pages, pollToIdle } = await setup(reader);
+    await pollToIdle();
     expect(await blocksOf(store)).toEqual([8, 12, 25]);
     const before = (await store.outflowsSince('ethereum', 0)).map((r) => r.txHash);
 
@@ -141,7 +146,7 @@ describe('sparse block numbers (skipped slots)', () => {
     reader.payments.delete(25);
     reader.payments.add(26);
     reader.headNumber = 31;
-    const kinds = await pollToIdle(deps);
+    const kinds = await pollToIdle();
     expect(kinds[0]).toBe('reorg');
     const reorg = (await store.listAudit(10)).find((a) => a.action === 'reorg');
     expect(reorg?.details).toMatchObject({ rewoundTo: 8, depthKnown: true });
@@ -178,14 +183,14 @@ describe('sparse block numbers (skipped slots)', () => {
   it('a left-out last block is caught by the next read, which does not link to what was kept', async () => {
     const reader = new SparseChain(9, new Set(), new Set([9]));
     reader.omit.add(9);
-    const { deps, store } = await setup(reader);
-    expect((await pollOnce(deps)).result.kind).toBe('idle');
+    const { store, poll, pollToIdle } = await setup(reader);
+    expect((await poll()).result.kind).toBe('idle');
     expect(await blocksOf(store)).toEqual([]);
     // Block 10's parent is 9, which the cursor never kept: the poller rewinds and reads 9 again.
     reader.omit.clear();
     reader.headNumber = 10;
-    expect((await pollOnce(deps)).result).toMatchObject({ kind: 'reorg', rewoundTo: 8 });
-    await pollToIdle(deps);
+    expect((await poll()).result).toMatchObject({ kind: 'reorg', rewoundTo: 8 });
+    await pollToIdle();
     expect(await blocksOf(store)).toEqual([9]);
   });
 });

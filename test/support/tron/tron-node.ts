@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { SigningKey, Wallet } from 'ethers';
 import { TronWeb } from 'tronweb';
 import { evmHexOf } from '../../../functions/adapters/tron/addresses.ts';
-import type { Anvil } from '../anvil.ts';
+import { type Anvil, minedReceipt } from '../anvil.ts';
 
 export interface TronNodeOptions {
   /** Where contract calls run; required for `call`. */
@@ -193,8 +193,7 @@ export class TronNode {
       value: value.callValue ?? 0n,
       gasLimit: 3_000_000n,
     });
-    const receipt = await anvil.provider.waitForTransaction(sent.hash);
-    if (!receipt) throw new Error(`anvil lost ${sent.hash}`);
+    const receipt = await minedReceipt(anvil.provider, sent.hash);
     const frames = this.saveInternalTx
       ? await anvil.rpc<CallFrame>('debug_traceTransaction', [sent.hash, { tracer: 'callTracer' }])
       : undefined;
