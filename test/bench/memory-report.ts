@@ -5,20 +5,17 @@
  * BENCHMARKS.json fields scripts/cost-estimate.ts reads. The full run writes the same part.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   MEASURED_POLLER_PEAK_RSS_MB,
   POLLER_MEMORY_HEADROOM,
   POLLER_MEMORY_MB,
   pollerMemoryMb,
 } from '../../infra/constructs/chain-poller.ts';
+import { writeBenchPart } from './bench-part.ts';
 import { type DynamoRequestsRun, measureDynamoRequests } from './dynamo-requests.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { measurePollerMemory, type PollerMemoryRun } from './memory.ts';
 
-const START = '<!-- bench part: cost inputs -->';
-const END = '<!-- end of bench part: cost inputs -->';
 const WRITE_UNIT_BYTES = 1024;
 const READ_UNIT_BYTES = 4096;
 
@@ -105,20 +102,8 @@ export function renderCostInputs(c: CostInputs): string {
 }
 
 export function writeCostInputsPart(out: string, c: CostInputs): void {
-  const mdPath = join(out, 'BENCHMARKS.md');
-  const section = `${START}\n${renderCostInputs(c)}${END}\n`;
-  const md = readFileSync(mdPath, 'utf8');
-  const start = md.indexOf(START);
-  const end = md.indexOf(END);
-  writeFileSync(
-    mdPath,
-    start >= 0 && end > start
-      ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}`
-      : `${md.trimEnd()}\n\n${section}`,
-  );
-  const jsonPath = join(out, 'BENCHMARKS.json');
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
-  Object.assign(json, costInputFields(c));
-  json.costInputs = { measuredAt: c.measuredAt, loadAverage: c.loadAverage, memory: c.memory, requests: c.requests };
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeBenchPart(out, 'cost inputs', renderCostInputs(c), {
+    ...costInputFields(c),
+    costInputs: { measuredAt: c.measuredAt, loadAverage: c.loadAverage, memory: c.memory, requests: c.requests },
+  });
 }

@@ -14,6 +14,7 @@
  *   npm run bench -- --only detection-check [--trials 20]   (detection latency alone, printed; writes nothing)
  *   npm run bench -- --only scale   (K = 1…50 chains on one table, its own section; ~9 minutes)
  */
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../../functions/adapters/config/config-file.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
 import { BENCH_CHAIN } from './bench-config.ts';
+import { writeBenchPart } from './bench-part.ts';
 import { breakerCatchUp, readerAlone } from './catch-up.ts';
 import { startDelayProxy } from './delay-proxy.ts';
 import { type DetectionOptions, type DetectionRun, measureDetection } from './detection.ts';
@@ -286,23 +288,8 @@ async function watermarkBenchmarks(): Promise<WatermarkRuns> {
   return runs;
 }
 
-const WATERMARK_START = '<!-- bench part: watermark -->';
-const WATERMARK_END = '<!-- end of bench part: watermark -->';
-
 /** Write the watermark part into BENCHMARKS.md (its own marked section) and BENCHMARKS.json (its own key). */
 function writeWatermarkPart(runs: WatermarkRuns, measuredAt: string): void {
-  const mdPath = join(values.out, 'BENCHMARKS.md');
-  const section = `${WATERMARK_START}\n${renderPendingWatermark(runs.nonce, runs.outpoint, measuredAt)}${WATERMARK_END}\n`;
-  const md = readFileSync(mdPath, 'utf8');
-  const start = md.indexOf(WATERMARK_START);
-  const end = md.indexOf(WATERMARK_END);
-  const next =
-    start >= 0 && end > start
-      ? `${md.slice(0, start)}${section}${md.slice(end + WATERMARK_END.length + 1)}`
-      : `${md.trimEnd()}\n\n${section}`;
-  writeFileSync(mdPath, next);
-  const jsonPath = join(values.out, 'BENCHMARKS.json');
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
   const rounded = (list: PendingWatermarkRun[]) =>
     list.map(({ latenciesMs, ...r }) => ({
       ...r,
@@ -311,8 +298,9 @@ function writeWatermarkPart(runs: WatermarkRuns, measuredAt: string): void {
       maxMs: Math.round(r.maxMs),
       latenciesMs: latenciesMs.map((ms) => Math.round(ms)),
     }));
-  json.watermarkDetection = { measuredAt, runs: rounded(runs.nonce), outpointRuns: rounded(runs.outpoint) };
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeBenchPart(values.out, 'watermark', renderPendingWatermark(runs.nonce, runs.outpoint, measuredAt), {
+    watermarkDetection: { measuredAt, runs: rounded(runs.nonce), outpointRuns: rounded(runs.outpoint) },
+  });
 }
 
 /** `--only watermark`: measure that part alone and write it into the last full run's reports. */

@@ -6,11 +6,13 @@
  *
  *   npm run bench -- --only scale
  */
+
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchPart } from './bench-part.ts';
 import { describeMachine } from './machine.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -18,8 +20,6 @@ const ROOT = join(HERE, '..', '..');
 const SIZES = [1, 10, 30, 50];
 const RUN_SECONDS = 55;
 const HARD_LIMIT_SECONDS = 118;
-const START = '<!-- bench part: scale -->';
-const END = '<!-- end of bench part: scale -->';
 
 /** What one scale-run.ts process reports (the fields this report uses). */
 export interface ScaleRun {
@@ -79,21 +79,9 @@ export async function scalePart(outDir: string, log: (m: string) => void): Promi
     rmSync(dir, { recursive: true, force: true });
   }
   const measuredAt = describeMachine().date;
-  const mdPath = join(outDir, 'BENCHMARKS.md');
-  const section = `${START}\n${renderScale(runs, measuredAt)}${END}\n`;
-  const md = readFileSync(mdPath, 'utf8');
-  const start = md.indexOf(START);
-  const end = md.indexOf(END);
-  writeFileSync(
-    mdPath,
-    start >= 0 && end > start
-      ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}`
-      : `${md.trimEnd()}\n\n${section}`,
-  );
-  const jsonPath = join(outDir, 'BENCHMARKS.json');
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
-  json.scale = { measuredAt, runSeconds: RUN_SECONDS, runs };
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeBenchPart(outDir, 'scale', renderScale(runs, measuredAt), {
+    scale: { measuredAt, runSeconds: RUN_SECONDS, runs },
+  });
   log('wrote the scale part into BENCHMARKS.md and BENCHMARKS.json');
 }
 

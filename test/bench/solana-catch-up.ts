@@ -8,8 +8,6 @@
  *
  *   npm run bench -- --only solana [--blocks 2000]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Address, Instruction, KeyPairSigner } from '@solana/kit';
 import { getTransferSolInstruction } from '@solana-program/system';
 import { getApproveInstruction, getTransferCheckedInstruction } from '@solana-program/token';
@@ -24,6 +22,7 @@ import { startTestStore } from '../support/dynamo.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { SolanaNode } from '../support/solana/solana-node.ts';
 import { ata, createAtaInstruction, createMint, fund, type TestMint } from '../support/solana/tokens.ts';
+import { writeBenchPart } from './bench-part.ts';
 import { assertExact, compareOutflows, type Exactness } from './exactness.ts';
 import { loadAverage } from './machine.ts';
 import type { ExpectedOutflow } from './traffic.ts';
@@ -380,9 +379,6 @@ export async function measureSolana(slots: number, log: (message: string) => voi
   }
 }
 
-const START = '<!-- bench part: solana -->';
-const END = '<!-- end of bench part: solana -->';
-
 export function renderSolana(r: SolanaResults, measuredAt: string): string {
   const t = r.traffic;
   const row = (name: string, x: SolanaRun) =>
@@ -414,27 +410,15 @@ export async function writeSolanaPart(
   log: (message: string) => void,
 ): Promise<void> {
   const results = await measureSolana(slots, log);
-  const mdPath = join(out, 'BENCHMARKS.md');
-  const section = `${START}\n${renderSolana(results, measuredAt)}${END}\n`;
-  const md = readFileSync(mdPath, 'utf8');
-  const start = md.indexOf(START);
-  const end = md.indexOf(END);
-  writeFileSync(
-    mdPath,
-    start >= 0 && end > start
-      ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}`
-      : `${md.trimEnd()}\n\n${section}`,
-  );
-  const jsonPath = join(out, 'BENCHMARKS.json');
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
   const strip = ({ exactness, ...rest }: SolanaRun) => ({ ...rest, exact: exactness.exact, outflows: exactness.found });
-  json.solana = {
-    loadAverageAtEnd: results.loadAverageAtEnd,
-    measuredAt,
-    traffic: results.traffic,
-    reader: strip(results.reader),
-    breaker: strip(results.breaker),
-    steady: strip(results.steady),
-  };
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeBenchPart(out, 'solana', renderSolana(results, measuredAt), {
+    solana: {
+      loadAverageAtEnd: results.loadAverageAtEnd,
+      measuredAt,
+      traffic: results.traffic,
+      reader: strip(results.reader),
+      breaker: strip(results.breaker),
+      steady: strip(results.steady),
+    },
+  });
 }

@@ -7,8 +7,6 @@
  *
  *   npm run bench -- --only tron [--blocks 2000]   (writes its `## Tron` section into BENCHMARKS.md)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { tronAddressFromEvm } from '../../functions/adapters/tron/addresses.ts';
 import { TronChainReader } from '../../functions/adapters/tron/tron-chain-reader.ts';
@@ -20,6 +18,7 @@ import { startTestStore } from '../support/dynamo.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { type TronKey, TronNode } from '../support/tron/tron-node.ts';
 import { serveTron } from '../support/tron/tron-server.ts';
+import { writeBenchPart } from './bench-part.ts';
 
 export interface TronTrafficStats {
   blocks: number;
@@ -263,9 +262,6 @@ function measure(
   };
 }
 
-const START = '<!-- bench part: tron -->';
-const END = '<!-- end of bench part: tron -->';
-
 export function renderTron(r: TronCatchUpResults, measuredAt: string): string {
   const t = r.traffic;
   return [
@@ -294,16 +290,6 @@ export function renderTron(r: TronCatchUpResults, measuredAt: string): string {
 export async function tronOnly(out: string, blocks: number, log: Log): Promise<void> {
   log(`tron catch-up: ${blocks} blocks on the Tron stand-in`);
   const results = await tronCatchUp(blocks, log);
-  const mdPath = join(out, 'BENCHMARKS.md');
-  const md = readFileSync(mdPath, 'utf8');
-  const section = `${START}\n${renderTron(results, new Date().toISOString().slice(0, 10))}${END}\n`;
-  const start = md.indexOf(START);
-  const end = md.indexOf(END);
-  writeFileSync(
-    mdPath,
-    start >= 0 && end > start
-      ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}`
-      : `${md.trimEnd()}\n\n${section}`,
-  );
+  writeBenchPart(out, 'tron', renderTron(results, new Date().toISOString().slice(0, 10)));
   log('wrote the Tron section into BENCHMARKS.md');
 }

@@ -6,8 +6,6 @@
  * was read must be, per transaction, hot wallet and asset, what xrpl.js's getBalanceChanges says each
  * hot wallet lost (the ground truth, independent of our metadata reader). A wrong answer fails the run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Wallet } from 'xrpl';
 import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { XrplChainReader } from '../../functions/adapters/xrpl/xrpl-chain-reader.ts';
@@ -19,6 +17,7 @@ import { startTestStore } from '../support/dynamo.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { RIPPLE_EPOCH_OFFSET, XrplLedgerEngine } from '../support/xrpl/ledger-engine.ts';
 import { XrplLedgerServer } from '../support/xrpl/ledger-server.ts';
+import { writeBenchPart } from './bench-part.ts';
 
 export interface XrplTraffic {
   engine: XrplLedgerEngine;
@@ -276,9 +275,6 @@ export async function measureXrplCatchUp(ledgers: number, log: (m: string) => vo
   }
 }
 
-const START = '<!-- bench part: xrpl-catch-up -->';
-const END = '<!-- end of bench part: xrpl-catch-up -->';
-
 export function renderXrplSection(r: XrplBenchResults): string {
   const rows = r.runs.map(
     (x) =>
@@ -304,20 +300,6 @@ export function renderXrplSection(r: XrplBenchResults): string {
 /** `--only xrpl-catch-up`: measure and write the part into BENCHMARKS.md (its own marked section) and BENCHMARKS.json. */
 export async function xrplCatchUpPart(out: string, ledgers: number, log: (m: string) => void): Promise<void> {
   const results = await measureXrplCatchUp(ledgers, log);
-  const mdPath = join(out, 'BENCHMARKS.md');
-  const section = `${START}\n${renderXrplSection(results)}${END}\n`;
-  const md = readFileSync(mdPath, 'utf8');
-  const start = md.indexOf(START);
-  const end = md.indexOf(END);
-  writeFileSync(
-    mdPath,
-    start >= 0 && end > start
-      ? `${md.slice(0, start)}${section}${md.slice(end + END.length + 1)}`
-      : `${md.trimEnd()}\n\n${section}`,
-  );
-  const jsonPath = join(out, 'BENCHMARKS.json');
-  const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
-  json.xrplCatchUp = results;
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  writeBenchPart(out, 'xrpl-catch-up', renderXrplSection(results), { xrplCatchUp: results });
   log('wrote the XRP Ledger part into BENCHMARKS.md and BENCHMARKS.json');
 }
