@@ -175,9 +175,10 @@ const newDestinationsPattern = z
 const walletProfilePattern = z
   .object({
     /** Trips when a hot wallet's outflow in one window exceeds tripFactor × its trailing percentile. */
-    tripFactor: z.number().gt(1, { error: 'must be > 1' }),
+    // Held in parts per million (compile.ts): bounded so the product stays a finite integer.
+    tripFactor: z.number().gt(1, { error: 'must be > 1' }).max(1_000_000, { error: 'must be ≤ 1000000' }),
     /** Default tripFactor × warnRatio. */
-    warnFactor: z.number().gt(0).optional(),
+    warnFactor: z.number().gt(0).max(1_000_000, { error: 'must be ≤ 1000000' }).optional(),
     /** Never trips below this many USD per window (a quiet wallet's percentile can be 0). */
     minUsd: positiveUsd,
     percentile: z.number().gt(0).max(100).default(99),

@@ -237,6 +237,12 @@ describe('compileConfig rejects a bad config with an error naming the path and t
       (d) => (d.limits.patterns = { walletProfile: { tripFactor: 3, minUsd: 100_000, baseline: '30d' } }),
       /^rule [\w-]+: looks back 721h, but outflows are kept 35 days and a rule may look back at most 30d$/,
     ],
+    // Found by the config fuzz: 1.8e302 × 10^6 ppm is Infinity, and BigInt(Infinity) threw a RangeError.
+    [
+      'a wallet profile trip factor too large to hold in parts per million',
+      (d) => (d.limits.patterns = { walletProfile: { tripFactor: 1.8e302, minUsd: 100_000, baseline: '7d' } }),
+      /^limits\.patterns\.walletProfile\.tripFactor: must be ≤ 1000000/,
+    ],
   ];
 
   it.each(cases)('%s', (_name, mutate, expected) => {
