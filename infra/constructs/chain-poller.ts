@@ -10,6 +10,7 @@ import type { BreakerTable } from './breaker-table.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { PageTopic } from './page-topic.ts';
 import { PollerAlarms } from './poller-alarms.ts';
+import { POLLER_MEMORY_MB } from './poller-memory.ts';
 import { TABLE_ACCESS } from './table-access.ts';
 
 /**
@@ -21,26 +22,6 @@ import { TABLE_ACCESS } from './table-access.ts';
 export const POLLER_TIMEOUT = Duration.seconds(65);
 /** Margin the poll-chain handler keeps before its deadline (its contract); the loop runs for timeout − this. */
 export const POLLER_STOP_MARGIN = Duration.seconds(10);
-/**
- * Peak resident memory (MiB) of the bundled poll-chain handler over two full invocations under the bench
- * traffic: `npm run bench -- --only memory` writes it to BENCHMARKS.json (pollerMemory.peakRssMb), and
- * test/infra/poller-memory.test.ts fails when this copy no longer sizes the function the way it does.
- */
-export const MEASURED_POLLER_PEAK_RSS_MB = 141.5;
-/**
- * Room above the measured peak: a catch-up batch (up to maxBlocksPerPoll blocks at once) and a drain's
- * window history held in memory grow the heap beyond the bench's one-block polls.
- */
-export const POLLER_MEMORY_HEADROOM = 1.5;
-
-/** Function memory for a measured peak: the peak with headroom, in 32 MB steps, at least Lambda's 128 MB. */
-export function pollerMemoryMb(peakRssMb: number): number {
-  return Math.max(128, Math.ceil((peakRssMb * POLLER_MEMORY_HEADROOM) / 32) * 32);
-}
-
-/** Lambda also scales CPU with memory (1,769 MB = one vCPU): see docs/cost.md for what the measured CPU per poll needs. */
-export const POLLER_MEMORY_MB = pollerMemoryMb(MEASURED_POLLER_PEAK_RSS_MB);
-
 export interface ChainPollerProps {
   readonly deploymentName: string;
   readonly chain: ChainConfig;
