@@ -29,7 +29,7 @@ import { OUTFLOW_RETENTION_SECONDS } from '../functions/core/retention.ts';
 import { idleSaveIntervalMs } from '../functions/core/use-cases/cursor-lease.ts';
 import { POLLER_METRICS } from '../functions/handlers/poller-metrics.ts';
 import { buildBreakerApp, DEFAULT_CONFIG } from '../infra/breaker-app.ts';
-import { POLLER_STOP_MARGIN } from '../infra/constructs/chain-poller.ts';
+import { POLLER_STOP_MARGIN } from '../infra/constructs/poller-timing.ts';
 import {
   type Benchmarks,
   benchmarksSchema,

@@ -20,7 +20,7 @@ import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb
 import { startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
 import { BUNDLED_CONFIG_NAME, BUNDLING, METRICS_NAMESPACE } from '../../infra/constructs/breaker-function.ts';
-import { POLLER_TIMEOUT } from '../../infra/constructs/chain-poller.ts';
+import { POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import { handlerEntry, REPO_ROOT } from '../../infra/paths.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { startLocalSns } from '../support/local-sns.ts';

@@ -9,7 +9,7 @@ import { STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
 import { handlerDeps, resetHandlerDepsForTests } from '../../functions/handlers/runtime-deps.ts';
 import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { buildBreakerApp } from '../../infra/breaker-app.ts';
-import { POLLER_TIMEOUT } from '../../infra/constructs/chain-poller.ts';
+import { POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import { KILL_SWITCH_INITIAL_VALUE } from '../../infra/constructs/kill-switch.ts';
 import { deadManAgeSeconds } from '../../infra/constructs/poller-alarms.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
