@@ -75,7 +75,8 @@ for (let i = 0; i < Number(process.env.BENCH_INVOCATIONS); i++) {
   const result = await handler({ chain: process.env.BENCH_CHAIN }, context);
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  invocations.push({ wallMs, cpuMs: (used.user + used.system) / 1000, polls: result.polls, outflows: result.outflows });
+  const [run] = result.chains;
+  invocations.push({ wallMs, cpuMs: (used.user + used.system) / 1000, polls: run.polls, outflows: run.outflows });
 }
 const { writeFileSync } = await import('node:fs');
 writeFileSync(process.env.BENCH_RESULT, JSON.stringify({
