@@ -49,16 +49,11 @@ export interface ChainRun extends RunSummary {
 export async function runPollers(chains: readonly PollDeps[], opts: RunPollersOptions): Promise<ChainRun[]> {
   const first = chains[0];
   if (!first) return [];
+  const ended = new Set<ChainRun>();
   const loops = chains.map((deps) => {
     const chain = deps.chain.id;
     const run: ChainRun = { chain, polls: 0, failures: 0, outflows: 0 };
-    const loop: { deps: PollDeps; run: ChainRun; ended: boolean; done: Promise<unknown> } = {
-      deps,
-      run,
-      ended: false,
-      done: Promise.resolve(),
-    };
-    loop.done = runPoller(deps, {
+    const done = runPoller(deps, {
       deadlineMs: opts.deadlineMs,
       sleep: opts.sleep,
       signal: opts.signal,
@@ -70,10 +65,8 @@ export async function runPollers(chains: readonly PollDeps[], opts: RunPollersOp
       .catch((e: unknown) => {
         run.error = e;
       })
-      .finally(() => {
-        loop.ended = true;
-      });
-    return loop;
+      .finally(() => ended.add(run));
+    return { deps, run, done };
   });
   await within(
     Promise.all(loops.map((l) => l.done)),
@@ -81,7 +74,7 @@ export async function runPollers(chains: readonly PollDeps[], opts: RunPollersOp
     opts.timer,
   );
 
-  const abandoned = loops.filter((l) => !l.ended);
+  const abandoned = loops.filter((l) => !ended.has(l.run));
   await within(
     Promise.all(
       abandoned.map(async ({ deps, run }) => {
