@@ -311,5 +311,13 @@ describe('Lambda handlers against local stand-ins', () => {
       expect(m.LastProcessedBlockAgeSeconds).toBeGreaterThanOrEqual(0);
     }
     expect((await db.store.getCursor('devnet2'))?.lastBlock).toBe(await anvil2.provider.getBlockNumber());
+
+    // devnet2's node goes away: devnet still polls, and the invocation fails naming devnet2 only.
+    await anvil2.stop();
+    await anvil.mine(1);
+    const failed = await poll({ chains: ['devnet', 'devnet2'] }, lambdaContext(11_000)).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AggregateError);
+    expect((failed as Error).message).toMatch(/^polling failed on devnet2 — devnet2: /);
+    expect((await db.store.getCursor('devnet'))?.lastBlock).toBe(await anvil.provider.getBlockNumber());
   }, 60_000);
 });
