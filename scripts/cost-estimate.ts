@@ -71,6 +71,14 @@ export function scenarioOutflowsPerDay(path: string): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).map(([chain, n]) => [chain, n / days]));
 }
 
+/** The chains a poll schedule's input names: `{"chains": [...]}`, or `{"chain": id}` (a one-chain schedule). */
+export function scheduledChains(input: string): string[] {
+  const event = JSON.parse(input) as { chains?: unknown; chain?: unknown };
+  if (Array.isArray(event.chains) && event.chains.every((c) => typeof c === 'string')) return event.chains;
+  if (typeof event.chain === 'string') return [event.chain];
+  throw new Error(`a poll schedule's input names no chains: ${input}`);
+}
+
 /** Synthesise the stack without bundling and read what it deploys. */
 export function describeDeployment(configPath: string): { deployment: Deployment; chains: Workload['chains'] } {
   const outdir = mkdtempSync(join(tmpdir(), 'breaker-cost-'));
@@ -84,21 +92,27 @@ export function describeDeployment(configPath: string): { deployment: Deployment
     const resources = Object.entries(template.Resources);
     const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
 
-    const pollers = ofType('AWS::Scheduler::Schedule').flatMap(([, r]) => {
+    // One schedule per poller function; its input names the chains that function's loop polls.
+    const pollers = ofType('AWS::Scheduler::Schedule').map(([, r]) => {
       const target = r.Properties?.Target as { Arn: { 'Fn::GetAtt': [string, string] }; Input: string };
       const fn = template.Resources[target.Arn['Fn::GetAtt'][0]]?.Properties as { MemorySize: number; Timeout: number };
-      const { chains } = JSON.parse(target.Input) as { chains: string[] };
-      return chains.map((chain) => {
-        const config = stack.config.chains.get(chain);
-        if (!config) throw new Error(`the stack schedules a poller for "${chain}", which the config does not have`);
-        return {
-          chain,
-          memoryMb: fn.MemorySize,
-          timeoutSeconds: fn.Timeout,
+      const chains = scheduledChains(target.Input);
+      const group = stack.config.pollerGroups.find((g) => g.chains.join() === chains.join());
+      if (!group)
+        throw new Error(
+          `the stack schedules a poller for ${chains.join(', ')}, which is no poller group of the config`,
+        );
+      return {
+        group: group.id,
+        memoryMb: fn.MemorySize,
+        timeoutSeconds: fn.Timeout,
+        chains: chains.map((chain) => {
+          const config = stack.config.chains.get(chain);
+          if (!config) throw new Error(`the stack schedules a poller for "${chain}", which the config does not have`);
           // The idle cadence, and the save at the end of each (one-minute) run.
-          idleCursorSavesPerMinute: 60_000 / idleSaveIntervalMs(config) + 1,
-        };
-      });
+          return { chain, idleCursorSavesPerMinute: 60_000 / idleSaveIntervalMs(config) + 1 };
+        }),
+      };
     });
     const subscriptions = { email: 0, https: 0, sms: 0 };
     for (const [, r] of ofType('AWS::SNS::Subscription')) {

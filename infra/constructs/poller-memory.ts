@@ -4,14 +4,22 @@
  */
 
 /**
- * Peak resident memory (MiB) of the bundled poll-chain handler over two full invocations under the bench
- * traffic: `npm run bench -- --only memory` writes it to BENCHMARKS.json (pollerMemory.peakRssMb), and
- * test/infra/poller-memory.test.ts fails when this copy no longer sizes the function the way it does.
+ * Peak resident memory (MiB) of the bundled poll-chain handler polling one chain, the highest over the chain
+ * kinds (each measured over two full invocations under the bench traffic): `npm run bench -- --only memory`
+ * writes it to BENCHMARKS.json (pollerPeakRssMb), and test/infra/poller-memory.test.ts fails when this copy no
+ * longer sizes the function the way it does.
  */
-export const MEASURED_POLLER_PEAK_RSS_MB = 141.5;
+export const MEASURED_POLLER_PEAK_RSS_MB = 145.8;
+/**
+ * What each further chain polled by the same process added to the peak (MiB): (the group's peak − the one-chain
+ * peak above) / (the group's chains − 1), the group being every chain of config/example.yaml in one process
+ * (BENCHMARKS.json pollerGroupExtraChainMb).
+ */
+export const MEASURED_GROUP_EXTRA_CHAIN_MB = 2.37;
 /**
  * Room above the measured peak: a catch-up batch (up to maxBlocksPerPoll blocks at once) and a drain's
- * window history held in memory grow the heap beyond the bench's one-block polls.
+ * window history held in memory grow the heap beyond the bench's polls — in a group, on every chain at once
+ * (after an outage all of them catch up together), so the headroom applies to the whole peak.
  */
 export const POLLER_MEMORY_HEADROOM = 1.5;
 
@@ -20,13 +28,61 @@ export function pollerMemoryMb(peakRssMb: number): number {
   return Math.max(128, Math.ceil((peakRssMb * POLLER_MEMORY_HEADROOM) / 32) * 32);
 }
 
-/** Lambda also scales CPU with memory (1,769 MB = one vCPU): see docs/cost.md for what the measured CPU per poll needs. */
+/** Lambda scales CPU with memory: one vCPU at 1,769 MB, proportionally less below (docs/cost.md: what a poller needs). */
+export const LAMBDA_MB_PER_VCPU = 1769;
+
+/** The one-chain poller's size. */
 export const POLLER_MEMORY_MB = pollerMemoryMb(MEASURED_POLLER_PEAK_RSS_MB);
 
 /**
- * Function memory for a poller group of `chainCount` chains polled by one loop each in one process.
- * Placeholder until the group memory bench measures it: every group gets the one-chain figure.
+ * CPU time per second of a group's loop, per chain it polls (ms/s): the group's measured CPU-ms per second over
+ * its warm invocations, divided by its chains (BENCHMARKS.json pollerGroupCpuMsPerSecond / pollerGroupChains).
+ * It is the example's average chain: a group of only fast chains (sub-second blocks polled every 1–2 s) uses more.
  */
-export function pollerGroupMemoryMb(_chainCount: number): number {
-  return POLLER_MEMORY_MB;
+export const MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN = 5.38;
+/**
+ * The share of its vCPU fraction a poller group may keep busy. Lambda gives a 256 MB function 0.145 of a vCPU: a
+ * poll's CPU takes about 7× longer there than on a whole core, and a chain's poll queues behind the others' polls
+ * that are due at the same moment. Half busy keeps that wait to about one other poll on average, so a group's
+ * detection latency stays about its chains' own (the "Group detection" bench part measures the local effect).
+ */
+export const POLLER_CPU_TARGET_UTILISATION = 0.5;
+
+/** What the memory bench measured, as sizing needs it (the MEASURED_* constants above, or BENCHMARKS.json's). */
+export interface PollerFigures {
+  /** One chain alone: the highest peak over the chain kinds (MiB). */
+  singlePeakRssMb: number;
+  /** What each further chain in the same process added to the peak (MiB). */
+  extraChainMb: number;
+  /** A group's CPU time per second of its loop, per chain (ms/s). */
+  cpuMsPerSecondPerChain: number;
+}
+
+/** The figures this stack is sized from (test/infra/poller-memory.test.ts ties them to BENCHMARKS.json). */
+export const MEASURED_POLLER_FIGURES: PollerFigures = {
+  singlePeakRssMb: MEASURED_POLLER_PEAK_RSS_MB,
+  extraChainMb: MEASURED_GROUP_EXTRA_CHAIN_MB,
+  cpuMsPerSecondPerChain: MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN,
+};
+
+/**
+ * The peak a process polling `chainCount` chains reaches: the one-chain peak plus the measured growth per further
+ * chain. Linear between the measured one-chain and full-group peaks; beyond the measured group size it is an
+ * extrapolation (each chain's loop holds its own reader, cursor and batch, nothing shared grows with the count).
+ */
+export function pollerGroupPeakRssMb(chainCount: number, figures = MEASURED_POLLER_FIGURES): number {
+  if (!Number.isInteger(chainCount) || chainCount < 1) {
+    throw new Error(`a poller group polls at least one chain (got ${chainCount})`);
+  }
+  return figures.singlePeakRssMb + (chainCount - 1) * figures.extraChainMb;
+}
+
+/**
+ * Function memory for a poller group of `chainCount` chains polled by one loop each in one process: enough for its
+ * peak with headroom, and enough CPU (Lambda's share grows with memory) to stay at most half busy; 32 MB steps.
+ */
+export function pollerGroupMemoryMb(chainCount: number, figures = MEASURED_POLLER_FIGURES): number {
+  const forMemory = pollerGroupPeakRssMb(chainCount, figures) * POLLER_MEMORY_HEADROOM;
+  const vcpu = (chainCount * figures.cpuMsPerSecondPerChain) / 1000 / POLLER_CPU_TARGET_UTILISATION;
+  return Math.max(128, Math.ceil(Math.max(forMemory, vcpu * LAMBDA_MB_PER_VCPU) / 32) * 32);
 }

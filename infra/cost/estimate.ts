@@ -38,15 +38,24 @@ export const benchmarksSchema = z.looseObject({
 });
 export type Benchmarks = z.infer<typeof benchmarksSchema>;
 
-/** What the synthesised stack contains (read from its template, so the estimate follows the infrastructure). */
-export interface Deployment {
-  pollers: {
+/** One poller function of the synthesised stack: a poller group, or a chain polled alone (a group of one). */
+export interface PollerFunction {
+  /** The group's id (a chain polled alone: the chain id). */
+  group: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** The chains its loop polls, each in its own loop inside the one invocation. */
+  chains: {
     chain: string;
-    memoryMb: number;
-    timeoutSeconds: number;
     /** Cursor writes a minute of idle polls makes at most (the idle save cadence plus the end-of-run save). */
     idleCursorSavesPerMinute: number;
   }[];
+}
+
+/** What the synthesised stack contains (read from its template, so the estimate follows the infrastructure). */
+export interface Deployment {
+  /** One per poll schedule: Lambda bills each one's loop once a minute, however many chains it polls. */
+  pollers: PollerFunction[];
   alarms: number;
   kmsKeys: number;
   subscriptions: { email: number; https: number; sms: number };
@@ -77,6 +86,8 @@ export interface CostLine {
 export interface CostEstimate {
   lines: CostLine[];
   totalUsd: number;
+  /** Per poller function: what it polls, its size and its compute bill (part of the Lambda compute line). */
+  pollerFunctions: { group: string; chains: string[]; memoryMb: number; computeUsd: number }[];
   /** Per chain, for the report: RPC calls the provider will see (not billed by AWS). */
   rpcCallsPerMonth: Record<string, number>;
   assumptions: string[];
@@ -97,19 +108,26 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
   const line = (service: string, item: string, quantity: number, unit: string, unitPrice: number) =>
     lines.push({ service, item, quantity, unit, usd: quantity * unitPrice });
 
-  let invocations = 0;
+  const invocations = deployment.pollers.length * MINUTES_PER_MONTH;
   let gbSeconds = 0;
   let polls = 0;
   let readUnits = 0;
   let writeUnits = 0;
   let outflowsPerMonth = 0;
-  for (const chain of workload.chains) {
-    const poller = deployment.pollers.find((p) => p.chain === chain.id);
-    if (!poller) throw new Error(`the stack has no poller for chain "${chain.id}"`);
-    const chainInvocations = MINUTES_PER_MONTH;
+  const pollerFunctions = deployment.pollers.map((poller) => {
     const seconds = bench.lambdaSecondsPerInvocation ?? poller.timeoutSeconds - deployment.stopMarginSeconds;
-    invocations += chainInvocations;
-    gbSeconds += (poller.memoryMb / 1024) * seconds * chainInvocations;
+    const functionGbSeconds = (poller.memoryMb / 1024) * seconds * MINUTES_PER_MONTH;
+    gbSeconds += functionGbSeconds;
+    return {
+      group: poller.group,
+      chains: poller.chains.map((c) => c.chain),
+      memoryMb: poller.memoryMb,
+      computeUsd: functionGbSeconds * PRICES.lambdaArmPerGbSecond,
+    };
+  });
+  for (const chain of workload.chains) {
+    const polled = deployment.pollers.flatMap((p) => p.chains).find((c) => c.chain === chain.id);
+    if (!polled) throw new Error(`the stack has no poller for chain "${chain.id}"`);
 
     const perMinute =
       typeof bench.pollsPerMinute === 'number'
@@ -125,7 +143,7 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
     const cursorSaves =
       bench.cursorWriteUnits === undefined
         ? 0
-        : Math.min(perMinute, poller.idleCursorSavesPerMinute) * MINUTES_PER_MONTH * bench.cursorWriteUnits;
+        : Math.min(perMinute, polled.idleCursorSavesPerMinute) * MINUTES_PER_MONTH * bench.cursorWriteUnits;
     writeUnits +=
       cursorSaves +
       chainPolls * (bench.dynamoWriteUnitsPerIdlePoll ?? idleWrites) +
@@ -219,7 +237,7 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
   assumptions.push('Free tiers are not deducted; S3 storage of the reset audit trail (a few KB a month) is left out.');
 
   const totalUsd = lines.reduce((sum, l) => sum + l.usd, 0);
-  return { lines, totalUsd, rpcCallsPerMonth, assumptions };
+  return { lines, totalUsd, pollerFunctions, rpcCallsPerMonth, assumptions };
 }
 
 export function formatMarkdown(estimate: CostEstimate, title: string): string {
@@ -244,6 +262,13 @@ export function formatMarkdown(estimate: CostEstimate, title: string): string {
     '| service | USD / month |',
     '|---|---:|',
     ...[...bySvc].map(([svc, usd]) => `| ${svc} | ${money(usd)} |`),
+    '',
+    `Poller functions (one invocation a minute each, its loop billed whole): ${estimate.pollerFunctions
+      .map(
+        (p) =>
+          `${p.chains.length === 1 && p.chains[0] === p.group ? p.group : `${p.group} = ${p.chains.join(' + ')}`} (${p.memoryMb} MB, ${money(p.computeUsd)})`,
+      )
+      .join(', ')}.`,
     '',
     `RPC calls per month (your provider's bill, not AWS): ${Object.entries(estimate.rpcCallsPerMonth)
       .map(([chain, n]) => `${chain} ${Math.round(n).toLocaleString('en-US')}`)

@@ -30,51 +30,53 @@ export interface BenchChainOptions {
 }
 
 export function benchConfig(o: BenchChainOptions): BreakerConfig {
+  return compileConfig(benchConfigSource(o), 'bench');
+}
+
+/** The config file's contents benchConfig compiles (for a bench that adds chains of its own). */
+export function benchConfigSource(o: BenchChainOptions) {
   const huge = 1e12;
-  return compileConfig(
-    {
-      name: 'bench',
+  return {
+    name: 'bench',
+    chains: {
+      [BENCH_CHAIN]: {
+        kind: 'evm',
+        chainId: LOCAL_CHAIN_ID,
+        rpc: [o.rpc],
+        rpcBatchSize: o.rpcBatchSize ?? 100,
+        nativeSource: o.nativeSource ?? 'blocks',
+        confirmations: o.confirmations,
+        blockTimeSeconds: o.blockTimeSeconds,
+        ...(o.pollIntervalSeconds === undefined ? {} : { pollIntervalSeconds: o.pollIntervalSeconds }),
+        maxBlocksPerPoll: o.maxBlocksPerPoll ?? 100,
+        startBlock: o.startBlock ?? 0,
+        explorer: 'https://explorer.invalid',
+        hotWallets: [...o.hotWallets],
+        ownAddresses: [...(o.ownAddresses ?? [])],
+        native: { symbol: 'ETH', decimals: 18, usdPrice: ETH_USD },
+        tokens: [...(o.tokens ?? [])],
+      },
+    },
+    unknownAssets: { usdPerTransfer: 100 },
+    limits: {
+      warnRatio: 0.8,
+      global: {
+        usd: { '10m': huge, '1h': 2 * huge, '24h': 5 * huge },
+        count: { '10m': 1e9, '1h': 2e9 },
+        singleTxUsd: o.singleTxUsd ?? huge,
+      },
       chains: {
         [BENCH_CHAIN]: {
-          kind: 'evm',
-          chainId: LOCAL_CHAIN_ID,
-          rpc: [o.rpc],
-          rpcBatchSize: o.rpcBatchSize ?? 100,
-          nativeSource: o.nativeSource ?? 'blocks',
-          confirmations: o.confirmations,
-          blockTimeSeconds: o.blockTimeSeconds,
-          ...(o.pollIntervalSeconds === undefined ? {} : { pollIntervalSeconds: o.pollIntervalSeconds }),
-          maxBlocksPerPoll: o.maxBlocksPerPoll ?? 100,
-          startBlock: o.startBlock ?? 0,
-          explorer: 'https://explorer.invalid',
-          hotWallets: [...o.hotWallets],
-          ownAddresses: [...(o.ownAddresses ?? [])],
-          native: { symbol: 'ETH', decimals: 18, usdPrice: ETH_USD },
-          tokens: [...(o.tokens ?? [])],
-        },
-      },
-      unknownAssets: { usdPerTransfer: 100 },
-      limits: {
-        warnRatio: 0.8,
-        global: {
-          usd: { '10m': huge, '1h': 2 * huge, '24h': 5 * huge },
-          count: { '10m': 1e9, '1h': 2e9 },
-          singleTxUsd: o.singleTxUsd ?? huge,
-        },
-        chains: {
-          [BENCH_CHAIN]: {
-            usd: { '10m': huge, '1h': 2 * huge },
-            halt: 'chain',
-            assets: {
-              ETH: { units: { '1h': '1000000000' } },
-              ...Object.fromEntries((o.tokens ?? []).map((t) => [t.symbol, { units: { '1h': '1000000000000' } }])),
-            },
+          usd: { '10m': huge, '1h': 2 * huge },
+          halt: 'chain',
+          assets: {
+            ETH: { units: { '1h': '1000000000' } },
+            ...Object.fromEntries((o.tokens ?? []).map((t) => [t.symbol, { units: { '1h': '1000000000000' } }])),
           },
         },
       },
     },
-    'bench',
-  );
+  };
 }
 
 /** Pages go nowhere in a benchmark, but are kept: a page during catch-up means the limits tripped. */

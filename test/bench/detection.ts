@@ -8,21 +8,31 @@
  * push for that block arrives (WebSocket); the trip time is when the conditional state write carrying
  * the trip is acknowledged by the store. Then the kill switch is read (it must say halted), the poll is
  * let finish, and the breaker is reset with a reason before the next trial.
+ *
+ * With `group`, the chain is polled the way a poller group polls it: inside runPollers, in a config holding the
+ * example's other chains (group-world.ts, producing their own traffic), which the same run polls too when
+ * `pollNeighbours` (else the chain is the run's only member: the same chain alone, for comparison). The trip is
+ * then the chain's own single-transaction limit, so the neighbours' withdrawals never trip it.
  */
 
+import { createChainReader } from '../../functions/adapters/chain-readers.ts';
+import { compileConfig } from '../../functions/adapters/config/config-file.ts';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
 import { EvmChainReader } from '../../functions/adapters/evm/evm-chain-reader.ts';
 import type { BreakerStore } from '../../functions/core/ports.ts';
 import type { BreakerState } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
+import type { PollDeps, PollResult } from '../../functions/core/use-cases/poll-chain.ts';
 import { resetBreakerUseCase } from '../../functions/core/use-cases/reset-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
+import { runPollers } from '../../functions/core/use-cases/run-pollers.ts';
 import { createKillSwitch } from '../../functions/guard/kill-switch.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
 import { initialiseForTest } from '../support/initialise.ts';
-import { BENCH_CHAIN, benchConfig, CollectingPublisher } from './bench-config.ts';
+import { BENCH_CHAIN, benchConfigSource, CollectingPublisher } from './bench-config.ts';
 import { startBenchDynamo } from './bench-dynamo.ts';
 import { devAccountKeys, HeadWatcher, RawSigner, rpc } from './chain-tools.ts';
+import type { GroupWorld } from './group-world.ts';
 import { abortableSleep, percentile } from './timing.ts';
 
 export interface DetectionOptions {
@@ -32,6 +42,8 @@ export interface DetectionOptions {
   /** @default 1 */
   blockTimeSeconds?: number;
   onTrial?: (trial: number, latencyMs: number) => void;
+  /** Poll the chain inside runPollers beside the world's chains (see the module comment). */
+  group?: { world: GroupWorld; pollNeighbours: boolean };
 }
 
 export interface DetectionRun {
@@ -52,6 +64,9 @@ export interface DetectionRun {
   liveRpcCallsPerBlock: number;
   liveHttpRequestsPerBlock: number;
   pages: number;
+  /** With `group`: the chains the run polled (this one first), and the process's CPU time per second while it did. */
+  polledChains?: string[];
+  processCpuMsPerSecond?: number;
 }
 
 interface TripWrite {
@@ -68,15 +83,16 @@ export async function measureDetection(o: DetectionOptions): Promise<DetectionRu
   try {
     const hot = new RawSigner(devAccountKeys()[1]!);
     const customer = '0x00000000000000000000000000000000c0ffee01';
-    const config = benchConfig({
+    const source = benchConfigSource({
       rpc: anvil.url,
       hotWallets: [hot.address],
       confirmations: o.confirmations,
       blockTimeSeconds,
       pollIntervalSeconds: o.pollIntervalSeconds,
       startBlock: 'latest',
-      singleTxUsd: 1000,
+      ...(o.group ? {} : { singleTxUsd: 1000 }),
     });
+    const config = compileConfig(o.group ? withNeighbours(source, o.group.world) : source, 'bench');
     const chain = config.chains.get(BENCH_CHAIN)!;
     const reader = new EvmChainReader(chain);
     const inner = new DynamoDbBreakerStore({ client: dynamo.client, tableName: dynamo.tableName });
@@ -94,32 +110,62 @@ export async function measureDetection(o: DetectionOptions): Promise<DetectionRu
     let pollsWithTrip = 0;
     let pollFinishedAt = 0;
     let failure: unknown;
-    const poller = runPoller(
-      { config, chain, reader, store, publisher, clock: systemClock, owner: 'bench-detection' },
-      {
-        deadlineMs: Date.now() + 600_000,
-        sleep: abortableSleep(abort.signal),
-        signal: abort.signal,
-        onResult: (r) => {
-          polls++;
-          lastPollAt = performance.now();
-          if (polls === 1) firstPollAt = lastPollAt;
-          if (r.kind === 'advanced' || r.kind === 'idle') {
-            lastProcessed = r.kind === 'advanced' ? r.to : r.lastBlock;
-            firstProcessed ??= lastProcessed;
-          }
-          if (r.kind === 'advanced' && r.trips.length > 0) {
-            pollsWithTrip++;
-            pollFinishedAt = performance.now();
-          }
-        },
-        onError: (e) => {
-          failure = e;
-        },
-      },
-    ).catch((e) => {
+    const onResult = (r: PollResult) => {
+      polls++;
+      lastPollAt = performance.now();
+      if (polls === 1) firstPollAt = lastPollAt;
+      if (r.kind === 'advanced' || r.kind === 'idle') {
+        lastProcessed = r.kind === 'advanced' ? r.to : r.lastBlock;
+        firstProcessed ??= lastProcessed;
+      }
+      if (r.kind === 'advanced' && r.trips.length > 0) {
+        pollsWithTrip++;
+        pollFinishedAt = performance.now();
+      }
+    };
+    const onError = (e: unknown) => {
       failure = e;
+    };
+    const deps = (id: string, reader: PollDeps['reader']): PollDeps => ({
+      config,
+      chain: config.chains.get(id)!,
+      reader,
+      store,
+      publisher,
+      clock: systemClock,
+      owner: 'bench-detection',
     });
+    const polled = o.group?.pollNeighbours ? [...config.chains.keys()] : [BENCH_CHAIN];
+    const deadlineMs = Date.now() + 600_000;
+    const poller = (
+      o.group
+        ? runPollers(
+            polled.map((id) => deps(id, id === BENCH_CHAIN ? reader : createChainReader(config.chains.get(id)!))),
+            {
+              deadlineMs,
+              graceMs: 10_000,
+              sleep: abortableSleep(abort.signal),
+              timer: (ms, signal) => abortableSleep(signal)(ms),
+              signal: abort.signal,
+              onResult: (id, r) => {
+                if (id === BENCH_CHAIN) onResult(r);
+              },
+              // A neighbour's failed poll is its own business (retried next poll); this chain's fails the run.
+              onError: (id, e) => {
+                if (id === BENCH_CHAIN) onError(e);
+              },
+            },
+          )
+        : runPoller(deps(BENCH_CHAIN, reader), {
+            deadlineMs,
+            sleep: abortableSleep(abort.signal),
+            signal: abort.signal,
+            onResult,
+            onError,
+          })
+    ).catch(onError);
+    const cpuAtStart = process.cpuUsage();
+    const wallAtStart = performance.now();
 
     // Let the poller create its cursor and settle on the chain before the first trial.
     await heads.next();
@@ -164,6 +210,8 @@ export async function measureDetection(o: DetectionOptions): Promise<DetectionRu
       }
     }
     const minutes = (lastPollAt - firstPollAt) / 60_000;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / ((performance.now() - wallAtStart) / 1000);
     abort.abort();
     await poller;
     if (failure) throw failure;
@@ -184,6 +232,7 @@ export async function measureDetection(o: DetectionOptions): Promise<DetectionRu
       liveRpcCallsPerBlock: live.rpcCalls / processed,
       liveHttpRequestsPerBlock: live.httpRequests / processed,
       pages: publisher.pages.length,
+      ...(o.group && { polledChains: polled, processCpuMsPerSecond: Math.round(cpuMsPerSecond) }),
     };
   } finally {
     abort.abort();
@@ -227,4 +276,23 @@ async function waitFor<T>(
     if (performance.now() > deadline) throw new Error(message);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/**
+ * The bench chain's config with the world's chains beside it: the single-transaction limit is the bench chain's
+ * own (chain level), so only its breaching withdrawal trips; everything else stays as benchConfigSource made it.
+ */
+function withNeighbours(source: ReturnType<typeof benchConfigSource>, world: GroupWorld) {
+  const worldLimits = world.configSource.limits as { chains: Record<string, unknown> };
+  return {
+    ...source,
+    chains: { ...(world.configSource.chains as Record<string, unknown>), ...source.chains },
+    limits: {
+      ...source.limits,
+      chains: {
+        ...worldLimits.chains,
+        [BENCH_CHAIN]: { ...source.limits.chains[BENCH_CHAIN], singleTxUsd: 1000 },
+      },
+    },
+  };
 }

@@ -6,19 +6,25 @@
  */
 
 import {
+  LAMBDA_MB_PER_VCPU,
+  MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN,
+  MEASURED_GROUP_EXTRA_CHAIN_MB,
   MEASURED_POLLER_PEAK_RSS_MB,
+  POLLER_CPU_TARGET_UTILISATION,
   POLLER_MEMORY_HEADROOM,
   POLLER_MEMORY_MB,
+  type PollerFigures,
+  pollerGroupMemoryMb,
+  pollerGroupPeakRssMb,
   pollerMemoryMb,
 } from '../../infra/constructs/poller-memory.ts';
 import { writeBenchPart } from './bench-part.ts';
 import { type DynamoRequestsRun, measureDynamoRequests } from './dynamo-requests.ts';
 import { describeMachine, loadAverage } from './machine.ts';
-import { measurePollerMemory, type PollerMemoryRun } from './memory.ts';
+import { measurePollerMemory, type PollerMemoryRun, type PollerProcessRun } from './memory.ts';
 
 const WRITE_UNIT_BYTES = 1024;
 const READ_UNIT_BYTES = 4096;
-
 export interface CostInputs {
   measuredAt: string;
   loadAverage: { start: number; end: number };
@@ -28,26 +34,45 @@ export interface CostInputs {
 
 export async function measureCostInputs(log: (line: string) => void): Promise<CostInputs> {
   const start = loadAverage();
-  log('poller cost inputs: the bundled poll-chain handler, two invocations at the stack timeout');
-  const memory = await measurePollerMemory();
-  log(
-    `  peak RSS ${memory.peakRssMb} MiB, ${memory.cpuMsPerPoll} CPU-ms per poll, ${memory.logBytesPerPoll} log bytes per poll, ` +
-      `${memory.billedSecondsPerInvocation} s billed per invocation`,
-  );
+  log('poller cost inputs: the bundled poll-chain handler on every chain kind, then all chains in one process');
+  const memory = await measurePollerMemory({ log });
   log('DynamoDB requests per poll with the compact cursor');
   const requests = await measureDynamoRequests();
   return { measuredAt: describeMachine().date, loadAverage: { start, end: loadAverage() }, memory, requests };
 }
 
-/** The BENCHMARKS.json fields the cost script reads (infra/cost/estimate.ts benchmarksSchema). */
+/** The sizing figures a run measured (what infra/constructs/poller-memory.ts copies), and the group's chain count. */
+export function sizingFigures(m: PollerMemoryRun): PollerFigures & { groupChains: number } {
+  const singlePeakRssMb = Math.max(...Object.values(m.single).map((r) => r.peakRssMb));
+  const groupChains = m.group.chains.length;
+  // A group below the one-chain peak (noise) adds nothing per chain rather than shrinking the size.
+  const growth = Math.max(0, (m.group.peakRssMb - singlePeakRssMb) / Math.max(1, groupChains - 1));
+  return {
+    singlePeakRssMb,
+    extraChainMb: Math.round(growth * 100) / 100,
+    cpuMsPerSecondPerChain: Math.round((m.group.cpuMsPerSecond / groupChains) * 100) / 100,
+    groupChains,
+  };
+}
+
+/** The BENCHMARKS.json fields the cost script and the sizing test read (infra/cost/estimate.ts benchmarksSchema). */
 export function costInputFields(c: CostInputs): Record<string, unknown> {
   const q = c.requests;
+  const g = c.memory.group;
+  const sizing = sizingFigures(c.memory);
   const units = (bytes: number) => Math.ceil(bytes / WRITE_UNIT_BYTES);
   return {
-    lambdaSecondsPerInvocation: c.memory.billedSecondsPerInvocation,
-    logBytesPerPoll: c.memory.logBytesPerPoll,
-    pollerPeakRssMb: c.memory.peakRssMb,
-    pollerCpuMsPerPoll: c.memory.cpuMsPerPoll,
+    // The group's figures: it runs every kind of chain, so its per-poll averages cover them all.
+    lambdaSecondsPerInvocation: g.billedSecondsPerInvocation,
+    logBytesPerPoll: g.logBytesPerPoll,
+    pollerCpuMsPerPoll: g.cpuMsPerPoll,
+    pollerPeakRssMb: sizing.singlePeakRssMb,
+    pollerPeakRssMbByKind: Object.fromEntries(Object.entries(c.memory.single).map(([k, r]) => [k, r.peakRssMb])),
+    pollerGroupChains: sizing.groupChains,
+    pollerGroupPeakRssMb: g.peakRssMb,
+    pollerGroupExtraChainMb: sizing.extraChainMb,
+    pollerGroupCpuMsPerSecond: g.cpuMsPerSecond,
+    pollerGroupCpuMsPerSecondPerChain: sizing.cpuMsPerSecondPerChain,
     dynamoRequestsPerIdlePoll: q.idlePollNewEmptyBlock.requests,
     dynamoWritesPerIdlePoll: q.idlePollNewEmptyBlock.writes,
     dynamoWriteUnitsPerIdlePoll: units(q.cursorItemBytes) * q.idlePollNewEmptyBlock.writes,
@@ -65,33 +90,52 @@ export function costInputFields(c: CostInputs): Record<string, unknown> {
   };
 }
 
+function processRow(label: string, r: PollerProcessRun): string {
+  return (
+    `| ${label} | ${r.peakRssMb} | ${r.rssAfterInitMb} | ${r.initCpuMs} | ${r.pollsPerMinute} | ${r.cpuMsPerPoll} | ${r.cpuMsPerSecond} | ` +
+    `${r.invocations.map((i) => i.outflows).join(' + ')} | ${r.billedSecondsPerInvocation} |`
+  );
+}
+
 export function renderCostInputs(c: CostInputs): string {
   const m = c.memory;
   const q = c.requests;
-  const sized = pollerMemoryMb(m.peakRssMb);
-  const rows = m.invocations.map(
-    (i, n) =>
-      `| ${n + 1} (${i.cold ? 'cold' : 'warm'}) | ${i.billedSeconds.toFixed(1)} | ${i.polls} | ${i.outflows} | ${i.cpuMs} | ${(i.cpuMs / i.polls).toFixed(1)} |`,
-  );
+  const g = m.group;
+  const sizing = sizingFigures(m);
+  const groupMb = pollerGroupMemoryMb(sizing.groupChains, sizing);
+  const vcpu = (mb: number) => mb / LAMBDA_MB_PER_VCPU;
+  const busy = (mb: number) => `${((g.cpuMsPerSecond / 1000 / vcpu(mb)) * 100).toFixed(0)} %`;
+  const traffic = Object.entries(m.traffic)
+    .map(([chain, t]) => `${chain} ${t.blocks}/${t.withdrawals}`)
+    .join(', ');
   return [
     '## Cost inputs',
     '',
     `Measured ${c.measuredAt} (load average ${c.loadAverage.start.toFixed(2)} → ${c.loadAverage.end.toFixed(2)} on this 2-core machine: CPU times are process CPU, not wall time, but a loaded machine still inflates them somewhat).`,
-    "`npm run bench -- --only memory` (test/bench/memory.ts, memory-report.ts): the poll-chain handler bundled by esbuild with the stack's settings",
-    `(${(m.bundleBytes / 1024 ** 2).toFixed(1)} MiB), loaded by a fresh Node ${process.version} process as the Lambda runtime loads it, invoked ${m.invocations.length} times with the stack's ${m.timeoutSeconds} s timeout`,
-    `while anvil mined a block a second (${m.blocksMined} blocks, ${m.withdrawalsSent} hot-wallet withdrawals; confirmations 1, poll every 1 s), against dynalite and the local SNS.`,
+    "`npm run bench -- --only memory` (test/bench/memory.ts, group-world.ts, memory-report.ts): the poll-chain handler bundled by esbuild with the stack's settings",
+    `(${(m.bundleBytes / 1024 ** 2).toFixed(1)} MiB), loaded by a fresh Node ${process.version} process per row as the Lambda runtime loads it, invoked ${g.invocations.length} times with \`{"chains": [...]}\` and the stack's ${m.timeoutSeconds} s timeout,`,
+    "against dynalite and the local SNS, while config/example.yaml's eleven chains ran on their stand-ins (an anvil per EVM chain, the Bitcoin devnet, the XRPL ledger server, the Solana LiteSVM node, the Tron node) at the example's confirmations and poll intervals",
+    `and block times (Bitcoin's capped at 10 s), three blocks in four carrying a hot-wallet withdrawal pair, at most one such block a second per chain (blocks/withdrawals: ${traffic}).`,
+    'The one-chain rows ran side by side (one process per kind), the group alone.',
     '',
-    '| Invocation | Billed s | Polls | Outflows | CPU ms | CPU ms / poll |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...rows,
+    '| Process | Peak RSS MiB | RSS after load MiB | Cold start CPU ms | Polls / min | CPU ms / poll | CPU ms / s | Outflows (per invocation) | Billed s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...Object.entries(m.single).map(([kind, r]) => processRow(`${kind} alone (${r.chains[0]})`, r)),
+    processRow(`group: all ${g.chains.length} chains`, g),
     '',
-    `- **Peak resident memory ${m.peakRssMb} MiB** (kernel maxRSS of the process over both invocations; ${m.rssAfterInitMb} MiB once the module had loaded). ` +
-      `With ${POLLER_MEMORY_HEADROOM}× headroom in 32 MB steps that sizes the poller at **${sized} MB**; the stack uses ${POLLER_MEMORY_MB} MB ` +
-      `(infra/constructs/poller-memory.ts, from ${MEASURED_POLLER_PEAK_RSS_MB} MiB; test/infra/poller-memory.test.ts fails when they disagree).`,
-    `- **CPU ${m.cpuMsPerPoll} ms per poll** warm, ${m.initCpuMs} ms to start the process and load the bundle (cold start). Lambda gives ${POLLER_MEMORY_MB} MB ` +
-      `${(POLLER_MEMORY_MB / 1769).toFixed(3)} of a vCPU, so a poll takes about ${(m.cpuMsPerPoll / (POLLER_MEMORY_MB / 1769)).toFixed(0)} ms of wall time there (a poll a second leaves the loop mostly waiting).`,
-    `- **Billed ${m.billedSecondsPerInvocation} s per invocation** (the loop runs until ${m.timeoutSeconds} s − the stop margin): Lambda bills the whole loop, sleeping included.`,
-    `- **${m.logBytesPerPoll} bytes of logs per poll** (${m.logBytes} bytes over ${m.invocations.reduce((n, i) => n + i.polls, 0)} polls: the EMF metric and the 'poll run' line once per invocation; a healthy poll logs nothing). ` +
+    `- **One chain: peak ${sizing.singlePeakRssMb} MiB** (the highest kind). With ${POLLER_MEMORY_HEADROOM}× headroom in 32 MB steps that sizes a one-chain poller at **${pollerMemoryMb(sizing.singlePeakRssMb)} MB**; ` +
+      `the stack uses ${POLLER_MEMORY_MB} MB (infra/constructs/poller-memory.ts, from ${MEASURED_POLLER_PEAK_RSS_MB} MiB; test/infra/poller-memory.test.ts fails when they disagree).`,
+    `- **The group: peak ${g.peakRssMb} MiB for ${sizing.groupChains} chains**, ${sizing.extraChainMb} MiB per chain beyond the first; ` +
+      `**${g.cpuMsPerSecond} CPU-ms per second** of its loop (${sizing.cpuMsPerSecondPerChain} per chain; ${g.pollsPerMinute} polls a minute, ${g.cpuMsPerPoll} ms a poll, warm).`,
+    `- **Group sizing:** a group of n chains gets the larger of (one-chain peak + (n − 1) × the growth) × ${POLLER_MEMORY_HEADROOM} and the memory whose CPU share ` +
+      `(${LAMBDA_MB_PER_VCPU} MB = one vCPU) its n × ${sizing.cpuMsPerSecondPerChain} CPU-ms per second keep at most ${POLLER_CPU_TARGET_UTILISATION * 100} % busy, in 32 MB steps: ` +
+      `**${groupMb} MB** for all ${sizing.groupChains} (memory alone: ${pollerMemoryMb(pollerGroupPeakRssMb(sizing.groupChains, sizing))} MB). ` +
+      `The stack: ${pollerGroupMemoryMb(sizing.groupChains)} MB (infra/constructs/poller-memory.ts: ${MEASURED_POLLER_PEAK_RSS_MB} MiB + ${MEASURED_GROUP_EXTRA_CHAIN_MB} MiB per chain, ` +
+      `${MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN} CPU-ms/s per chain; test/infra/poller-memory.test.ts fails when they size differently).`,
+    `- **CPU share:** ${groupMb} MB gets ${vcpu(groupMb).toFixed(3)} of a vCPU, which the group's CPU time keeps ${busy(groupMb)} busy (at the one-chain size, ${POLLER_MEMORY_MB} MB = ${vcpu(POLLER_MEMORY_MB).toFixed(3)} vCPU: ${busy(POLLER_MEMORY_MB)}). ` +
+      'CPU time on this machine, not on Lambda\'s arm64 cores (not measured); detection latency with chains sharing a process is the "Group detection" part.',
+    `- **Billed ${g.billedSecondsPerInvocation} s per invocation** (the loop runs until ${m.timeoutSeconds} s − the stop margin): Lambda bills the whole loop, sleeping included — once per group.`,
+    `- **${g.logBytesPerPoll} bytes of logs per poll** in the group (${g.logBytes} bytes over ${g.invocations.reduce((n, i) => n + i.polls, 0)} polls: each chain's EMF metric and 'poll run' line once per invocation; a healthy poll logs nothing). ` +
       "Lambda's own START/END/REPORT lines come on top (not measurable here).",
     `- **DynamoDB, compact cursor:** cursor item ${q.cursorItemBytes} B = ${Math.ceil(q.cursorItemBytes / WRITE_UNIT_BYTES)} write unit; an idle poll over a new empty block makes ${q.idlePollNewEmptyBlock.requests} requests, ${q.idlePollNewEmptyBlock.writes} writes ` +
       `(${q.idlePollNewEmptyBlock.writes === 0 ? 'the cursor is saved every 30 s, not per poll' : 'averaged over the samples'}); a poll with ${q.outflowsPerBlock} outflow${q.outflowsPerBlock === 1 ? '' : 's'} ${q.pollWithOutflows.requests} requests. ` +

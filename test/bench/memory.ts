@@ -1,14 +1,19 @@
 /**
- * What one poller costs to run, measured on the code Lambda runs: the poll-chain handler bundled by
+ * What a poller costs to run, measured on the code Lambda runs: the poll-chain handler bundled by
  * esbuild with the stack's settings (infra/constructs/breaker-function.ts BUNDLING), loaded by a fresh
  * Node 22 process the way the Lambda runtime loads it (top-level await at import = the cold start),
- * then invoked with the stack's poller timeout while anvil mines a block a second with hot-wallet
- * withdrawals in most of them. Per invocation it reports:
- *  - peak resident memory of the process (the kernel's maxRSS: what Lambda's "Max Memory Used" counts);
- *  - CPU time (user + system) of the cold start and per poll;
- *  - billed seconds (the handler's wall time) and polls;
- *  - bytes the handler wrote to stdout/stderr (log lines and EMF metrics: what CloudWatch Logs ingests).
- * The child talks to dynalite and the local SNS through the standard AWS_ENDPOINT_URL_<SERVICE> variables.
+ * then invoked with `{"chains": [...]}` and the stack's poller timeout while the example's chains
+ * (group-world.ts: every chain kind on its stand-in) produce blocks with hot-wallet withdrawals.
+ *
+ * Two kinds of process are measured on the same world:
+ *  - one chain alone, for every chain kind (the example's chain of that kind with the most blocks per
+ *    poll), the kinds side by side in their own processes;
+ *  - one process polling all eleven chains, each in its own loop (a poller group), alone on the machine.
+ * Per process: peak resident memory (the kernel's maxRSS: what Lambda's "Max Memory Used" counts), CPU
+ * time (user + system) of the cold start, per poll and per second of the loop, billed seconds (the
+ * handler's wall time), polls, outflows, and the bytes the handler wrote to stdout/stderr (log lines
+ * and EMF metrics: what CloudWatch Logs ingests).
+ * The children talk to dynalite (a table each) and the local SNS through AWS_ENDPOINT_URL_<SERVICE>.
  */
 
 import { spawn } from 'node:child_process';
@@ -17,15 +22,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb-breaker-store.ts';
-import { startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
-import { startAnvil } from '../../functions/local/anvil-process.ts';
+import {
+  createTableIfMissing,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { BUNDLED_CONFIG_NAME, BUNDLING, METRICS_NAMESPACE } from '../../infra/constructs/breaker-function.ts';
 import { POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import { handlerEntry, REPO_ROOT } from '../../infra/paths.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { startLocalSns } from '../support/local-sns.ts';
-import { BENCH_CHAIN, benchConfig } from './bench-config.ts';
-import { devAccountKeys, RawSigner, rpcBatch, sendRaw } from './chain-tools.ts';
+import { exampleChains, type GroupWorld, startGroupWorld } from './group-world.ts';
 
 export interface PollerInvocation {
   /** The first invocation of the process (its cold start included in the process's numbers). */
@@ -36,8 +43,9 @@ export interface PollerInvocation {
   cpuMs: number;
 }
 
-export interface PollerMemoryRun {
-  bundleBytes: number;
+/** One process running the bundled handler for some chains, invoked back to back. */
+export interface PollerProcessRun {
+  chains: string[];
   /** Highest resident set of the process over every invocation, MiB. */
   peakRssMb: number;
   /** Resident set right after the module loaded (deps built, before the first poll), MiB. */
@@ -47,19 +55,33 @@ export interface PollerMemoryRun {
   invocations: PollerInvocation[];
   /** Over the warm invocations (all of them if there is only one). */
   cpuMsPerPoll: number;
+  /** CPU time per second of the polling loop, over the warm invocations: the share of a CPU the process needs. */
+  cpuMsPerSecond: number;
+  pollsPerMinute: number;
+  /** Polls and outflows per chain over every invocation. */
+  perChain: Record<string, { polls: number; outflows: number }>;
   /** Bytes the handler wrote over all invocations, and per poll. */
   logBytes: number;
   logBytesPerPoll: number;
   billedSecondsPerInvocation: number;
+}
+
+export interface PollerMemoryRun {
+  bundleBytes: number;
   timeoutSeconds: number;
-  blocksMined: number;
-  withdrawalsSent: number;
+  /** One chain alone per chain kind, keyed by kind. */
+  single: Record<string, PollerProcessRun>;
+  /** Every chain of the world in one process. */
+  group: PollerProcessRun;
+  /** Blocks produced and withdrawals sent per chain over the whole measurement. */
+  traffic: Record<string, { blocks: number; withdrawals: number }>;
 }
 
 const RUNNER = `
 const { handler } = await import(process.env.BENCH_BUNDLE);
 const init = process.cpuUsage();
 const rssAfterInit = process.memoryUsage.rss();
+const chains = JSON.parse(process.env.BENCH_CHAINS);
 const invocations = [];
 for (let i = 0; i < Number(process.env.BENCH_INVOCATIONS); i++) {
   const deadline = Date.now() + Number(process.env.BENCH_TIMEOUT_MS);
@@ -72,11 +94,15 @@ for (let i = 0; i < Number(process.env.BENCH_INVOCATIONS); i++) {
   };
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const result = await handler({ chain: process.env.BENCH_CHAIN }, context);
+  let result;
+  try {
+    result = await handler({ chains }, context);
+  } catch (e) {
+    result = { error: String(e && e.stack || e) };
+  }
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  const [run] = result.chains;
-  invocations.push({ wallMs, cpuMs: (used.user + used.system) / 1000, polls: run.polls, outflows: run.outflows });
+  invocations.push({ wallMs, cpuMs: (used.user + used.system) / 1000, result });
 }
 const { writeFileSync } = await import('node:fs');
 writeFileSync(process.env.BENCH_RESULT, JSON.stringify({
@@ -110,138 +136,200 @@ export async function bundlePoller(dir: string): Promise<string> {
   return outfile;
 }
 
+/** Per kind, the example's chain of that kind with the most blocks per poll (the biggest batches). */
+export function busiestChainPerKind(): Record<string, string> {
+  const out: Record<string, { id: string; blocksPerPoll: number }> = {};
+  for (const c of exampleChains()) {
+    const blocksPerPoll = c.pollIntervalSeconds / c.blockTimeSeconds;
+    const best = out[c.kind.id];
+    if (!best || blocksPerPoll > best.blocksPerPoll) out[c.kind.id] = { id: c.id, blocksPerPoll };
+  }
+  return Object.fromEntries(Object.entries(out).map(([kind, c]) => [kind, c.id]));
+}
+
 export async function measurePollerMemory(
-  options: { invocations?: number; timeoutSeconds?: number } = {},
+  options: { invocations?: number; timeoutSeconds?: number; log?: (line: string) => void } = {},
 ): Promise<PollerMemoryRun> {
-  const invocationCount = options.invocations ?? 2;
+  const invocations = options.invocations ?? 2;
   const timeoutSeconds = options.timeoutSeconds ?? POLLER_TIMEOUT.toSeconds();
+  const log = options.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'hwb-bench-memory-'));
-  const anvil = await startAnvil({ noMining: true });
-  const dynamo = await startLocalDynamo({ tableName: 'bench-memory', requireToken: false });
+  // Two rounds of `invocations` back to back, plus setup: the world stops on its own after this.
+  const worldSeconds = 2 * invocations * timeoutSeconds + 240;
+  let world: GroupWorld | undefined;
+  let dynamo: LocalDynamo | undefined;
   const sns = await startLocalSns();
-  let mining: Promise<void> | undefined;
-  let stop = false;
   try {
     const bundle = await bundlePoller(dir);
-    const [, hotKey, , , , userKey] = devAccountKeys();
-    const hot = new RawSigner(hotKey!);
-    const user = new RawSigner(userKey!);
-    const config = benchConfig({
-      rpc: anvil.url,
-      hotWallets: [hot.address],
-      confirmations: 1,
-      blockTimeSeconds: 1,
-      pollIntervalSeconds: 1,
-      startBlock: 'latest',
-    });
-    writeFileSync(join(dir, BUNDLED_CONFIG_NAME), `${JSON.stringify(config.source, null, 2)}\n`);
-    await initialiseForTest(new DynamoDbBreakerStore({ client: dynamo.client, tableName: 'bench-memory' }));
+    dynamo = await startLocalDynamo({ tableName: 'bench-memory', requireToken: false });
+    world = await startGroupWorld({ maxSeconds: worldSeconds });
+    writeFileSync(join(dir, BUNDLED_CONFIG_NAME), `${JSON.stringify(world.configSource, null, 2)}\n`);
     const topicArn = await sns.createTopic('bench-pages');
-
-    // A block a second; three in four carry two withdrawals from the hot wallet (bounded by the run's length).
-    let blocksMined = 0;
-    let withdrawalsSent = 0;
-    const maxBlocks = invocationCount * timeoutSeconds + 30;
-    mining = (async () => {
-      while (!stop && blocksMined < maxBlocks) {
-        if (blocksMined % 4 !== 3) {
-          const txs = [1n, 2n].map((k) => hot.sign({ to: user.address, value: k * 10n ** 15n, gas: 21_000 }));
-          await rpcBatch(anvil.url, sendRaw(txs));
-          withdrawalsSent += txs.length;
-        }
-        await rpcBatch(anvil.url, [{ method: 'evm_mine', params: [] }]);
-        blocksMined++;
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    })();
-
-    const resultFile = join(dir, 'result.json');
-    const runnerFile = join(dir, 'runner.mjs');
-    writeFileSync(runnerFile, RUNNER);
-    const child = spawn(process.execPath, ['--enable-source-maps', runnerFile], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        // What the stack sets (breaker-function.ts, the table and topic constructs) …
-        BREAKER_CONFIG_FILE: join(dir, BUNDLED_CONFIG_NAME),
-        BREAKER_TABLE: 'bench-memory',
-        PAGE_TOPIC_ARN: topicArn,
-        POWERTOOLS_SERVICE_NAME: 'hot-wallet-breaker-bench',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // … what Lambda sets, aimed at the stand-ins; no X-Ray daemon here, so the tracer is off.
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ENDPOINT_URL_SNS: sns.endpoint,
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        BENCH_BUNDLE: bundle,
-        BENCH_CHAIN,
-        BENCH_INVOCATIONS: String(invocationCount),
-        BENCH_TIMEOUT_MS: String(timeoutSeconds * 1000),
-        BENCH_RESULT: resultFile,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // Everything the handler writes goes to CloudWatch Logs (the runner itself writes nothing).
-    let logBytes = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      logBytes += d.length;
-    });
-    let stderrTail = '';
-    child.stderr.on('data', (d: Buffer) => {
-      logBytes += d.length;
-      stderrTail = (stderrTail + d.toString('utf8')).slice(-2000);
-    });
-    const limitMs = (invocationCount * timeoutSeconds + 60) * 1000;
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`the poller did not finish within ${limitMs / 1000} s`));
-      }, limitMs);
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
+    const run = async (name: string, chains: string[]) => {
+      const tableName = `bench-memory-${name}`;
+      await createTableIfMissing(dynamo!.client, tableName);
+      await initialiseForTest(new DynamoDbBreakerStore({ client: dynamo!.client, tableName }));
+      return runBundledPoller({
+        dir,
+        name,
+        bundle,
+        chains,
+        invocations,
+        timeoutSeconds,
+        env: {
+          BREAKER_TABLE: tableName,
+          PAGE_TOPIC_ARN: topicArn,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo!.endpoint,
+          AWS_ENDPOINT_URL_SNS: sns.endpoint,
+        },
       });
-    });
-    if (code !== 0) throw new Error(`the bundled poller exited with ${code}: ${stderrTail}`);
-    const out = JSON.parse(readFileSync(resultFile, 'utf8')) as {
-      initCpuMs: number;
-      rssAfterInit: number;
-      maxRssKb: number;
-      invocations: { wallMs: number; cpuMs: number; polls: number; outflows: number }[];
     };
-    const invocations = out.invocations.map((inv, i) => ({
-      cold: i === 0,
-      billedSeconds: Math.ceil(inv.wallMs) / 1000,
-      polls: inv.polls,
-      outflows: inv.outflows,
-      cpuMs: Math.round(inv.cpuMs),
-    }));
-    const warm = invocations.length > 1 ? invocations.slice(1) : invocations;
-    const sum = (f: (i: PollerInvocation) => number) => warm.reduce((s, i) => s + f(i), 0);
+
+    const perKind = busiestChainPerKind();
+    log(
+      `  one chain alone per kind, side by side: ${Object.entries(perKind)
+        .map(([k, c]) => `${k} (${c})`)
+        .join(', ')}`,
+    );
+    const singles = await Promise.all(
+      Object.entries(perKind).map(async ([kind, chain]) => [kind, await run(kind, [chain])] as const),
+    );
+    for (const [kind, r] of singles) log(`    ${kind}: peak ${r.peakRssMb} MiB, ${r.cpuMsPerPoll} CPU-ms per poll`);
+    log(`  the group: all ${world.chainIds.length} chains in one process, alone`);
+    const group = await run('group', [...world.chainIds]);
+    log(
+      `    peak ${group.peakRssMb} MiB, ${group.cpuMsPerSecond} CPU-ms per second, ${group.pollsPerMinute} polls a minute`,
+    );
     return {
       bundleBytes: statSync(bundle).size,
-      peakRssMb: round1(out.maxRssKb / 1024),
-      rssAfterInitMb: round1(out.rssAfterInit / 1024 ** 2),
-      initCpuMs: Math.round(out.initCpuMs),
-      invocations,
-      cpuMsPerPoll: round1(sum((i) => i.cpuMs) / sum((i) => i.polls)),
-      logBytes,
-      logBytesPerPoll: Math.round(logBytes / invocations.reduce((n, i) => n + i.polls, 0)),
-      billedSecondsPerInvocation: round1(sum((i) => i.billedSeconds) / warm.length),
       timeoutSeconds,
-      blocksMined,
-      withdrawalsSent,
+      single: Object.fromEntries(singles),
+      group,
+      traffic: world.stats(),
     };
   } finally {
-    stop = true;
-    await mining?.catch(() => undefined);
+    await world?.stop();
+    await dynamo?.close();
     await sns.close();
-    await dynamo.close();
-    await anvil.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface BundledPollerOptions {
+  dir: string;
+  name: string;
+  bundle: string;
+  chains: string[];
+  invocations: number;
+  timeoutSeconds: number;
+  /** The table, topic and endpoints this process uses. */
+  env: Record<string, string>;
+}
+
+interface HandlerResult {
+  chains?: { chain: string; polls: number; outflows: number; error?: string }[];
+  error?: string;
+}
+
+/** Run the bundled handler in a fresh Node process for `chains`, `invocations` times back to back. */
+async function runBundledPoller(o: BundledPollerOptions): Promise<PollerProcessRun> {
+  const resultFile = join(o.dir, `result-${o.name}.json`);
+  const runnerFile = join(o.dir, 'runner.mjs');
+  writeFileSync(runnerFile, RUNNER);
+  const child = spawn(process.execPath, ['--enable-source-maps', runnerFile], {
+    cwd: o.dir,
+    env: {
+      PATH: process.env.PATH,
+      // What the stack sets (breaker-function.ts, the table and topic constructs) …
+      BREAKER_CONFIG_FILE: join(o.dir, BUNDLED_CONFIG_NAME),
+      POWERTOOLS_SERVICE_NAME: 'hot-wallet-breaker-bench',
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // … what Lambda sets, aimed at the stand-ins; no X-Ray daemon here, so the tracer is off.
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      ...o.env,
+      BENCH_BUNDLE: o.bundle,
+      BENCH_CHAINS: JSON.stringify(o.chains),
+      BENCH_INVOCATIONS: String(o.invocations),
+      BENCH_TIMEOUT_MS: String(o.timeoutSeconds * 1000),
+      BENCH_RESULT: resultFile,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Everything the handler writes goes to CloudWatch Logs (the runner itself writes nothing).
+  let logBytes = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    logBytes += d.length;
+  });
+  let stderrTail = '';
+  child.stderr.on('data', (d: Buffer) => {
+    logBytes += d.length;
+    stderrTail = (stderrTail + d.toString('utf8')).slice(-2000);
+  });
+  const limitMs = (o.invocations * o.timeoutSeconds + 60) * 1000;
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${o.name}: the poller did not finish within ${limitMs / 1000} s`));
+    }, limitMs);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  if (code !== 0) throw new Error(`${o.name}: the bundled poller exited with ${code}: ${stderrTail}`);
+  const out = JSON.parse(readFileSync(resultFile, 'utf8')) as {
+    initCpuMs: number;
+    rssAfterInit: number;
+    maxRssKb: number;
+    invocations: { wallMs: number; cpuMs: number; result: HandlerResult }[];
+  };
+  const perChain: Record<string, { polls: number; outflows: number }> = Object.fromEntries(
+    o.chains.map((c) => [c, { polls: 0, outflows: 0 }]),
+  );
+  const invocations = out.invocations.map((inv, i) => {
+    // A failed invocation is not a measurement of a working poller: stop loudly.
+    const failed = inv.result.error ?? inv.result.chains?.find((c) => c.error)?.error;
+    if (failed !== undefined || !inv.result.chains) {
+      throw new Error(`${o.name}: invocation ${i + 1} failed: ${failed ?? JSON.stringify(inv.result)}`);
+    }
+    for (const c of inv.result.chains) {
+      const sum = perChain[c.chain];
+      if (!sum) throw new Error(`${o.name}: the handler reported chain "${c.chain}", which it was not asked to poll`);
+      sum.polls += c.polls;
+      sum.outflows += c.outflows;
+    }
+    return {
+      cold: i === 0,
+      billedSeconds: Math.ceil(inv.wallMs) / 1000,
+      polls: inv.result.chains.reduce((n, c) => n + c.polls, 0),
+      outflows: inv.result.chains.reduce((n, c) => n + c.outflows, 0),
+      cpuMs: Math.round(inv.cpuMs),
+    };
+  });
+  const idle = Object.entries(perChain).filter(([, c]) => c.polls === 0 || c.outflows === 0);
+  if (idle.length > 0) {
+    throw new Error(`${o.name}: chains polled nothing or recorded no outflow: ${idle.map(([c]) => c).join(', ')}`);
+  }
+  const warm = invocations.length > 1 ? invocations.slice(1) : invocations;
+  const sum = (f: (i: PollerInvocation) => number) => warm.reduce((s, i) => s + f(i), 0);
+  const allPolls = invocations.reduce((n, i) => n + i.polls, 0);
+  return {
+    chains: o.chains,
+    peakRssMb: round1(out.maxRssKb / 1024),
+    rssAfterInitMb: round1(out.rssAfterInit / 1024 ** 2),
+    initCpuMs: Math.round(out.initCpuMs),
+    invocations,
+    cpuMsPerPoll: round1(sum((i) => i.cpuMs) / sum((i) => i.polls)),
+    cpuMsPerSecond: round1(sum((i) => i.cpuMs) / sum((i) => i.billedSeconds)),
+    pollsPerMinute: round1((60 * sum((i) => i.polls)) / sum((i) => i.billedSeconds)),
+    perChain,
+    logBytes,
+    logBytesPerPoll: Math.round(logBytes / allPolls),
+    billedSecondsPerInvocation: round1(sum((i) => i.billedSeconds) / warm.length),
+  };
 }
 
 function round1(n: number): number {

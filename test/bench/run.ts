@@ -10,8 +10,9 @@
  *   npm run bench -- --only xrpl-catch-up [--blocks 2000]   (the XRP Ledger catch-up part alone, likewise)
  *   npm run bench -- --only solana [--blocks 2000]   (the Solana catch-up alone, likewise)
  *   npm run bench -- --only tron [--blocks 2000]   (the Tron stand-in catch-up, its own section)
- *   npm run bench -- --only memory   (the poller's cost inputs: memory, CPU, billed seconds, log bytes, DynamoDB units)
+ *   npm run bench -- --only memory   (the poller's cost inputs: memory and CPU of one chain per kind and of every chain in one process, billed seconds, log bytes, DynamoDB units)
  *   npm run bench -- --only detection-check [--trials 20]   (detection latency alone, printed; writes nothing)
+ *   npm run bench -- --only group-detection [--trials 20]   (a chain's detection latency alone and inside a poller group of every chain kind)
  *   npm run bench -- --only scale   (K = 1…50 chains on one table, its own section; ~9 minutes)
  */
 
@@ -28,6 +29,7 @@ import { startDelayProxy } from './delay-proxy.ts';
 import { type DetectionOptions, type DetectionRun, measureDetection } from './detection.ts';
 import { measureDynamoRequests } from './dynamo-requests.ts';
 import { assertExact, compareOutflows } from './exactness.ts';
+import { groupDetectionPart } from './group-detection.ts';
 import { measureLeaseRecovery } from './lease-recovery.ts';
 import { describeMachine, loadAverage } from './machine.ts';
 import { measureCostInputs, writeCostInputsPart } from './memory-report.ts';
@@ -373,6 +375,7 @@ async function main(): Promise<void> {
   await xrplCatchUpPart(values.out, blocks, log);
   await tronOnly(values.out, blocks, log);
   writeCostInputsPart(values.out, await measureCostInputs(log));
+  await groupDetectionPart(values.out, trials, log);
   await scalePart(values.out, log);
   if (corpus) {
     const mdPath = join(values.out, 'BENCHMARKS.md');
@@ -405,6 +408,7 @@ const parts: Record<string, () => Promise<void>> = {
   tron: () => tronOnly(values.out, blocks, log),
   memory: async () => writeCostInputsPart(values.out, await measureCostInputs(log)),
   'detection-check': detectionCheck,
+  'group-detection': () => groupDetectionPart(values.out, trials, log),
   scale: () => scalePart(values.out, log),
 };
 (values.only === undefined ? main() : (parts[values.only] ?? unknownPart)()).then(

@@ -4,10 +4,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POLLER_MEMORY_MB } from '../../infra/constructs/poller-memory.ts';
 import { POLLER_STOP_MARGIN, POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
-import { type Benchmarks, type Deployment, estimateMonthlyCost, type Workload } from '../../infra/cost/estimate.ts';
+import {
+  type Benchmarks,
+  type Deployment,
+  estimateMonthlyCost,
+  formatMarkdown,
+  type Workload,
+} from '../../infra/cost/estimate.ts';
 import { MINUTES_PER_MONTH, PRICES } from '../../infra/cost/prices.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
-import { describeDeployment, readBenchmarks, scenarioOutflowsPerDay } from '../../scripts/cost-estimate.ts';
+import {
+  describeDeployment,
+  readBenchmarks,
+  scenarioOutflowsPerDay,
+  scheduledChains,
+} from '../../scripts/cost-estimate.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'breaker-cost-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,36 +44,72 @@ const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: R
   e.lines.filter((l) => l.service === service && item.test(l.item)).reduce((s, l) => s + l.usd, 0);
 
 describe('cost estimate', () => {
-  it('reads the deployment from the synthesised stack', () => {
-    expect(deployment.pollers).toEqual([
-      {
-        chain: 'ethereum',
+  it('reads the deployment from the synthesised stack: a poller function per chain when the config has no groups', () => {
+    expect(deployment.pollers).toEqual(
+      ['ethereum', 'bsc', 'bitcoin'].map((chain) => ({
+        group: chain,
         memoryMb: POLLER_MEMORY_MB,
         timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
-        idleCursorSavesPerMinute: 3,
-      },
-      {
-        chain: 'bsc',
-        memoryMb: POLLER_MEMORY_MB,
-        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
-        idleCursorSavesPerMinute: 3,
-      },
-      {
-        chain: 'bitcoin',
-        memoryMb: POLLER_MEMORY_MB,
-        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
-        idleCursorSavesPerMinute: 3,
-      },
-    ]);
+        chains: [{ chain, idleCursorSavesPerMinute: 3 }],
+      })),
+    );
     expect(deployment).toMatchObject({ alarms: 13, kmsKeys: 2, subscriptions: { email: 1, https: 1, sms: 0 } });
   });
 
-  it('bills each poller for its whole loop, every minute of the month', () => {
+  it('bills each poller function for its whole loop, every minute of the month', () => {
     const e = estimateMonthlyCost(bench, deployment, workload);
     const seconds = POLLER_TIMEOUT.toSeconds() - POLLER_STOP_MARGIN.toSeconds();
-    const gbSeconds = 2 * (POLLER_MEMORY_MB / 1024) * seconds * MINUTES_PER_MONTH;
+    const functions = deployment.pollers.length;
+    const gbSeconds = functions * (POLLER_MEMORY_MB / 1024) * seconds * MINUTES_PER_MONTH;
     expect(usd(e, 'Lambda', /compute/)).toBeCloseTo(gbSeconds * PRICES.lambdaArmPerGbSecond, 6);
-    expect(e.lines.find((l) => l.service === 'EventBridge Scheduler')!.quantity).toBe(2 * MINUTES_PER_MONTH);
+    expect(e.lines.find((l) => l.service === 'EventBridge Scheduler')!.quantity).toBe(functions * MINUTES_PER_MONTH);
+    expect(e.lines.find((l) => l.service === 'X-Ray')!.quantity).toBe(functions * MINUTES_PER_MONTH);
+    expect(e.pollerFunctions.map((p) => p.group)).toEqual(['ethereum', 'bsc', 'bitcoin']);
+  });
+
+  it('bills a poller group once for all its chains: invocations, traces, compute and KMS per function, polls per chain', () => {
+    const chains = (ids: string[]) => ids.map((chain) => ({ chain, idleCursorSavesPerMinute: 3 }));
+    const fn = { memoryMb: 256, timeoutSeconds: 65 };
+    const apart: Deployment = {
+      ...deployment,
+      pollers: [
+        { group: 'ethereum', ...fn, chains: chains(['ethereum']) },
+        { group: 'bsc', ...fn, chains: chains(['bsc']) },
+      ],
+    };
+    const together: Deployment = {
+      ...deployment,
+      pollers: [{ group: 'evm', ...fn, chains: chains(['ethereum', 'bsc']) }],
+    };
+    const a = estimateMonthlyCost(bench, apart, workload);
+    const t = estimateMonthlyCost(bench, together, workload);
+    expect(usd(t, 'Lambda', /compute/)).toBeCloseTo(usd(a, 'Lambda', /compute/) / 2, 6);
+    for (const [service, item] of [
+      ['Lambda', /requests/],
+      ['EventBridge Scheduler', /schedules/],
+      ['X-Ray', /traces/],
+      ['KMS', /requests/],
+    ] as const) {
+      expect(usd(t, service, item), `${service} ${item}`).toBeCloseTo(usd(a, service, item) / 2, 9);
+    }
+    // Every chain still polls at its own interval: DynamoDB and RPC do not change.
+    expect(usd(t, 'DynamoDB', /request/)).toBeCloseTo(usd(a, 'DynamoDB', /request/), 9);
+    expect(t.rpcCallsPerMonth).toEqual(a.rpcCallsPerMonth);
+    expect(t.pollerFunctions).toEqual([
+      { group: 'evm', chains: ['ethereum', 'bsc'], memoryMb: 256, computeUsd: usd(t, 'Lambda', /compute/) },
+    ]);
+    expect(formatMarkdown(t, 'x')).toContain('evm = ethereum + bsc (256 MB,');
+  });
+
+  it('refuses a workload chain no poller function polls', () => {
+    const lonely: Deployment = { ...deployment, pollers: deployment.pollers.filter((p) => p.group !== 'bsc') };
+    expect(() => estimateMonthlyCost(bench, lonely, workload)).toThrow(/no poller for chain "bsc"/);
+  });
+
+  it('reads which chains a schedule polls from its input', () => {
+    expect(scheduledChains('{"chains":["ethereum","bsc"]}')).toEqual(['ethereum', 'bsc']);
+    expect(scheduledChains('{"chain":"bitcoin"}')).toEqual(['bitcoin']);
+    expect(() => scheduledChains('{"chains":[1]}')).toThrow(/names no chains/);
   });
 
   it('prices DynamoDB from the measured request counts, as writes unless the bench splits them', () => {
@@ -129,7 +176,7 @@ describe('cost estimate', () => {
   it('prices logs at the bytes per poll the bench measured plus the platform lines per invocation', () => {
     const quiet = estimateMonthlyCost({ ...bench, logBytesPerPoll: 0 }, deployment, workload);
     const gb = quiet.lines.find((l) => l.item === 'logs ingested')!.quantity;
-    expect(gb * 1024 ** 3).toBeCloseTo(2 * MINUTES_PER_MONTH * 400, 0);
+    expect(gb * 1024 ** 3).toBeCloseTo(deployment.pollers.length * MINUTES_PER_MONTH * 400, 0);
     const chatty = estimateMonthlyCost({ ...bench, logBytesPerPoll: 100 }, deployment, workload);
     const polls = (60 / 12 + 60 / 3) * MINUTES_PER_MONTH;
     expect((chatty.lines.find((l) => l.item === 'logs ingested')!.quantity - gb) * 1024 ** 3).toBeCloseTo(

@@ -1,20 +1,75 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MEASURED_POLLER_PEAK_RSS_MB, POLLER_MEMORY_MB, pollerMemoryMb } from '../../infra/constructs/poller-memory.ts';
+import {
+  LAMBDA_MB_PER_VCPU,
+  MEASURED_GROUP_EXTRA_CHAIN_MB,
+  MEASURED_POLLER_PEAK_RSS_MB,
+  POLLER_CPU_TARGET_UTILISATION,
+  POLLER_MEMORY_HEADROOM,
+  POLLER_MEMORY_MB,
+  type PollerFigures,
+  pollerGroupMemoryMb,
+  pollerGroupPeakRssMb,
+  pollerMemoryMb,
+} from '../../infra/constructs/poller-memory.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 
+interface MemoryFigures {
+  pollerPeakRssMb?: number;
+  pollerGroupChains?: number;
+  pollerGroupPeakRssMb?: number;
+  pollerGroupExtraChainMb?: number;
+  pollerGroupCpuMsPerSecond?: number;
+  pollerGroupCpuMsPerSecondPerChain?: number;
+}
+
+const bench = JSON.parse(readFileSync(join(REPO_ROOT, 'BENCHMARKS.json'), 'utf8')) as MemoryFigures;
+const rerun = 'run npm run bench -- --only memory';
+
 describe('poller memory', () => {
-  it('is sized from the peak the bench measured on the bundled handler (npm run bench -- --only memory)', () => {
-    const bench = JSON.parse(readFileSync(join(REPO_ROOT, 'BENCHMARKS.json'), 'utf8')) as { pollerPeakRssMb?: number };
-    expect(
-      bench.pollerPeakRssMb,
-      'BENCHMARKS.json has no pollerPeakRssMb: run npm run bench -- --only memory',
-    ).toBeTypeOf('number');
+  it('sizes a one-chain poller from the peak the bench measured on the bundled handler', () => {
+    expect(bench.pollerPeakRssMb, `BENCHMARKS.json has no pollerPeakRssMb: ${rerun}`).toBeTypeOf('number');
     // Re-measured within the same size step, nothing changes; a peak that moves the size must be copied here.
     expect(POLLER_MEMORY_MB).toBe(pollerMemoryMb(bench.pollerPeakRssMb!));
     expect(POLLER_MEMORY_MB).toBe(pollerMemoryMb(MEASURED_POLLER_PEAK_RSS_MB));
     expect(POLLER_MEMORY_MB).toBeGreaterThan(bench.pollerPeakRssMb!);
+  });
+
+  it('sizes every group up to the measured one as the bench figures do: memory above its peak, CPU at most half busy', () => {
+    for (const field of [
+      'pollerGroupChains',
+      'pollerGroupPeakRssMb',
+      'pollerGroupExtraChainMb',
+      'pollerGroupCpuMsPerSecond',
+      'pollerGroupCpuMsPerSecondPerChain',
+    ] as const) {
+      expect(bench[field], `BENCHMARKS.json has no ${field}: ${rerun}`).toBeTypeOf('number');
+    }
+    const measured: PollerFigures = {
+      singlePeakRssMb: bench.pollerPeakRssMb!,
+      extraChainMb: bench.pollerGroupExtraChainMb!,
+      cpuMsPerSecondPerChain: bench.pollerGroupCpuMsPerSecondPerChain!,
+    };
+    const chains = bench.pollerGroupChains!;
+    expect(chains).toBeGreaterThan(1);
+    // Re-measured within the same size steps, nothing changes; figures that move a size must be copied here.
+    for (let n = 1; n <= chains; n++) {
+      expect(pollerGroupMemoryMb(n), `a group of ${n}`).toBe(pollerGroupMemoryMb(n, measured));
+    }
+    const mb = pollerGroupMemoryMb(chains);
+    expect(mb).toBeGreaterThanOrEqual(bench.pollerGroupPeakRssMb! * POLLER_MEMORY_HEADROOM);
+    const busy = bench.pollerGroupCpuMsPerSecond! / 1000 / (mb / LAMBDA_MB_PER_VCPU);
+    expect(busy).toBeLessThanOrEqual(POLLER_CPU_TARGET_UTILISATION);
+    expect(MEASURED_GROUP_EXTRA_CHAIN_MB).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gives a group of one the one-chain size and never less memory to a bigger group', () => {
+    expect(pollerGroupMemoryMb(1)).toBe(POLLER_MEMORY_MB);
+    for (let n = 2; n <= 50; n++) expect(pollerGroupMemoryMb(n)).toBeGreaterThanOrEqual(pollerGroupMemoryMb(n - 1));
+    expect(pollerGroupPeakRssMb(3)).toBeCloseTo(MEASURED_POLLER_PEAK_RSS_MB + 2 * MEASURED_GROUP_EXTRA_CHAIN_MB, 9);
+    expect(() => pollerGroupMemoryMb(0)).toThrow(/at least one chain/);
+    expect(() => pollerGroupMemoryMb(1.5)).toThrow(/at least one chain/);
   });
 
   it('keeps headroom above the peak, in steps Lambda accepts', () => {
