@@ -64,7 +64,7 @@ export interface DetectionRun {
   liveRpcCallsPerBlock: number;
   liveHttpRequestsPerBlock: number;
   pages: number;
-  /** With `group`: the chains the run polled (this one first), and the process's CPU time per second while it did. */
+  /** With `group`: the chains the run polled, and the process's CPU time per second while it did. */
   polledChains?: string[];
   processCpuMsPerSecond?: number;
 }

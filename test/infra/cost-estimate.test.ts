@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { POLLER_MEMORY_MB } from '../../infra/constructs/poller-memory.ts';
+import { POLLER_MEMORY_MB, pollerGroupMemoryMb } from '../../infra/constructs/poller-memory.ts';
 import { POLLER_STOP_MARGIN, POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import {
   type Benchmarks,
@@ -99,6 +99,20 @@ describe('cost estimate', () => {
       { group: 'evm', chains: ['ethereum', 'bsc'], memoryMb: 256, computeUsd: usd(t, 'Lambda', /compute/) },
     ]);
     expect(formatMarkdown(t, 'x')).toContain('evm = ethereum + bsc (256 MB,');
+  });
+
+  it("reads config/example.yaml's poller group as one function sized for all its chains", () => {
+    const example = describeDeployment(join(REPO_ROOT, 'config/example.yaml'));
+    const ids = example.chains.map((c) => c.id);
+    expect(ids).toHaveLength(11);
+    expect(example.deployment.pollers).toEqual([
+      {
+        group: 'all',
+        memoryMb: pollerGroupMemoryMb(ids.length),
+        timeoutSeconds: POLLER_TIMEOUT.toSeconds(),
+        chains: ids.map((chain) => ({ chain, idleCursorSavesPerMinute: expect.any(Number) })),
+      },
+    ]);
   });
 
   it('refuses a workload chain no poller function polls', () => {
