@@ -97,8 +97,15 @@ export async function runPollers(chains: readonly PollDeps[], opts: RunPollersOp
   return loops.map((l) => l.run);
 }
 
-/** Wait for `work`, at most `ms` of wall time; whatever is still pending then carries on unawaited. */
+/**
+ * Wait for `work`, at most `ms` of wall time; whatever is still pending then carries on unawaited. No deadline (the
+ * local runtime's) waits for the work: a timer armed with Infinity would fire at once.
+ */
 async function within(work: Promise<unknown>, ms: number, timer: RunPollersOptions['timer']): Promise<void> {
+  if (!Number.isFinite(ms)) {
+    await work;
+    return;
+  }
   const cancel = new AbortController();
   try {
     await Promise.race([work, timer(ms, cancel.signal).catch(() => undefined)]);

@@ -242,4 +242,38 @@ describe('runPollers: several chains in one run, each in its own loop', () => {
     expect(await store.getCursor('ethereum')).toEqual(committed);
     expect((await store.outflowsSince('ethereum', 0)).map((r) => r.block)).toEqual([12, 25, 25]);
   });
+
+  it('with no deadline (the local runtime) every loop runs until stopped, and none is given up on', async () => {
+    const config = compile();
+    const store = new MemoryBreakerStore();
+    await initialiseForTest(store);
+    const stop = new AbortController();
+    let polls = 0;
+    const chain = new ScriptedChain('bsc', 20, { from: ADDR.bscHot, to: ADDR.stranger, amount: ETH, outflows: {} });
+    const runs = await runPollers(
+      [
+        {
+          config,
+          store,
+          publisher: recordingPublisher(),
+          clock: { now: () => Date.now() },
+          owner: 'local',
+          chain: chainOf(config, 'bsc', 10),
+          reader: chain,
+        },
+      ],
+      {
+        deadlineMs: Number.POSITIVE_INFINITY,
+        graceMs: 100,
+        sleep: (ms) => sleep(Math.min(ms, 20)),
+        timer,
+        signal: stop.signal,
+        onResult: () => {
+          if (++polls === 5) stop.abort();
+        },
+      },
+    );
+    expect(polls).toBe(5);
+    expect(runs[0]!.error).toBeUndefined();
+  });
 });
