@@ -9,13 +9,15 @@
  * writes it to BENCHMARKS.json (pollerPeakRssMb), and test/infra/poller-memory.test.ts fails when this copy no
  * longer sizes the function the way it does.
  */
-export const MEASURED_POLLER_PEAK_RSS_MB = 145.8;
+export const MEASURED_POLLER_PEAK_RSS_MB = 145.4;
 /**
  * What each further chain polled by the same process added to the peak (MiB): (the group's peak − the one-chain
- * peak above) / (the group's chains − 1), the group being every chain of config/example.yaml in one process
- * (BENCHMARKS.json pollerGroupExtraChainMb).
+ * peak above) / (the group's chains − 1), the group being every chain of config/example.yaml in one process under
+ * the bench traffic (BENCHMARKS.json pollerGroupExtraChainMb). The bench also runs that group at the resulting size
+ * on a table holding 14 days of normal-week history, which the example's drain patterns read on every poll with
+ * outflows: test/infra/poller-memory.test.ts checks it stayed within the size.
  */
-export const MEASURED_GROUP_EXTRA_CHAIN_MB = 2.37;
+export const MEASURED_GROUP_EXTRA_CHAIN_MB = 2.54;
 /**
  * Room above the measured peak: a catch-up batch (up to maxBlocksPerPoll blocks at once) and a drain's
  * window history held in memory grow the heap beyond the bench's polls — in a group, on every chain at once
@@ -25,21 +27,38 @@ export const POLLER_MEMORY_HEADROOM = 1.5;
 
 /** Function memory for a measured peak: the peak with headroom, in 32 MB steps, at least Lambda's 128 MB. */
 export function pollerMemoryMb(peakRssMb: number): number {
-  return Math.max(128, Math.ceil((peakRssMb * POLLER_MEMORY_HEADROOM) / 32) * 32);
+  return lambdaMemoryStep(peakRssMb * POLLER_MEMORY_HEADROOM);
+}
+
+/** The Lambda memory setting holding `mb`: 32 MB steps (the poller's sizing granularity), at least Lambda's 128 MB. */
+function lambdaMemoryStep(mb: number): number {
+  return Math.max(128, Math.ceil(mb / 32) * 32);
 }
 
 /** Lambda scales CPU with memory: one vCPU at 1,769 MB, proportionally less below (docs/cost.md: what a poller needs). */
 export const LAMBDA_MB_PER_VCPU = 1769;
 
-/** The one-chain poller's size. */
-export const POLLER_MEMORY_MB = pollerMemoryMb(MEASURED_POLLER_PEAK_RSS_MB);
+/**
+ * Peak resident memory (MiB) of a poller reading 14 days of normal-week history (config/example.yaml's 14-day drain
+ * patterns read every chain's ledger on each poll with outflows), measured under the V8 heap limits Lambda sets:
+ * one chain alone and the group of all eleven peaked alike, the history being the same (BENCHMARKS.json
+ * pollerHistoryPeakRssMb, the higher of the two). Every poller, grouped or not, needs at least this.
+ */
+export const MEASURED_HISTORY_PEAK_RSS_MB = 276.4;
+/**
+ * Room above the history peak: it is measured at the normal week's history, an exchange with more withdrawals holds
+ * more. Smaller than the working set's headroom because the figure already includes the history's 14 days.
+ */
+export const POLLER_HISTORY_HEADROOM = 1.1;
 
 /**
  * CPU time per second of a group's loop, per chain it polls (ms/s): the group's measured CPU-ms per second over
- * its warm invocations, divided by its chains (BENCHMARKS.json pollerGroupCpuMsPerSecond / pollerGroupChains).
+ * its warm invocations under the bench traffic, divided by its chains (BENCHMARKS.json
+ * pollerGroupCpuMsPerSecondPerChain). Not the run with history: its extra CPU is every poll with outflows
+ * re-reading every chain's 14 days, which a cache of the other chains' ledgers removes (BENCHMARKS.md gives it).
  * It is the example's average chain: a group of only fast chains (sub-second blocks polled every 1–2 s) uses more.
  */
-export const MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN = 5.38;
+export const MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN = 6.75;
 /**
  * The share of its vCPU fraction a poller group may keep busy. Lambda gives a 256 MB function 0.145 of a vCPU: a
  * poll's CPU takes about 7× longer there than on a whole core, and a chain's poll queues behind the others' polls
@@ -56,6 +75,8 @@ export interface PollerFigures {
   extraChainMb: number;
   /** A group's CPU time per second of its loop, per chain (ms/s). */
   cpuMsPerSecondPerChain: number;
+  /** A poller reading 14 days of normal-week history: its peak (MiB). */
+  historyPeakRssMb: number;
 }
 
 /** The figures this stack is sized from (test/infra/poller-memory.test.ts ties them to BENCHMARKS.json). */
@@ -63,6 +84,7 @@ export const MEASURED_POLLER_FIGURES: PollerFigures = {
   singlePeakRssMb: MEASURED_POLLER_PEAK_RSS_MB,
   extraChainMb: MEASURED_GROUP_EXTRA_CHAIN_MB,
   cpuMsPerSecondPerChain: MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN,
+  historyPeakRssMb: MEASURED_HISTORY_PEAK_RSS_MB,
 };
 
 /**
@@ -78,11 +100,16 @@ export function pollerGroupPeakRssMb(chainCount: number, figures = MEASURED_POLL
 }
 
 /**
- * Function memory for a poller group of `chainCount` chains polled by one loop each in one process: enough for its
- * peak with headroom, and enough CPU (Lambda's share grows with memory) to stay at most half busy; 32 MB steps.
+ * Function memory for a poller group of `chainCount` chains polled by one loop each in one process (one chain alone
+ * is a group of one): the largest of its working-set peak with headroom, the memory whose CPU share (Lambda's grows
+ * with memory) it keeps at most half busy, and the history peak with its headroom; in 32 MB steps.
  */
 export function pollerGroupMemoryMb(chainCount: number, figures = MEASURED_POLLER_FIGURES): number {
   const forMemory = pollerGroupPeakRssMb(chainCount, figures) * POLLER_MEMORY_HEADROOM;
   const vcpu = (chainCount * figures.cpuMsPerSecondPerChain) / 1000 / POLLER_CPU_TARGET_UTILISATION;
-  return Math.max(128, Math.ceil(Math.max(forMemory, vcpu * LAMBDA_MB_PER_VCPU) / 32) * 32);
+  const forHistory = figures.historyPeakRssMb * POLLER_HISTORY_HEADROOM;
+  return lambdaMemoryStep(Math.max(forMemory, vcpu * LAMBDA_MB_PER_VCPU, forHistory));
 }
+
+/** A one-chain poller's memory (a chain in no group). */
+export const POLLER_MEMORY_MB = pollerGroupMemoryMb(1);

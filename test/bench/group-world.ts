@@ -33,8 +33,8 @@ import { devAccountKeys, LOCAL_CHAIN_ID, RawSigner, rpcBatch, sendRaw } from './
 
 /** Block times above this are shortened to it, so every chain produces blocks within the run. */
 const MAX_BLOCK_SECONDS = 10;
-/** At most one block a second carries withdrawals (see the module comment). */
-const WITHDRAWAL_BLOCK_SPACING_MS = 1000;
+/** At most one block a second carries withdrawals (see the module comment), unless a bench asks for fewer. */
+const DEFAULT_WITHDRAWAL_SPACING_SECONDS = 1;
 const HUGE_USD = 1e12;
 
 export interface GroupWorld {
@@ -46,6 +46,8 @@ export interface GroupWorld {
   readonly configSource: Record<string, unknown>;
   /** Blocks produced and withdrawals sent so far, per chain. */
   stats(): Record<string, { blocks: number; withdrawals: number }>;
+  /** From now on, at most one block per `seconds` carries withdrawals on each chain. */
+  setWithdrawalSpacing(seconds: number): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function startGroupWorld(options: { maxSeconds: number }): Promise<
   const standIns = new Map<string, ChainStandIn>();
   const stats: Record<string, { blocks: number; withdrawals: number }> = {};
   let stopped = false;
+  let withdrawalSpacingMs = DEFAULT_WITHDRAWAL_SPACING_SECONDS * 1000;
   const drivers: Promise<void>[] = [];
   const stopAll = async () => {
     stopped = true;
@@ -95,7 +98,7 @@ export async function startGroupWorld(options: { maxSeconds: number }): Promise<
           let lastWithdrawalAt = Number.NEGATIVE_INFINITY;
           while (!stopped && performance.now() < until) {
             const started = performance.now();
-            const withdraw = stat.blocks % 4 !== 3 && started - lastWithdrawalAt >= WITHDRAWAL_BLOCK_SPACING_MS;
+            const withdraw = stat.blocks % 4 !== 3 && started - lastWithdrawalAt >= withdrawalSpacingMs;
             await standIn.produce(withdraw);
             stat.blocks++;
             if (withdraw) {
@@ -134,6 +137,9 @@ export async function startGroupWorld(options: { maxSeconds: number }): Promise<
       },
     },
     stats: () => structuredClone(stats),
+    setWithdrawalSpacing: (seconds) => {
+      withdrawalSpacingMs = seconds * 1000;
+    },
     stop: stopAll,
   };
 }

@@ -9,8 +9,10 @@ import {
   LAMBDA_MB_PER_VCPU,
   MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN,
   MEASURED_GROUP_EXTRA_CHAIN_MB,
+  MEASURED_HISTORY_PEAK_RSS_MB,
   MEASURED_POLLER_PEAK_RSS_MB,
   POLLER_CPU_TARGET_UTILISATION,
+  POLLER_HISTORY_HEADROOM,
   POLLER_MEMORY_HEADROOM,
   POLLER_MEMORY_MB,
   type PollerFigures,
@@ -41,17 +43,32 @@ export async function measureCostInputs(log: (line: string) => void): Promise<Co
   return { measuredAt: describeMachine().date, loadAverage: { start, end: loadAverage() }, memory, requests };
 }
 
-/** The sizing figures a run measured (what infra/constructs/poller-memory.ts copies), and the group's chain count. */
-export function sizingFigures(m: PollerMemoryRun): PollerFigures & { groupChains: number } {
+/**
+ * The sizing figures a run measured (what infra/constructs/poller-memory.ts copies), and the group's chain count.
+ * Memory grows with headroom from the group's peak under the bench traffic; the run with history is the check that
+ * the size holds 14 days of it (its heap collected under the size's limit, its peak near that limit by design).
+ * CPU is the bench-traffic run's: the history run's extra CPU is main's re-reading of every chain's history on each
+ * poll with outflows (the ledger cache removes it); the report gives its busy share beside the size's.
+ */
+export function sizingFigures(m: PollerMemoryRun): PollerFigures & {
+  groupChains: number;
+  groupPeakRssMb: number;
+  groupCpuMsPerSecond: number;
+} {
   const singlePeakRssMb = Math.max(...Object.values(m.single).map((r) => r.peakRssMb));
   const groupChains = m.group.chains.length;
+  const groupPeakRssMb = m.group.peakRssMb;
+  const groupCpuMsPerSecond = m.group.cpuMsPerSecond;
   // A group below the one-chain peak (noise) adds nothing per chain rather than shrinking the size.
-  const growth = Math.max(0, (m.group.peakRssMb - singlePeakRssMb) / Math.max(1, groupChains - 1));
+  const growth = Math.max(0, (groupPeakRssMb - singlePeakRssMb) / Math.max(1, groupChains - 1));
   return {
     singlePeakRssMb,
     extraChainMb: Math.round(growth * 100) / 100,
-    cpuMsPerSecondPerChain: Math.round((m.group.cpuMsPerSecond / groupChains) * 100) / 100,
+    cpuMsPerSecondPerChain: Math.round((groupCpuMsPerSecond / groupChains) * 100) / 100,
+    historyPeakRssMb: Math.max(m.withHistory.single.peakRssMb, m.withHistory.group.peakRssMb),
     groupChains,
+    groupPeakRssMb,
+    groupCpuMsPerSecond,
   };
 }
 
@@ -69,10 +86,11 @@ export function costInputFields(c: CostInputs): Record<string, unknown> {
     pollerPeakRssMb: sizing.singlePeakRssMb,
     pollerPeakRssMbByKind: Object.fromEntries(Object.entries(c.memory.single).map(([k, r]) => [k, r.peakRssMb])),
     pollerGroupChains: sizing.groupChains,
-    pollerGroupPeakRssMb: g.peakRssMb,
+    pollerGroupPeakRssMb: sizing.groupPeakRssMb,
     pollerGroupExtraChainMb: sizing.extraChainMb,
-    pollerGroupCpuMsPerSecond: g.cpuMsPerSecond,
+    pollerGroupCpuMsPerSecond: sizing.groupCpuMsPerSecond,
     pollerGroupCpuMsPerSecondPerChain: sizing.cpuMsPerSecondPerChain,
+    pollerHistoryPeakRssMb: sizing.historyPeakRssMb,
     dynamoRequestsPerIdlePoll: q.idlePollNewEmptyBlock.requests,
     dynamoWritesPerIdlePoll: q.idlePollNewEmptyBlock.writes,
     dynamoWriteUnitsPerIdlePoll: units(q.cursorItemBytes) * q.idlePollNewEmptyBlock.writes,
@@ -91,8 +109,10 @@ export function costInputFields(c: CostInputs): Record<string, unknown> {
 }
 
 function processRow(label: string, r: PollerProcessRun): string {
+  const limit = r.memoryMb === undefined ? 'Node default' : `${r.memoryMb} MB`;
+  const fits = r.memoryMb === undefined ? '' : r.peakRssMb <= r.memoryMb ? ' (fits)' : ' (**does not fit**)';
   return (
-    `| ${label} | ${r.peakRssMb} | ${r.rssAfterInitMb} | ${r.initCpuMs} | ${r.pollsPerMinute} | ${r.cpuMsPerPoll} | ${r.cpuMsPerSecond} | ` +
+    `| ${label} | ${limit} | ${r.peakRssMb}${fits} | ${r.rssAfterInitMb} | ${r.initCpuMs} | ${r.pollsPerMinute} | ${r.cpuMsPerPoll} | ${r.cpuMsPerSecond} | ` +
     `${r.invocations.map((i) => i.outflows).join(' + ')} | ${r.billedSecondsPerInvocation} |`
   );
 }
@@ -101,10 +121,12 @@ export function renderCostInputs(c: CostInputs): string {
   const m = c.memory;
   const q = c.requests;
   const g = m.group;
+  const h = m.withHistory;
   const sizing = sizingFigures(m);
   const groupMb = pollerGroupMemoryMb(sizing.groupChains, sizing);
   const vcpu = (mb: number) => mb / LAMBDA_MB_PER_VCPU;
-  const busy = (mb: number) => `${((g.cpuMsPerSecond / 1000 / vcpu(mb)) * 100).toFixed(0)} %`;
+  const busyAt = (cpuMsPerSecond: number, mb: number) => `${((cpuMsPerSecond / 1000 / vcpu(mb)) * 100).toFixed(0)} %`;
+  const busy = (mb: number) => busyAt(sizing.groupCpuMsPerSecond, mb);
   const traffic = Object.entries(m.traffic)
     .map(([chain, t]) => `${chain} ${t.blocks}/${t.withdrawals}`)
     .join(', ');
@@ -116,23 +138,34 @@ export function renderCostInputs(c: CostInputs): string {
     `(${(m.bundleBytes / 1024 ** 2).toFixed(1)} MiB), loaded by a fresh Node ${process.version} process per row as the Lambda runtime loads it, invoked ${g.invocations.length} times with \`{"chains": [...]}\` and the stack's ${m.timeoutSeconds} s timeout,`,
     "against dynalite and the local SNS, while config/example.yaml's eleven chains ran on their stand-ins (an anvil per EVM chain, the Bitcoin devnet, the XRPL ledger server, the Solana LiteSVM node, the Tron node) at the example's confirmations and poll intervals",
     `and block times (Bitcoin's capped at 10 s), three blocks in four carrying a hot-wallet withdrawal pair, at most one such block a second per chain (blocks/withdrawals: ${traffic}).`,
-    'The one-chain rows ran side by side (one process per kind), the group alone.',
+    "The one-chain rows ran side by side (one process per kind), the group alone, under Node's default heap limits (the heap grows unpressed: an upper bound of what it needs).",
+    `The last two rows ran side by side on tables holding ${h.historyRecords} outflows: ${h.historyDays} days of the normal-week scenario's withdrawals (Ethereum, BSC, Bitcoin; test/bench/history-seed.ts),`,
+    `with config/example.yaml's 14-day drain patterns (newDestinations, walletProfile; levels nothing reaches), so every poll with outflows reads every chain's ${h.historyDays} days,`,
+    `a withdrawal pair only every ${h.withdrawalSpacingSeconds} s per chain (about five times the normal week's rate), and the V8 heap limits Lambda's Node.js runtime sets for the memory`,
+    'the stack gives them (a tenth for the young generation, the rest for the old; test/bench/memory.ts lambdaNodeFlags): they check the sizes hold that history, collected as it would be there.',
     '',
-    '| Process | Peak RSS MiB | RSS after load MiB | Cold start CPU ms | Polls / min | CPU ms / poll | CPU ms / s | Outflows (per invocation) | Billed s |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Process | Heap limits of | Peak RSS MiB | RSS after load MiB | Cold start CPU ms | Polls / min | CPU ms / poll | CPU ms / s | Outflows (per invocation) | Billed s |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...Object.entries(m.single).map(([kind, r]) => processRow(`${kind} alone (${r.chains[0]})`, r)),
     processRow(`group: all ${g.chains.length} chains`, g),
+    processRow(`${h.single.chains[0]} alone, ${h.historyDays} days of history, patterns`, h.single),
+    processRow(`group, ${h.historyDays} days of history, patterns`, h.group),
     '',
-    `- **One chain: peak ${sizing.singlePeakRssMb} MiB** (the highest kind). With ${POLLER_MEMORY_HEADROOM}× headroom in 32 MB steps that sizes a one-chain poller at **${pollerMemoryMb(sizing.singlePeakRssMb)} MB**; ` +
-      `the stack uses ${POLLER_MEMORY_MB} MB (infra/constructs/poller-memory.ts, from ${MEASURED_POLLER_PEAK_RSS_MB} MiB; test/infra/poller-memory.test.ts fails when they disagree).`,
-    `- **The group: peak ${g.peakRssMb} MiB for ${sizing.groupChains} chains**, ${sizing.extraChainMb} MiB per chain beyond the first; ` +
-      `**${g.cpuMsPerSecond} CPU-ms per second** of its loop (${sizing.cpuMsPerSecondPerChain} per chain; ${g.pollsPerMinute} polls a minute, ${g.cpuMsPerPoll} ms a poll, warm).`,
-    `- **Group sizing:** a group of n chains gets the larger of (one-chain peak + (n − 1) × the growth) × ${POLLER_MEMORY_HEADROOM} and the memory whose CPU share ` +
-      `(${LAMBDA_MB_PER_VCPU} MB = one vCPU) its n × ${sizing.cpuMsPerSecondPerChain} CPU-ms per second keep at most ${POLLER_CPU_TARGET_UTILISATION * 100} % busy, in 32 MB steps: ` +
-      `**${groupMb} MB** for all ${sizing.groupChains} (memory alone: ${pollerMemoryMb(pollerGroupPeakRssMb(sizing.groupChains, sizing))} MB). ` +
-      `The stack: ${pollerGroupMemoryMb(sizing.groupChains)} MB (infra/constructs/poller-memory.ts: ${MEASURED_POLLER_PEAK_RSS_MB} MiB + ${MEASURED_GROUP_EXTRA_CHAIN_MB} MiB per chain, ` +
-      `${MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN} CPU-ms/s per chain; test/infra/poller-memory.test.ts fails when they size differently).`,
-    `- **CPU share:** ${groupMb} MB gets ${vcpu(groupMb).toFixed(3)} of a vCPU, which the group's CPU time keeps ${busy(groupMb)} busy (at the one-chain size, ${POLLER_MEMORY_MB} MB = ${vcpu(POLLER_MEMORY_MB).toFixed(3)} vCPU: ${busy(POLLER_MEMORY_MB)}). ` +
+    `- **Working set:** one chain alone peaks at ${sizing.singlePeakRssMb} MiB (the highest kind), the group of ${sizing.groupChains} at ${g.peakRssMb} MiB, ` +
+      `${sizing.extraChainMb} MiB per chain beyond the first; with ${POLLER_MEMORY_HEADROOM}× headroom that alone would size a one-chain poller at ${pollerMemoryMb(sizing.singlePeakRssMb)} MB ` +
+      `and the group at ${pollerMemoryMb(pollerGroupPeakRssMb(sizing.groupChains, sizing))} MB.`,
+    `- **History:** reading ${h.historyDays} days of normal-week history (the patterns), ${h.single.chains[0]} alone peaked at ${h.single.peakRssMb} MiB under the limits of ${h.single.memoryMb} MB ` +
+      `and the group at ${h.group.peakRssMb} MiB under those of ${h.group.memoryMb} MB (${[h.single, h.group].every((r) => r.memoryMb !== undefined && r.peakRssMb <= r.memoryMb) ? 'both within their memory' : '**not both within their memory**'}): ` +
+      "the history, not the number of chains, decides; with its headroom it sets every poller's floor.",
+    `- **CPU: ${g.cpuMsPerSecond} CPU-ms per second** of the group's loop under the bench traffic (${sizing.cpuMsPerSecondPerChain} per chain; ${g.pollsPerMinute} polls a minute, ` +
+      `${g.cpuMsPerPoll} ms a poll, warm). With the history ${h.group.cpuMsPerSecond} CPU-ms per second: ${busyAt(h.group.cpuMsPerSecond, groupMb)} of ${groupMb} MB's vCPU share, ` +
+      `above the ${POLLER_CPU_TARGET_UTILISATION * 100} % target: every poll with outflows re-reads every chain's ${h.historyDays} days (what a cache of the other chains' ledgers removes; re-run this part after one lands).`,
+    `- **Sizing** (infra/constructs/poller-memory.ts pollerGroupMemoryMb, one chain = a group of one): the largest of the working set (one-chain peak + (n − 1) × the growth) × ${POLLER_MEMORY_HEADROOM}, ` +
+      `the memory whose CPU share (${LAMBDA_MB_PER_VCPU} MB = one vCPU) n × ${sizing.cpuMsPerSecondPerChain} CPU-ms per second keep at most ${POLLER_CPU_TARGET_UTILISATION * 100} % busy, ` +
+      `and the history peak × ${POLLER_HISTORY_HEADROOM}; 32 MB steps: **${pollerGroupMemoryMb(1, sizing)} MB** for one chain, **${groupMb} MB** for all ${sizing.groupChains}. ` +
+      `The stack: ${POLLER_MEMORY_MB} and ${pollerGroupMemoryMb(sizing.groupChains)} MB (from ${MEASURED_POLLER_PEAK_RSS_MB} MiB + ${MEASURED_GROUP_EXTRA_CHAIN_MB} MiB per chain, ` +
+      `${MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN} CPU-ms/s per chain, ${MEASURED_HISTORY_PEAK_RSS_MB} MiB of history; test/infra/poller-memory.test.ts fails when they size differently).`,
+    `- **CPU share:** ${groupMb} MB gets ${vcpu(groupMb).toFixed(3)} of a vCPU, which the group's CPU time under the bench traffic keeps ${busy(groupMb)} busy. ` +
       'CPU time on this machine, not on Lambda\'s arm64 cores (not measured); detection latency with chains sharing a process is the "Group detection" part.',
     `- **Billed ${g.billedSecondsPerInvocation} s per invocation** (the loop runs until ${m.timeoutSeconds} s − the stop margin): Lambda bills the whole loop, sleeping included — once per group.`,
     `- **${g.logBytesPerPoll} bytes of logs per poll** in the group (${g.logBytes} bytes over ${g.invocations.reduce((n, i) => n + i.polls, 0)} polls: each chain's EMF metric and 'poll run' line once per invocation; a healthy poll logs nothing). ` +

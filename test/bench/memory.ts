@@ -17,7 +17,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -27,12 +27,15 @@ import {
   type LocalDynamo,
   startLocalDynamo,
 } from '../../functions/adapters/dynamodb/local-dynamo.ts';
+import type { OutflowRecord } from '../../functions/core/model.ts';
 import { BUNDLED_CONFIG_NAME, BUNDLING, METRICS_NAMESPACE } from '../../infra/constructs/breaker-function.ts';
+import { pollerGroupMemoryMb } from '../../infra/constructs/poller-memory.ts';
 import { POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import { handlerEntry, REPO_ROOT } from '../../infra/paths.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { startLocalSns } from '../support/local-sns.ts';
 import { exampleChains, type GroupWorld, startGroupWorld } from './group-world.ts';
+import { normalWeekHistory, seedHistory } from './history-seed.ts';
 
 export interface PollerInvocation {
   /** The first invocation of the process (its cold start included in the process's numbers). */
@@ -46,6 +49,11 @@ export interface PollerInvocation {
 /** One process running the bundled handler for some chains, invoked back to back. */
 export interface PollerProcessRun {
   chains: string[];
+  /**
+   * With history: the function memory (the stack's size for its chains) whose V8 heap limits, as Lambda sets them,
+   * the process ran under. Without: Node's default limits (the peak is then what the heap grows to unpressed).
+   */
+  memoryMb?: number;
   /** Highest resident set of the process over every invocation, MiB. */
   peakRssMb: number;
   /** Resident set right after the module loaded (deps built, before the first poll), MiB. */
@@ -73,6 +81,18 @@ export interface PollerMemoryRun {
   single: Record<string, PollerProcessRun>;
   /** Every chain of the world in one process. */
   group: PollerProcessRun;
+  /**
+   * The busiest-history chain alone and the group again, side by side, each on a table holding `historyDays` of
+   * normal-week outflows (history-seed.ts), with config/example.yaml's 14-day drain patterns, a withdrawal pair
+   * only every `withdrawalSpacingSeconds` per chain, and the heap limits of the memory the stack gives them.
+   */
+  withHistory: {
+    historyRecords: number;
+    historyDays: number;
+    withdrawalSpacingSeconds: number;
+    single: PollerProcessRun;
+    group: PollerProcessRun;
+  };
   /** Blocks produced and withdrawals sent per chain over the whole measurement. */
   traffic: Record<string, { blocks: number; withdrawals: number }>;
 }
@@ -114,6 +134,47 @@ writeFileSync(process.env.BENCH_RESULT, JSON.stringify({
 process.exit(0);
 `;
 
+/** With history in the table, withdrawals come this far apart per chain: about 5× the normal week's rate in all. */
+const HISTORY_WITHDRAWAL_SPACING_SECONDS = 120;
+const HUGE_USD = 1e12;
+/**
+ * config/example.yaml's drain patterns that read 14 days of every chain's history on each poll with outflows,
+ * with levels nothing reaches (the bench measures what the reading costs, not trips).
+ */
+const EXAMPLE_PATTERNS = {
+  newDestinations: { window: '1h', usd: HUGE_USD, lookback: '14d' },
+  walletProfile: {
+    tripFactor: 1_000_000,
+    minUsd: HUGE_USD,
+    percentile: 99,
+    window: '1h',
+    baseline: '14d',
+    minHistory: '3d',
+  },
+};
+
+/** Write a config file the handler loads (BREAKER_CONFIG_FILE) into `dir`; returns its path. */
+function writeConfig(dir: string, source: Record<string, unknown>): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, BUNDLED_CONFIG_NAME);
+  writeFileSync(path, `${JSON.stringify(source, null, 2)}\n`);
+  return path;
+}
+
+/**
+ * The V8 flags Lambda's Node.js runtime starts a function with (its /var/runtime/bootstrap: a tenth of the memory
+ * for the young generation, half of that per semi-space, the rest for the old generation), so the heap is collected
+ * under the same limit as there instead of growing into this machine's 24 GiB.
+ */
+export function lambdaNodeFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [
+    '--expose-gc',
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memoryMb - newSpace}`,
+  ];
+}
+
 /** Bundle poll-chain as the stack does; returns the bundle's path. */
 export async function bundlePoller(dir: string): Promise<string> {
   const outfile = join(dir, 'index.mjs');
@@ -154,8 +215,8 @@ export async function measurePollerMemory(
   const timeoutSeconds = options.timeoutSeconds ?? POLLER_TIMEOUT.toSeconds();
   const log = options.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'hwb-bench-memory-'));
-  // Two rounds of `invocations` back to back, plus setup: the world stops on its own after this.
-  const worldSeconds = 2 * invocations * timeoutSeconds + 240;
+  // Three rounds of `invocations` back to back, plus setup and seeding: the world stops on its own after this.
+  const worldSeconds = 3 * invocations * timeoutSeconds + 420;
   let world: GroupWorld | undefined;
   let dynamo: LocalDynamo | undefined;
   const sns = await startLocalSns();
@@ -163,12 +224,14 @@ export async function measurePollerMemory(
     const bundle = await bundlePoller(dir);
     dynamo = await startLocalDynamo({ tableName: 'bench-memory', requireToken: false });
     world = await startGroupWorld({ maxSeconds: worldSeconds });
-    writeFileSync(join(dir, BUNDLED_CONFIG_NAME), `${JSON.stringify(world.configSource, null, 2)}\n`);
+    const configFile = writeConfig(join(dir, 'traffic'), world.configSource);
     const topicArn = await sns.createTopic('bench-pages');
-    const run = async (name: string, chains: string[]) => {
+    const run = async (name: string, chains: string[], o: { config?: string; history?: OutflowRecord[] } = {}) => {
       const tableName = `bench-memory-${name}`;
       await createTableIfMissing(dynamo!.client, tableName);
-      await initialiseForTest(new DynamoDbBreakerStore({ client: dynamo!.client, tableName }));
+      const store = new DynamoDbBreakerStore({ client: dynamo!.client, tableName });
+      await initialiseForTest(store);
+      if (o.history) await seedHistory(store, o.history);
       return runBundledPoller({
         dir,
         name,
@@ -176,7 +239,11 @@ export async function measurePollerMemory(
         chains,
         invocations,
         timeoutSeconds,
+        ...(o.history && { memoryMb: pollerGroupMemoryMb(chains.length) }),
+        // With rare withdrawals a chain may see none in the run; every chain must still have polled.
+        requireOutflows: o.history === undefined,
         env: {
+          BREAKER_CONFIG_FILE: o.config ?? configFile,
           BREAKER_TABLE: tableName,
           PAGE_TOPIC_ARN: topicArn,
           AWS_ENDPOINT_URL_DYNAMODB: dynamo!.endpoint,
@@ -200,11 +267,43 @@ export async function measurePollerMemory(
     log(
       `    peak ${group.peakRssMb} MiB, ${group.cpuMsPerSecond} CPU-ms per second, ${group.pollsPerMinute} polls a minute`,
     );
+
+    const historyDays = 14;
+    const history = await normalWeekHistory(historyDays, Math.floor(Date.now() / 1000));
+    const perChain = new Map<string, number>();
+    for (const r of history) perChain.set(r.chain, (perChain.get(r.chain) ?? 0) + 1);
+    const busiest = [...perChain].sort((a, b) => b[1] - a[1])[0]?.[0] as string;
+    log(
+      `  ${busiest} alone and the group again, side by side: ${history.length} outflows of ${historyDays} days of normal-week history in ` +
+        `their tables, the example's 14-day drain patterns, a withdrawal pair every ${HISTORY_WITHDRAWAL_SPACING_SECONDS} s per chain, ` +
+        "Lambda's heap limits for the stack's sizes",
+    );
+    world.setWithdrawalSpacing(HISTORY_WITHDRAWAL_SPACING_SECONDS);
+    const withPatterns = writeConfig(join(dir, 'history'), {
+      ...world.configSource,
+      limits: { ...(world.configSource.limits as Record<string, unknown>), patterns: EXAMPLE_PATTERNS },
+    });
+    const [singleWithHistory, groupWithHistory] = await Promise.all([
+      run('history-single', [busiest], { config: withPatterns, history }),
+      run('history-group', [...world.chainIds], { config: withPatterns, history }),
+    ]);
+    for (const r of [singleWithHistory, groupWithHistory]) {
+      log(
+        `    ${r.chains.length} chain(s) at ${r.memoryMb} MB: peak ${r.peakRssMb} MiB, ${r.cpuMsPerSecond} CPU-ms per second`,
+      );
+    }
     return {
       bundleBytes: statSync(bundle).size,
       timeoutSeconds,
       single: Object.fromEntries(singles),
       group,
+      withHistory: {
+        historyRecords: history.length,
+        historyDays,
+        withdrawalSpacingSeconds: HISTORY_WITHDRAWAL_SPACING_SECONDS,
+        single: singleWithHistory,
+        group: groupWithHistory,
+      },
       traffic: world.stats(),
     };
   } finally {
@@ -222,7 +321,11 @@ interface BundledPollerOptions {
   chains: string[];
   invocations: number;
   timeoutSeconds: number;
-  /** The table, topic and endpoints this process uses. */
+  /** The function memory whose V8 heap limits, as Lambda sets them (lambdaNodeFlags), the process runs under. */
+  memoryMb?: number;
+  /** Fail unless every chain recorded outflows (else: unless every chain polled). */
+  requireOutflows: boolean;
+  /** The config file, table, topic and endpoints this process uses. */
   env: Record<string, string>;
 }
 
@@ -236,12 +339,12 @@ async function runBundledPoller(o: BundledPollerOptions): Promise<PollerProcessR
   const resultFile = join(o.dir, `result-${o.name}.json`);
   const runnerFile = join(o.dir, 'runner.mjs');
   writeFileSync(runnerFile, RUNNER);
-  const child = spawn(process.execPath, ['--enable-source-maps', runnerFile], {
+  const limits = o.memoryMb === undefined ? [] : lambdaNodeFlags(o.memoryMb);
+  const child = spawn(process.execPath, [...limits, '--enable-source-maps', runnerFile], {
     cwd: o.dir,
     env: {
       PATH: process.env.PATH,
       // What the stack sets (breaker-function.ts, the table and topic constructs) …
-      BREAKER_CONFIG_FILE: join(o.dir, BUNDLED_CONFIG_NAME),
       POWERTOOLS_SERVICE_NAME: 'hot-wallet-breaker-bench',
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // … what Lambda sets, aimed at the stand-ins; no X-Ray daemon here, so the tracer is off.
@@ -309,7 +412,7 @@ async function runBundledPoller(o: BundledPollerOptions): Promise<PollerProcessR
       cpuMs: Math.round(inv.cpuMs),
     };
   });
-  const idle = Object.entries(perChain).filter(([, c]) => c.polls === 0 || c.outflows === 0);
+  const idle = Object.entries(perChain).filter(([, c]) => c.polls === 0 || (o.requireOutflows && c.outflows === 0));
   if (idle.length > 0) {
     throw new Error(`${o.name}: chains polled nothing or recorded no outflow: ${idle.map(([c]) => c).join(', ')}`);
   }
@@ -318,6 +421,7 @@ async function runBundledPoller(o: BundledPollerOptions): Promise<PollerProcessR
   const allPolls = invocations.reduce((n, i) => n + i.polls, 0);
   return {
     chains: o.chains,
+    ...(o.memoryMb !== undefined && { memoryMb: o.memoryMb }),
     peakRssMb: round1(out.maxRssKb / 1024),
     rssAfterInitMb: round1(out.rssAfterInit / 1024 ** 2),
     initCpuMs: Math.round(out.initCpuMs),

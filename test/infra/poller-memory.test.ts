@@ -6,6 +6,7 @@ import {
   MEASURED_GROUP_EXTRA_CHAIN_MB,
   MEASURED_POLLER_PEAK_RSS_MB,
   POLLER_CPU_TARGET_UTILISATION,
+  POLLER_HISTORY_HEADROOM,
   POLLER_MEMORY_HEADROOM,
   POLLER_MEMORY_MB,
   type PollerFigures,
@@ -15,34 +16,36 @@ import {
 } from '../../infra/constructs/poller-memory.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 
+interface ProcessRun {
+  chains: string[];
+  memoryMb?: number;
+  peakRssMb: number;
+}
+
 interface MemoryFigures {
+  costInputs?: { memory?: { withHistory?: { single: ProcessRun; group: ProcessRun } } };
   pollerPeakRssMb?: number;
   pollerGroupChains?: number;
   pollerGroupPeakRssMb?: number;
   pollerGroupExtraChainMb?: number;
   pollerGroupCpuMsPerSecond?: number;
   pollerGroupCpuMsPerSecondPerChain?: number;
+  pollerHistoryPeakRssMb?: number;
 }
 
 const bench = JSON.parse(readFileSync(join(REPO_ROOT, 'BENCHMARKS.json'), 'utf8')) as MemoryFigures;
 const rerun = 'run npm run bench -- --only memory';
 
 describe('poller memory', () => {
-  it('sizes a one-chain poller from the peak the bench measured on the bundled handler', () => {
-    expect(bench.pollerPeakRssMb, `BENCHMARKS.json has no pollerPeakRssMb: ${rerun}`).toBeTypeOf('number');
-    // Re-measured within the same size step, nothing changes; a peak that moves the size must be copied here.
-    expect(POLLER_MEMORY_MB).toBe(pollerMemoryMb(bench.pollerPeakRssMb!));
-    expect(POLLER_MEMORY_MB).toBe(pollerMemoryMb(MEASURED_POLLER_PEAK_RSS_MB));
-    expect(POLLER_MEMORY_MB).toBeGreaterThan(bench.pollerPeakRssMb!);
-  });
-
-  it('sizes every group up to the measured one as the bench figures do: memory above its peak, CPU at most half busy', () => {
+  it('sizes every group up to the measured one as the bench figures do: above the working set and the history, CPU at most half busy', () => {
     for (const field of [
+      'pollerPeakRssMb',
       'pollerGroupChains',
       'pollerGroupPeakRssMb',
       'pollerGroupExtraChainMb',
       'pollerGroupCpuMsPerSecond',
       'pollerGroupCpuMsPerSecondPerChain',
+      'pollerHistoryPeakRssMb',
     ] as const) {
       expect(bench[field], `BENCHMARKS.json has no ${field}: ${rerun}`).toBeTypeOf('number');
     }
@@ -50,6 +53,7 @@ describe('poller memory', () => {
       singlePeakRssMb: bench.pollerPeakRssMb!,
       extraChainMb: bench.pollerGroupExtraChainMb!,
       cpuMsPerSecondPerChain: bench.pollerGroupCpuMsPerSecondPerChain!,
+      historyPeakRssMb: bench.pollerHistoryPeakRssMb!,
     };
     const chains = bench.pollerGroupChains!;
     expect(chains).toBeGreaterThan(1);
@@ -59,9 +63,24 @@ describe('poller memory', () => {
     }
     const mb = pollerGroupMemoryMb(chains);
     expect(mb).toBeGreaterThanOrEqual(bench.pollerGroupPeakRssMb! * POLLER_MEMORY_HEADROOM);
+    expect(POLLER_MEMORY_MB).toBeGreaterThanOrEqual(bench.pollerPeakRssMb! * POLLER_MEMORY_HEADROOM);
+    for (const size of [POLLER_MEMORY_MB, mb]) {
+      expect(size).toBeGreaterThanOrEqual(bench.pollerHistoryPeakRssMb! * POLLER_HISTORY_HEADROOM);
+    }
     const busy = bench.pollerGroupCpuMsPerSecond! / 1000 / (mb / LAMBDA_MB_PER_VCPU);
     expect(busy).toBeLessThanOrEqual(POLLER_CPU_TARGET_UTILISATION);
     expect(MEASURED_GROUP_EXTRA_CHAIN_MB).toBeGreaterThanOrEqual(0);
+  });
+
+  it("holds 14 days of normal-week history at the stack's sizes: one chain and the group stayed within their memory", () => {
+    const history = bench.costInputs?.memory?.withHistory;
+    expect(history, `BENCHMARKS.json has no costInputs.memory.withHistory: ${rerun}`).toBeDefined();
+    for (const r of [history!.single, history!.group]) {
+      const label = r.chains.length === 1 ? r.chains[0] : `a group of ${r.chains.length}`;
+      // Measured under the heap limits of the stack's size for its chain count: a size that moved needs a new run.
+      expect(r.memoryMb, `${label}: ${rerun}`).toBe(pollerGroupMemoryMb(r.chains.length));
+      expect(r.peakRssMb, label).toBeLessThanOrEqual(r.memoryMb!);
+    }
   });
 
   it('gives a group of one the one-chain size and never less memory to a bigger group', () => {
