@@ -11,6 +11,8 @@
  * wall second 48 chain seconds, so a 60-s run is 48 minutes of a 10,000/h exchange. Limits are shaped
  * like config/example.yaml (global USD 10m/1h/24h, count 10m/1h, single transfer; per chain USD 10m/1h;
  * per asset units 1h) and so high that nothing trips or warns: every poll with outflows evaluates.
+ * `--patterns` adds config/example.yaml's global new-destinations pattern (1h window, 14d lookback, as
+ * high): every poll with outflows then needs every other chain's ledger (docs/SCALE.md).
  *
  * Measured: polls by kind; breaker-state saves and their conflicts; DynamoDB requests per poll by
  * operation (each chain's own client); read units as the server reports them (ReturnConsumedCapacity);
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     'hard-limit-s': { type: 'string', default: '118' },
     out: { type: 'string' },
+    patterns: { type: 'boolean', default: false },
   },
 });
 const K = Number(args.k);
@@ -122,6 +125,7 @@ function buildConfig(): BreakerConfig {
           count: { '10m': 1e9, '1h': 2e9 },
           singleTxUsd: HUGE,
         },
+        ...(args.patterns && { patterns: { newDestinations: { window: '1h', usd: HUGE, lookback: '14d' } } }),
         chains: Object.fromEntries(
           ids.map((id) => [
             id,
@@ -458,6 +462,7 @@ async function measure(config: BreakerConfig, jvmPid: number | undefined, client
   return {
     k: K,
     store: STORE,
+    patterns: args.patterns,
     seconds: SECONDS,
     perHour: PER_HOUR,
     compress: COMPRESS,
