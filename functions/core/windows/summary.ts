@@ -1,6 +1,7 @@
 import type { BreakerConfig } from '../config/types.ts';
 import type { OutflowRecord } from '../model.ts';
 import type { Rule } from '../rules/rule.ts';
+import type { LedgerLog } from './ledger-version.ts';
 
 /**
  * Per-chain window summaries (docs/SCALE.md). A global rule adds up every chain's outflows; reading
@@ -46,6 +47,11 @@ export interface ChainSummary {
   /** Window length (seconds, as a string key) → its buckets. */
   series: Record<string, SummarySeries>;
   updatedAtMs: number;
+  /**
+   * The version of the chain's ledger (ledger-version.ts): what another chain's poller checks its
+   * cached copy of this chain's records against. Absent in items of older builds: no cache then.
+   */
+  ledger?: LedgerLog;
 }
 
 /** Global USD/count window limits: the rules a summary can bound. */
