@@ -15,8 +15,7 @@ import type {
   TripRecord,
   TripRelease,
 } from './state.ts';
-import type { LedgerStamp } from './windows/ledger-version.ts';
-import type { ChainSummary } from './windows/summary.ts';
+import type { ChainSummary, LedgerStamp } from './windows/summary.ts';
 
 export interface CursorStore {
   getCursor(chain: string): Promise<ChainCursor | undefined>;

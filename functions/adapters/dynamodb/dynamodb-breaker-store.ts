@@ -34,8 +34,7 @@ import {
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
-import type { LedgerLog, LedgerStamp } from '../../core/windows/ledger-version.ts';
-import type { ChainSummary } from '../../core/windows/summary.ts';
+import type { ChainSummary, LedgerLog, LedgerStamp } from '../../core/windows/summary.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
 import {
   cursorToItem,

@@ -19,8 +19,7 @@ import {
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
-import type { LedgerStamp } from '../../core/windows/ledger-version.ts';
-import type { ChainSummary } from '../../core/windows/summary.ts';
+import type { ChainSummary, LedgerStamp } from '../../core/windows/summary.ts';
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly cursors = new Map<string, ChainCursor>();

@@ -1,6 +1,6 @@
 import type { OutflowRecord } from '../model.ts';
-import { changedFrom, type LedgerLog, type WrittenLogs } from './ledger-version.ts';
-import { type ChainSummary, SUMMARY_LAG_SECONDS } from './summary.ts';
+import { changedFrom, type WrittenLogs } from './ledger-version.ts';
+import { type ChainSummary, type LedgerLog, SUMMARY_LAG_SECONDS } from './summary.ts';
 
 /** Reads a chain's recorded outflows with window time ≥ since from the store (a Query). */
 export type LedgerRead = (chain: string, since: number) => Promise<OutflowRecord[]>;

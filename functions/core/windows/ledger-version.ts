@@ -1,6 +1,6 @@
 import { StateConflictError } from '../errors.ts';
 import type { WindowSummaryStore } from '../ports.ts';
-import type { ChainSummary } from './summary.ts';
+import type { ChainSummary, LedgerLog, LedgerStamp } from './summary.ts';
 
 /**
  * The version of a chain's ledger (its `OUT#<chain>` records), kept in the chain's window summary
@@ -10,27 +10,6 @@ import type { ChainSummary } from './summary.ts';
  * cached is still the stored one. The summaries are read on every poll with outflows anyway, so the
  * check costs no request.
  */
-export interface LedgerLog {
-  /**
-   * Who started this log (`<lease version>:<ms>` of the write that found no log to continue). A log
-   * is continued only by a write conditional on its (epoch, version); a writer that does not know
-   * the stored log starts a new epoch, which every cache takes as "anything may have changed".
-   */
-  epoch: string;
-  version: number;
-  /**
-   * The earliest window time each of the last versions wrote or deleted: `changes[i]` belongs to
-   * version `version − changes.length + 1 + i`. A cache older than the oldest entry re-reads all.
-   */
-  changes: number[];
-}
-
-/** Where a cached copy of a ledger stands. */
-export interface LedgerStamp {
-  epoch: string;
-  version: number;
-}
-
 /**
  * How many versions a log remembers. A chain bumps once per poll with outflows (and per reorg or
  * lease recovery); a cache more than this many versions behind re-reads the whole reach, as without

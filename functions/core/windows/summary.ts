@@ -1,7 +1,6 @@
 import type { BreakerConfig } from '../config/types.ts';
 import type { OutflowRecord } from '../model.ts';
 import type { Rule } from '../rules/rule.ts';
-import type { LedgerLog } from './ledger-version.ts';
 
 /**
  * Per-chain window summaries (docs/SCALE.md). A global rule adds up every chain's outflows; reading
@@ -35,6 +34,28 @@ export interface SummarySeries {
   /** Micro-USD per bucket (decimal strings: a DynamoDB number holds 38 digits, enough, but one codec for bigints). */
   usd: string[];
   count: number[];
+}
+
+/** A chain's ledger version (ledger-version.ts explains it). */
+export interface LedgerLog {
+  /**
+   * Who started this log (`<lease version>:<ms>` of the write that found no log to continue). A log
+   * is continued only by a write conditional on its (epoch, version); a writer that does not know
+   * the stored log starts a new epoch, which every cache takes as "anything may have changed".
+   */
+  epoch: string;
+  version: number;
+  /**
+   * The earliest window time each of the last versions wrote or deleted: `changes[i]` belongs to
+   * version `version − changes.length + 1 + i`. A cache older than the oldest entry re-reads all.
+   */
+  changes: number[];
+}
+
+/** Where a cached copy of a ledger stands. */
+export interface LedgerStamp {
+  epoch: string;
+  version: number;
 }
 
 export interface ChainSummary {

@@ -15,13 +15,11 @@ import { LedgerCache } from '../../../functions/core/windows/ledger-cache.ts';
 import {
   changedFrom,
   LEDGER_LOG_LENGTH,
-  type LedgerLog,
-  type LedgerStamp,
   nextLedgerLog,
   recordLedgerChange,
   saveOwnSummary,
 } from '../../../functions/core/windows/ledger-version.ts';
-import type { ChainSummary } from '../../../functions/core/windows/summary.ts';
+import type { ChainSummary, LedgerLog, LedgerStamp } from '../../../functions/core/windows/summary.ts';
 import { startTestStore, type TestStore } from '../../support/dynamo.ts';
 
 // 2100-01-01 (a DynamoDB server's TTL must not expire the records under the test).
