@@ -29,7 +29,7 @@ import { OUTFLOW_RETENTION_SECONDS } from '../functions/core/retention.ts';
 import { idleSaveIntervalMs } from '../functions/core/use-cases/cursor-lease.ts';
 import { POLLER_METRICS } from '../functions/handlers/poller-metrics.ts';
 import { buildBreakerApp, DEFAULT_CONFIG } from '../infra/breaker-app.ts';
-import { POLLER_STOP_MARGIN } from '../infra/constructs/chain-poller.ts';
+import { POLLER_STOP_MARGIN } from '../infra/constructs/poller-timing.ts';
 import {
   type Benchmarks,
   benchmarksSchema,
@@ -84,19 +84,21 @@ export function describeDeployment(configPath: string): { deployment: Deployment
     const resources = Object.entries(template.Resources);
     const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
 
-    const pollers = ofType('AWS::Scheduler::Schedule').map(([, r]) => {
+    const pollers = ofType('AWS::Scheduler::Schedule').flatMap(([, r]) => {
       const target = r.Properties?.Target as { Arn: { 'Fn::GetAtt': [string, string] }; Input: string };
       const fn = template.Resources[target.Arn['Fn::GetAtt'][0]]?.Properties as { MemorySize: number; Timeout: number };
-      const chain = (JSON.parse(target.Input) as { chain: string }).chain;
-      const config = stack.config.chains.get(chain);
-      if (!config) throw new Error(`the stack schedules a poller for "${chain}", which the config does not have`);
-      return {
-        chain,
-        memoryMb: fn.MemorySize,
-        timeoutSeconds: fn.Timeout,
-        // The idle cadence, and the save at the end of each (one-minute) run.
-        idleCursorSavesPerMinute: 60_000 / idleSaveIntervalMs(config) + 1,
-      };
+      const { chains } = JSON.parse(target.Input) as { chains: string[] };
+      return chains.map((chain) => {
+        const config = stack.config.chains.get(chain);
+        if (!config) throw new Error(`the stack schedules a poller for "${chain}", which the config does not have`);
+        return {
+          chain,
+          memoryMb: fn.MemorySize,
+          timeoutSeconds: fn.Timeout,
+          // The idle cadence, and the save at the end of each (one-minute) run.
+          idleCursorSavesPerMinute: 60_000 / idleSaveIntervalMs(config) + 1,
+        };
+      });
     });
     const subscriptions = { email: 0, https: 0, sms: 0 };
     for (const [, r] of ofType('AWS::SNS::Subscription')) {

@@ -9,13 +9,21 @@ import { METRICS_NAMESPACE } from './breaker-function.ts';
 /** Consecutive silent minutes before the dead-man pages: with CloudWatch's evaluation lag, within 5 minutes. */
 export const DEAD_MAN_MINUTES = 3;
 
-export interface PollerAlarmsProps {
-  readonly deploymentName: string;
-  readonly chain: string;
+/** What the dead-man alarm of one chain needs to know about it. */
+export interface DeadManChain {
+  readonly id: string;
   /** The chain's kind: how much slack the dead-man allows. */
   readonly kind: ChainKind;
   readonly blockTimeSeconds: number;
   readonly confirmations: number;
+}
+
+export interface PollerAlarmsProps {
+  readonly deploymentName: string;
+  /** The poller's name in its alarms: its group's (a chain in no group is a group named after it). */
+  readonly poller: string;
+  /** The chains it polls: a dead-man alarm each. */
+  readonly chains: readonly DeadManChain[];
   readonly function: lambda.IFunction;
   readonly timeout: Duration;
   /** The Powertools service name: Powertools adds it as the `service` dimension of every metric. */
@@ -24,23 +32,30 @@ export interface PollerAlarmsProps {
 }
 
 /**
- * A poller that is not polling is a blind spot, so every way it can stop pages: it throws (chain unreadable, page
+ * A poller that is not polling is a blind spot, so every way it can stop pages: it throws (a chain unreadable, a page
  * not published) or times out (Errors), it is starved of concurrency (Throttles), its loop overruns the margin it
- * keeps before the deadline (Duration), or it stops reporting or falls behind the chain (the dead-man).
+ * keeps before the deadline (Duration), or one of its chains stops reporting or falls behind (that chain's dead-man).
  */
 export class PollerAlarms extends Construct {
   readonly errors: cloudwatch.Alarm;
   readonly throttles: cloudwatch.Alarm;
   readonly duration: cloudwatch.Alarm;
-  readonly deadMan: cloudwatch.Alarm;
+  /** Per chain id. */
+  readonly deadMan: ReadonlyMap<string, cloudwatch.Alarm>;
 
   constructor(scope: Construct, id: string, props: PollerAlarmsProps) {
     super(scope, id);
-    const label = `${props.deploymentName} ${props.chain} poller`;
+    const name = props.poller;
+    const label = `${props.deploymentName} ${name} poller`;
+    const ids = props.chains.map((c) => c.id);
+    const unwatched =
+      ids.length === 1
+        ? `outflows on ${ids[0]} are not being watched`
+        : `outflows on at least one of ${ids.join(', ')} are not being watched (the error names which)`;
 
     this.errors = new cloudwatch.Alarm(this, 'Errors', {
       alarmName: `${label}: failing`,
-      alarmDescription: `The ${props.chain} poller threw or timed out: outflows on ${props.chain} are not being watched. Check its logs; the breaker is blind until it recovers.`,
+      alarmDescription: `The ${name} poller threw or timed out: ${unwatched}. Check its logs; the breaker is blind until it recovers.`,
       metric: props.function.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
@@ -52,7 +67,7 @@ export class PollerAlarms extends Construct {
     // async queue; sustained throttling means the reserved concurrency was lowered or the account ran out.
     this.throttles = new cloudwatch.Alarm(this, 'Throttles', {
       alarmName: `${label}: throttled`,
-      alarmDescription: `The ${props.chain} poller is being throttled (reserved concurrency set to 0, or account concurrency exhausted): polls are delayed or dropped.`,
+      alarmDescription: `The ${name} poller is being throttled (reserved concurrency set to 0, or account concurrency exhausted): polls are delayed or dropped.`,
       metric: props.function.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 5,
       evaluationPeriods: 1,
@@ -63,7 +78,7 @@ export class PollerAlarms extends Construct {
     const nearTimeoutMs = Math.floor(props.timeout.toMilliseconds() * 0.95);
     this.duration = new cloudwatch.Alarm(this, 'Duration', {
       alarmName: `${label}: near timeout`,
-      alarmDescription: `The ${props.chain} poller's runs end within 5% of the ${props.timeout.toSeconds()} s timeout: a poll (RPC call, page) overran the margin the loop keeps. The next overrun is a timeout.`,
+      alarmDescription: `The ${name} poller's runs end within 5% of the ${props.timeout.toSeconds()} s timeout: a poll (RPC call, page) overran the margin the loop keeps. The next overrun is a timeout.`,
       metric: props.function.metricDuration({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: nearTimeoutMs,
       evaluationPeriods: 3,
@@ -72,16 +87,26 @@ export class PollerAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    const maxAge = deadManAgeSeconds(props);
-    this.deadMan = new cloudwatch.Alarm(this, 'DeadMan', {
-      alarmName: `${label}: stopped (dead-man)`,
+    this.deadMan = new Map(props.chains.map((chain) => [chain.id, this.deadManAlarm(props, chain)]));
+
+    for (const alarm of [this.errors, this.throttles, this.duration, ...this.deadMan.values()]) {
+      alarm.addAlarmAction(props.action);
+      alarm.addOkAction(props.action);
+    }
+  }
+
+  private deadManAlarm(props: PollerAlarmsProps, chain: DeadManChain): cloudwatch.Alarm {
+    const maxAge = deadManAgeSeconds(chain);
+    // A chain's own poller (named after it) keeps the construct id its alarm had before groups existed.
+    return new cloudwatch.Alarm(this, chain.id === props.poller ? 'DeadMan' : `DeadMan-${chain.id}`, {
+      alarmName: `${props.deploymentName} ${chain.id} poller: stopped (dead-man)`,
       alarmDescription:
-        `No LastProcessedBlockAgeSeconds from the ${props.chain} poller for ${DEAD_MAN_MINUTES} minutes, or the last processed block is older than ${maxAge} s: ` +
-        `the poller is not running (schedule disabled, function deleted or broken) or is falling behind the chain. The breaker is blind on ${props.chain}.`,
+        `No LastProcessedBlockAgeSeconds from the ${chain.id} poller for ${DEAD_MAN_MINUTES} minutes, or the last processed block is older than ${maxAge} s: ` +
+        `the poller is not running (schedule disabled, function deleted or broken) or is falling behind the chain. The breaker is blind on ${chain.id}.`,
       metric: new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: POLLER_METRICS.lastProcessedBlockAge,
-        dimensionsMap: { service: props.serviceName, Chain: props.chain },
+        dimensionsMap: { service: props.serviceName, Chain: chain.id },
         period: Duration.minutes(1),
         statistic: 'Maximum',
       }),
@@ -92,11 +117,6 @@ export class PollerAlarms extends Construct {
       // A poller that stops emits nothing: silence is the failure this alarm exists for.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-
-    for (const alarm of [this.errors, this.throttles, this.duration, this.deadMan]) {
-      alarm.addAlarmAction(props.action);
-      alarm.addOkAction(props.action);
-    }
   }
 }
 

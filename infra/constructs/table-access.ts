@@ -108,3 +108,18 @@ export const TABLE_ACCESS = {
     Query: [TRIP_PARTITION, RELEASE_PARTITION],
   } satisfies TableAccess,
 } as const;
+
+/**
+ * One role's access for several parts at once (a poller group: each chain's poller access), per operation the
+ * union of their partition keys. `ForAllValues:StringLike` then lets a batch mix the parts' keys, which each part
+ * alone could not: the group's chains share one role, and with it every one of their partitions.
+ */
+export function unionTableAccess(parts: readonly TableAccess[]): TableAccess {
+  const union: Partial<Record<TableAction, string[]>> = {};
+  for (const part of parts) {
+    for (const [action, keys] of Object.entries(part) as [TableAction, readonly string[]][]) {
+      union[action] = [...new Set([...(union[action] ?? []), ...keys])];
+    }
+  }
+  return union;
+}

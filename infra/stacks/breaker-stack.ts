@@ -7,10 +7,10 @@ import type { Construct } from 'constructs';
 import type { BreakerConfig } from '../../functions/core/config/types.ts';
 import { BreakerInitialisation } from '../constructs/breaker-initialisation.ts';
 import { BreakerTable } from '../constructs/breaker-table.ts';
-import { ChainPoller } from '../constructs/chain-poller.ts';
 import { KillSwitch } from '../constructs/kill-switch.ts';
 import { OpsConsole } from '../constructs/ops-console.ts';
 import { PageTopic } from '../constructs/page-topic.ts';
+import { PollerGroup, pollerGroupConstructId } from '../constructs/poller-group.ts';
 import { ResetEndpoint } from '../constructs/reset-endpoint.ts';
 import { TamperAlerts } from '../constructs/tamper-alerts.ts';
 
@@ -20,7 +20,8 @@ export interface BreakerStackProps extends StackProps {
 }
 
 /**
- * One breaker deployment, built from one config: a poller per chain, the table, the page topic, the kill switch
+ * One breaker deployment, built from one config: a poller per group of chains (config `pollerGroups`; by default
+ * one per chain), the table, the page topic, the kill switch
  * (state item + SSM mirror + signer policy), the reset and status endpoints, and the alarms.
  */
 export class BreakerStack extends Stack {
@@ -28,7 +29,8 @@ export class BreakerStack extends Stack {
   readonly table: BreakerTable;
   readonly pages: PageTopic;
   readonly killSwitch: KillSwitch;
-  readonly pollers: ReadonlyMap<string, ChainPoller>;
+  /** Per poller group id. */
+  readonly pollers: ReadonlyMap<string, PollerGroup>;
   readonly endpoint: ResetEndpoint;
   readonly opsConsole: OpsConsole;
   readonly tamperAlerts: TamperAlerts;
@@ -65,13 +67,14 @@ export class BreakerStack extends Stack {
     const scheduleGroup = new scheduler.ScheduleGroup(this, 'Schedules', {
       scheduleGroupName: `hot-wallet-breaker-${name}`,
     });
-    const pollers = new Map<string, ChainPoller>();
-    for (const chain of config.chains.values()) {
+    const pollers = new Map<string, PollerGroup>();
+    for (const group of config.pollerGroups) {
       pollers.set(
-        chain.id,
-        new ChainPoller(this, `Chain-${chain.id}`, {
+        group.id,
+        new PollerGroup(this, pollerGroupConstructId(group), {
           deploymentName: name,
-          chain,
+          group,
+          chains: group.chains.map((id) => config.chains.get(id)!),
           configFile: this.configFile,
           serviceName,
           table: this.table,

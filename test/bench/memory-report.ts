@@ -10,7 +10,7 @@ import {
   POLLER_MEMORY_HEADROOM,
   POLLER_MEMORY_MB,
   pollerMemoryMb,
-} from '../../infra/constructs/chain-poller.ts';
+} from '../../infra/constructs/poller-memory.ts';
 import { writeBenchPart } from './bench-part.ts';
 import { type DynamoRequestsRun, measureDynamoRequests } from './dynamo-requests.ts';
 import { describeMachine, loadAverage } from './machine.ts';
@@ -87,7 +87,7 @@ export function renderCostInputs(c: CostInputs): string {
     '',
     `- **Peak resident memory ${m.peakRssMb} MiB** (kernel maxRSS of the process over both invocations; ${m.rssAfterInitMb} MiB once the module had loaded). ` +
       `With ${POLLER_MEMORY_HEADROOM}× headroom in 32 MB steps that sizes the poller at **${sized} MB**; the stack uses ${POLLER_MEMORY_MB} MB ` +
-      `(infra/constructs/chain-poller.ts, from ${MEASURED_POLLER_PEAK_RSS_MB} MiB; test/infra/poller-memory.test.ts fails when they disagree).`,
+      `(infra/constructs/poller-memory.ts, from ${MEASURED_POLLER_PEAK_RSS_MB} MiB; test/infra/poller-memory.test.ts fails when they disagree).`,
     `- **CPU ${m.cpuMsPerPoll} ms per poll** warm, ${m.initCpuMs} ms to start the process and load the bundle (cold start). Lambda gives ${POLLER_MEMORY_MB} MB ` +
       `${(POLLER_MEMORY_MB / 1769).toFixed(3)} of a vCPU, so a poll takes about ${(m.cpuMsPerPoll / (POLLER_MEMORY_MB / 1769)).toFixed(0)} ms of wall time there (a poll a second leaves the loop mostly waiting).`,
     `- **Billed ${m.billedSecondsPerInvocation} s per invocation** (the loop runs until ${m.timeoutSeconds} s − the stop margin): Lambda bills the whole loop, sleeping included.`,

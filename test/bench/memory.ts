@@ -20,7 +20,7 @@ import { DynamoDbBreakerStore } from '../../functions/adapters/dynamodb/dynamodb
 import { startLocalDynamo } from '../../functions/adapters/dynamodb/local-dynamo.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
 import { BUNDLED_CONFIG_NAME, BUNDLING, METRICS_NAMESPACE } from '../../infra/constructs/breaker-function.ts';
-import { POLLER_TIMEOUT } from '../../infra/constructs/chain-poller.ts';
+import { POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import { handlerEntry, REPO_ROOT } from '../../infra/paths.ts';
 import { initialiseForTest } from '../support/initialise.ts';
 import { startLocalSns } from '../support/local-sns.ts';
@@ -75,7 +75,8 @@ for (let i = 0; i < Number(process.env.BENCH_INVOCATIONS); i++) {
   const result = await handler({ chain: process.env.BENCH_CHAIN }, context);
   const wallMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  invocations.push({ wallMs, cpuMs: (used.user + used.system) / 1000, polls: result.polls, outflows: result.outflows });
+  const [run] = result.chains;
+  invocations.push({ wallMs, cpuMs: (used.user + used.system) / 1000, polls: run.polls, outflows: run.outflows });
 }
 const { writeFileSync } = await import('node:fs');
 writeFileSync(process.env.BENCH_RESULT, JSON.stringify({

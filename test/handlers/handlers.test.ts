@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { parseUnits, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_ACCESS, type TableAccess } from '../../infra/constructs/table-access.ts';
+import { TABLE_ACCESS, type TableAccess, unionTableAccess } from '../../infra/constructs/table-access.ts';
 import { type Anvil, deployTestToken, startAnvil } from '../support/anvil.ts';
 import { startTestStore, type TestStore } from '../support/dynamo.ts';
 import { deniedCalls, startRecordingProxy, type TableCall } from '../support/dynamo-access.ts';
@@ -44,6 +44,8 @@ function lambdaContext(remainingMs: number, requestId = `req-${Math.random().toS
 
 describe('Lambda handlers against local stand-ins', () => {
   let anvil: Anvil;
+  /** A second chain (its own node and chain id), for a poller group polling two chains in one invocation. */
+  let anvil2: Anvil;
   let db: TestStore;
   // Every DynamoDB request the handlers send passes here, so each call can be checked against the role's grant.
   let recorder: FaultProxy;
@@ -63,6 +65,7 @@ describe('Lambda handlers against local stand-ins', () => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
+    anvil2 = await startAnvil({ chainId: 31_338 });
     db = await startTestStore();
     recorder = await startRecordingProxy(db, (calls) => recorded.push(...calls));
     await initialiseForTest(db.store);
@@ -92,6 +95,17 @@ describe('Lambda handlers against local stand-ins', () => {
             native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
             tokens: [{ symbol: 'USDT', contract: await usdt.getAddress(), decimals: 6, usdPrice: 1 }],
           },
+          devnet2: {
+            kind: 'evm',
+            chainId: 31_338,
+            rpc: [anvil2.url],
+            confirmations: 0,
+            blockTimeSeconds: 1,
+            pollIntervalSeconds: 0.2,
+            startBlock: (await anvil2.provider.getBlockNumber()) + 1,
+            hotWallets: [hot.address],
+            native: { symbol: 'ETH', decimals: 18, usdPrice: 2000 },
+          },
         },
         limits: { global: { usd: { '1h': 10000 } } },
       }),
@@ -117,6 +131,7 @@ describe('Lambda handlers against local stand-ins', () => {
     await sns?.close();
     await db?.close();
     await anvil?.stop();
+    await anvil2?.stop();
   });
 
   it('poll-chain records, trips and pages through SNS; status shows it; reset-breaker via function URL re-arms with the IAM identity', async () => {
@@ -130,7 +145,7 @@ describe('Lambda handlers against local stand-ins', () => {
       await usdt.connect(hot).getFunction('transfer')(Wallet.createRandom().address, parseUnits('12000', 6))
     ).wait();
     const result = await within(TABLE_ACCESS.poller('devnet'), () => poll({ chain: 'devnet' }, lambdaContext(11_000)));
-    expect(result).toMatchObject({ chain: 'devnet', outflows: 1 });
+    expect(result).toMatchObject({ chains: [{ chain: 'devnet', outflows: 1 }] });
 
     const [delivery] = await subscriber.waitFor(1, 10_000);
     expect(delivery!.notification.Subject).toContain('[HALT] handler-test');
@@ -243,5 +258,66 @@ describe('Lambda handlers against local stand-ins', () => {
 
     const bad = (await direct({ reason: 'reviewed', scoop: 'typo' }, lambdaContext(5000))) as Record<string, unknown>;
     expect(bad).toMatchObject({ statusCode: 400, ok: false });
+  }, 60_000);
+
+  it('poll-chain with {"chains": [...]} polls each chain in its own loop, emits each chain\'s block age under its own Chain dimension, and names what is wrong with a bad event', async () => {
+    const { handler: poll } = await import('../../functions/handlers/poll-chain.ts');
+    const bad = async (event: unknown) => {
+      try {
+        await poll(event, lambdaContext(12_000));
+      } catch (e) {
+        return (e as { issues?: string[] }).issues;
+      }
+      throw new Error('the event was accepted');
+    };
+    expect(await bad({})).toEqual([
+      'expected {"chains": ["<chain id>", …]} (a poller group) or {"chain": "<chain id>"}',
+    ]);
+    expect(await bad({ chain: 'devnet', chains: ['devnet'] })).toHaveLength(1);
+    expect(await bad({ chains: ['devnet', 'nope', 'devnet'] })).toEqual([
+      'chains[1]: "nope" is not in the config (known: devnet, devnet2)',
+      'chains[2]: "devnet" is listed twice',
+    ]);
+
+    await anvil.mine(1);
+    await anvil2.mine(1);
+    // Powertools writes each metric as one EMF line on stdout; CloudWatch reads the same lines.
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    let report: unknown;
+    try {
+      // The group's role is the union of its chains' grants; every call the run made falls within it.
+      report = await within(unionTableAccess([TABLE_ACCESS.poller('devnet'), TABLE_ACCESS.poller('devnet2')]), () =>
+        poll({ chains: ['devnet', 'devnet2'] }, lambdaContext(11_000)),
+      );
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(report).toMatchObject({ chains: [{ chain: 'devnet' }, { chain: 'devnet2' }] });
+    expect((report as { chains: { polls: number }[] }).chains.every((c) => c.polls > 0)).toBe(true);
+    const ages = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('LastProcessedBlockAgeSeconds'))
+      .map(
+        (l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } },
+      );
+    expect(ages.map((m) => m.Chain).sort()).toEqual(['devnet', 'devnet2']);
+    for (const m of ages) {
+      expect(m._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'Chain']]);
+      expect(m.LastProcessedBlockAgeSeconds).toBeGreaterThanOrEqual(0);
+    }
+    expect((await db.store.getCursor('devnet2'))?.lastBlock).toBe(await anvil2.provider.getBlockNumber());
+
+    // devnet2's node goes away: devnet still polls, and the invocation fails naming devnet2 only.
+    await anvil2.stop();
+    await anvil.mine(1);
+    const failed = await poll({ chains: ['devnet', 'devnet2'] }, lambdaContext(11_000)).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AggregateError);
+    expect((failed as Error).message).toMatch(/^polling failed on devnet2 — devnet2: /);
+    expect((await db.store.getCursor('devnet'))?.lastBlock).toBe(await anvil.provider.getBlockNumber());
   }, 60_000);
 });

@@ -68,6 +68,13 @@ describe('a bad config fails synth with the field named', () => {
       (c: ConfigInput) => c.pages?.subscriptions?.push({ ...c.pages.subscriptions[0]! }),
       'pages.subscriptions[2].endpoint: same email endpoint as pages.subscriptions[0]',
     ],
+    [
+      'a chain in two poller groups',
+      (c: ConfigInput) => {
+        c.pollerGroups = { ...c.pollerGroups, evm: ['ethereum'] };
+      },
+      'pollerGroups.evm[0]: "ethereum" is already polled by group "all"',
+    ],
   ])('%s', (name, edit, expected) => {
     const issues = issuesOf(variant(name.replaceAll(' ', '-'), edit));
     expect(issues).toEqual([expect.stringContaining(expected)]);

@@ -9,11 +9,13 @@ import { STATE_KEY } from '../../functions/adapters/dynamodb/table.ts';
 import { handlerDeps, resetHandlerDepsForTests } from '../../functions/handlers/runtime-deps.ts';
 import { parseKillSwitchValue } from '../../functions/kill-switch-protocol/index.ts';
 import { buildBreakerApp } from '../../infra/breaker-app.ts';
-import { POLLER_TIMEOUT } from '../../infra/constructs/chain-poller.ts';
 import { KILL_SWITCH_INITIAL_VALUE } from '../../infra/constructs/kill-switch.ts';
 import { deadManAgeSeconds } from '../../infra/constructs/poller-alarms.ts';
+import { pollerGroupMemoryMb } from '../../infra/constructs/poller-memory.ts';
+import { POLLER_TIMEOUT } from '../../infra/constructs/poller-timing.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 import type { BreakerStack } from '../../infra/stacks/breaker-stack.ts';
+import { exampleConfigWith } from './synth.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation template JSON is untyped; the assertions check its shape.
 type Json = any;
@@ -155,7 +157,7 @@ describe('breaker stack from config/example.yaml', () => {
     const schedules = ofType('AWS::Scheduler::Schedule').map(([, r]) => r.Properties);
     expect(schedules).toHaveLength(chains.length);
     for (const chain of chains) {
-      const mine = schedules.filter((s) => JSON.parse(s.Target.Input).chain === chain);
+      const mine = schedules.filter((s) => JSON.parse(s.Target.Input).chains.includes(chain));
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatchObject({
         ScheduleExpression: 'rate(1 minute)',
@@ -163,7 +165,8 @@ describe('breaker stack from config/example.yaml', () => {
         FlexibleTimeWindow: { Mode: 'OFF' },
         Target: { Arn: arnOf(logicalId(`Chain${chain}PollerFunction`)) },
       });
-      expect(JSON.parse(mine[0]!.Target.Input)).toEqual({ chain });
+      // Without `pollerGroups` every chain is a group of its own.
+      expect(JSON.parse(mine[0]!.Target.Input)).toEqual({ chains: [chain] });
       // The scheduler's role may invoke this poller and nothing else.
       const roleId = mine[0]!.Target.RoleArn['Fn::GetAtt'][0];
       const statements = ofType('AWS::IAM::Policy')
@@ -449,5 +452,82 @@ describe('breaker stack from config/example.yaml', () => {
     // Asset hashes depend on construct paths, not handler code (bundling is skipped), but normalise them anyway.
     const json = JSON.stringify(template.toJSON(), null, 1).replace(/[0-9a-f]{64}/g, '<hash>');
     expect(JSON.parse(json)).toMatchSnapshot();
+  });
+});
+
+describe('poller groups (config pollerGroups)', () => {
+  // The same three chains, ethereum and bsc polled by one group, bitcoin alone.
+  let grouped: BreakerStack;
+  let res: Record<string, Resource>;
+  const idOf = (prefix: string) => {
+    const found = Object.keys(res).find((id) => id.startsWith(prefix));
+    if (!found) throw new Error(`no resource ${prefix}…`);
+    return found;
+  };
+
+  beforeAll(() => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const file = exampleConfigWith(
+      { pollerGroups: { evm: ['ethereum', 'bsc'] } },
+      'test/fixtures/config/limits-only.yaml',
+    );
+    grouped = buildBreakerApp(app, file, { region: 'us-east-1' });
+    res = Template.fromStack(grouped).toJSON().Resources;
+  });
+
+  it('runs one function per group, sized for its chain count, and a lone chain keeps the poller it had', () => {
+    const pollers = Object.entries(res).filter(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && /PollerFunction[0-9A-F]{8}$/.test(id),
+    );
+    expect(pollers.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'ChainbitcoinPollerFunction',
+      'GroupevmPollerFunction',
+    ]);
+    expect(res[idOf('GroupevmPollerFunction')]!.Properties).toMatchObject({
+      ReservedConcurrentExecutions: 1,
+      Timeout: POLLER_TIMEOUT.toSeconds(),
+      MemorySize: pollerGroupMemoryMb(2),
+    });
+    expect(res[idOf('ChainbitcoinPollerFunction')]!.Properties.MemorySize).toBe(pollerGroupMemoryMb(1));
+  });
+
+  it("schedules each group every minute with its chains, invoking only the group's function", () => {
+    const schedules = Object.values(res).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    expect(schedules.map((s) => JSON.parse(s.Properties.Target.Input))).toEqual([
+      { chains: ['ethereum', 'bsc'] },
+      { chains: ['bitcoin'] },
+    ]);
+    expect(schedules[0]!.Properties.Target.Arn).toEqual({ 'Fn::GetAtt': [idOf('GroupevmPollerFunction'), 'Arn'] });
+  });
+
+  it('pages on the group function failing, throttled or near its timeout, and on each chain falling silent', () => {
+    const alarms = Object.values(res)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties);
+    const fn = { Ref: idOf('GroupevmPollerFunction') };
+    const onGroup = alarms.filter((a) =>
+      (a.Dimensions ?? []).some(
+        (d: Json) => d.Name === 'FunctionName' && JSON.stringify(d.Value) === JSON.stringify(fn),
+      ),
+    );
+    expect(onGroup.map((a) => a.MetricName).sort()).toEqual(['Duration', 'Errors', 'Throttles']);
+    expect(onGroup.find((a) => a.MetricName === 'Errors')!.AlarmDescription).toContain(
+      'outflows on at least one of ethereum, bsc are not being watched',
+    );
+    const deadMen = alarms.filter((a) => a.MetricName === 'LastProcessedBlockAgeSeconds');
+    expect(deadMen.map((a) => a.Dimensions.find((d: Json) => d.Name === 'Chain').Value).sort()).toEqual([
+      'bitcoin',
+      'bsc',
+      'ethereum',
+    ]);
+    // Two pollers × (errors, throttles, duration), three dead-men, and SNS delivery failures.
+    expect(alarms).toHaveLength(2 * 3 + 3 + 1);
+  });
+
+  it('passes cdk-nag AwsSolutions with no unsuppressed errors or warnings', () => {
+    const nag = Match.stringLikeRegexp('AwsSolutions-.*');
+    const format = (ms: SynthesisMessage[]) => ms.map((m) => `${m.id}: ${String(m.entry.data)}`);
+    expect(format(Annotations.fromStack(grouped).findError('*', nag))).toEqual([]);
+    expect(format(Annotations.fromStack(grouped).findWarning('*', nag))).toEqual([]);
   });
 });

@@ -65,12 +65,8 @@ describe('secret placeholders in the deployed config', () => {
       ],
     };
     // Every function reads the config at cold start, so each needs the same, and only this.
-    for (const fn of [
-      'ChainethereumPollerFunction',
-      'ChainbscPollerFunction',
-      'OperatorsResetFunction',
-      'OperatorsStatusFunction',
-    ]) {
+    // config/example.yaml polls every chain in one group: one poller function.
+    for (const fn of ['GroupallPollerFunction', 'OperatorsResetFunction', 'OperatorsStatusFunction']) {
       expect(readsOf(resources, fn), fn).toEqual(expected);
     }
   });

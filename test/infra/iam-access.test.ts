@@ -160,6 +160,49 @@ describe('table access: each function only the operations and partitions it uses
   });
 });
 
+describe('poller groups: one role for the chains of a group, none for any other chain', () => {
+  // ethereum and bsc polled by one group, bitcoin by its own poller (test/fixtures/config/limits-only.yaml).
+  let grouped: Record<string, Resource>;
+  beforeAll(() => {
+    grouped = synthExample(
+      exampleConfigWith({ pollerGroups: { evm: ['ethereum', 'bsc'] } }, 'test/fixtures/config/limits-only.yaml'),
+    ).resources;
+  });
+
+  it("the group's role writes both its chains' cursors, progress, summaries and outflows (the trade-off SECURITY.md documents)", () => {
+    expect(tableAccess(grouped, 'GroupevmPollerFunction')).toEqual({
+      GetItem: ['ACTUATOR', 'BREAKER', 'CURSOR#bsc', 'CURSOR#ethereum', 'EVAL#bsc', 'EVAL#ethereum', 'INIT'],
+      PutItem: [
+        'ACTUATOR',
+        'AUDIT',
+        'BREAKER',
+        'CURSOR#bsc',
+        'CURSOR#ethereum',
+        'EVAL#bsc',
+        'EVAL#ethereum',
+        'SUM#bsc',
+        'SUM#ethereum',
+        'TRIP',
+      ],
+      Query: ['APPROVED#bsc', 'APPROVED#ethereum', 'OUT#*', 'RELEASE', 'TRIP'],
+      BatchWriteItem: ['OUT#bsc', 'OUT#ethereum'],
+      BatchGetItem: ['SUM#*'],
+    });
+  });
+
+  it("no role writes a chain's items unless it polls that chain: the lone bitcoin poller keeps its own role", () => {
+    const chainKeys = (access: Record<string, string[]>) =>
+      Object.entries(access)
+        .filter(([action]) => action !== 'Query' && action !== 'GetItem' && action !== 'BatchGetItem')
+        .flatMap(([, keys]) => keys)
+        .filter((k) => k.includes('#') && !k.endsWith('*'));
+    expect(chainKeys(tableAccess(grouped, 'GroupevmPollerFunction')).some((k) => k.endsWith('#bitcoin'))).toBe(false);
+    expect(tableAccess(grouped, 'ChainbitcoinPollerFunction')).toEqual(
+      tableAccess(resources, 'ChainbitcoinPollerFunction'),
+    );
+  });
+});
+
 describe('the component that halts cannot resume', () => {
   const RELEASE = ['kms:EnableKey', 'lambda:DeleteFunctionConcurrency'];
   const ENGAGE = ['kms:DisableKey', 'lambda:PutFunctionConcurrency'];
@@ -171,9 +214,8 @@ describe('the component that halts cannot resume', () => {
       .sort();
 
   it('pollers hold only the engage half (DisableKey, PutFunctionConcurrency)', () => {
-    for (const chain of ['ethereum', 'bsc', 'bitcoin']) {
-      expect(actuation(`Chain${chain}PollerFunction`)).toEqual(['kms:DisableKey', 'lambda:PutFunctionConcurrency']);
-    }
+    // config/example.yaml polls every chain in one group (pollerGroups.all).
+    expect(actuation('GroupallPollerFunction')).toEqual(['kms:DisableKey', 'lambda:PutFunctionConcurrency']);
   });
 
   it('the operator path (reset, break-glass reset, console) holds both halves', () => {

@@ -52,7 +52,7 @@ describe('breaker stack with kill-switch actuators configured', () => {
   it('lets the functions that flush the outbox (pollers, reset) set reserved concurrency on exactly the named signers; only reset restores it', () => {
     const engage = ['lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency'];
     for (const [fn, actions] of [
-      ['ChainethereumPollerFunction', engage],
+      ['GroupallPollerFunction', engage],
       ['OperatorsResetFunction', [...engage, 'lambda:DeleteFunctionConcurrency']],
     ] as const) {
       const s = statements(functionId(fn)).find((x) => x.Sid === 'KillSwitchSignerConcurrency');
@@ -73,7 +73,7 @@ describe('breaker stack with kill-switch actuators configured', () => {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:us-east-1:111122223333:key/${KEY}`]],
     };
     const keys = (fn: string) => statements(functionId(fn)).find((x) => x.Sid === 'KillSwitchSigningKeys');
-    expect(keys('ChainethereumPollerFunction')).toMatchObject({
+    expect(keys('GroupallPollerFunction')).toMatchObject({
       Action: ['kms:DescribeKey', 'kms:DisableKey'],
       Resource: resource,
     });
@@ -87,7 +87,7 @@ describe('breaker stack with kill-switch actuators configured', () => {
     // A dynamic reference would resolve into the environment, readable with lambda:GetFunctionConfiguration.
     expect(JSON.stringify(template.toJSON())).not.toContain('{{resolve:secretsmanager');
     for (const fn of [
-      'ChainethereumPollerFunction',
+      'GroupallPollerFunction',
       'OperatorsResetFunction',
       'OperatorsResetDirectFunction',
       'ConsoleApiFunction',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MEASURED_POLLER_PEAK_RSS_MB, POLLER_MEMORY_MB, pollerMemoryMb } from '../../infra/constructs/chain-poller.ts';
+import { MEASURED_POLLER_PEAK_RSS_MB, POLLER_MEMORY_MB, pollerMemoryMb } from '../../infra/constructs/poller-memory.ts';
 import { REPO_ROOT } from '../../infra/paths.ts';
 
 describe('poller memory', () => {

@@ -81,9 +81,9 @@ export function functionLabel(resources: Record<string, Resource>, ref: unknown)
   return r.Properties.FunctionName ?? shortId(id);
 }
 
-/** config/example.yaml with top-level fields replaced, written to a temporary file. */
-export function exampleConfigWith(patch: Record<string, unknown>): string {
-  const raw = parse(readFileSync(join(REPO_ROOT, 'config/example.yaml'), 'utf8'));
+/** config/example.yaml (or another config of the repo) with top-level fields replaced, written to a temporary file. */
+export function exampleConfigWith(patch: Record<string, unknown>, base = 'config/example.yaml'): string {
+  const raw = parse(readFileSync(join(REPO_ROOT, base), 'utf8'));
   const file = join(mkdtempSync(join(tmpdir(), 'breaker-config-')), 'config.yaml');
   writeFileSync(file, stringify({ ...raw, ...patch }));
   return file;

@@ -10,6 +10,7 @@ import type { DistinctAssetLimit, Rule, RuleSubject } from '../rules/rule.ts';
 import { ruleKindOf } from '../rules/rule-kinds.ts';
 import { parseDuration } from '../time.ts';
 import { compileWatermark } from '../watermark/config.ts';
+import { compilePollerGroups } from './poller-groups.ts';
 import { configSchema, type ParsedChain, type ParsedConfig } from './schema.ts';
 import type { AssetConfig, BreakerConfig, ChainConfig } from './types.ts';
 
@@ -131,6 +132,7 @@ function buildConfig(cfg: ParsedConfig, kinds: ReadonlyMap<string, ChainKind>, i
     reconciliation: reconciliation.config,
     watermark,
     actuators: compileActuators(cfg.actuators, new Set(chains.keys()), issues),
+    pollerGroups: compilePollerGroups(cfg.pollerGroups, [...chains.keys()], issues),
     source: cfg,
   };
 }

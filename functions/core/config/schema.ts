@@ -491,6 +491,14 @@ export function configSchema(kinds: readonly ChainKind[]) {
       actuators: actuatorsSchema.default(ACTUATOR_DEFAULTS),
       /** Custody platforms' pre-sign callbacks answered by the guard (functions/custody). */
       custody: custodySchema.optional(),
+      /** Chains polled together by one function, one loop each (functions/core/config/poller-groups.ts). */
+      // Group names are checked by compilePollerGroups: zod reports a bad record key without its message.
+      pollerGroups: z
+        .record(
+          z.string(),
+          z.array(z.string({ error: 'expected a chain id' })).min(1, { error: 'a group polls at least one chain' }),
+        )
+        .default({}),
     })
     .strict();
 }

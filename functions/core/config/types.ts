@@ -41,6 +41,13 @@ export interface ChainConfig {
   tokens: Map<string, AssetConfig>;
 }
 
+/** Chains one poller function polls together, each in its own loop (config `pollerGroups`). */
+export interface PollerGroup {
+  /** The group's name; for a chain in no group, the chain's id. */
+  readonly id: string;
+  readonly chains: readonly string[];
+}
+
 export interface BreakerConfig {
   name: string;
   chains: Map<string, ChainConfig>;
@@ -63,6 +70,8 @@ export interface BreakerConfig {
   watermark: WatermarkConfig;
   /** Kill-switch layers beyond the table flag. */
   actuators: ActuatorsConfig;
+  /** Every chain's poller, each chain in exactly one: configured groups in config order, then lone chains in chain order. */
+  pollerGroups: readonly PollerGroup[];
   /** The validated input, for tools that want to print or re-serialise it. */
   source: ParsedConfig;
 }

@@ -24,6 +24,11 @@ export interface RunOptions {
   onBlindness?: (event: 'blind' | 'recovered') => void;
   /** Stop early (Ctrl-C locally). */
   signal?: AbortSignal;
+  /**
+   * A fresh summary this run fills as it goes, so a caller sees the counts of a run that threw or is still polling
+   * (run-pollers.ts reports every chain of a group that way).
+   */
+  progress?: RunSummary;
 }
 
 export interface RunSummary {
@@ -43,7 +48,7 @@ export interface RunSummary {
  */
 export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSummary> {
   const interval = opts.intervalMs ?? deps.chain.pollIntervalSeconds * 1000;
-  const summary: RunSummary = { polls: 0, failures: 0, outflows: 0 };
+  const summary: RunSummary = opts.progress ?? { polls: 0, failures: 0, outflows: 0 };
   // This run's own-chain history, kept across its polls (re-read whenever the cursor moved under us).
   const pollDeps = { ...deps, history: deps.history ?? emptyHistoryCache() };
   let cursor: ChainCursor | undefined;

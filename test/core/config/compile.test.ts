@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compileConfig, parseConfigText } from '../../../functions/adapters/config/config-file.ts';
+import { pollerGroupOf } from '../../../functions/core/config/poller-groups.ts';
 import type { BreakerConfig } from '../../../functions/core/config/types.ts';
+import { summariseConfig } from '../../../functions/core/config-record.ts';
 import { ConfigError, isBreakerError } from '../../../functions/core/errors.ts';
 import { ADDR, configInput, usd } from '../../support/fixtures.ts';
 
@@ -243,6 +245,31 @@ describe('compileConfig rejects a bad config with an error naming the path and t
       (d) => (d.limits.patterns = { walletProfile: { tripFactor: 1.8e302, minUsd: 100_000, baseline: '7d' } }),
       /^limits\.patterns\.walletProfile\.tripFactor: must be ≤ 1000000/,
     ],
+    [
+      'a poller group naming a chain that is not configured',
+      (d) => (d.pollerGroups = { evm: ['ethereum', 'solana'] }),
+      'pollerGroups.evm[1]: no chain "solana" under chains (known: ethereum, bsc, bitcoin)',
+    ],
+    [
+      'a chain in two poller groups',
+      (d) => (d.pollerGroups = { evm: ['ethereum', 'bsc'], eth: ['ethereum'] }),
+      'pollerGroups.eth[0]: "ethereum" is already polled by group "evm" (a chain has one poller)',
+    ],
+    [
+      'an empty poller group',
+      (d) => (d.pollerGroups = { idle: [] }),
+      'pollerGroups.idle: a group polls at least one chain',
+    ],
+    [
+      'a poller group named after a chain it does not poll alone',
+      (d) => (d.pollerGroups = { bsc: ['ethereum', 'bsc'] }),
+      'pollerGroups.bsc: a group named after chain "bsc" may poll only that chain (rename the group)',
+    ],
+    [
+      'a poller group name with capitals',
+      (d) => (d.pollerGroups = { EVM: ['ethereum'] }),
+      /^pollerGroups\.EVM: group names are lower-case/,
+    ],
   ];
 
   it.each(cases)('%s', (_name, mutate, expected) => {
@@ -291,6 +318,44 @@ describe('compileConfig rejects a bad config with an error naming the path and t
     expect(() => compileConfig(configInput(), 'fixture')).not.toThrow();
     expect(compileConfig(configInput(), 'fixture').chains.get('ethereum')?.hotWallets).toContain(
       ADDR.ethHot2.toLowerCase(),
+    );
+  });
+});
+
+describe('pollerGroups: which chains one poller polls together', () => {
+  it('without the key, every chain has a poller of its own named after it, in chain order', () => {
+    const config = compileConfig(example(), 'example.yaml');
+    expect(config.pollerGroups).toEqual([
+      { id: 'ethereum', chains: ['ethereum'] },
+      { id: 'bsc', chains: ['bsc'] },
+      { id: 'bitcoin', chains: ['bitcoin'] },
+    ]);
+  });
+
+  it('covers every chain exactly once: configured groups in config order, then the chains in no group', () => {
+    const doc = example();
+    doc.pollerGroups = { evm: ['bsc', 'ethereum'] };
+    const config = compileConfig(doc, 'example.yaml');
+    expect(config.pollerGroups).toEqual([
+      { id: 'evm', chains: ['bsc', 'ethereum'] },
+      { id: 'bitcoin', chains: ['bitcoin'] },
+    ]);
+    expect(pollerGroupOf(config, 'ethereum').id).toBe('evm');
+    expect(pollerGroupOf(config, 'bitcoin')).toEqual({ id: 'bitcoin', chains: ['bitcoin'] });
+    expect(() => pollerGroupOf(config, 'solana')).toThrow(/no poller polls chain "solana"/);
+  });
+
+  it('accepts a group named after its only chain (the same poller as none)', () => {
+    const doc = example();
+    doc.pollerGroups = { bitcoin: ['bitcoin'] };
+    expect(compileConfig(doc, 'example.yaml').pollerGroups.map((g) => g.id)).toEqual(['bitcoin', 'ethereum', 'bsc']);
+  });
+
+  it('is not part of the strictness summary: regrouping changes who polls, not what trips', () => {
+    const doc = example();
+    doc.pollerGroups = { all: ['ethereum', 'bsc', 'bitcoin'] };
+    expect(summariseConfig(compileConfig(doc, 'example.yaml'))).toEqual(
+      summariseConfig(compileConfig(example(), 'example.yaml')),
     );
   });
 });
