@@ -15,7 +15,7 @@ import type {
   TripRecord,
   TripRelease,
 } from './state.ts';
-import type { ChainSummary } from './windows/summary.ts';
+import type { ChainSummary, LedgerStamp } from './windows/summary.ts';
 
 export interface CursorStore {
   getCursor(chain: string): Promise<ChainCursor | undefined>;
@@ -39,8 +39,12 @@ export interface EvaluationProgressStore {
 
 /** One item per chain: bucketed totals of its outflows for the global limits (core/windows/summary.ts). */
 export interface WindowSummaryStore {
-  /** Write the chain's summary unless one written under a newer lease is stored (then false). */
-  saveSummary(summary: ChainSummary): Promise<boolean>;
+  /**
+   * Write the chain's summary unless one written under a newer lease is stored, or (with
+   * `expectedLedger`) the stored one's ledger log is not at that epoch and version: false then.
+   * Without `expectedLedger` the summary replaces whatever log is stored (it starts a new epoch).
+   */
+  saveSummary(summary: ChainSummary, expectedLedger?: LedgerStamp): Promise<boolean>;
   /** The stored summaries of these chains, strongly consistent, in batched reads; absent ones left out. */
   summariesOf(chains: readonly string[]): Promise<ChainSummary[]>;
 }

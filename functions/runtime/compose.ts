@@ -35,6 +35,7 @@ import { type Clock, systemClock } from '../core/time.ts';
 import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
 import type { PollDeps } from '../core/use-cases/poll-chain.ts';
+import { LedgerCache } from '../core/windows/ledger-cache.ts';
 import { snsPagePublisher, ssmKillSwitchMirror } from './aws-pagers.ts';
 import { configDigest } from './config-digest.ts';
 import { loadDeployedConfig } from './deployed-config.ts';
@@ -62,6 +63,8 @@ export interface Composed {
   clock: Clock;
   /** How long a poller's lease on its cursor lasts between renewals (use-cases/cursor-lease.ts). */
   leaseMs: number;
+  /** Other chains' ledgers, cached for every poller of this container/run alike (core/windows/ledger-cache.ts). */
+  ledgers: LedgerCache;
 }
 
 export interface ChainReaders {
@@ -152,6 +155,7 @@ export async function composeFromEnv(
     readers: chainReaders(config),
     clock: systemClock,
     leaseMs: vars.POLL_LEASE_MS ?? DEFAULT_LEASE_MS,
+    ledgers: new LedgerCache(),
   };
 }
 
@@ -187,6 +191,7 @@ export function composeLocal(opts: {
     readers: chainReaders(config, opts.readers),
     clock,
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
+    ledgers: new LedgerCache(),
   };
 }
 
@@ -206,6 +211,7 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     clock: c.clock,
     owner,
     leaseMs: c.leaseMs,
+    ledgers: c.ledgers,
     checks: [
       // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
       configPollCheck(c.config, c.configDigest),

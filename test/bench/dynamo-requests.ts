@@ -18,6 +18,7 @@ import type { ChainCursor } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { flushOutbox } from '../../functions/core/use-cases/outbox.ts';
 import { emptyHistoryCache, type PollDeps, pollOnce } from '../../functions/core/use-cases/poll-chain.ts';
+import { LedgerCache } from '../../functions/core/windows/ledger-cache.ts';
 import { startAnvil } from '../../functions/local/anvil-process.ts';
 import { configDigest } from '../../functions/runtime/config-digest.ts';
 import { initialiseForTest } from '../support/initialise.ts';
@@ -85,6 +86,9 @@ export async function measureDynamoRequests(samples = 20): Promise<DynamoRequest
       owner: 'bench-requests',
       // As runPoller polls: its own chain's history kept in memory across the polls of one run.
       history: emptyHistoryCache(),
+      // As the Lambda composes a poller: one cache of other chains' ledgers, which also remembers the ledger
+      // log it wrote last (without it every summary write reads the stored log first: one more request).
+      ledgers: new LedgerCache(),
       // As the Lambda composes a poller (runtime/compose.ts): the config check reads the state on every poll.
       checks: [configPollCheck(config, configDigest(config))],
     };

@@ -36,6 +36,25 @@ describe('the scale report', () => {
     expect(text).not.toContain('Where the machine, not the design, is the limit');
   });
 
+  it('shows the runs with a global pattern rule in their own table, and keeps them out of the done-when', () => {
+    const plain = run(50, {}, 1000);
+    const patterns: ScaleRun = {
+      ...run(50, {}, 7700),
+      patterns: true,
+      requestsPerPollWithOutflows: 55.8,
+      ledgerCache: { served: 1245, partial: 18659, full: 3322, recordsHeldAtEnd: 319442 },
+    };
+    // The pattern run comes first: the done-when must still pick the plain K = 50 run.
+    const text = renderScale([run(1, {}, 1100), patterns, plain], 'now');
+    expect(text).toContain('Done-when at K = 50 on DynamoDB Local');
+    expect(text).toContain('9.0 requests per poll with outflows (target ≤ 15)');
+    expect(text).toContain('confirmed → evaluated p95 1.0 s vs 1.1 s at K = 1: within 2 s');
+    const [, patternTable] = text.split('### With a global pattern rule');
+    expect(patternTable).toContain('| 50 | DynamoDB Local | yes (7,000) | 55.8 (G 3.0, P 4.0) |');
+    expect(patternTable).toContain('| 1245 / 18659 / 3322 |');
+    expect(text.split('### With a global pattern rule')[0]).not.toContain('55.8');
+  });
+
   it('marks a run whose pollers waited for a machine with no core to spare', () => {
     const starved = run(50, { mainThreadUtilisation: 0.9, nodeCores: 0.33, machineBusyShare: 0.97 }, 5000);
     expect(machineBound(starved)).toBe(true);

@@ -11,6 +11,10 @@
  * wall second 48 chain seconds, so a 60-s run is 48 minutes of a 10,000/h exchange. Limits are shaped
  * like config/example.yaml (global USD 10m/1h/24h, count 10m/1h, single transfer; per chain USD 10m/1h;
  * per asset units 1h) and so high that nothing trips or warns: every poll with outflows evaluates.
+ * `--patterns` adds config/example.yaml's global new-destinations pattern (1h window, 14d lookback, as
+ * high): every poll with outflows then needs every other chain's ledger (docs/SCALE.md), which each
+ * poller caches across its polls (core/windows/ledger-cache.ts, one cache per poller as one Lambda per
+ * chain has); `--no-ledger-cache` reads them all every time, as before the cache.
  *
  * Measured: polls by kind; breaker-state saves and their conflicts; DynamoDB requests per poll by
  * operation (each chain's own client); read units as the server reports them (ReturnConsumedCapacity);
@@ -41,6 +45,7 @@ import type { BreakerState } from '../../functions/core/state.ts';
 import { systemClock } from '../../functions/core/time.ts';
 import { initialiseBreaker } from '../../functions/core/use-cases/initialise-breaker.ts';
 import { runPoller } from '../../functions/core/use-cases/run-poller.ts';
+import { LedgerCache } from '../../functions/core/windows/ledger-cache.ts';
 import { startDynamoDbLocal } from '../support/dynamo.ts';
 import { seededRandom } from './chain-tools.ts';
 
@@ -54,6 +59,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     'hard-limit-s': { type: 'string', default: '118' },
     out: { type: 'string' },
+    patterns: { type: 'boolean', default: false },
+    'no-ledger-cache': { type: 'boolean', default: false },
   },
 });
 const K = Number(args.k);
@@ -122,6 +129,7 @@ function buildConfig(): BreakerConfig {
           count: { '10m': 1e9, '1h': 2e9 },
           singleTxUsd: HUGE,
         },
+        ...(args.patterns && { patterns: { newDestinations: { window: '1h', usd: HUGE, lookback: '14d' } } }),
         chains: Object.fromEntries(
           ids.map((id) => [
             id,
@@ -244,6 +252,19 @@ function meterReadUnits(client: DynamoDBClient): { units: number } {
   return meter;
 }
 
+/** What the pollers' ledger caches did over the run, and how many records they held at its end. */
+function ledgerCacheTotals(caches: readonly (LedgerCache | undefined)[]) {
+  const total = { served: 0, partial: 0, full: 0, recordsHeldAtEnd: 0 };
+  for (const c of caches) {
+    if (!c) continue;
+    total.served += c.stats.served;
+    total.partial += c.stats.partial;
+    total.full += c.stats.full;
+    total.recordsHeldAtEnd += c.size;
+  }
+  return total;
+}
+
 function pct(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
@@ -323,6 +344,7 @@ async function measure(config: BreakerConfig, jvmPid: number | undefined, client
       store: new MeteredStore({ client: c, tableName: TABLE }),
       requests: countDynamoRequests(c),
       reads: meterReadUnits(c),
+      ledgers: args['no-ledger-cache'] ? undefined : new LedgerCache(),
     };
   });
   const tStart = Date.now() + 500;
@@ -343,7 +365,7 @@ async function measure(config: BreakerConfig, jvmPid: number | undefined, client
   await Promise.all(
     ids.map(async (id, i) => {
       const reader = readers[i] as ScriptedChain;
-      const { store, requests, reads } = pollers[i]!;
+      const { store, requests, reads, ledgers } = pollers[i]!;
       let start = { at: performance.now(), ops: { ...requests.byOperation }, units: reads.units, conflicts: 0 };
       const mark = () => {
         start = {
@@ -365,6 +387,7 @@ async function measure(config: BreakerConfig, jvmPid: number | undefined, client
             publisher: { publish: async () => {} },
             clock: systemClock,
             owner: `bench-${id}`,
+            ledgers,
           },
           {
             deadlineMs,
@@ -458,6 +481,8 @@ async function measure(config: BreakerConfig, jvmPid: number | undefined, client
   return {
     k: K,
     store: STORE,
+    patterns: args.patterns,
+    ledgerCache: args['no-ledger-cache'] ? null : ledgerCacheTotals(pollers.map((p) => p.ledgers)),
     seconds: SECONDS,
     perHour: PER_HOUR,
     compress: COMPRESS,

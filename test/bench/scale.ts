@@ -1,7 +1,9 @@
 /**
  * The scale benchmark (issue #21): K = 1, 10, 30, 50 chains of scripted traffic, 10,000 withdrawals an
  * hour compressed 48×, each K on DynamoDB Local and on dynalite; every run is its own process
- * (test/bench/scale-run.ts, bounded at 118 s). Writes a `## Scale` section of BENCHMARKS.md (marked, so
+ * (test/bench/scale-run.ts, bounded at 118 s); then K = 10 and 50 with config/example.yaml's global
+ * new-destinations pattern (`--patterns`: every poll with outflows needs every chain's ledger, from the
+ * pollers' ledger caches) on the first store. Writes a `## Scale` section of BENCHMARKS.md (marked, so
  * a full run keeps it in place) and `scale` in BENCHMARKS.json.
  *
  *   npm run bench -- --only scale
@@ -18,6 +20,8 @@ import { describeMachine } from './machine.ts';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const SIZES = [1, 10, 30, 50];
+/** Sizes run again with a global pattern rule (core/windows/ledger-cache.ts serves their ledger reads). */
+const PATTERN_SIZES = [10, 50];
 const RUN_SECONDS = 55;
 const HARD_LIMIT_SECONDS = 118;
 
@@ -39,13 +43,18 @@ export interface ScaleRun {
   confirmedToEvaluatedMs: { p50: number | null; p95: number | null };
   cpu: { nodeCores: number; jvmCores: number; machineBusyShare: number; mainThreadUtilisation: number };
   errors: string[];
+  /** Run with the global new-destinations pattern (`--patterns`). */
+  patterns?: boolean;
+  /** What the pollers' caches of other chains' ledgers did; null when run without them. */
+  ledgerCache?: { served: number; partial: number; full: number; recordsHeldAtEnd: number } | null;
 }
 
-function runOne(k: number, store: 'dynalite' | 'ddblocal', dir: string): Promise<ScaleRun> {
-  const out = join(dir, `k${k}-${store}.json`);
+function runOne(k: number, store: 'dynalite' | 'ddblocal', dir: string, patterns = false): Promise<ScaleRun> {
+  const out = join(dir, `k${k}-${store}${patterns ? '-patterns' : ''}.json`);
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
   const args = [join(HERE, 'scale-run.ts'), '--k', String(k), '--store', store, '--seconds', String(RUN_SECONDS)];
   args.push('--hard-limit-s', String(HARD_LIMIT_SECONDS), '--out', out);
+  if (patterns) args.push('--patterns');
   return new Promise((resolve, reject) => {
     execFile(tsx, args, { cwd: ROOT, timeout: (HARD_LIMIT_SECONDS + 10) * 1000 }, (error, _stdout, stderr) => {
       if (error) reject(new Error(`scale run K=${k} on ${store} failed: ${stderr.slice(-2000) || error.message}`));
@@ -60,20 +69,22 @@ export async function scalePart(outDir: string, log: (m: string) => void): Promi
   const dir = mkdtempSync(join(tmpdir(), 'scale-bench-'));
   const runs: ScaleRun[] = [];
   try {
-    for (const store of stores) {
-      for (const k of SIZES) {
-        log(
-          `scale: K = ${k} on ${store}, ${RUN_SECONDS} s (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
-        );
-        const run = await runOne(k, store, dir);
-        if (!run.outflows.exact)
-          throw new Error(`scale run K=${k} on ${store} was not exact: ${JSON.stringify(run.outflows)}`);
-        log(
-          `  exact, ${run.state.conflicts} state conflicts, ${run.requestsPerPollWithOutflows.toFixed(1)} requests/poll, ` +
-            `confirmed→evaluated p95 ${run.confirmedToEvaluatedMs.p95} ms`,
-        );
-        runs.push(run);
-      }
+    const matrix = [
+      ...stores.flatMap((store) => SIZES.map((k) => ({ k, store, patterns: false }))),
+      ...PATTERN_SIZES.map((k) => ({ k, store: stores[0] as 'dynalite' | 'ddblocal', patterns: true })),
+    ];
+    for (const { k, store, patterns } of matrix) {
+      log(
+        `scale: K = ${k} on ${store}${patterns ? ' with a global pattern rule' : ''}, ${RUN_SECONDS} s (load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
+      );
+      const run = await runOne(k, store, dir, patterns);
+      if (!run.outflows.exact)
+        throw new Error(`scale run K=${k} on ${store} was not exact: ${JSON.stringify(run.outflows)}`);
+      log(
+        `  exact, ${run.state.conflicts} state conflicts, ${run.requestsPerPollWithOutflows.toFixed(1)} requests/poll, ` +
+          `confirmed→evaluated p95 ${run.confirmedToEvaluatedMs.p95} ms`,
+      );
+      runs.push(run);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -106,8 +117,9 @@ function ops(byOp: Record<string, number>): string {
 }
 
 /** The `## Scale` section: one row per run, then what the numbers say. */
-export function renderScale(runs: readonly ScaleRun[], measuredAt: string): string {
-  const loads = runs.map((r) => r.loadAverageAtStart);
+export function renderScale(all: readonly ScaleRun[], measuredAt: string): string {
+  const loads = all.map((r) => r.loadAverageAtStart);
+  const runs = all.filter((r) => !r.patterns);
   const lines = [
     '## Scale: many chains on one table',
     '',
@@ -128,8 +140,33 @@ export function renderScale(runs: readonly ScaleRun[], measuredAt: string): stri
     '',
     ...verdict(runs),
     '',
+    ...patternRows(all.filter((r) => r.patterns)),
   );
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The runs with a global pattern rule: every poll with outflows needs every other chain's ledger, which
+ * each poller's ledger cache serves, re-reading a chain from where it changed (docs/SCALE.md).
+ */
+function patternRows(runs: readonly ScaleRun[]): string[] {
+  if (runs.length === 0) return [];
+  const lines = [
+    '### With a global pattern rule',
+    '',
+    "The same traffic and limits plus config/example.yaml's new-destinations pattern (1 h window, 14 d lookback, as high): every poll with outflows needs every other chain's ledger, served by each poller's cache of them (core/windows/ledger-cache.ts: a chain is re-read only from where its ledger changed since the poller last looked).",
+    '',
+    '| K | store | exact (outflows) | requests / poll with outflows | read units / poll | other chains’ copies: served / re-read in part / read whole | poll p50 / p95 | confirmed → evaluated p50 / p95 | CPU: node + JVM (machine busy) |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of runs) {
+    const c = r.ledgerCache;
+    lines.push(
+      `| ${r.k} | ${STORE_NAMES[r.store]} | ${r.outflows.exact ? 'yes' : 'NO'} (${r.outflows.recorded.toLocaleString('en-US')}) | ${r.requestsPerPollWithOutflows.toFixed(1)} (${ops(r.requestsPerPollWithOutflowsByOperation)}) | ${r.readUnitsPerPollWithOutflows.toFixed(1)} | ${c ? `${c.served} / ${c.partial} / ${c.full}` : '—'} | ${ms(r.pollWithOutflowsMs.p50)} / ${ms(r.pollWithOutflowsMs.p95)} | ${ms(r.confirmedToEvaluatedMs.p50)} / ${ms(r.confirmedToEvaluatedMs.p95)} | ${r.cpu.nodeCores.toFixed(2)} + ${r.cpu.jvmCores.toFixed(2)} (${Math.round(r.cpu.machineBusyShare * 100)} %) |`,
+    );
+  }
+  lines.push('');
+  return lines;
 }
 
 /**

@@ -90,6 +90,9 @@ describe('a local composition', () => {
     expect(poller.leaseMs).toBe(DEFAULT_LEASE_MS);
     // The console's health probe and the poller of a chain share one reader (one cache per runtime).
     expect(c.readers.get('other')).toBe(pollerDeps(c, 'other', 'owner-1').reader);
+    // One cache of the other chains' ledgers per runtime, whatever chain a poller watches (core/windows/ledger-cache.ts).
+    expect(poller.ledgers).toBeDefined();
+    expect(pollerDeps(c, 'other', 'owner-2').ledgers).toBe(poller.ledgers);
     const ops = consoleDeps(c);
     expect(ops.mirror).toBe(c.mirror);
     expect(ops.store).toBe(c.store);

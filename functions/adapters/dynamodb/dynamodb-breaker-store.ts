@@ -13,6 +13,7 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
+  type PutItemCommandInput,
   QueryCommand,
   type QueryCommandInput,
   type WriteRequest,
@@ -33,7 +34,7 @@ import {
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
-import type { ChainSummary } from '../../core/windows/summary.ts';
+import type { ChainSummary, LedgerLog, LedgerStamp } from '../../core/windows/summary.ts';
 import { DynamoDbApprovedWithdrawals } from './dynamodb-approved-withdrawals.ts';
 import {
   cursorToItem,
@@ -156,16 +157,39 @@ export class DynamoDbBreakerStore
 
   // ---- WindowSummaryStore ----
 
-  async saveSummary(summary: ChainSummary): Promise<boolean> {
+  async saveSummary(summary: ChainSummary, expectedLedger?: LedgerStamp): Promise<boolean> {
+    // With a ledger log to continue, the stored one must still be at that epoch and version: two
+    // writers continuing one log must not both bump it to the same version (ledger-version.ts).
+    const condition: Pick<
+      PutItemCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    > = expectedLedger
+      ? {
+          ConditionExpression: '#lease <= :lease AND #ledger.#epoch = :epoch AND #ledger.#version = :version',
+          ExpressionAttributeNames: {
+            '#lease': 'leaseVersion',
+            '#ledger': 'ledger',
+            '#epoch': 'epoch',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':lease': { N: String(summary.leaseVersion) },
+            ':epoch': { S: expectedLedger.epoch },
+            ':version': { N: String(expectedLedger.version) },
+          },
+        }
+      : {
+          ConditionExpression: 'attribute_not_exists(#pk) OR #lease <= :lease',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#lease': 'leaseVersion' },
+          ExpressionAttributeValues: { ':lease': { N: String(summary.leaseVersion) } },
+        };
     try {
       await this.call('PutItem', () =>
         this.client.send(
           new PutItemCommand({
             TableName: this.tableName,
             Item: documentToItem(summaryKey(summary.chain), summary),
-            ConditionExpression: 'attribute_not_exists(#pk) OR #lease <= :lease',
-            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#lease': 'leaseVersion' },
-            ExpressionAttributeValues: { ':lease': { N: String(summary.leaseVersion) } },
+            ...condition,
           }),
         ),
       );
@@ -466,7 +490,20 @@ function toSummary(item: Item): ChainSummary {
     const chain = (item[PARTITION_KEY]?.S ?? '').slice('SUM#'.length);
     return { chain, leaseVersion: Number.MAX_SAFE_INTEGER, series: {}, updatedAtMs: 0 };
   }
-  return doc as unknown as ChainSummary;
+  const { ledger, ...summary } = doc as unknown as ChainSummary;
+  // A ledger log that does not parse vouches for nothing: other chains' pollers read this ledger whole.
+  return isLedgerLog(ledger) ? { ...summary, ledger } : summary;
+}
+
+function isLedgerLog(x: unknown): x is LedgerLog {
+  const log = x as Partial<LedgerLog> | undefined;
+  return (
+    typeof log?.epoch === 'string' &&
+    Number.isSafeInteger(log.version) &&
+    Array.isArray(log.changes) &&
+    log.changes.length <= (log.version as number) &&
+    log.changes.every((t) => Number.isFinite(t))
+  );
 }
 
 function toProgress(item: Item): EvaluationProgress {

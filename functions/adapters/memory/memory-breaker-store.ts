@@ -19,7 +19,7 @@ import {
   type TripRecord,
   type TripRelease,
 } from '../../core/state.ts';
-import type { ChainSummary } from '../../core/windows/summary.ts';
+import type { ChainSummary, LedgerStamp } from '../../core/windows/summary.ts';
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly cursors = new Map<string, ChainCursor>();
@@ -79,9 +79,13 @@ export class MemoryBreakerStore implements BreakerStore {
 
   // ---- WindowSummaryStore ----
 
-  async saveSummary(summary: ChainSummary): Promise<boolean> {
+  async saveSummary(summary: ChainSummary, expectedLedger?: LedgerStamp): Promise<boolean> {
     const current = this.summaries.get(summary.chain);
     if (current && current.leaseVersion > summary.leaseVersion) return false;
+    if (expectedLedger) {
+      const log = current?.ledger;
+      if (log?.epoch !== expectedLedger.epoch || log.version !== expectedLedger.version) return false;
+    }
     this.summaries.set(summary.chain, structuredClone(summary));
     return true;
   }

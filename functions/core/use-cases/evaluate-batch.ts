@@ -9,6 +9,8 @@ import { markUnapprovedOutflows } from '../reconciliation/mark-unapproved.ts';
 import type { Rule } from '../rules/rule.ts';
 import type { BreakerState, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
+import type { LedgerCache } from '../windows/ledger-cache.ts';
+import { saveOwnSummary } from '../windows/ledger-version.ts';
 import {
   buildSummary,
   type ChainSummary,
@@ -27,6 +29,11 @@ export interface EvaluateDeps {
   publisher: PagePublisher;
   /** Approved withdrawals for reconciliation; by default the store, when it keeps them. */
   approvals?: ApprovedWithdrawalLog;
+  /**
+   * Other chains' ledgers kept across polls, one per process (windows/ledger-cache.ts); without it
+   * every read of another chain's ledger is a Query.
+   */
+  ledgers?: LedgerCache;
 }
 
 export interface PollTransition {
@@ -173,13 +180,20 @@ async function ledgerEvaluation(
   // Raced blocks lie between the reviewed block's time and this batch's last block.
   const span = { fromT: earliest, toT: Math.max(...times, ...(through ? [through.t] : [])) };
   // First: the summary reads this chain's history from a little earlier than the rules do.
-  const bounds = await globalBounds(deps, fresh, historyOf, through, span, since);
+  const { bounds, summaries } = await globalBounds(deps, fresh, historyOf, through, span, since);
   const ownRecords = ownChain ? await historyOf(ownChain, since) : [];
   const skippable = (state: BreakerState, nowMs: number) => skippedRules(config, state, nowMs, bounds);
   const skippedOnPeek = skippable(peeked, deps.clock.now());
   const needsLedgers = config.rules.some((r) => readsOtherChains(r) && !skippedOnPeek.has(r.id));
   const others = ownChain && !needsLedgers ? [] : [...config.chains.keys()].filter((c) => c !== ownChain);
-  const stored = [...ownRecords, ...(await Promise.all(others.map((c) => historyOf(c, since)))).flat()];
+  // Another chain's copy is checked against the version in its summary, read after this chain's own
+  // summary (and its version bump) was written: as with the ledgers themselves, of two chains recording
+  // at once the later summary read sees the other's bump, so at least one of them reads the other's
+  // new records (the cache cannot hide a write whose bump was visible before its records were read).
+  const ledgers = deps.ledgers;
+  const otherHistory = (c: string) =>
+    ledgers && summaries ? ledgers.historyOf(c, since, summaries.get(c), historyOf) : historyOf(c, since);
+  const stored = [...ownRecords, ...(await Promise.all(others.map(otherHistory))).flat()];
   const byId = new Map(stored.map((r) => [r.id, r]));
   // Reconciliation marks the fresh outflows no approved withdrawal accounts for; its rules count them.
   for (const r of await markUnapprovedOutflows(deps, fresh)) byId.set(r.id, r);
@@ -226,7 +240,10 @@ function readsOtherChains(rule: Rule): boolean {
 /**
  * Keep this chain's window summary — written before the others' are read, so of two chains recording
  * at once at least one sees the other's outflows, as with the ledger — and bound every summarised
- * global limit over the windows the batch can change. Empty without a lease (no summary kept).
+ * global limit over the windows the batch can change. The summary also carries this chain's ledger
+ * version, bumped for the fresh outflows (recorded before this write): kept whenever a global rule
+ * reads other chains, even one no summary bounds (a pattern), so their pollers can cache this chain's
+ * ledger. Nothing without a lease (no summary kept; `summaries` undefined).
  */
 async function globalBounds(
   deps: EvaluateDeps,
@@ -235,15 +252,16 @@ async function globalBounds(
   through: EvaluatedThrough | undefined,
   span: { fromT: number; toT: number },
   since: number,
-): Promise<Map<string, bigint>> {
+): Promise<{ bounds: Map<string, bigint>; summaries?: Map<string, ChainSummary> }> {
   const { config, store } = deps;
   const windows = summaryWindows(config);
   const bounds = new Map<string, bigint>();
-  if (!through || through.leaseVersion === undefined || windows.length === 0) return bounds;
+  if (!through || through.leaseVersion === undefined) return { bounds };
+  if (windows.length === 0 && !config.rules.some(readsOtherChains)) return { bounds };
   const completeFromT = since - summaryReachSeconds(config);
   const byId = new Map((await historyOf(through.chain, completeFromT)).map((r) => [r.id, r]));
   for (const r of fresh) byId.set(r.id, r);
-  const own = buildSummary(
+  const built = buildSummary(
     through.chain,
     [...byId.values()],
     completeFromT,
@@ -251,14 +269,16 @@ async function globalBounds(
     through.leaseVersion,
     deps.clock.now(),
   );
-  await store.saveSummary(own);
+  const changedFromT = fresh.length > 0 ? Math.min(...fresh.map((r) => r.t)) : undefined;
+  // Undefined: a poller under a newer lease keeps the chain's summary now; this one bounds with its own.
+  const own = (await saveOwnSummary(store, deps.ledgers, built, changedFromT)) ?? built;
   const others = await store.summariesOf([...config.chains.keys()].filter((c) => c !== through.chain));
   const summaries: ChainSummary[] = [own, ...others];
   for (const rule of summarisedRules(config.rules)) {
     const bound = windowBound(rule, summaries, span);
     if (bound !== undefined) bounds.set(rule.id, bound);
   }
-  return bounds;
+  return { bounds, summaries: new Map(others.map((s) => [s.chain, s])) };
 }
 
 /**

@@ -19,6 +19,8 @@ import { checkRangeRead } from '../range-read.ts';
 import { keepCheckpoints, sameBlockHash } from '../reorg-checkpoints.ts';
 import type { AuditRecord, BreakerState, ChainCursor, Page, TripInfo } from '../state.ts';
 import type { Clock } from '../time.ts';
+import type { LedgerCache } from '../windows/ledger-cache.ts';
+import { recordLedgerChange } from '../windows/ledger-version.ts';
 import { summaryReachSeconds } from '../windows/summary.ts';
 import { DEFAULT_LEASE_MS, HeldLease, idleSaveIntervalMs, saveCursorOrBusy } from './cursor-lease.ts';
 import { evaluateAndTransition } from './evaluate-batch.ts';
@@ -53,6 +55,8 @@ export interface PollDeps {
    * while the stored cursor is the one this poller committed last (`version`).
    */
   history?: OwnHistoryCache;
+  /** Other chains' ledgers kept across polls, one per process (windows/ledger-cache.ts). */
+  ledgers?: LedgerCache;
   /** Approved withdrawals for reconciliation; by default the store, when it keeps them. */
   approvals?: ApprovedWithdrawalLog;
   /** Run on every poll; what they find is committed with the poll's decision (see poll-decision.ts). */
@@ -342,6 +346,8 @@ export async function releaseOwnLease(deps: PollDeps): Promise<void> {
 async function recoverLease(deps: PollDeps, cursor: ChainCursor): Promise<ChainCursor> {
   const lease = cursor.lease as NonNullable<ChainCursor['lease']>;
   await deps.store.removeOutflowsAfter(cursor.chain, cursor.lastBlock, lease.fromT);
+  // Before the cursor write that commits the recovery, so a crash in between repeats both.
+  await recordLedgerChange(deps.store, deps.ledgers, cursor.chain, lease.fromT);
   const next: ChainCursor = { ...cursor, lease: undefined, version: cursor.version + 1, updatedAtMs: deps.clock.now() };
   await deps.store.saveCursor(next, cursor.version);
   return next;
@@ -364,6 +370,8 @@ async function rewindAfterReorg(
   const rewindTo = ancestor ? ancestor.n : (cursor.recent[0]?.n ?? cursor.lastBlock + 1) - 1;
   const sinceT = ancestor ? ancestor.t : 0;
   const removed = await store.removeOutflowsAfter(chain.id, rewindTo, sinceT);
+  // Before the cursor write that commits the rewind, so a crash in between repeats both.
+  await recordLedgerChange(store, deps.ledgers, chain.id, sinceT);
   const next: ChainCursor = {
     ...cursor,
     lastBlock: rewindTo,

@@ -36,6 +36,28 @@ export interface SummarySeries {
   count: number[];
 }
 
+/** A chain's ledger version (ledger-version.ts explains it). */
+export interface LedgerLog {
+  /**
+   * Who started this log (`<lease version>:<ms>` of the write that found no log to continue). A log
+   * is continued only by a write conditional on its (epoch, version); a writer that does not know
+   * the stored log starts a new epoch, which every cache takes as "anything may have changed".
+   */
+  epoch: string;
+  version: number;
+  /**
+   * The earliest window time each of the last versions wrote or deleted: `changes[i]` belongs to
+   * version `version − changes.length + 1 + i`. A cache older than the oldest entry re-reads all.
+   */
+  changes: number[];
+}
+
+/** Where a cached copy of a ledger stands. */
+export interface LedgerStamp {
+  epoch: string;
+  version: number;
+}
+
 export interface ChainSummary {
   chain: string;
   /**
@@ -46,6 +68,11 @@ export interface ChainSummary {
   /** Window length (seconds, as a string key) → its buckets. */
   series: Record<string, SummarySeries>;
   updatedAtMs: number;
+  /**
+   * The version of the chain's ledger (ledger-version.ts): what another chain's poller checks its
+   * cached copy of this chain's records against. Absent in items of older builds: no cache then.
+   */
+  ledger?: LedgerLog;
 }
 
 /** Global USD/count window limits: the rules a summary can bound. */

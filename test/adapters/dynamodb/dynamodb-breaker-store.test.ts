@@ -321,6 +321,40 @@ describe.each(storeBackends())('DynamoDbBreakerStore on $name', (backend) => {
       expect(await t.store.summariesOf(['ethereum'])).toEqual([summary('ethereum', 3, '7')]);
     });
 
+    it('continues a ledger log only from the stored epoch and version; without one it starts a new epoch', async () => {
+      const log = (epoch: string, version: number) => ({ epoch, version, changes: [T0 + version] });
+      const at = (l: { epoch: string; version: number }) => ({ epoch: l.epoch, version: l.version });
+      expect(await t.store.saveSummary({ ...summary('ethereum', 3), ledger: log('3:1', 1) }, at(log('3:1', 0)))).toBe(
+        false,
+      ); // nothing stored to continue
+      expect(await t.store.saveSummary({ ...summary('ethereum', 3), ledger: log('3:1', 1) })).toBe(true);
+      expect(await t.store.saveSummary({ ...summary('ethereum', 4), ledger: log('3:1', 2) }, at(log('3:1', 1)))).toBe(
+        true,
+      );
+      // Two writers continuing version 2: only the first bumps it.
+      expect(await t.store.saveSummary({ ...summary('ethereum', 4), ledger: log('3:1', 3) }, at(log('3:1', 2)))).toBe(
+        true,
+      );
+      expect(await t.store.saveSummary({ ...summary('ethereum', 5), ledger: log('3:1', 3) }, at(log('3:1', 2)))).toBe(
+        false,
+      );
+      expect(await t.store.saveSummary({ ...summary('ethereum', 5), ledger: log('4:9', 3) }, at(log('4:9', 3)))).toBe(
+        false,
+      ); // another epoch
+      // An older lease cannot continue it either.
+      expect(await t.store.saveSummary({ ...summary('ethereum', 2), ledger: log('3:1', 4) }, at(log('3:1', 3)))).toBe(
+        false,
+      );
+      expect((await t.store.summariesOf(['ethereum']))[0]?.ledger).toEqual(log('3:1', 3));
+    });
+
+    it('a ledger log that does not parse is left out: no poller caches that chain', async () => {
+      await t.store.saveSummary({ ...summary('bsc', 1), ledger: { epoch: 'e', version: 1, changes: ['x'] } as never });
+      const [read] = await t.store.summariesOf(['bsc']);
+      expect(read?.series).toEqual(summary('bsc', 1).series);
+      expect(read?.ledger).toBeUndefined();
+    });
+
     it('reads 120 chains’ summaries in batches of at most 100 keys, absent ones left out', async () => {
       const chains = Array.from({ length: 120 }, (_, i) => `c${String(i).padStart(3, '0')}`);
       for (const c of chains.slice(0, 110)) await t.store.saveSummary(summary(c, 1));
