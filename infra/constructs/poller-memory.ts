@@ -9,7 +9,7 @@
  * writes it to BENCHMARKS.json (pollerPeakRssMb), and test/infra/poller-memory.test.ts fails when this copy no
  * longer sizes the function the way it does.
  */
-export const MEASURED_POLLER_PEAK_RSS_MB = 145.4;
+export const MEASURED_POLLER_PEAK_RSS_MB = 143;
 /**
  * What each further chain polled by the same process added to the peak (MiB): (the group's peak − the one-chain
  * peak above) / (the group's chains − 1), the group being every chain of config/example.yaml in one process under
@@ -17,7 +17,7 @@ export const MEASURED_POLLER_PEAK_RSS_MB = 145.4;
  * on a table holding 14 days of normal-week history, which the example's drain patterns read on every poll with
  * outflows: test/infra/poller-memory.test.ts checks it stayed within the size.
  */
-export const MEASURED_GROUP_EXTRA_CHAIN_MB = 2.54;
+export const MEASURED_GROUP_EXTRA_CHAIN_MB = 2.73;
 /**
  * Room above the measured peak: a catch-up batch (up to maxBlocksPerPoll blocks at once) and a drain's
  * window history held in memory grow the heap beyond the bench's polls — in a group, on every chain at once
@@ -44,7 +44,7 @@ export const LAMBDA_MB_PER_VCPU = 1769;
  * one chain alone and the group of all eleven peaked alike, the history being the same (BENCHMARKS.json
  * pollerHistoryPeakRssMb, the higher of the two). Every poller, grouped or not, needs at least this.
  */
-export const MEASURED_HISTORY_PEAK_RSS_MB = 276.4;
+export const MEASURED_HISTORY_PEAK_RSS_MB = 263.2;
 /**
  * Room above the history peak: it is measured at the normal week's history, an exchange with more withdrawals holds
  * more. Smaller than the working set's headroom because the figure already includes the history's 14 days.
@@ -53,12 +53,11 @@ export const POLLER_HISTORY_HEADROOM = 1.1;
 
 /**
  * CPU time per second of a group's loop, per chain it polls (ms/s): the group's measured CPU-ms per second over
- * its warm invocations under the bench traffic, divided by its chains (BENCHMARKS.json
- * pollerGroupCpuMsPerSecondPerChain). Not the run with history: its extra CPU is every poll with outflows
- * re-reading every chain's 14 days, which a cache of the other chains' ledgers removes (BENCHMARKS.md gives it).
+ * its warm invocations (the higher of its two runs: under the bench traffic, and with 14 days of history), divided
+ * by its chains (BENCHMARKS.json pollerGroupCpuMsPerSecondPerChain).
  * It is the example's average chain: a group of only fast chains (sub-second blocks polled every 1–2 s) uses more.
  */
-export const MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN = 6.75;
+export const MEASURED_GROUP_CPU_MS_PER_SECOND_PER_CHAIN = 6.38;
 /**
  * The share of its vCPU fraction a poller group may keep busy. Lambda gives a 256 MB function 0.145 of a vCPU: a
  * poll's CPU takes about 7× longer there than on a whole core, and a chain's poll queues behind the others' polls
