@@ -133,6 +133,7 @@ export function describeDeployment(configPath: string): { deployment: Deployment
         metricsPerChain: Object.keys(POLLER_METRICS).length,
         stopMarginSeconds: POLLER_STOP_MARGIN.toSeconds(),
         outflowRetentionDays: OUTFLOW_RETENTION_SECONDS / 86_400,
+        historyReachSeconds: stack.config.maxWindowSeconds,
       },
       chains,
     };

@@ -34,7 +34,7 @@ import type { PriceSource } from '../core/prices/price-source.ts';
 import { type Clock, systemClock } from '../core/time.ts';
 import { watermarkCheck } from '../core/use-cases/check-watermark.ts';
 import { DEFAULT_LEASE_MS } from '../core/use-cases/cursor-lease.ts';
-import type { PollDeps } from '../core/use-cases/poll-chain.ts';
+import { emptyHistoryCache, type OwnHistoryCache, type PollDeps } from '../core/use-cases/poll-chain.ts';
 import { LedgerCache } from '../core/windows/ledger-cache.ts';
 import { snsPagePublisher, ssmKillSwitchMirror } from './aws-pagers.ts';
 import { configDigest } from './config-digest.ts';
@@ -65,6 +65,11 @@ export interface Composed {
   leaseMs: number;
   /** Other chains' ledgers, cached for every poller of this container/run alike (core/windows/ledger-cache.ts). */
   ledgers: LedgerCache;
+  /**
+   * Each chain's own history, kept by its poller across the runs of this container/process (a warm Lambda's
+   * invocations), so a run does not re-read its chain's whole rule reach on its first poll with outflows.
+   */
+  ownHistories: Map<string, OwnHistoryCache>;
 }
 
 export interface ChainReaders {
@@ -156,6 +161,7 @@ export async function composeFromEnv(
     clock: systemClock,
     leaseMs: vars.POLL_LEASE_MS ?? DEFAULT_LEASE_MS,
     ledgers: new LedgerCache(),
+    ownHistories: new Map(),
   };
 }
 
@@ -192,7 +198,16 @@ export function composeLocal(opts: {
     clock,
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
     ledgers: new LedgerCache(),
+    ownHistories: new Map(),
   };
+}
+
+function ownHistoryOf(c: Composed, chainId: string): OwnHistoryCache {
+  const kept = c.ownHistories.get(chainId);
+  if (kept) return kept;
+  const fresh = emptyHistoryCache();
+  c.ownHistories.set(chainId, fresh);
+  return fresh;
 }
 
 /** What one chain's poller gets, in every runtime alike. */
@@ -212,6 +227,7 @@ export function pollerDeps(c: Composed, chainId: string, owner: string): PollDep
     owner,
     leaseMs: c.leaseMs,
     ledgers: c.ledgers,
+    history: ownHistoryOf(c, chainId),
     checks: [
       // Every poll records the config's digest; a change is audited and paged [CONFIG] (core/config-check.ts).
       configPollCheck(c.config, c.configDigest),

@@ -25,14 +25,18 @@ export const MEASURED_GROUP_EXTRA_CHAIN_MB = 2.73;
  */
 export const POLLER_MEMORY_HEADROOM = 1.5;
 
-/** Function memory for a measured peak: the peak with headroom, in 32 MB steps, at least Lambda's 128 MB. */
+/** Function memory for a measured peak: the peak with headroom, in whole MB, at least Lambda's 128 MB. */
 export function pollerMemoryMb(peakRssMb: number): number {
   return lambdaMemoryStep(peakRssMb * POLLER_MEMORY_HEADROOM);
 }
 
-/** The Lambda memory setting holding `mb`: 32 MB steps (the poller's sizing granularity), at least Lambda's 128 MB. */
+/**
+ * The Lambda memory setting holding `mb`: Lambda takes any whole number of MB from 128 to 10,240 (AWS Lambda
+ * Developer Guide, "Configuring Lambda function memory"). Rounding up to 32 MB steps instead put the example's
+ * group at 320 MB for a 290 MB need: $0.94 a month for nothing.
+ */
 function lambdaMemoryStep(mb: number): number {
-  return Math.max(128, Math.ceil(mb / 32) * 32);
+  return Math.max(128, Math.ceil(mb));
 }
 
 /** Lambda scales CPU with memory: one vCPU at 1,769 MB, proportionally less below (docs/cost.md: what a poller needs). */
@@ -101,7 +105,7 @@ export function pollerGroupPeakRssMb(chainCount: number, figures = MEASURED_POLL
 /**
  * Function memory for a poller group of `chainCount` chains polled by one loop each in one process (one chain alone
  * is a group of one): the largest of its working-set peak with headroom, the memory whose CPU share (Lambda's grows
- * with memory) it keeps at most half busy, and the history peak with its headroom; in 32 MB steps.
+ * with memory) it keeps at most half busy, and the history peak with its headroom; in whole MB.
  */
 export function pollerGroupMemoryMb(chainCount: number, figures = MEASURED_POLLER_FIGURES): number {
   const forMemory = pollerGroupPeakRssMb(chainCount, figures) * POLLER_MEMORY_HEADROOM;

@@ -35,6 +35,16 @@ export const benchmarksSchema = z.looseObject({
   logBytesPerPoll: z.number().nonnegative().optional(),
   /** Stored bytes per outflow record. Default: 1 KiB, stated as an assumption. */
   bytesPerOutflowRecord: z.number().positive().optional(),
+  /**
+   * The scale bench (`npm run bench -- --only scale`): read units a poll with outflows consumed with K chains on one
+   * table (ReturnConsumedCapacity). With it, a poll with outflows is priced at the measured units for the config's
+   * number of chains instead of one unit per read request.
+   */
+  scale: z
+    .looseObject({
+      runs: z.array(z.looseObject({ k: z.number().int().positive(), readUnitsPerPollWithOutflows: z.number() })),
+    })
+    .optional(),
 });
 export type Benchmarks = z.infer<typeof benchmarksSchema>;
 
@@ -65,6 +75,8 @@ export interface Deployment {
   stopMarginSeconds: number;
   /** Days an outflow record is kept before TTL deletes it. */
   outflowRetentionDays: number;
+  /** How far back evaluation reads the ledgers (the config's longest rule reach, drain-pattern lookbacks included). */
+  historyReachSeconds: number;
 }
 
 export interface Workload {
@@ -94,6 +106,13 @@ export interface CostEstimate {
 }
 
 const DAYS_PER_MONTH = MINUTES_PER_MONTH / 1440;
+/**
+ * How often a poller function's execution environment starts cold. Lambda documents no lifetime for a warm one; a
+ * function invoked every minute keeps one, recycled by the platform every few hours: every 2 hours is assumed.
+ */
+const COLD_STARTS_PER_FUNCTION_DAY = 12;
+/** A strongly consistent read request unit: 4 KB. */
+const READ_UNIT_BYTES = 4096;
 const DEFAULT_LOG_BYTES_PER_POLL = 1024;
 /** Lambda's own START, END and REPORT lines per invocation (with the X-Ray trace id): written by the platform, not the bench's process. */
 const PLATFORM_LOG_BYTES_PER_INVOCATION = 400;
@@ -125,6 +144,7 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
       computeUsd: functionGbSeconds * PRICES.lambdaArmPerGbSecond,
     };
   });
+  const outflowPollReadUnits = measuredReadUnitsPerOutflowPoll(bench, workload.chains.length);
   for (const chain of workload.chains) {
     const polled = deployment.pollers.flatMap((p) => p.chains).find((c) => c.chain === chain.id);
     if (!polled) throw new Error(`the stack has no poller for chain "${chain.id}"`);
@@ -150,9 +170,20 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
       chainOutflows * (bench.dynamoWriteUnitsPerOutflow ?? outflowWrites);
     readUnits +=
       chainPolls * (bench.dynamoReadUnitsPerIdlePoll ?? bench.dynamoRequestsPerIdlePoll - idleWrites) +
-      chainOutflows * (bench.dynamoRequestsPerOutflow - outflowWrites);
+      chainOutflows * (outflowPollReadUnits ?? bench.dynamoRequestsPerOutflow - outflowWrites) +
+      // Each poller function's ledger cache reads a new record back once (a Query, at least one unit).
+      chainOutflows * deployment.pollers.length;
     rpcCallsPerMonth[chain.id] = ((MINUTES_PER_MONTH * 60) / chain.blockTimeSeconds) * bench.rpcCallsPerBlock;
   }
+  if (outflowPollReadUnits !== undefined) {
+    assumptions.push(
+      `Every outflow is its own poll with outflows, at the ${outflowPollReadUnits.toFixed(1)} read units the scale bench measured for ${workload.chains.length} chains (an upper bound: a poll with several outflows reads once), plus one ledger-cache read of the new record per poller function.`,
+    );
+  }
+  readUnits += coldStartLedgerReads(deployment, workload, bench.bytesPerOutflowRecord ?? DEFAULT_BYTES_PER_OUTFLOW);
+  assumptions.push(
+    `A poller function starts cold ${COLD_STARTS_PER_FUNCTION_DAY} times a day and then reads every chain's ledger over the rules' reach (${(deployment.historyReachSeconds / 86_400).toFixed(1)} days) once, into the history caches its warm invocations keep: an upper bound when no global rule needs the other chains' ledgers.`,
+  );
   if (bench.lambdaSecondsPerInvocation === undefined) {
     assumptions.push(
       `Each poller invocation is billed for its whole polling loop: timeout − ${deployment.stopMarginSeconds} s stop margin (BENCHMARKS.json has no lambdaSecondsPerInvocation).`,
@@ -171,7 +202,9 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
     assumptions.push(
       bench.dynamoReadUnitsPerIdlePoll === undefined
         ? 'DynamoDB writes are priced at the write units measured by the bench (item sizes); reads at one unit each.'
-        : "DynamoDB writes and idle polls' reads are priced at the units their item sizes measured by the bench take; a poll with outflows reads at one unit per request (its window query grows with the window's outflows).",
+        : outflowPollReadUnits === undefined
+          ? "DynamoDB writes and idle polls' reads are priced at the units their item sizes measured by the bench take; a poll with outflows reads at one unit per request (its window query grows with the window's outflows)."
+          : "DynamoDB writes and idle polls' reads are priced at the units their item sizes measured by the bench take.",
     );
     if (bench.cursorWriteUnits !== undefined) {
       assumptions.push(
@@ -278,4 +311,34 @@ export function formatMarkdown(estimate: CostEstimate, title: string): string {
     ...estimate.assumptions.map((a) => `- ${a}`),
     '',
   ].join('\n');
+}
+
+/**
+ * Read units of the ledgers a cold poller reads back: its chains' own history and, through the ledger cache,
+ * every other chain's, over the rules' reach (at most what retention keeps), strongly consistent.
+ */
+function coldStartLedgerReads(deployment: Deployment, workload: Workload, bytesPerOutflow: number): number {
+  const reachDays = Math.min(deployment.historyReachSeconds / 86_400, deployment.outflowRetentionDays);
+  const ledgerBytes = workload.chains.reduce((sum, c) => sum + c.outflowsPerDay * reachDays * bytesPerOutflow, 0);
+  const coldStarts = deployment.pollers.length * COLD_STARTS_PER_FUNCTION_DAY * DAYS_PER_MONTH;
+  return coldStarts * Math.ceil(ledgerBytes / READ_UNIT_BYTES);
+}
+
+/**
+ * Read units of one poll with outflows for a config of `chains` chains, from the scale bench's runs (linear between
+ * the measured chain counts, and beyond them along the nearest two): the state, progress and every other chain's
+ * window summary. Undefined when the bench has no scale runs.
+ */
+export function measuredReadUnitsPerOutflowPoll(bench: Benchmarks, chains: number): number | undefined {
+  const byK = new Map<number, number[]>();
+  for (const r of bench.scale?.runs ?? []) byK.set(r.k, [...(byK.get(r.k) ?? []), r.readUnitsPerPollWithOutflows]);
+  // Both stores ran each K: take the larger figure.
+  const points = [...byK].map(([k, units]) => ({ k, units: Math.max(...units) })).sort((a, b) => a.k - b.k);
+  if (points.length === 0) return undefined;
+  if (points.length === 1) return points[0]!.units;
+  const upper = points.findIndex((p) => p.k >= chains);
+  const i = upper <= 0 ? 1 : upper === -1 ? points.length - 1 : upper;
+  const a = points[i - 1]!;
+  const b = points[i]!;
+  return Math.max(0, a.units + ((b.units - a.units) * (chains - a.k)) / (b.k - a.k));
 }

@@ -9,6 +9,7 @@ import {
   type Deployment,
   estimateMonthlyCost,
   formatMarkdown,
+  measuredReadUnitsPerOutflowPoll,
   type Workload,
 } from '../../infra/cost/estimate.ts';
 import { MINUTES_PER_MONTH, PRICES } from '../../infra/cost/prices.ts';
@@ -42,6 +43,17 @@ beforeAll(() => {
 
 const usd = (e: ReturnType<typeof estimateMonthlyCost>, service: string, item: RegExp) =>
   e.lines.filter((l) => l.service === service && item.test(l.item)).reduce((s, l) => s + l.usd, 0);
+const readUnits = (e: ReturnType<typeof estimateMonthlyCost>) =>
+  e.lines.find((l) => /read request/.test(l.item))!.quantity;
+/**
+ * What a cold poller function reads back, written out: each function, 12 cold starts a day, reads every chain's
+ * outflows over the rules' reach (1 KiB a record without a measured size) in 4 KB units.
+ */
+const coldReads = (d: Deployment, bytesPerRecord = 1024) =>
+  d.pollers.length *
+  12 *
+  (MINUTES_PER_MONTH / 1440) *
+  Math.ceil((1000 * Math.min(d.historyReachSeconds / 86_400, d.outflowRetentionDays) * bytesPerRecord) / 4096);
 
 describe('cost estimate', () => {
   it('reads the deployment from the synthesised stack: a poller function per chain when the config has no groups', () => {
@@ -92,8 +104,13 @@ describe('cost estimate', () => {
     ] as const) {
       expect(usd(t, service, item), `${service} ${item}`).toBeCloseTo(usd(a, service, item) / 2, 9);
     }
-    // Every chain still polls at its own interval: DynamoDB and RPC do not change.
-    expect(usd(t, 'DynamoDB', /request/)).toBeCloseTo(usd(a, 'DynamoDB', /request/), 9);
+    // Every chain still polls at its own interval: DynamoDB writes and RPC do not change; one function's cold
+    // starts read the ledgers back once for both chains instead of once per function.
+    expect(usd(t, 'DynamoDB', /write request/)).toBeCloseTo(usd(a, 'DynamoDB', /write request/), 9);
+    // ... and each function's ledger cache reads a new record back once: one function fewer, one read fewer.
+    const outflows = 1000 * (MINUTES_PER_MONTH / 1440);
+    expect(readUnits(a) - readUnits(t)).toBeCloseTo(coldReads(apart) - coldReads(together) + outflows, 3);
+    expect(coldReads(together)).toBeGreaterThan(0);
     expect(t.rpcCallsPerMonth).toEqual(a.rpcCallsPerMonth);
     expect(t.pollerFunctions).toEqual([
       { group: 'evm', chains: ['ethereum', 'bsc'], memoryMb: 256, computeUsd: usd(t, 'Lambda', /compute/) },
@@ -138,15 +155,62 @@ describe('cost estimate', () => {
       deployment,
       workload,
     );
-    expect(split.lines.find((l) => /read request/.test(l.item))!.quantity).toBeCloseTo(polls * 2 + outflows * 2, 3);
+    expect(readUnits(split)).toBeCloseTo(
+      polls * 2 + outflows * 2 + outflows * deployment.pollers.length + coldReads(deployment),
+      3,
+    );
     expect(usd(split, 'DynamoDB', /request/)).toBeLessThan(usd(upper, 'DynamoDB', /request/));
 
+    // Request counts scale the per-poll and per-outflow requests (the cold read-back depends on the ledger, not on them).
+    const noReach = { ...deployment, historyReachSeconds: 0 };
     const doubled = estimateMonthlyCost(
       { ...bench, dynamoRequestsPerIdlePoll: 6, dynamoRequestsPerOutflow: 8 },
-      deployment,
+      noReach,
       workload,
     );
-    expect(usd(doubled, 'DynamoDB', /request/)).toBeCloseTo(2 * usd(upper, 'DynamoDB', /request/), 6);
+    // ... and neither is a new record's read-back by each function's ledger cache (one unit per outflow per function).
+    const readBack = 1000 * (MINUTES_PER_MONTH / 1440) * noReach.pollers.length * PRICES.dynamoPerReadRequestUnit;
+    expect(usd(doubled, 'DynamoDB', /request/)).toBeCloseTo(
+      2 * usd(estimateMonthlyCost(bench, noReach, workload), 'DynamoDB', /request/) - readBack,
+      6,
+    );
+  });
+
+  it("prices a cold poller's read-back of the ledgers: outflows over the rules' reach, record size, per function", () => {
+    const base = estimateMonthlyCost(bench, { ...deployment, historyReachSeconds: 0 }, workload);
+    const fortnight = { ...deployment, historyReachSeconds: 14 * 86_400 + 3_600 };
+    const long = estimateMonthlyCost({ ...bench, bytesPerOutflowRecord: 603 }, fortnight, workload);
+    // 1,000 outflows a day over 14 days and an hour at 603 B: 2,068 units per cold start.
+    expect(readUnits(long) - readUnits(base)).toBeCloseTo(coldReads(fortnight, 603), 3);
+    expect(coldReads(fortnight, 603) / (fortnight.pollers.length * 12 * (MINUTES_PER_MONTH / 1440))).toBe(2068);
+    expect(long.assumptions.join('\n')).toContain('starts cold 12 times a day');
+  });
+
+  it('prices a poll with outflows at the read units the scale bench measured for the number of chains', () => {
+    const split = {
+      ...bench,
+      dynamoWritesPerIdlePoll: 1,
+      dynamoWritesPerOutflow: 2,
+      dynamoWriteUnitsPerIdlePoll: 1,
+      dynamoWriteUnitsPerOutflow: 2,
+    };
+    const scale = {
+      runs: [
+        { k: 1, store: 'ddblocal', readUnitsPerPollWithOutflows: 3 },
+        { k: 10, store: 'ddblocal', readUnitsPerPollWithOutflows: 12 },
+        { k: 10, store: 'dynalite', readUnitsPerPollWithOutflows: 12.5 },
+      ],
+    };
+    // Two chains: between K = 1 and K = 10, the larger store's figure at K = 10: 3 + (12.5 − 3) / 9.
+    expect(measuredReadUnitsPerOutflowPoll({ ...split, scale }, 2)).toBeCloseTo(3 + 9.5 / 9, 9);
+    expect(measuredReadUnitsPerOutflowPoll({ ...split, scale }, 19)).toBeCloseTo(3 + (9.5 / 9) * 18, 9);
+    expect(measuredReadUnitsPerOutflowPoll(split, 2)).toBeUndefined();
+    const outflows = 1000 * (MINUTES_PER_MONTH / 1440);
+    const measured = estimateMonthlyCost({ ...split, scale }, deployment, workload);
+    const unmeasured = estimateMonthlyCost(split, deployment, workload);
+    // Unmeasured, a poll with outflows reads one unit per read request (4 requests − 2 writes).
+    expect(readUnits(measured) - readUnits(unmeasured)).toBeCloseTo(outflows * (3 + 9.5 / 9 - 2), 3);
+    expect(measured.assumptions.join('\n')).toContain('the 4.1 read units the scale bench measured for 2 chains');
   });
 
   it('prices writes by the write units the bench measured (items over 1 KB cost more than one)', () => {

@@ -93,6 +93,10 @@ describe('a local composition', () => {
     // One cache of the other chains' ledgers per runtime, whatever chain a poller watches (core/windows/ledger-cache.ts).
     expect(poller.ledgers).toBeDefined();
     expect(pollerDeps(c, 'other', 'owner-2').ledgers).toBe(poller.ledgers);
+    // Each chain's own history is kept per runtime too, for every run (invocation) of that chain alone.
+    expect(poller.history).toBeDefined();
+    expect(pollerDeps(c, 'devnet', 'owner-2').history).toBe(poller.history);
+    expect(pollerDeps(c, 'other', 'owner-1').history).not.toBe(poller.history);
     const ops = consoleDeps(c);
     expect(ops.mirror).toBe(c.mirror);
     expect(ops.store).toBe(c.store);

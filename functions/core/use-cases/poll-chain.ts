@@ -69,6 +69,8 @@ export interface OwnHistoryCache {
   records: OutflowRecord[];
   /** Every record with window time ≥ this is held; an earlier one means "re-read". */
   fromT: number;
+  /** A run is polling with it (runPoller): a second run of the same chain starts with its own. */
+  inUse?: boolean;
 }
 
 export function emptyHistoryCache(): OwnHistoryCache {

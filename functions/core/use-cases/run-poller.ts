@@ -3,6 +3,7 @@ import type { ChainCursor } from '../state.ts';
 import { flushOutbox, mirroredView } from './outbox.ts';
 import {
   emptyHistoryCache,
+  type OwnHistoryCache,
   type PollDeps,
   type PollResult,
   pollOnce,
@@ -47,10 +48,24 @@ export interface RunSummary {
  * poller that cannot see its chain must never look healthy.
  */
 export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSummary> {
+  // The chain's own history, kept across polls and, when the composition keeps one per process, across
+  // runs (a warm Lambda's next invocation): without it every run re-reads the rules' whole reach of its own
+  // ledger — 14 days for config/example.yaml's drain patterns — on its first poll with outflows. Its
+  // version check re-reads whenever the cursor moved under us. A loop still running on the process's copy
+  // (one a poller group gave up on) keeps it: this run starts with its own.
+  const shared = deps.history;
+  const history = shared && !shared.inUse ? shared : emptyHistoryCache();
+  history.inUse = true;
+  try {
+    return await pollUntilDeadline({ ...deps, history }, opts);
+  } finally {
+    history.inUse = false;
+  }
+}
+
+async function pollUntilDeadline(deps: PollDeps & { history: OwnHistoryCache }, opts: RunOptions): Promise<RunSummary> {
   const interval = opts.intervalMs ?? deps.chain.pollIntervalSeconds * 1000;
   const summary: RunSummary = opts.progress ?? { polls: 0, failures: 0, outflows: 0 };
-  // This run's own-chain history, kept across its polls (re-read whenever the cursor moved under us).
-  const pollDeps = { ...deps, history: deps.history ?? emptyHistoryCache() };
   let cursor: ChainCursor | undefined;
   /** The cursor moved past empty blocks in memory only (pollOnce saves an idle cursor every few seconds). */
   let unsaved = false;
@@ -80,7 +95,7 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
       }
     }
     try {
-      const { result, cursor: next, unsaved: moved } = await pollOnce(pollDeps, cursor, behind ? knownHead : undefined);
+      const { result, cursor: next, unsaved: moved } = await pollOnce(deps, cursor, behind ? knownHead : undefined);
       outcome = { result };
       // A poll that found no new block hands back the cursor it was given: still unsaved if it was.
       unsaved = moved === true || (unsaved && next === cursor);
@@ -133,7 +148,9 @@ export async function runPoller(deps: PollDeps, opts: RunOptions): Promise<RunSu
   }
   if (unsaved && cursor) {
     // The next run starts where this one got to. Best effort: if it fails, that run re-reads a few empty blocks.
-    await saveProgress(deps, cursor).catch((e: unknown) => opts.onError?.(e));
+    const saved = await saveProgress(deps, cursor).catch((e: unknown) => opts.onError?.(e));
+    // The history is as complete for the saved cursor as for the one it replaces: the next run keeps it.
+    if (saved && deps.history.version === cursor.version) deps.history.version = saved.version;
   }
   if (lastFailed) {
     // The last poll may have failed holding this invocation's lease: give it back (best effort).

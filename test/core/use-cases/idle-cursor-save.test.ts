@@ -2,58 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { compileConfig } from '../../../functions/adapters/config/config-file.ts';
 import { MemoryBreakerStore } from '../../../functions/adapters/memory/memory-breaker-store.ts';
 import { blindPolicy } from '../../../functions/core/blindness.ts';
-import type { ChainReader } from '../../../functions/core/chain-kind.ts';
-import type { BlockRef, ChainTransfer, RangeRead } from '../../../functions/core/model.ts';
 import type { ChainCursor, Page } from '../../../functions/core/state.ts';
 import { IDLE_SAVE_INTERVAL_MS, idleSaveIntervalMs } from '../../../functions/core/use-cases/cursor-lease.ts';
 import { type PollDeps, pollOnce } from '../../../functions/core/use-cases/poll-chain.ts';
 import { runPoller } from '../../../functions/core/use-cases/run-poller.ts';
 import { BlindnessWatch } from '../../../functions/core/use-cases/watch-blindness.ts';
-import { ADDR, configInput } from '../../support/fixtures.ts';
+import { ClockedChain } from '../../support/clocked-chain.ts';
+import { configInput } from '../../support/fixtures.ts';
 import { initialiseForTest } from '../../support/initialise.ts';
 
 const START_MS = 1_800_000_000_000;
 const BLOCK_MS = 2_000;
-
-/** A scripted chain that makes a block every BLOCK_MS of the test clock; `payments` blocks hold one 1-ETH outflow. */
-class ClockedChain implements ChainReader {
-  readonly chain = 'ethereum';
-  readonly payments = new Set<number>();
-  constructor(private readonly now: () => number) {}
-  private ref(n: number): BlockRef {
-    const hash = (m: number) => `0x${m.toString(16).padStart(64, '0')}`;
-    return { number: n, hash: hash(n), parentHash: hash(n - 1), time: (START_MS + n * BLOCK_MS) / 1000 };
-  }
-  async head() {
-    return Math.floor((this.now() - START_MS) / BLOCK_MS);
-  }
-  async readRange(from: number, to: number): Promise<RangeRead> {
-    const blocks: BlockRef[] = [];
-    const transfers: ChainTransfer[] = [];
-    for (let n = from; n <= to; n++) {
-      const b = this.ref(n);
-      blocks.push(b);
-      if (this.payments.has(n)) {
-        transfers.push({
-          chain: this.chain,
-          block: n,
-          blockHash: b.hash,
-          blockTime: b.time,
-          txHash: `0x${n.toString(16).padStart(64, 'e')}`,
-          index: null,
-          contract: null,
-          from: ADDR.ethHot,
-          to: ADDR.stranger,
-          amount: 10n ** 18n,
-        });
-      }
-    }
-    return { blocks, transfers };
-  }
-  async blockRefs(numbers: number[]) {
-    return numbers.map((n) => this.ref(n));
-  }
-}
 
 /** Counts cursor writes: the thing this change saves. */
 class CountingStore extends MemoryBreakerStore {
@@ -74,7 +33,7 @@ async function world(blindAfterSeconds?: number) {
   const pages: Page[] = [];
   let now = START_MS;
   const clock = { now: () => now };
-  const reader = new ClockedChain(clock.now);
+  const reader = new ClockedChain(clock.now, START_MS, BLOCK_MS);
   const deps: PollDeps = {
     config,
     chain,
