@@ -134,6 +134,9 @@ export function describeDeployment(configPath: string): { deployment: Deployment
         stopMarginSeconds: POLLER_STOP_MARGIN.toSeconds(),
         outflowRetentionDays: OUTFLOW_RETENTION_SECONDS / 86_400,
         historyReachSeconds: stack.config.maxWindowSeconds,
+        globalPatterns: stack.config.rules.some(
+          (r) => r.subject.kind === 'global' && r.windowSeconds > 0 && !['usd', 'count'].includes(r.measure.kind),
+        ),
       },
       chains,
     };

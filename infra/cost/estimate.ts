@@ -42,7 +42,14 @@ export const benchmarksSchema = z.looseObject({
    */
   scale: z
     .looseObject({
-      runs: z.array(z.looseObject({ k: z.number().int().positive(), readUnitsPerPollWithOutflows: z.number() })),
+      runs: z.array(
+        z.looseObject({
+          k: z.number().int().positive(),
+          readUnitsPerPollWithOutflows: z.number(),
+          /** The run added a global drain pattern, so every poll with outflows read the other chains' ledgers. */
+          patterns: z.boolean().optional(),
+        }),
+      ),
     })
     .optional(),
 });
@@ -77,6 +84,8 @@ export interface Deployment {
   outflowRetentionDays: number;
   /** How far back evaluation reads the ledgers (the config's longest rule reach, drain-pattern lookbacks included). */
   historyReachSeconds: number;
+  /** The config has a global drain pattern: every poll with outflows needs every chain's ledger. */
+  globalPatterns: boolean;
 }
 
 export interface Workload {
@@ -144,7 +153,11 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
       computeUsd: functionGbSeconds * PRICES.lambdaArmPerGbSecond,
     };
   });
-  const outflowPollReadUnits = measuredReadUnitsPerOutflowPoll(bench, workload.chains.length);
+  const outflowPollReadUnits = measuredReadUnitsPerOutflowPoll(
+    bench,
+    workload.chains.length,
+    deployment.globalPatterns,
+  );
   for (const chain of workload.chains) {
     const polled = deployment.pollers.flatMap((p) => p.chains).find((c) => c.chain === chain.id);
     if (!polled) throw new Error(`the stack has no poller for chain "${chain.id}"`);
@@ -177,7 +190,7 @@ export function estimateMonthlyCost(bench: Benchmarks, deployment: Deployment, w
   }
   if (outflowPollReadUnits !== undefined) {
     assumptions.push(
-      `Every outflow is its own poll with outflows, at the ${outflowPollReadUnits.toFixed(1)} read units the scale bench measured for ${workload.chains.length} chains (an upper bound: a poll with several outflows reads once), plus one ledger-cache read of the new record per poller function.`,
+      `Every outflow is its own poll with outflows, at the ${outflowPollReadUnits.toFixed(1)} read units the scale bench measured for ${workload.chains.length} chains${deployment.globalPatterns ? ' with a global drain pattern (at its compressed traffic every other chain changed between two polls)' : ''} (an upper bound: a poll with several outflows reads once), plus one ledger-cache read of the new record per poller function.`,
     );
   }
   readUnits += coldStartLedgerReads(deployment, workload, bench.bytesPerOutflowRecord ?? DEFAULT_BYTES_PER_OUTFLOW);
@@ -329,9 +342,15 @@ function coldStartLedgerReads(deployment: Deployment, workload: Workload, bytesP
  * the measured chain counts, and beyond them along the nearest two): the state, progress and every other chain's
  * window summary. Undefined when the bench has no scale runs.
  */
-export function measuredReadUnitsPerOutflowPoll(bench: Benchmarks, chains: number): number | undefined {
+export function measuredReadUnitsPerOutflowPoll(
+  bench: Benchmarks,
+  chains: number,
+  globalPatterns = false,
+): number | undefined {
   const byK = new Map<number, number[]>();
-  for (const r of bench.scale?.runs ?? []) byK.set(r.k, [...(byK.get(r.k) ?? []), r.readUnitsPerPollWithOutflows]);
+  // The runs shaped like the config: with a global drain pattern, the runs that had one.
+  const runs = (bench.scale?.runs ?? []).filter((r) => (r.patterns ?? false) === globalPatterns);
+  for (const r of runs) byK.set(r.k, [...(byK.get(r.k) ?? []), r.readUnitsPerPollWithOutflows]);
   // Both stores ran each K: take the larger figure.
   const points = [...byK].map(([k, units]) => ({ k, units: Math.max(...units) })).sort((a, b) => a.k - b.k);
   if (points.length === 0) return undefined;

@@ -205,6 +205,12 @@ describe('cost estimate', () => {
     expect(measuredReadUnitsPerOutflowPoll({ ...split, scale }, 2)).toBeCloseTo(3 + 9.5 / 9, 9);
     expect(measuredReadUnitsPerOutflowPoll({ ...split, scale }, 19)).toBeCloseTo(3 + (9.5 / 9) * 18, 9);
     expect(measuredReadUnitsPerOutflowPoll(split, 2)).toBeUndefined();
+    // A config with a global drain pattern is priced from the runs that had one.
+    const withPattern = {
+      runs: [...scale.runs, { k: 10, store: 'ddblocal', readUnitsPerPollWithOutflows: 40, patterns: true }],
+    };
+    expect(measuredReadUnitsPerOutflowPoll({ ...split, scale: withPattern }, 11, true)).toBe(40);
+    expect(measuredReadUnitsPerOutflowPoll({ ...split, scale: withPattern }, 2)).toBeCloseTo(3 + 9.5 / 9, 9);
     const outflows = 1000 * (MINUTES_PER_MONTH / 1440);
     const measured = estimateMonthlyCost({ ...split, scale }, deployment, workload);
     const unmeasured = estimateMonthlyCost(split, deployment, workload);

@@ -57,9 +57,13 @@ describe('poller memory', () => {
     };
     const chains = bench.pollerGroupChains!;
     expect(chains).toBeGreaterThan(1);
-    // Re-measured within the same size steps, nothing changes; figures that move a size must be copied here.
+    // Sizes are whole MB, so every run of the bench moves the figures' size a little: the stack's size must hold
+    // what the latest measurement needs, and not exceed it by more than one old 32 MB step (figures that no longer
+    // hold, or that waste money, must be copied into infra/constructs/poller-memory.ts).
     for (let n = 1; n <= chains; n++) {
-      expect(pollerGroupMemoryMb(n), `a group of ${n}`).toBe(pollerGroupMemoryMb(n, measured));
+      const needed = pollerGroupMemoryMb(n, measured);
+      expect(pollerGroupMemoryMb(n), `a group of ${n}: copy the figures`).toBeGreaterThanOrEqual(needed);
+      expect(pollerGroupMemoryMb(n), `a group of ${n}: copy the figures`).toBeLessThanOrEqual(needed + 32);
     }
     const mb = pollerGroupMemoryMb(chains);
     expect(mb).toBeGreaterThanOrEqual(bench.pollerGroupPeakRssMb! * POLLER_MEMORY_HEADROOM);
@@ -77,8 +81,9 @@ describe('poller memory', () => {
     expect(history, `BENCHMARKS.json has no costInputs.memory.withHistory: ${rerun}`).toBeDefined();
     for (const r of [history!.single, history!.group]) {
       const label = r.chains.length === 1 ? r.chains[0] : `a group of ${r.chains.length}`;
-      // Measured under the heap limits of the stack's size for its chain count: a size that moved needs a new run.
-      expect(r.memoryMb, `${label}: ${rerun}`).toBe(pollerGroupMemoryMb(r.chains.length));
+      // Measured under the heap limits of at most the stack's size for its chain count (what fits under tighter
+      // limits fits under the stack's): a size that shrank below the measured one needs a new run.
+      expect(r.memoryMb, `${label}: ${rerun}`).toBeLessThanOrEqual(pollerGroupMemoryMb(r.chains.length));
       expect(r.peakRssMb, label).toBeLessThanOrEqual(r.memoryMb!);
     }
   });
