@@ -27,6 +27,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { isBreakerError } from '../functions/core/errors.ts';
 import { OUTFLOW_RETENTION_SECONDS } from '../functions/core/retention.ts';
 import { idleSaveIntervalMs } from '../functions/core/use-cases/cursor-lease.ts';
+import { ledgerOnlyGlobalRules } from '../functions/core/windows/summary.ts';
 import { POLLER_METRICS } from '../functions/handlers/poller-metrics.ts';
 import { buildBreakerApp, DEFAULT_CONFIG } from '../infra/breaker-app.ts';
 import { POLLER_STOP_MARGIN } from '../infra/constructs/poller-timing.ts';
@@ -134,9 +135,7 @@ export function describeDeployment(configPath: string): { deployment: Deployment
         stopMarginSeconds: POLLER_STOP_MARGIN.toSeconds(),
         outflowRetentionDays: OUTFLOW_RETENTION_SECONDS / 86_400,
         historyReachSeconds: stack.config.maxWindowSeconds,
-        globalPatterns: stack.config.rules.some(
-          (r) => r.subject.kind === 'global' && r.windowSeconds > 0 && !['usd', 'count'].includes(r.measure.kind),
-        ),
+        globalPatterns: ledgerOnlyGlobalRules(stack.config.rules).length > 0,
       },
       chains,
     };

@@ -1,6 +1,7 @@
 import type { BreakerConfig } from './config/types.ts';
 import { ResetRejectedError } from './errors.ts';
 import { type HaltScope, parseScopeKey, scopeKey } from './model.ts';
+import { reArmLines } from './pages/re-arm.ts';
 import { checkReason } from './reason.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from './state.ts';
 
@@ -90,11 +91,8 @@ function renderManualTripPage(trip: TripInfo, config: BreakerConfig): Page {
     '',
     `Halted: ${key}. Trip id ${trip.tripId}.`,
     '',
-    'To re-arm after review (a reason is required and recorded with your identity):',
-    `  local:  npx breaker reset --scope ${key} --reason "<what you reviewed>"`,
-    `  AWS:    npx breaker reset --stack <stack> --scope ${key} --reason "…", or the reset-breaker function URL; break-glass: reset-breaker-direct (docs/DEPLOY.md#reset)`,
+    ...reArmLines(config, key),
   ];
-  if (config.pages.consoleUrl) lines.push(`  console: ${config.pages.consoleUrl}`);
   return {
     id: `page-${trip.tripId}`,
     kind: 'trip',

@@ -8,6 +8,7 @@
 import { StateConflictError } from '../../core/errors.ts';
 import { type OutflowRecord, scopeKey } from '../../core/model.ts';
 import type { BreakerStore } from '../../core/ports.ts';
+import { firstAtOrAfter } from '../../core/rules/order.ts';
 import {
   type AuditRecord,
   type BreakerState,
@@ -119,13 +120,13 @@ export class MemoryBreakerStore implements BreakerStore {
 
   async outflowsSince(chain: string, sinceT: number): Promise<OutflowRecord[]> {
     const list = this.outflows.get(chain) ?? [];
-    return list.slice(lowerBound(list, sinceT)).map((r) => ({ ...r }));
+    return list.slice(firstAtOrAfter(list, sinceT)).map((r) => ({ ...r }));
   }
 
   async removeOutflowsAfter(chain: string, afterBlock: number, sinceT: number): Promise<number> {
     const list = this.outflows.get(chain);
     if (!list) return 0;
-    const from = lowerBound(list, sinceT);
+    const from = firstAtOrAfter(list, sinceT);
     const kept = list.slice(0, from);
     let removed = 0;
     for (const r of list.slice(from)) {
@@ -209,18 +210,6 @@ function storeKey(r: OutflowRecord): string {
 
 function compareStored(a: OutflowRecord, b: OutflowRecord): number {
   return a.t - b.t || a.block - b.block || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** First index whose window time is ≥ t. */
-function lowerBound(list: readonly OutflowRecord[], t: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as OutflowRecord).t < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Audit records sort by time, then id, as the DynamoDB sort key does. */

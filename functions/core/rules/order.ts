@@ -20,6 +20,18 @@ export function upperBound(times: readonly number[], x: number, lo = 0, hi = tim
   return lo;
 }
 
+/** First index in `records` (ascending by window time) whose window time is ≥ t. */
+export function firstAtOrAfter(records: readonly Pick<OutflowRecord, 't'>[], t: number): number {
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((records[mid] as Pick<OutflowRecord, 't'>).t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** First index in `times` (ascending) whose value is ≥ x. */
 export function lowerBound(times: readonly number[], x: number, lo = 0, hi = times.length): number {
   while (lo < hi) {

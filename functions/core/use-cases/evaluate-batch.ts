@@ -14,6 +14,7 @@ import { saveOwnSummary } from '../windows/ledger-version.ts';
 import {
   buildSummary,
   type ChainSummary,
+  readsOtherChains,
   summarisedRules,
   summaryReachSeconds,
   summaryWindows,
@@ -230,11 +231,6 @@ async function ledgerEvaluation(
       return evaluateRules(rules, history, { fromT, toT, newIds: new Set(newOnes.map((r) => r.id)) });
     },
   };
-}
-
-/** A global rule over a window adds up other chains' outflows; a single-transfer one only judges the new ones. */
-function readsOtherChains(rule: Rule): boolean {
-  return rule.subject.kind === 'global' && rule.windowSeconds > 0;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isScopeHalted, shadowKey } from '../breaker.ts';
 import type { BreakerConfig } from '../config/types.ts';
 import { type HaltScope, scopeKey } from '../model.ts';
+import { reArmLines } from '../pages/re-arm.ts';
 import type { AuditRecord, BreakerState, Page, TripInfo } from '../state.ts';
 
 /**
@@ -155,11 +156,8 @@ function signalPage(
     '',
     'The halt stops the exchange signer, NOT a thief signing with the keys elsewhere: move what is left out of the hot wallets and revoke approvals (docs/STOLEN-KEYS.md).',
     '',
-    'To re-arm after review (a reason is required and recorded with your identity):',
-    `  local:  npx breaker reset --scope ${key} --reason "<what you reviewed>"`,
-    `  AWS:    npx breaker reset --stack <stack> --scope ${key} --reason "…", or the reset-breaker function URL; break-glass: reset-breaker-direct (docs/DEPLOY.md#reset)`,
+    ...reArmLines(config, key),
   ];
-  if (config.pages.consoleUrl) lines.push(`  console: ${config.pages.consoleUrl}`);
   return {
     id,
     kind: alreadyTripped ? 'escalation' : 'trip',

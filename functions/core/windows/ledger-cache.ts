@@ -1,4 +1,5 @@
 import type { OutflowRecord } from '../model.ts';
+import { firstAtOrAfter } from '../rules/order.ts';
 import { changedFrom, type WrittenLogs } from './ledger-version.ts';
 import { type ChainSummary, type LedgerLog, SUMMARY_LAG_SECONDS } from './summary.ts';
 
@@ -99,16 +100,4 @@ export class LedgerCache implements WrittenLogs {
   wrote(chain: string, log: LedgerLog): void {
     this.logs.set(chain, log);
   }
-}
-
-/** Index of the first record with window time ≥ t (records ascend by t). */
-function firstAtOrAfter(records: readonly OutflowRecord[], t: number): number {
-  let lo = 0;
-  let hi = records.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((records[mid] as OutflowRecord).t < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -75,12 +75,23 @@ export interface ChainSummary {
   ledger?: LedgerLog;
 }
 
+/** A global rule over a window adds up other chains' outflows; a single-transfer one only judges the new ones. */
+export function readsOtherChains(rule: Rule): boolean {
+  return rule.subject.kind === 'global' && rule.windowSeconds > 0;
+}
+
+function summarisable(rule: Rule): boolean {
+  return readsOtherChains(rule) && (rule.measure.kind === 'usd' || rule.measure.kind === 'count');
+}
+
 /** Global USD/count window limits: the rules a summary can bound. */
 export function summarisedRules(rules: readonly Rule[]): Rule[] {
-  return rules.filter(
-    (r) =>
-      r.subject.kind === 'global' && r.windowSeconds > 0 && (r.measure.kind === 'usd' || r.measure.kind === 'count'),
-  );
+  return rules.filter(summarisable);
+}
+
+/** Global window rules no summary bounds (drain patterns): every poll with outflows reads every chain's ledger for them. */
+export function ledgerOnlyGlobalRules(rules: readonly Rule[]): Rule[] {
+  return rules.filter((r) => readsOtherChains(r) && !summarisable(r));
 }
 
 export function summaryWindows(config: BreakerConfig): number[] {
