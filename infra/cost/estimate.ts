@@ -355,8 +355,9 @@ export function measuredReadUnitsPerOutflowPoll(
   const points = [...byK].map(([k, units]) => ({ k, units: Math.max(...units) })).sort((a, b) => a.k - b.k);
   if (points.length === 0) return undefined;
   if (points.length === 1) return points[0]!.units;
-  const upper = points.findIndex((p) => p.k >= chains);
-  const i = upper <= 0 ? 1 : upper === -1 ? points.length - 1 : upper;
+  // The segment holding `chains`: the first measured count at or above it, clamped to the first and last segments.
+  const above = points.findIndex((p) => p.k >= chains);
+  const i = above === -1 ? points.length - 1 : Math.max(above, 1);
   const a = points[i - 1]!;
   const b = points[i]!;
   return Math.max(0, a.units + ((b.units - a.units) * (chains - a.k)) / (b.k - a.k));

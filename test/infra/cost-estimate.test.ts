@@ -205,6 +205,9 @@ describe('cost estimate', () => {
     expect(measuredReadUnitsPerOutflowPoll({ ...split, scale }, 2)).toBeCloseTo(3 + 9.5 / 9, 9);
     expect(measuredReadUnitsPerOutflowPoll({ ...split, scale }, 19)).toBeCloseTo(3 + (9.5 / 9) * 18, 9);
     expect(measuredReadUnitsPerOutflowPoll(split, 2)).toBeUndefined();
+    // Beyond the largest measured count: along the last two measured counts, not the first two.
+    const three = { runs: [...scale.runs, { k: 50, store: 'ddblocal', readUnitsPerPollWithOutflows: 132.5 }] };
+    expect(measuredReadUnitsPerOutflowPoll({ ...split, scale: three }, 60)).toBeCloseTo(132.5 + 3 * 10, 9);
     // A config with a global drain pattern is priced from the runs that had one.
     const withPattern = {
       runs: [...scale.runs, { k: 10, store: 'ddblocal', readUnitsPerPollWithOutflows: 40, patterns: true }],
